@@ -1,0 +1,23 @@
+// Typed access to the parts of dns-packet that @types/dns-packet leaves out: the per-record and
+// name codecs (used to pre-encode record sections) and the type-name table.
+import { createRequire } from 'node:module';
+import type { DnsRecord } from './types.js';
+
+interface Codec<T> {
+  encode: ((value: T, buf: Buffer, offset: number) => Buffer) & { bytes: number };
+  encodingLength(value: T): number;
+}
+
+interface DnsPacketInternals {
+  answer: Codec<DnsRecord>;
+  name: Codec<string>;
+}
+
+interface DnsPacketTypes {
+  toType(name: string): number;
+  toString(type: number): string;
+}
+
+const require = createRequire(import.meta.url);
+export const packetCodecs = require('dns-packet') as DnsPacketInternals;
+export const packetTypes = require('dns-packet/types.js') as DnsPacketTypes;

@@ -1,0 +1,19 @@
+// Errors that carry a stable code (logged, returned by the API, matched in tests) and a message
+// written for the operator who reads it.
+
+export class DnslinkdError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DnslinkdError';
+    this.code = code;
+  }
+}
+
+export function errorCode(err: unknown): string {
+  return err instanceof DnslinkdError ? err.code : 'INTERNAL';
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

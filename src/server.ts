@@ -1,0 +1,51 @@
+// Starts and stops a whole dnslinkd instance: the resolution core and its transports (DNS over
+// UDP and TCP on one address, HTTP on another). Used by `dnslinkd serve` and by tests.
+import type { Logger } from 'pino';
+import { splitHostPort } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { createResolverCore, type CoreOptions, type ResolverCore } from './core/resolver-core.js';
+import { startHttpServer } from './transport/http/server.js';
+import { startTcpServer } from './transport/tcp.js';
+import { startUdpServer, type RunningServer } from './transport/udp.js';
+
+export interface RunningInstance {
+  core: ResolverCore;
+  dns: { host: string; port: number };
+  http: { host: string; port: number };
+  close(): Promise<void>;
+}
+
+export async function startInstance(config: Config, log: Logger, options: CoreOptions = {}): Promise<RunningInstance> {
+  const core = createResolverCore(config, log, options);
+  const dnsAddr = splitHostPort(config.dns.listen);
+  const httpAddr = splitHostPort(config.http.listen);
+  const started: RunningServer[] = [];
+  try {
+    const udp = await startUdpServer(core, dnsAddr.host, dnsAddr.port);
+    started.push(udp);
+    // Port 0 picks a free UDP port; TCP follows it so both transports share one port.
+    const tcp = await startTcpServer(core, dnsAddr.host, udp.address.port, {
+      idleTimeoutMs: config.dns.tcpIdleTimeoutMs,
+      maxConnections: config.dns.tcpMaxConnections,
+      maxPipelined: config.dns.tcpMaxPipelined,
+    });
+    started.push(tcp);
+    const http = await startHttpServer(core, httpAddr.host, httpAddr.port);
+    started.push(http);
+    log.info(
+      { dns: `${dnsAddr.host}:${udp.address.port}`, http: `${httpAddr.host}:${http.address.port}`, upstreams: config.upstreams, forward: config.dns.forward, localRecords: core.local.size },
+      'dnslinkd listening',
+    );
+    return {
+      core,
+      dns: { host: dnsAddr.host, port: udp.address.port },
+      http: { host: httpAddr.host, port: http.address.port },
+      close: async () => {
+        await Promise.all(started.map((s) => s.close()));
+      },
+    };
+  } catch (err) {
+    await Promise.allSettled(started.map((s) => s.close()));
+    throw err;
+  }
+}

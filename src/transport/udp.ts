@@ -1,0 +1,39 @@
+// DNS over UDP: a thin adapter that hands each datagram to the shared DNS handler and sends back
+// what it returns. Cache hits are answered synchronously; nothing a client sends can throw here.
+import * as dgram from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { ResolverCore } from '../core/resolver-core.js';
+
+export interface RunningServer {
+  address: { host: string; port: number };
+  close(): Promise<void>;
+}
+
+export function startUdpServer(core: ResolverCore, host: string, port: number): Promise<RunningServer> {
+  const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: 4 * 1024 * 1024 });
+  const { dns, log } = core;
+  socket.on('error', (err) => log.error({ err }, 'UDP socket error'));
+  socket.on('message', (packet, rinfo) => {
+    const reply = (out: Buffer | null) => {
+      if (out) socket.send(out, rinfo.port, rinfo.address);
+    };
+    try {
+      const out = dns.handle(packet, 'udp', true);
+      if (out instanceof Promise) out.then(reply, (err: unknown) => log.error({ err }, 'UDP reply failed'));
+      else reply(out);
+    } catch (err) {
+      log.error({ err }, 'UDP query handling failed');
+    }
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, host, () => {
+      socket.off('error', reject);
+      const addr = socket.address();
+      resolve({
+        address: { host: addr.address, port: addr.port },
+        close: () => new Promise<void>((done) => socket.close(() => done())),
+      });
+    });
+  });
+}
