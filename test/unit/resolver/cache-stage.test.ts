@@ -1,0 +1,238 @@
+// Cache policy through the cache stage, with a fake clock and a counting fake upstream stage:
+// TTL decay and clamps, RFC 2308 negative caching, serve-stale (RFC 8767), coalescing, prefetch.
+import { describe, expect, it } from 'vitest';
+import { EdeCode, RRType, Rcode } from '../../../src/dns/constants.js';
+import type { DnsRecord, Question, Resolution } from '../../../src/dns/types.js';
+import { makeQuestion } from '../../../src/dns/wire.js';
+import { CacheStage, type CacheStageOptions } from '../../../src/resolver/cache.js';
+import type { Stage } from '../../../src/resolver/stage.js';
+
+const OPTIONS: CacheStageOptions = {
+  maxEntries: 1000,
+  maxBytes: 1 << 20,
+  minTtl: 0,
+  maxTtl: 86_400,
+  negativeMinTtl: 0,
+  negativeMaxTtl: 3_600,
+  serveStale: true,
+  staleMaxAge: 86_400,
+  staleTtl: 30,
+  clientDeadlineMs: 50,
+  staleRefreshMs: 30_000,
+  prefetch: true,
+  prefetchMinHits: 2,
+  prefetchThreshold: 0.1,
+};
+
+const txt = (name: string, ttl: number): DnsRecord => ({ name, type: 'TXT', class: 'IN', ttl, data: ['dnslink=/ipfs/bafy'] });
+const soa = (ttl: number, minimum: number): DnsRecord => ({
+  name: 'example',
+  type: 'SOA',
+  class: 'IN',
+  ttl,
+  data: { mname: 'ns.example', rname: 'admin.example', serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum },
+});
+
+type Reply = Resolution | (() => Promise<Resolution>);
+
+/** An upstream stand-in that counts calls and answers from a script. */
+class FakeUpstream implements Stage {
+  readonly name = 'fake';
+  calls = 0;
+  constructor(public reply: Reply) {}
+  resolve(): Promise<Resolution> {
+    this.calls++;
+    return typeof this.reply === 'function' ? this.reply() : Promise.resolve(this.reply);
+  }
+}
+
+function positive(ttl: number): Resolution {
+  return { rcode: 0, answers: [txt('_dnslink.example', ttl)], authorities: [], additionals: [], source: 'upstream', upstream: 'udp://fake' };
+}
+const failure: Resolution = {
+  rcode: Rcode.SERVFAIL,
+  answers: [],
+  authorities: [],
+  additionals: [],
+  source: 'error',
+  ede: { code: EdeCode.NO_REACHABLE_AUTHORITY, text: 'all upstreams failed' },
+};
+
+function setup(reply: Reply, overrides: Partial<CacheStageOptions> = {}) {
+  let now = 1_000_000;
+  const upstream = new FakeUpstream(reply);
+  const stage = new CacheStage(upstream, { ...OPTIONS, ...overrides }, undefined, () => now);
+  const question: Question = makeQuestion('_dnslink.example', RRType.TXT);
+  const ask = async () => stage.resolve(question, { transport: 'udp' });
+  const advance = (ms: number) => {
+    now += ms;
+  };
+  return { stage, upstream, question, ask, advance };
+}
+
+const servedTtl = (res: Resolution) => res.ttlOverride ?? (res.answers[0]?.ttl ?? 0) - (res.ttlAge ?? 0);
+
+describe('cache stage', () => {
+  it('answers the second query from the cache with a decreasing TTL', async () => {
+    const { upstream, ask, advance } = setup(positive(60));
+    expect((await ask()).source).toBe('upstream');
+    advance(10_500);
+    const hit = await ask();
+    expect(hit.source).toBe('cache');
+    expect(servedTtl(hit)).toBe(50);
+    expect(upstream.calls).toBe(1);
+  });
+
+  it('answers a hit synchronously (no promise)', async () => {
+    const { stage, question, ask } = setup(positive(60));
+    await ask();
+    expect(stage.resolve(question, { transport: 'udp' })).not.toBeInstanceOf(Promise);
+  });
+
+  it('clamps TTLs to minTtl and maxTtl', async () => {
+    const low = setup(positive(5), { minTtl: 30 });
+    await low.ask();
+    low.advance(20_000);
+    expect((await low.ask()).source).toBe('cache');
+    expect(low.upstream.calls).toBe(1);
+
+    const high = setup(positive(86_400), { maxTtl: 10 });
+    const first = await high.ask();
+    expect(first.source).toBe('upstream');
+    high.advance(1_000);
+    expect(servedTtl(await high.ask())).toBe(9);
+    high.advance(10_000);
+    await high.ask();
+    expect(high.upstream.calls).toBe(2);
+  });
+
+  it('caches NXDOMAIN for the SOA minimum (RFC 2308), clamped by negativeMaxTtl', async () => {
+    const nx: Resolution = { rcode: Rcode.NXDOMAIN, answers: [], authorities: [soa(3600, 20)], additionals: [], source: 'upstream' };
+    const { upstream, ask, advance } = setup(nx);
+    await ask();
+    advance(19_000);
+    const cached = await ask();
+    expect(cached.rcode).toBe(Rcode.NXDOMAIN);
+    expect(cached.source).toBe('cache');
+    expect(upstream.calls).toBe(1);
+    advance(2_000);
+    await ask();
+    expect(upstream.calls).toBe(2);
+
+    const clamped = setup({ ...nx, authorities: [soa(7200, 7200)] }, { negativeMaxTtl: 5 });
+    await clamped.ask();
+    clamped.advance(6_000);
+    await clamped.ask();
+    expect(clamped.upstream.calls).toBe(2);
+  });
+
+  it('does not cache a negative answer without SOA', async () => {
+    const { upstream, ask } = setup({ rcode: Rcode.NXDOMAIN, answers: [], authorities: [], additionals: [], source: 'upstream' });
+    await ask();
+    await ask();
+    expect(upstream.calls).toBe(2);
+  });
+
+  it('serves stale with TTL 30 and EDE 3 when the upstream fails after expiry', async () => {
+    const { upstream, ask, advance } = setup(positive(60));
+    await ask();
+    advance(61_000);
+    upstream.reply = failure;
+    const stale = await ask();
+    expect(stale.source).toBe('stale');
+    expect(stale.ttlOverride).toBe(30);
+    expect(stale.ede?.code).toBe(EdeCode.STALE_ANSWER);
+    expect(stale.answers).toHaveLength(1);
+  });
+
+  it('serves stale when the upstream is slower than the client deadline, then refreshes', async () => {
+    let release: (r: Resolution) => void = () => {};
+    const { stage, upstream, ask, advance } = setup(positive(60));
+    await ask();
+    advance(61_000);
+    upstream.reply = () => new Promise<Resolution>((resolve) => (release = resolve));
+    const stale = await ask(); // clientDeadlineMs is 50 ms of real time
+    expect(stale.source).toBe('stale');
+    release(positive(120));
+    await new Promise((r) => setImmediate(r));
+    expect(stage.pending).toBe(0);
+    const fresh = await ask();
+    expect(fresh.source).toBe('cache');
+    expect(servedTtl(fresh)).toBe(120);
+  });
+
+  it('after a failed refresh, answers stale at once without asking upstream (stale-refresh window)', async () => {
+    const { upstream, ask, advance } = setup(positive(60));
+    await ask();
+    advance(61_000);
+    upstream.reply = failure;
+    await ask();
+    const calls = upstream.calls;
+    advance(1_000);
+    expect((await ask()).source).toBe('stale');
+    expect(upstream.calls).toBe(calls);
+    advance(30_000);
+    await ask();
+    expect(upstream.calls).toBe(calls + 1);
+  });
+
+  it('gives SERVFAIL with the upstream EDE when nothing stale is left', async () => {
+    const { upstream, ask, advance } = setup(positive(60), { staleMaxAge: 10 });
+    await ask();
+    advance(71_000);
+    upstream.reply = failure;
+    const res = await ask();
+    expect(res.rcode).toBe(Rcode.SERVFAIL);
+    expect(res.ede?.code).toBe(EdeCode.NO_REACHABLE_AUTHORITY);
+  });
+
+  it('does not serve stale when serveStale is off', async () => {
+    const { upstream, ask, advance } = setup(positive(60), { serveStale: false });
+    await ask();
+    advance(61_000);
+    upstream.reply = failure;
+    expect((await ask()).rcode).toBe(Rcode.SERVFAIL);
+  });
+
+  it('coalesces N concurrent misses into one upstream query', async () => {
+    let release: (r: Resolution) => void = () => {};
+    const { upstream, ask } = setup(() => new Promise<Resolution>((resolve) => (release = resolve)));
+    const pending = Array.from({ length: 50 }, () => ask());
+    release(positive(60));
+    const results = await Promise.all(pending);
+    expect(upstream.calls).toBe(1);
+    expect(results.every((r) => r.answers.length === 1)).toBe(true);
+  });
+
+  it('prefetches a popular entry in the last 10% of its TTL, once', async () => {
+    const { stage, upstream, ask, advance } = setup(positive(100));
+    await ask();
+    await ask();
+    await ask(); // popular: 2 hits
+    advance(85_000);
+    await ask();
+    expect(upstream.calls).toBe(1); // 15% left: no prefetch yet
+    advance(6_000);
+    const hit = await ask(); // 9% left: answered from cache and refreshed behind it
+    expect(hit.source).toBe('cache');
+    await ask();
+    await new Promise((r) => setImmediate(r));
+    expect(upstream.calls).toBe(2);
+    expect(stage.pending).toBe(0);
+    advance(10_000);
+    expect((await ask()).source).toBe('cache'); // the prefetched answer
+    expect(upstream.calls).toBe(2);
+  });
+
+  it('bounds the cache by entry count', async () => {
+    let n = 0;
+    const upstream = new FakeUpstream(() => Promise.resolve(positive(60)));
+    const stage = new CacheStage(upstream, { ...OPTIONS, maxEntries: 3 }, undefined, () => 0);
+    for (const name of ['a', 'b', 'c', 'd', 'e']) {
+      await stage.resolve(makeQuestion(`_dnslink.${name}.example`, RRType.TXT), { transport: 'udp' });
+      n++;
+    }
+    expect(n).toBe(5);
+    expect(stage.cache.size).toBe(3);
+  });
+});
