@@ -143,6 +143,35 @@ export function makeQuestion(name: string, type: number, klass = 1): Question {
   return { name: bare, type, class: klass, key: questionKey(bare, type, klass) };
 }
 
+/** A parsed query; the name string is decoded only when a stage asks for it (not on cache hits). */
+class ParsedWireQuery implements WireQuery {
+  readonly id: number;
+  readonly opcode: number;
+  readonly key: string;
+  readonly class: number;
+  private decodedName: string | undefined;
+
+  constructor(
+    readonly packet: Buffer,
+    readonly flags: number,
+    private readonly nameEnd: number,
+    readonly type: number,
+    klass: number,
+    readonly questionEnd: number,
+    readonly edns: EdnsInfo | null,
+  ) {
+    this.id = packet.readUInt16BE(0);
+    this.opcode = (flags >> 11) & 0xf;
+    this.class = klass;
+    this.key = keyFromWire(packet, HEADER_SIZE, questionEnd);
+  }
+
+  get name(): string {
+    this.decodedName ??= decodeLabels(this.packet, HEADER_SIZE, this.nameEnd);
+    return this.decodedName;
+  }
+}
+
 /**
  * Parses a query packet. Shorter than a header, or a response (QR=1): dropped. Header readable but
  * the rest broken: FORMERR. Exactly one question is required (RFC 9619).
@@ -182,18 +211,7 @@ export function parseQuery(packet: Buffer): ParseResult {
     if (offset > packet.length) return formerr(packet, 'record data past end of packet');
   }
 
-  const query: WireQuery = {
-    id: packet.readUInt16BE(0),
-    flags,
-    opcode: (flags >> 11) & 0xf,
-    name: decodeLabels(packet, HEADER_SIZE, nameEnd),
-    type,
-    class: klass,
-    key: keyFromWire(packet, HEADER_SIZE, questionEnd),
-    questionEnd,
-    edns,
-    packet,
-  };
+  const query = new ParsedWireQuery(packet, flags, nameEnd, type, klass, questionEnd, edns);
   return { ok: true, query };
 }
 

@@ -69,8 +69,21 @@ export class Metrics {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'dnslinkd_' });
   }
 
+  /** Label children cached per transport and rcode: prom-client hashes labels on every inc(). */
+  private readonly queryCounters = new Map<string, Array<{ inc(): void } | undefined>>();
+
   countQuery(transport: string, rcode: number): void {
-    this.queries.inc({ transport, rcode: rcodeName(rcode) });
+    let byRcode = this.queryCounters.get(transport);
+    if (!byRcode) {
+      byRcode = [];
+      this.queryCounters.set(transport, byRcode);
+    }
+    let child = byRcode[rcode];
+    if (!child) {
+      child = this.queries.labels({ transport, rcode: rcodeName(rcode) });
+      byRcode[rcode] = child;
+    }
+    child.inc();
   }
 
   observeUpstream(upstream: string, rttMs: number): void {
