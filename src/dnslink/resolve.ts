@@ -1,0 +1,80 @@
+// The dnslink.dev resolution algorithm over an injected TXT lookup: `_dnslink.<domain>` first,
+// the bare domain only when that name is NXDOMAIN (logged as FALLBACK), other rcodes as
+// `DNS_RCODE_<n>`. Pure: the lookup does all I/O, and its exceptions propagate unchanged.
+import { dnslinkLookupName, normalizeDomain, type InvalidDomainError } from './domain.js';
+import { collectDnslinkEntries, type DnslinkEntries, type DnslinkLogEntry } from './entries.js';
+
+/** One TXT resource record, its character-strings already concatenated and UTF-8 decoded. */
+export interface TxtRecord {
+  value: string;
+  ttl: number;
+}
+
+/** rcode: 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, ... */
+export interface TxtLookupResult {
+  rcode: number;
+  records: TxtRecord[];
+}
+
+/** fqdn has no trailing dot, e.g. `_dnslink.example.com`. */
+export type TxtLookup = (fqdn: string) => Promise<TxtLookupResult>;
+
+export const RCODE_NOERROR = 0;
+export const RCODE_NXDOMAIN = 3;
+
+export type DnsRcodeErrorCode = `DNS_RCODE_${number}`;
+
+export interface DnsRcodeError {
+  code: DnsRcodeErrorCode;
+  rcode: number;
+  /** The name whose answer decided the error. */
+  domain: string;
+}
+
+export type DnslinkError = InvalidDomainError | DnsRcodeError;
+
+export type DnslinkSuccess = DnslinkEntries;
+
+export interface DnslinkFailure {
+  error: DnslinkError;
+}
+
+/** The dnslink.dev reference result shape. */
+export type DnslinkResult = DnslinkSuccess | DnslinkFailure;
+
+export function isDnslinkFailure(result: DnslinkResult): result is DnslinkFailure {
+  return 'error' in result;
+}
+
+export function dnsRcodeErrorCode(rcode: number): DnsRcodeErrorCode {
+  return `DNS_RCODE_${rcode}`;
+}
+
+function rcodeFailure(rcode: number, domain: string): DnslinkFailure {
+  return { error: { code: dnsRcodeErrorCode(rcode), rcode, domain } };
+}
+
+export async function resolveDnslink(input: string, lookup: TxtLookup): Promise<DnslinkResult> {
+  const normalized = normalizeDomain(input);
+  if ('error' in normalized) {
+    return { error: normalized.error };
+  }
+  const { domain } = normalized;
+
+  const prefixedName = dnslinkLookupName(domain);
+  const prefixedAnswer = await lookup(prefixedName);
+  if (prefixedAnswer.rcode === RCODE_NOERROR) {
+    return collectDnslinkEntries(prefixedAnswer.records);
+  }
+  if (prefixedAnswer.rcode !== RCODE_NXDOMAIN) {
+    return rcodeFailure(prefixedAnswer.rcode, prefixedName);
+  }
+
+  const bareAnswer = await lookup(domain);
+  if (bareAnswer.rcode !== RCODE_NOERROR) {
+    return rcodeFailure(bareAnswer.rcode, domain);
+  }
+  const entries = collectDnslinkEntries(bareAnswer.records);
+  const fallback: DnslinkLogEntry = { code: 'FALLBACK' };
+  return { ...entries, log: [fallback, ...entries.log] };
+}

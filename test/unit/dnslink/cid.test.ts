@@ -1,0 +1,67 @@
+import { base16 } from 'multiformats/bases/base16';
+import { base32upper } from 'multiformats/bases/base32';
+import { base58btc } from 'multiformats/bases/base58';
+import { describe, expect, it } from 'vitest';
+import { CidError, parseCid, parseIpfsPath, parseIpnsKey, tryParseCid } from '../../../src/dnslink/cid.js';
+
+const CID_V0 = 'QmPChd2hVbrJ6bfo3WBcTW4iZnpHm8TEzWkLHmLpXhF68A';
+const CID_V1 = 'bafybeiam2jkwnk42kyvgce33hekrmtr2bkmoozx5ttw66lwljizv2josam';
+const IPNS_KEY_BASE36 = 'k51qzi5t0l4yioe48rdkrnle71f20fa2mi73j6110dcl77m60zc1vv1wxkgxs7';
+const IPNS_KEY_BASE32 = 'bafzaajaha4dqobyha4dqobyha4dqobyha4dqobyha4dqobyha4dqobyha4dqobyh';
+const PEER_ID_BASE58 = '12D2trk3aybVWTYmmEHvV8eKutCMcXywXauk8jpo3tGVksdecPp2';
+
+describe('parseCid', () => {
+  it('upgrades CIDv0 to CIDv1 base32', () => {
+    expect(parseCid(CID_V0)).toMatchObject({ text: CID_V0, cidV1: CID_V1 });
+  });
+
+  it('keeps CIDv1 base32 as is', () => {
+    expect(parseCid(CID_V1).cidV1).toBe(CID_V1);
+  });
+
+  it('reads other multibases: base36, base58btc, base32 upper case, base16', () => {
+    const cid = parseCid(CID_V1).cid;
+    expect(parseCid(IPNS_KEY_BASE36).cidV1).toBe(IPNS_KEY_BASE32);
+    expect(parseCid(cid.toString(base58btc)).cidV1).toBe(CID_V1);
+    expect(parseCid(cid.toString(base32upper)).cidV1).toBe(CID_V1);
+    expect(parseCid(cid.toString(base16)).cidV1).toBe(CID_V1);
+  });
+
+  it.each(['', 'Qm', 'notacid', 'bafy!', `${CID_V0}x`, 'x123'])('rejects %j with INVALID_CID', (text) => {
+    expect(() => parseCid(text)).toThrow(CidError);
+    expect(tryParseCid(text)).toBeUndefined();
+    try {
+      parseCid(text);
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'INVALID_CID' });
+    }
+  });
+});
+
+describe('parseIpfsPath', () => {
+  it('splits /ipfs/<cid>/<path> without decoding the path', () => {
+    expect(parseIpfsPath(`/ipfs/${CID_V0}/a/b%20c/?x=y`)).toEqual({ cid: CID_V0, cidV1: CID_V1, path: '/a/b%20c/?x=y' });
+  });
+
+  it('gives an empty path for a bare CID', () => {
+    expect(parseIpfsPath(`/ipfs/${CID_V1}`)).toEqual({ cid: CID_V1, cidV1: CID_V1, path: '' });
+  });
+
+  it('rejects a bad CID with INVALID_CID and a non-/ipfs/ value with INVALID_PATH', () => {
+    expect(() => parseIpfsPath('/ipfs/nope/x')).toThrow(expect.objectContaining({ code: 'INVALID_CID' }));
+    expect(() => parseIpfsPath(`/ipns/${CID_V1}`)).toThrow(expect.objectContaining({ code: 'INVALID_PATH' }));
+  });
+});
+
+describe('parseIpnsKey', () => {
+  it('recognises libp2p-key CIDs and bare base58 peer IDs', () => {
+    expect(parseIpnsKey(IPNS_KEY_BASE36)?.cidV1).toBe(IPNS_KEY_BASE32);
+    expect(parseIpnsKey(PEER_ID_BASE58)?.cidV1).toBe(IPNS_KEY_BASE32);
+  });
+
+  it('does not take domains for keys', () => {
+    expect(parseIpnsKey('example.com')).toBeUndefined();
+    expect(parseIpnsKey('docs.ipfs.tech')).toBeUndefined();
+    expect(parseIpnsKey('localhost')).toBeUndefined();
+  });
+});
