@@ -1,7 +1,7 @@
 // DNSLink resolution through the same stage chain the DNS transports use: a TxtLookup over the
 // chain feeds the pure dnslink/ rules, and records which sources (cache, stale, upstream, local)
 // answered, so the CLI and the HTTP API can say where a result came from.
-import { RRType, Rcode } from '../dns/constants.js';
+import { RRType } from '../dns/constants.js';
 import type { AnswerSource, Resolution } from '../dns/types.js';
 import { joinTxtStrings, makeQuestion, recordTtl } from '../dns/wire.js';
 import { resolveDnslink, type DnslinkResult, type TxtLookup, type TxtLookupResult } from '../dnslink/resolve.js';
@@ -59,7 +59,7 @@ export class DnslinkService {
     return {
       result,
       lookups,
-      upstreamFailed: lookups.some((l) => l.source === 'error' && l.rcode === Rcode.SERVFAIL),
+      upstreamFailed: lookups.some((l) => l.source === 'error'),
       stale: lookups.some((l) => l.source === 'stale'),
     };
   }

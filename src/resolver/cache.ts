@@ -96,10 +96,10 @@ export class CacheStage implements Stage {
       if (res.source === 'error') {
         const old = this.cache.get(question.key);
         if (old) old.refreshFailedAt = this.now();
-      } else {
-        this.cache.store(question.key, res);
+        return res;
       }
-      return res;
+      // Answer with the stored form, so a miss carries the same clamped TTLs as later hits.
+      return this.cache.store(question.key, res)?.resolution ?? res;
     });
     const tracked = started.finally(() => this.inflight.delete(question.key));
     this.inflight.set(question.key, tracked);

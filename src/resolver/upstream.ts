@@ -14,7 +14,14 @@ export class UpstreamStage implements Stage {
 
   async resolve(question: Question, ctx: QueryContext): Promise<Resolution> {
     try {
-      const { response, upstream } = await this.pool.query(question, ctx.deadline);
+      const { response, upstream, usable, failures } = await this.pool.query(question, ctx.deadline);
+      if (!usable) {
+        return {
+          ...emptyResolution(response.rcode, 'error'),
+          upstream,
+          ede: response.ede ?? { code: EdeCode.NO_REACHABLE_AUTHORITY, text: `all upstreams failed: ${failures.join('; ')}` },
+        };
+      }
       return {
         rcode: response.rcode,
         answers: response.answers,

@@ -1,7 +1,7 @@
 // A list of upstreams asked in turn: each attempt has its own timeout, the whole query a deadline,
 // SERVFAIL/REFUSED/network errors move on to the next upstream. Upstreams that failed recently are
 // tried last, so one dead server does not cost every query a timeout.
-import { Rcode } from '../dns/constants.js';
+import { Rcode, rcodeName } from '../dns/constants.js';
 import type { Question } from '../dns/types.js';
 import type { DecodedResponse } from '../dns/wire.js';
 import { DnslinkdError, errorMessage } from '../errors.js';
@@ -11,6 +11,10 @@ export interface UpstreamAnswer {
   response: DecodedResponse;
   upstream: string;
   rttMs: number;
+  /** False when every upstream failed and this is the last SERVFAIL/REFUSED one of them gave. */
+  usable: boolean;
+  /** Why earlier upstreams were passed over. */
+  failures: string[];
 }
 
 export interface UpstreamObserver {
@@ -57,6 +61,7 @@ export class UpstreamPool {
       throw new DnslinkdError('NO_UPSTREAMS', 'no upstream resolvers are configured');
     }
     const failures: string[] = [];
+    let rejected: UpstreamAnswer | undefined;
     for (const endpoint of this.ordered()) {
       const left = deadline === undefined ? this.options.timeoutMs : deadline - this.now();
       if (left <= 0) break;
@@ -66,12 +71,13 @@ export class UpstreamPool {
         const rttMs = this.now() - started;
         this.options.observer?.onAnswer?.(endpoint.url, rttMs, response.rcode);
         if (response.rcode === Rcode.SERVFAIL || response.rcode === Rcode.REFUSED) {
-          failures.push(`${endpoint.url}: rcode ${response.rcode}`);
+          failures.push(`${endpoint.url}: answered ${rcodeName(response.rcode)}`);
           this.failedAt.set(endpoint.url, this.now());
+          rejected = { response, upstream: endpoint.url, rttMs, usable: false, failures };
           continue;
         }
         this.failedAt.delete(endpoint.url);
-        return { response, upstream: endpoint.url, rttMs };
+        return { response, upstream: endpoint.url, rttMs, usable: true, failures };
       } catch (err) {
         const code = err instanceof DnslinkdError ? err.code : 'UPSTREAM_NETWORK';
         this.options.observer?.onError?.(endpoint.url, code);
@@ -79,6 +85,9 @@ export class UpstreamPool {
         failures.push(errorMessage(err));
       }
     }
+    // Every upstream failed, but one answered: pass its rcode on (DNSLink reports DNS_RCODE_5 for
+    // REFUSED), still marked unusable so the cache can serve stale instead.
+    if (rejected) return rejected;
     throw new DnslinkdError(
       'UPSTREAMS_FAILED',
       failures.length ? `all upstreams failed: ${failures.join('; ')}` : 'client deadline passed before an upstream could be asked',

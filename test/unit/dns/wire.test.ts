@@ -12,6 +12,7 @@ import {
   encodeQuery,
   makeQuestion,
   parseQuery,
+  recordTtl,
   splitTxtStrings,
   udpSizeLimit,
   type WireQuery,
@@ -104,7 +105,7 @@ describe('TXT strings', () => {
     const q = parsed(query('_dnslink.long.example'));
     const wire = buildResponse(q, txtResolution('_dnslink.long.example', [long]));
     const decoded = decodeResponse(wire);
-    const data = decoded.answers[0]!.data as Buffer[];
+    const data = (decoded.answers[0] as { data: Buffer[] }).data;
     expect(Buffer.concat(data).toString()).toBe(long);
     expect(data.length).toBe(4);
   });
@@ -129,10 +130,10 @@ describe('buildResponse', () => {
   it('ages TTLs or overrides them, from one pre-encoded body', () => {
     const q = parsed(query('_dnslink.ttl.example'));
     const res = txtResolution('_dnslink.ttl.example', ['dnslink=/ipfs/a'], 300);
-    expect(decodeResponse(buildResponse(q, res)).answers[0]!.ttl).toBe(300);
-    expect(decodeResponse(buildResponse(q, { ...res, ttlAge: 42 })).answers[0]!.ttl).toBe(258);
-    expect(decodeResponse(buildResponse(q, { ...res, ttlAge: 999 })).answers[0]!.ttl).toBe(0);
-    expect(decodeResponse(buildResponse(q, { ...res, ttlOverride: 30 })).answers[0]!.ttl).toBe(30);
+    expect(recordTtl(decodeResponse(buildResponse(q, res)).answers[0]!)).toBe(300);
+    expect(recordTtl(decodeResponse(buildResponse(q, { ...res, ttlAge: 42 })).answers[0]!)).toBe(258);
+    expect(recordTtl(decodeResponse(buildResponse(q, { ...res, ttlAge: 999 })).answers[0]!)).toBe(0);
+    expect(recordTtl(decodeResponse(buildResponse(q, { ...res, ttlOverride: 30 })).answers[0]!)).toBe(30);
     expect(res.encoded).toBeDefined();
   });
 

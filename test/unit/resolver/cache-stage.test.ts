@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { EdeCode, RRType, Rcode } from '../../../src/dns/constants.js';
 import type { DnsRecord, Question, Resolution } from '../../../src/dns/types.js';
-import { makeQuestion } from '../../../src/dns/wire.js';
+import { makeQuestion, recordTtl } from '../../../src/dns/wire.js';
 import { CacheStage, type CacheStageOptions } from '../../../src/resolver/cache.js';
 import type { Stage } from '../../../src/resolver/stage.js';
 
@@ -70,7 +70,7 @@ function setup(reply: Reply, overrides: Partial<CacheStageOptions> = {}) {
   return { stage, upstream, question, ask, advance };
 }
 
-const servedTtl = (res: Resolution) => res.ttlOverride ?? (res.answers[0]?.ttl ?? 0) - (res.ttlAge ?? 0);
+const servedTtl = (res: Resolution) => res.ttlOverride ?? (res.answers[0] ? recordTtl(res.answers[0]) : 0) - (res.ttlAge ?? 0);
 
 describe('cache stage', () => {
   it('answers the second query from the cache with a decreasing TTL', async () => {
@@ -99,6 +99,7 @@ describe('cache stage', () => {
     const high = setup(positive(86_400), { maxTtl: 10 });
     const first = await high.ask();
     expect(first.source).toBe('upstream');
+    expect(servedTtl(first)).toBe(10); // the miss is clamped too, not only later hits
     high.advance(1_000);
     expect(servedTtl(await high.ask())).toBe(9);
     high.advance(10_000);

@@ -40,7 +40,7 @@ export async function startFakeDnsServer(reply: FakeReply): Promise<FakeDnsServe
     socket.on('close', () => sockets.delete(socket));
     let buf = Buffer.alloc(0);
     socket.on('data', (chunk) => {
-      buf = Buffer.concat([buf, chunk]);
+      buf = Buffer.concat([buf, chunk as Buffer]);
       while (buf.length >= 2 && buf.length >= buf.readUInt16BE(0) + 2) {
         const len = buf.readUInt16BE(0);
         const query = dnsPacket.decode(buf.subarray(2, 2 + len));

@@ -39,7 +39,7 @@ describe('exchange', () => {
       return [spoofId, wrongName, answerTxt(q, ['dnslink=/ipfs/real'])];
     });
     const res = await exchange(parseUpstreamUrl(`udp://127.0.0.1:${s.port}`), question, 1000);
-    expect(joinTxtStrings(res.answers[0]!.data)).toBe('dnslink=/ipfs/real');
+    expect(joinTxtStrings((res.answers[0] as { data: unknown }).data)).toBe('dnslink=/ipfs/real');
   });
 
   it('uses a random query ID', async () => {
@@ -64,7 +64,7 @@ describe('exchange', () => {
     });
     const res = await exchange(parseUpstreamUrl(`udp://127.0.0.1:${s.port}`), question, 1000);
     expect(s.queries.map((q) => q.transport)).toEqual(['udp', 'tcp']);
-    expect(joinTxtStrings(res.answers[0]!.data)).toBe(long);
+    expect(joinTxtStrings((res.answers[0] as { data: unknown }).data)).toBe(long);
   });
 
   it('sends raw UTF-8 labels unchanged', async () => {
@@ -102,6 +102,12 @@ describe('UpstreamPool', () => {
     const silent = await server(() => null);
     const pool = new UpstreamPool([`udp://127.0.0.1:${silent.port}`, `tcp://127.0.0.1:1`], { timeoutMs: 100 });
     await expect(pool.query(question)).rejects.toMatchObject({ code: 'UPSTREAMS_FAILED', message: expect.stringMatching(/within 100 ms.*tcp:\/\/127\.0\.0\.1:1/) });
+  });
+
+  it('passes the rcode on, marked unusable, when every upstream answers REFUSED', async () => {
+    const refusing = await server((q) => [answerTxt(q, [], { flags: 5 /* REFUSED */ })]);
+    const answer = await new UpstreamPool([`udp://127.0.0.1:${refusing.port}`], { timeoutMs: 200 }).query(question);
+    expect(answer).toMatchObject({ usable: false, response: { rcode: 5 }, failures: [expect.stringMatching(/answered REFUSED/)] });
   });
 
   it('throws NO_UPSTREAMS when none are configured', async () => {
