@@ -1,0 +1,108 @@
+// dnslinkd itself, spawned from bin/dnslinkd.js (needs `npm run build`).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fetchMetrics, metricSum } from './metrics.js';
+import { cliEntry, repoRoot } from './paths.js';
+import { freePort } from './ports.js';
+import { spawnManaged, waitFor } from './proc.js';
+import type { Managed } from './proc.js';
+
+export interface DnslinkdOptions {
+  /** e.g. ['udp://127.0.0.1:5300', 'tcp://127.0.0.1:5300'] */
+  upstreams: string[];
+  /** Written to a JSON file passed with --config. `localRecords` defaults to null (no local records). */
+  config?: Record<string, unknown>;
+  /** Extra CLI args, e.g. ['--no-forward']. */
+  args?: string[];
+}
+
+export interface DnslinkdHandle {
+  dnsPort: number;
+  httpPort: number;
+  proc: Managed;
+  /** stdout+stderr lines (pino JSON). */
+  logs(): string;
+  metrics(): Promise<string>;
+  /** Sum of one metric over all label sets, read from /metrics now. */
+  metric(name: string): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startDnslinkd(opts: DnslinkdOptions): Promise<DnslinkdHandle> {
+  const dir = mkdtempSync(join(tmpdir(), 'dnslinkd-'));
+  const configFile = join(dir, 'config.json');
+  writeFileSync(configFile, JSON.stringify({ localRecords: null, ...opts.config }, null, 2));
+  let lastErr: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const dnsPort = await freePort();
+    const httpPort = await freePort();
+    const args = [
+      cliEntry,
+      'serve',
+      '--dns',
+      `127.0.0.1:${dnsPort}`,
+      '--http',
+      `127.0.0.1:${httpPort}`,
+      ...opts.upstreams.flatMap((u) => ['--upstream', u]),
+      '--config',
+      configFile,
+      ...(opts.args ?? []),
+    ];
+    const proc = spawnManaged('dnslinkd', process.execPath, args, { cwd: repoRoot });
+    const handle: DnslinkdHandle = {
+      dnsPort,
+      httpPort,
+      proc,
+      logs: () => proc.output(),
+      metrics: () => fetchMetrics(httpPort),
+      metric: async (name) => metricSum(await fetchMetrics(httpPort), name),
+      stop: async () => {
+        await proc.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+    try {
+      await waitFor(
+        `dnslinkd (dns ${dnsPort}, http ${httpPort})`,
+        async () => {
+          const res = await fetch(`http://127.0.0.1:${httpPort}/healthz`, { signal: AbortSignal.timeout(1000) });
+          await res.arrayBuffer();
+          return res.status === 200;
+        },
+        20_000,
+        { intervalMs: 100, abortIf: () => (proc.exitCode !== undefined ? `exited ${proc.exitCode}:\n${proc.output()}` : undefined) },
+      );
+      return handle;
+    } catch (err) {
+      await proc.stop();
+      lastErr = err;
+      // Retry only for a port race; anything else is a real failure.
+      if (!/EADDRINUSE/.test(proc.output())) break;
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  throw lastErr;
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `node bin/dnslinkd.js <args>`, bounded by timeoutMs. */
+export function runCli(args: string[], timeoutMs = 15_000): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [cliEntry, ...args],
+      { cwd: repoRoot, timeout: timeoutMs, killSignal: 'SIGKILL' },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
+  });
+}

@@ -1,0 +1,97 @@
+// Raw DNS wire exchanges (junk packets, several queries on one TCP connection).
+import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
+
+const TYPES: Record<string, number> = { A: 1, NS: 2, CNAME: 5, SOA: 6, HINFO: 13, TXT: 16, AAAA: 28, ANY: 255 };
+
+/** A plain query (RD=1, no EDNS). Name in presentation form, ASCII labels. */
+export function encodeQuery(id: number, name: string, type: string): Buffer {
+  const labels = name.replace(/\.$/, '').split('.').filter(Boolean);
+  const parts: Buffer[] = [];
+  const header = Buffer.alloc(12);
+  header.writeUInt16BE(id, 0);
+  header.writeUInt16BE(0x0100, 2);
+  header.writeUInt16BE(1, 4);
+  parts.push(header);
+  for (const l of labels) {
+    const b = Buffer.from(l, 'utf8');
+    parts.push(Buffer.from([b.length]), b);
+  }
+  const tail = Buffer.alloc(5);
+  tail.writeUInt16BE(TYPES[type] ?? Number(type), 1);
+  tail.writeUInt16BE(1, 3);
+  parts.push(tail);
+  return Buffer.concat(parts);
+}
+
+export interface WireHeader {
+  id: number;
+  qr: boolean;
+  tc: boolean;
+  rcode: number;
+  qdcount: number;
+  ancount: number;
+}
+
+export function parseHeader(msg: Buffer): WireHeader {
+  if (msg.length < 12) throw new Error(`short DNS message (${msg.length} bytes)`);
+  const flags = msg.readUInt16BE(2);
+  return {
+    id: msg.readUInt16BE(0),
+    qr: (flags & 0x8000) !== 0,
+    tc: (flags & 0x0200) !== 0,
+    rcode: flags & 0x000f,
+    qdcount: msg.readUInt16BE(4),
+    ancount: msg.readUInt16BE(6),
+  };
+}
+
+/** Send one datagram to 127.0.0.1:port; resolve with the first reply, or undefined after timeoutMs. */
+export function udpExchange(port: number, payload: Buffer, timeoutMs: number): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const sock = createSocket('udp4');
+    const done = (v: Buffer | undefined) => {
+      clearTimeout(timer);
+      sock.close();
+      resolve(v);
+    };
+    const timer = setTimeout(() => done(undefined), timeoutMs);
+    sock.on('message', (msg) => done(msg));
+    sock.on('error', () => done(undefined));
+    sock.send(payload, port, '127.0.0.1');
+  });
+}
+
+/** Write all queries (length-prefixed) on ONE TCP connection at once; collect `queries.length` replies. */
+export function tcpExchange(port: number, queries: Buffer[], timeoutMs: number): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const replies: Buffer[] = [];
+    let buf = Buffer.alloc(0);
+    const sock = connect({ host: '127.0.0.1', port });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`tcpExchange: ${replies.length}/${queries.length} replies after ${timeoutMs} ms`));
+    }, timeoutMs);
+    sock.on('connect', () => {
+      sock.write(Buffer.concat(queries.map((q) => Buffer.concat([Buffer.from([q.length >> 8, q.length & 0xff]), q]))));
+    });
+    sock.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk as Buffer]);
+      while (buf.length >= 2) {
+        const len = buf.readUInt16BE(0);
+        if (buf.length < 2 + len) break;
+        replies.push(buf.subarray(2, 2 + len));
+        buf = buf.subarray(2 + len);
+      }
+      if (replies.length >= queries.length) {
+        clearTimeout(timer);
+        sock.destroy();
+        resolve(replies);
+      }
+    });
+    sock.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
