@@ -1,0 +1,30 @@
+# dnslinkd container image: Node 24 LTS slim, built in one stage and run in another, as a
+# non-root user, with a health check on /healthz. DNS on 5353 (UDP+TCP), HTTP on 8053.
+
+FROM node:24-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# The `node` devDependency ships its own binary; the image has Node 24 already, so skip scripts
+# here and build explicitly below.
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --ignore-scripts
+
+FROM node:24-slim
+ENV NODE_ENV=production \
+    DNSLINKD_DNS=0.0.0.0:5353 \
+    DNSLINKD_HTTP=0.0.0.0:8053
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY bin ./bin
+COPY fixtures/local-records.json ./fixtures/local-records.json
+USER node
+EXPOSE 5353/udp 5353/tcp 8053/tcp
+HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8053/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["node", "bin/dnslinkd.js"]
+CMD ["serve"]
