@@ -14,15 +14,23 @@ export function startUdpServer(core: ResolverCore, host: string, port: number): 
   const { dns, log } = core;
   socket.on('error', (err) => log.error({ err }, 'UDP socket error'));
   socket.on('message', (packet, rinfo) => {
-    const reply = (out: Buffer | null) => {
-      if (out) socket.send(out, rinfo.port, rinfo.address);
-    };
+    let out: Buffer | null | Promise<Buffer | null>;
     try {
-      const out = dns.handle(packet, 'udp', true);
-      if (out instanceof Promise) out.then(reply, (err: unknown) => log.error({ err }, 'UDP reply failed'));
-      else reply(out);
+      out = dns.handle(packet, 'udp', true);
     } catch (err) {
       log.error({ err }, 'UDP query handling failed');
+      return;
+    }
+    if (out === null) return;
+    if (!(out instanceof Promise)) {
+      socket.send(out, rinfo.port, rinfo.address);
+    } else {
+      out.then(
+        (late: Buffer | null) => {
+          if (late) socket.send(late, rinfo.port, rinfo.address);
+        },
+        (err: unknown) => log.error({ err }, 'UDP reply failed'),
+      );
     }
   });
   return new Promise((resolve, reject) => {
