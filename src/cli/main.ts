@@ -6,6 +6,7 @@ import { loadConfig, type JsonObject } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createResolverCore } from '../core/resolver-core.js';
 import { DnslinkService } from '../core/dnslink-service.js';
+import { rcodeName } from '../dns/constants.js';
 import { isGatewayFailure } from '../dnslink/gateway.js';
 import { isDnslinkFailure } from '../dnslink/resolve.js';
 import { DnslinkdError, errorMessage } from '../errors.js';
@@ -116,6 +117,13 @@ async function resolve(args: string[]): Promise<number> {
   }
 
   const { result, lookups } = await service.resolve(name, 'cli');
+  if (!values.json) {
+    for (const l of lookups) {
+      const via = l.upstream ? ` from ${l.upstream}` : '';
+      const why = l.ede ? ` (EDE ${l.ede.code}: ${l.ede.text})` : '';
+      process.stderr.write(`; ${l.name} TXT: ${rcodeName(l.rcode)}${via} [${l.source}]${why}\n`);
+    }
+  }
   if (values.json) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;
