@@ -2,10 +2,15 @@
 // one question share one upstream query; popular entries are refreshed before they expire; when
 // upstreams fail or miss the client's deadline, expired entries are served stale (RFC 8767, EDE 3).
 import { AnswerCache, type CacheEntry, type CachePolicy } from '../cache/answer-cache.js';
-import { EdeCode } from '../dns/constants.js';
+import { EdeCode, Rcode } from '../dns/constants.js';
 import type { Question, Resolution } from '../dns/types.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { QueryContext, Stage } from './stage.js';
+import { errorMessage } from '../errors.js';
+import { emptyResolution, type QueryContext, type Stage } from './stage.js';
+
+function internalFailure(err: unknown): Resolution {
+  return { ...emptyResolution(Rcode.SERVFAIL, 'error'), ede: { code: EdeCode.OTHER, text: `internal error: ${errorMessage(err)}` } };
+}
 
 export interface CacheStageOptions extends CachePolicy {
   /** TTL given to stale answers (RFC 8767 suggests 30 s). */
@@ -92,7 +97,10 @@ export class CacheStage implements Stage {
       this.metrics?.coalesced.inc();
       return running;
     }
-    const started = Promise.resolve(this.next.resolve(question, { transport: 'internal' })).then((res) => {
+    // Never rejects: a prefetch runs unawaited, and a stage that throws becomes a SERVFAIL.
+    const started = new Promise<Resolution>((resolve) => resolve(this.next.resolve(question, { transport: 'internal' })))
+      .catch((err: unknown) => internalFailure(err))
+      .then((res) => {
       if (res.source === 'error') {
         const old = this.cache.get(question.key);
         if (old) old.refreshFailedAt = this.now();

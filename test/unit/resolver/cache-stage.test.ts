@@ -225,6 +225,13 @@ describe('cache stage', () => {
     expect(upstream.calls).toBe(2);
   });
 
+  it('turns a throwing stage below into SERVFAIL, never a rejected promise', async () => {
+    const { ask } = setup(() => Promise.reject(new Error('boom')));
+    const res = await ask();
+    expect(res.rcode).toBe(Rcode.SERVFAIL);
+    expect(res.ede).toMatchObject({ code: EdeCode.OTHER, text: 'internal error: boom' });
+  });
+
   it('bounds the cache by entry count', async () => {
     let n = 0;
     const upstream = new FakeUpstream(() => Promise.resolve(positive(60)));
