@@ -101,14 +101,14 @@ export class CacheStage implements Stage {
     const started = new Promise<Resolution>((resolve) => resolve(this.next.resolve(question, { transport: 'internal' })))
       .catch((err: unknown) => internalFailure(err))
       .then((res) => {
-      if (res.source === 'error') {
-        const old = this.cache.get(question.key);
-        if (old) old.refreshFailedAt = this.now();
-        return res;
-      }
-      // Answer with the stored form, so a miss carries the same clamped TTLs as later hits.
-      return this.cache.store(question.key, res)?.resolution ?? res;
-    });
+        if (res.source === 'error') {
+          const old = this.cache.get(question.key);
+          if (old) old.refreshFailedAt = this.now();
+          return res;
+        }
+        // Answer with the stored form, so a miss carries the same clamped TTLs as later hits.
+        return this.cache.store(question.key, res)?.resolution ?? res;
+      });
     const tracked = started.finally(() => this.inflight.delete(question.key));
     this.inflight.set(question.key, tracked);
     return tracked;
