@@ -24,9 +24,13 @@ function toDnsRecord(record: LocalRecord): DnsRecord {
 
 export class LocalRecordsStage implements Stage {
   readonly name = 'local';
-  /** question key -> resolution (pre-encoded); names -> true for NODATA on other types. */
+  /** question key -> resolution (pre-encoded). */
   private readonly answers = new Map<string, Resolution>();
-  private readonly names = new Set<string>();
+  /**
+   * Names we hold, as the name part of a question key, grouped by length: a question whose name
+   * length matches none is passed on without building a string (the cache-hit path).
+   */
+  private readonly namesByLength = new Map<number, Set<string>>();
 
   constructor(
     private readonly next: Stage,
@@ -41,7 +45,10 @@ export class LocalRecordsStage implements Stage {
         this.answers.set(question.key, res);
       }
       res.answers.push(rr);
-      this.names.add(rr.name.toLowerCase());
+      const namePart = question.key.slice(0, -4);
+      let sameLength = this.namesByLength.get(namePart.length);
+      if (!sameLength) this.namesByLength.set(namePart.length, (sameLength = new Set()));
+      sameLength.add(namePart);
     }
     for (const res of this.answers.values()) encodedSectionsOf(res);
   }
@@ -53,7 +60,8 @@ export class LocalRecordsStage implements Stage {
   resolve(question: Question, ctx: QueryContext): Resolution | Promise<Resolution> {
     const hit = this.answers.get(question.key);
     if (hit) return hit;
-    if (this.names.size > 0 && this.names.has(question.name.toLowerCase())) {
+    const sameLength = this.namesByLength.get(question.key.length - 4);
+    if (sameLength && sameLength.has(question.key.slice(0, -4))) {
       return { ...emptyResolution(Rcode.NOERROR, 'local'), authoritative: true };
     }
     return this.next.resolve(question, ctx);
