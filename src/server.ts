@@ -12,6 +12,8 @@ export interface RunningInstance {
   core: ResolverCore;
   dns: { host: string; port: number };
   http: { host: string; port: number };
+  /** The HTTPS listener, when http.tls is configured. */
+  https?: { host: string; port: number };
   close(): Promise<void>;
 }
 
@@ -30,16 +32,26 @@ export async function startInstance(config: Config, log: Logger, options: CoreOp
       maxPipelined: config.dns.tcpMaxPipelined,
     });
     started.push(tcp);
-    const http = await startHttpServer(core, httpAddr.host, httpAddr.port);
+    const httpOptions = { h2c: config.http.h2c, bodyLimit: config.http.bodyLimit };
+    const http = await startHttpServer(core, httpAddr.host, httpAddr.port, httpOptions);
     started.push(http);
+    let https: { host: string; port: number } | undefined;
+    if (config.http.tls) {
+      const tlsAddr = splitHostPort(config.http.tls.listen);
+      const tls = { cert: config.http.tls.cert, key: config.http.tls.key };
+      const server = await startHttpServer(core, tlsAddr.host, tlsAddr.port, { ...httpOptions, tls });
+      started.push(server);
+      https = server.address;
+    }
     log.info(
-      { dns: `${dnsAddr.host}:${udp.address.port}`, http: `${httpAddr.host}:${http.address.port}`, upstreams: config.upstreams, forward: config.dns.forward, localRecords: core.local.size },
+      { dns: `${dnsAddr.host}:${udp.address.port}`, http: `${httpAddr.host}:${http.address.port}`, ...(https ? { https: `${https.host}:${https.port}` } : {}), upstreams: config.upstreams, forward: config.dns.forward, localRecords: core.local.size },
       'dnslinkd listening',
     );
     return {
       core,
       dns: { host: dnsAddr.host, port: udp.address.port },
       http: { host: httpAddr.host, port: http.address.port },
+      ...(https ? { https } : {}),
       close: async () => {
         await Promise.all(started.map((s) => s.close()));
       },

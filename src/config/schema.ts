@@ -30,6 +30,21 @@ export const configSchema = z
     http: z
       .object({
         listen: hostPort.default('127.0.0.1:8053'),
+        /** Also speak HTTP/2 with prior knowledge (h2c) on the cleartext listener, next to HTTP/1.1. */
+        h2c: z.boolean().default(true),
+        /** Largest DoH POST body accepted, in bytes (a DNS message is at most 65535). */
+        bodyLimit: z.number().int().min(512).max(65_535).default(65_535),
+        /** A second listener speaking HTTPS (HTTP/2 and HTTP/1.1 by ALPN), same routes. */
+        tls: z
+          .object({
+            listen: hostPort.default('127.0.0.1:8443'),
+            /** PEM certificate chain file. */
+            cert: z.string().min(1),
+            /** PEM private key file. */
+            key: z.string().min(1),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .prefault({}),

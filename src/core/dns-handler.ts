@@ -4,19 +4,45 @@
 import type { Logger } from 'pino';
 import { EdeCode, Rcode } from '../dns/constants.js';
 import type { Resolution } from '../dns/types.js';
-import { buildErrorResponse, buildResponse, parseQuery, udpSizeLimit, type WireQuery } from '../dns/wire.js';
+import { buildErrorResponse, buildResponse, encodedSectionsOf, parseQuery, udpSizeLimit, type WireQuery } from '../dns/wire.js';
 import { errorMessage } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { QueryContext, Stage, Transport } from '../resolver/stage.js';
+import { emptyResolution, type QueryContext, type Stage, type Transport } from '../resolver/stage.js';
 
 export interface DnsHandlerOptions {
   /** Our EDNS UDP payload size: advertised, and the ceiling for clients' sizes. */
   udpPayloadSize: number;
-  /** How long a client may wait before we answer stale (RFC 8767 client response timer). */
-  clientDeadlineMs: number;
 }
 
 export type WireAnswer = Buffer | null;
+
+/**
+ * A wire answer for HTTP transports (DoH): the response bytes plus what HTTP needs around them.
+ * `invalid` means the input was not a usable DNS query (HTTP 400), with the reason.
+ */
+export type HttpWireAnswer =
+  | { ok: true; wire: Buffer; rcode: number; maxAge: number }
+  | { ok: false; reason: string };
+
+/**
+ * Cache lifetime for an HTTP answer (RFC 8484 section 5.1): the smallest TTL in the answer
+ * section; for a negative answer (NXDOMAIN or NODATA) the smallest authority TTL (RFC 2308);
+ * 0 for every other rcode (SERVFAIL, REFUSED, FORMERR...).
+ */
+export function httpMaxAge(res: Resolution): number {
+  if (res.rcode !== Rcode.NOERROR && res.rcode !== Rcode.NXDOMAIN) return 0;
+  const { ttls, answerCount, authorityCount } = encodedSectionsOf(res);
+  // Records are laid out answers first, then authorities: [0, count) is the section we want.
+  const count = answerCount > 0 ? answerCount : authorityCount;
+  if (count === 0) return 0;
+  const age = res.ttlAge ?? 0;
+  let min = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < count; i++) {
+    const ttl = res.ttlOverride ?? (ttls[i]! > age ? ttls[i]! - age : 0);
+    if (ttl < min) min = ttl;
+  }
+  return min;
+}
 
 export class DnsHandler {
   constructor(
@@ -40,24 +66,53 @@ export class DnsHandler {
       return buildErrorResponse(parsed.id, parsed.flags, Rcode.FORMERR);
     }
     const query = parsed.query;
-    const question = { packet, end: query.questionEnd };
-    if (query.opcode !== 0) return this.error(query, transport, Rcode.NOTIMP, question);
-    if (query.edns && query.edns.version !== 0) return this.error(query, transport, Rcode.BADVERS, question);
+    const refusal = this.refusalRcode(query);
+    if (refusal !== undefined) return this.error(query, transport, refusal);
+    const res = this.resolveQuery(query, transport);
+    if (res instanceof Promise) return res.then((late) => this.respond(query, late, transport, udp));
+    return this.respond(query, res, transport, udp);
+  }
 
+  /**
+   * Answers one DoH query packet (no size limit, like TCP). Synchronous on cache hits, like
+   * `handle`. A packet that is not a DNS query (too short, a response, a broken question) gives
+   * `{ok: false}` for an HTTP 400 instead of a dropped packet or FORMERR.
+   */
+  answerHttp(packet: Buffer, transport: Transport = 'doh'): HttpWireAnswer | Promise<HttpWireAnswer> {
+    const parsed = parseQuery(packet);
+    if (!parsed.ok) {
+      this.metrics.malformed.inc({ transport, action: parsed.action });
+      return { ok: false, reason: parsed.action === 'drop' ? (packet.length < 12 ? `${packet.length} bytes is shorter than a DNS header` : 'a DNS response, not a query') : parsed.reason };
+    }
+    const query = parsed.query;
+    const refusal = this.refusalRcode(query);
+    if (refusal !== undefined) return { ok: true, wire: this.error(query, transport, refusal), rcode: refusal, maxAge: 0 };
+    const res = this.resolveQuery(query, transport);
+    if (res instanceof Promise) return res.then((late) => this.httpRespond(query, late, transport));
+    return this.httpRespond(query, res, transport);
+  }
+
+  /** NOTIMP for opcodes other than QUERY, BADVERS for EDNS versions other than 0. */
+  private refusalRcode(query: WireQuery): number | undefined {
+    if (query.opcode !== 0) return Rcode.NOTIMP;
+    if (query.edns && query.edns.version !== 0) return Rcode.BADVERS;
+    return undefined;
+  }
+
+  /** Runs the chain; never throws or rejects: an exception becomes SERVFAIL with EDE 0. */
+  private resolveQuery(query: WireQuery, transport: Transport): Resolution | Promise<Resolution> {
     const ctx: QueryContext = { transport };
-    let result: Resolution | Promise<Resolution>;
     try {
-      result = this.chain.resolve(query, ctx);
+      const res = this.chain.resolve(query, ctx);
+      return res instanceof Promise ? res.catch((err: unknown) => this.internalFailure(query, err)) : res;
     } catch (err) {
-      return this.failure(query, transport, udp, err);
+      return this.internalFailure(query, err);
     }
-    if (result instanceof Promise) {
-      return result.then(
-        (res) => this.respond(query, res, transport, udp),
-        (err: unknown) => this.failure(query, transport, udp, err),
-      );
-    }
-    return this.respond(query, result, transport, udp);
+  }
+
+  private httpRespond(query: WireQuery, res: Resolution, transport: Transport): HttpWireAnswer {
+    const wire = this.respond(query, res, transport, false);
+    return { ok: true, wire, rcode: res.rcode, maxAge: httpMaxAge(res) };
   }
 
   private respond(query: WireQuery, res: Resolution, transport: Transport, udp: boolean): Buffer {
@@ -66,23 +121,14 @@ export class DnsHandler {
     return buildResponse(query, res, { sizeLimit, advertisedPayload: this.options.udpPayloadSize });
   }
 
-  private error(query: WireQuery, transport: Transport, rcode: number, question: { packet: Buffer; end: number }): Buffer {
+  private error(query: WireQuery, transport: Transport, rcode: number): Buffer {
     this.metrics.countQuery(transport, rcode);
     const edns = query.edns ? { payload: this.options.udpPayloadSize } : undefined;
-    return buildErrorResponse(query.id, query.flags, rcode, question, edns);
+    return buildErrorResponse(query.id, query.flags, rcode, { packet: query.packet, end: query.questionEnd }, edns);
   }
 
-  private failure(query: WireQuery, transport: Transport, udp: boolean, err: unknown): Buffer {
+  private internalFailure(query: WireQuery, err: unknown): Resolution {
     this.log.error({ err, name: query.name, type: query.type }, 'resolution failed unexpectedly');
-    const res: Resolution = {
-      rcode: Rcode.SERVFAIL,
-      answers: [],
-      authorities: [],
-      additionals: [],
-      source: 'error',
-      ede: { code: EdeCode.OTHER, text: `internal error: ${errorMessage(err)}` },
-    };
-    return this.respond(query, res, transport, udp);
+    return { ...emptyResolution(Rcode.SERVFAIL, 'error'), ede: { code: EdeCode.OTHER, text: `internal error: ${errorMessage(err)}` } };
   }
 }
-

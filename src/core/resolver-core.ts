@@ -48,7 +48,7 @@ export function createResolverCore(config: Config, log: Logger, options: CoreOpt
   const records = config.localRecords ? readLocalRecords(config.localRecords) : [];
   const local = new LocalRecordsStage(cache, records);
   const chain = new QueryPolicyStage(local, { forward: config.dns.forward });
-  const dns = new DnsHandler(chain, { udpPayloadSize: config.dns.udpPayloadSize, clientDeadlineMs: config.clientDeadlineMs }, metrics, log);
+  const dns = new DnsHandler(chain, { udpPayloadSize: config.dns.udpPayloadSize }, metrics, log);
 
   metrics.cacheStats = () => ({ entries: cache.cache.size, bytes: cache.cache.bytes });
   return { config, metrics, log, chain, cache, upstreams, local, dns };

@@ -1,26 +1,69 @@
-// The HTTP listener (fastify): operational routes now; DoH and the gateway resolution API register
-// here as they are added. Errors are JSON with a code and a message, never an HTML page.
+// The HTTP listeners (fastify): DoH (/dns-query, /resolve), the gateway resolution API
+// (/v1/dnslink/{name}), /openapi.json and the ops routes, on a cleartext HTTP/1.1 + h2c port and,
+// when a certificate is configured, an HTTPS port (h2 + http/1.1). Errors are JSON {code, message}.
+import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ResolverCore } from '../../core/resolver-core.js';
 import type { RunningServer } from '../udp.js';
+import { registerDnslinkRoutes } from './dnslink-routes.js';
+import { registerPreflight } from './cors.js';
+import { registerDohRoutes } from './doh-routes.js';
+import { errorHandler, sendError } from './http-errors.js';
+import { createDualServer, createTlsServer, type TlsFiles } from './listeners.js';
+import { registerOpenApi } from './openapi.js';
 import { registerOpsRoutes } from './ops-routes.js';
 
-export function buildHttpApp(core: ResolverCore): FastifyInstance {
-  const app = Fastify({ loggerInstance: core.log.child({ transport: 'http' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
+export interface HttpAppOptions {
+  /** Serve h2c (HTTP/2 prior knowledge) next to HTTP/1.1 on a cleartext listener. Default true. */
+  h2c?: boolean;
+  /** Serve HTTPS (h2 and http/1.1 by ALPN) with these PEM files instead of cleartext. */
+  tls?: TlsFiles;
+  /** Largest DoH POST body in bytes. Default 65535. */
+  bodyLimit?: number;
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export async function buildHttpApp(core: ResolverCore, options: HttpAppOptions = {}): Promise<FastifyInstance> {
+  const { tls } = options;
+  const app = Fastify({
+    loggerInstance: core.log.child({ transport: tls ? 'https' : 'http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    // No per-request child logger (request logging is off): one less allocation per DoH query.
+    childLoggerFactory: (logger) => logger,
+    serverFactory: (handler) => (tls ? createTlsServer(handler, tls) : createDualServer(handler, options.h2c ?? true)),
+  });
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send({ code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` });
+    sendError(reply, 404, 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`);
   });
-  app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, _request, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    if (status >= 500) core.log.error({ err }, 'HTTP handler failed');
-    void reply.code(status).send({ code: err.code ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST'), message: err.message });
-  });
+  app.setErrorHandler(errorHandler(core.log));
+  await registerOpenApi(app, packageVersion());
   registerOpsRoutes(app, core);
+  // DoH and the resolution API answer browsers too (Helia in a service worker): CORS on them only,
+  // set by the handlers themselves (a hook would cost every DoH query a hook run).
+  await app.register(async (scope) => {
+    registerDohRoutes(scope, core, { bodyLimit: options.bodyLimit ?? 65_535 });
+    registerDnslinkRoutes(scope, core);
+    registerPreflight(scope, ['/dns-query', '/resolve', '/v1/dnslink/:name']);
+  });
+  await app.ready();
   return app;
 }
 
-export async function startHttpServer(core: ResolverCore, host: string, port: number): Promise<RunningServer & { app: FastifyInstance }> {
-  const app = buildHttpApp(core);
+export async function startHttpServer(
+  core: ResolverCore,
+  host: string,
+  port: number,
+  options: HttpAppOptions = {},
+): Promise<RunningServer & { app: FastifyInstance }> {
+  const app = await buildHttpApp(core, options);
   await app.listen({ host, port });
   const addr = app.server.address();
   const actualPort = addr && typeof addr === 'object' ? addr.port : port;

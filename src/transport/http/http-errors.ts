@@ -1,0 +1,47 @@
+// HTTP error bodies: every 4xx/5xx is JSON `{code, message}` (plus context fields), never cached,
+// and fastify's own errors (bad content type, oversized body, failed validation) are mapped to
+// the same shape and to the right status, so client input never produces a 500.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+  [key: string]: unknown;
+}
+
+export function sendError(reply: FastifyReply, status: number, code: string, message: string, extra: Record<string, unknown> = {}): void {
+  const body: ErrorBody = { code, message, ...extra };
+  // Errors carry CORS too, so a browser client can read why it failed.
+  void reply
+    .code(status)
+    .header('cache-control', 'max-age=0')
+    .header('access-control-allow-origin', '*')
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(body);
+}
+
+/** fastify error codes for client mistakes, with our status and code. */
+const CLIENT_ERRORS: Readonly<Record<string, { status: number; code: string }>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'BODY_TOO_LARGE' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'INVALID_CONTENT_LENGTH' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'INVALID_BODY' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'INVALID_BODY' },
+  FST_ERR_VALIDATION: { status: 400, code: 'INVALID_PARAMETER' },
+  FST_ERR_BAD_URL: { status: 400, code: 'BAD_URL' },
+};
+
+/** The app-wide error handler. */
+export function errorHandler(log: Logger) {
+  return (err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void => {
+    const known = err.code ? CLIENT_ERRORS[err.code] : undefined;
+    if (known) {
+      sendError(reply, known.status, known.code, err.message);
+      return;
+    }
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (status >= 500) log.error({ err }, 'HTTP handler failed');
+    sendError(reply, status, err.code ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST'), err.message);
+  };
+}

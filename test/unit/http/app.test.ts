@@ -1,0 +1,116 @@
+// The HTTP app in process (fastify inject, local records only): DoH wire and JSON answers, the
+// synchronous fast path, CORS, every resolution-API status, JSON errors, a valid OpenAPI document.
+import { Validator } from '@seriousme/openapi-schema-validator';
+import * as dnsPacket from 'dns-packet';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CID, CID2, buildTestApp, wireQuery, type TestApp } from './support.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await buildTestApp();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+const get = (url: string, headers: Record<string, string> = {}) => t.app.inject({ url, headers });
+
+describe('DoH', () => {
+  it('GET ?dns= answers the wire message with max-age and CORS', async () => {
+    const r = await get(`/dns-query?dns=${wireQuery('www.example', 28).toString('base64url')}`);
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toBe('application/dns-message');
+    expect(r.headers['cache-control']).toBe('max-age=20');
+    expect(r.headers['access-control-allow-origin']).toBe('*');
+    const msg = dnsPacket.decode(r.rawPayload);
+    expect(msg.answers?.map((a) => (a as { data: string }).data)).toEqual(['2001:db8::1']);
+  });
+
+  it('POST answers the same, ID echoed', async () => {
+    const r = await t.app.inject({ method: 'POST', url: '/dns-query', headers: { 'content-type': 'application/dns-message' }, payload: wireQuery('_dnslink.plain.example', 16, { id: 4242, edns: true }) });
+    expect(r.statusCode).toBe(200);
+    expect(r.rawPayload.readUInt16BE(0)).toBe(4242);
+    expect(dnsPacket.decode(r.rawPayload).answers).toHaveLength(1);
+  });
+
+  it('answers a cached or local question synchronously (no promise on the fast path)', () => {
+    const packet = wireQuery('_dnslink.plain.example', 16);
+    const answer = t.core.dns.answerHttp(packet);
+    expect(answer).not.toBeInstanceOf(Promise);
+    expect(answer).toMatchObject({ ok: true, rcode: 0, maxAge: 60 });
+  });
+
+  it('NOTIMP for another opcode is a DNS answer, not an HTTP error', async () => {
+    const q = wireQuery('www.example', 1);
+    q.writeUInt16BE(0x2900, 2); // opcode 5 (UPDATE)
+    const r = await get(`/dns-query?dns=${q.toString('base64url')}`);
+    expect(r.statusCode).toBe(200);
+    expect(r.rawPayload.readUInt16BE(2) & 0xf).toBe(4);
+    expect(r.headers['cache-control']).toBe('max-age=0');
+  });
+
+  it('JSON API: /resolve and /dns-query with accept: application/dns-json', async () => {
+    const a = await get('/resolve?name=www.example&type=A');
+    expect(a.headers['content-type']).toMatch(/^application\/json/);
+    expect(a.json()).toMatchObject({ Status: 0, Answer: [{ name: 'www.example.', type: 1, TTL: 30, data: '192.0.2.1' }] });
+    const cf = await get('/dns-query?name=_dnslink.multi.example&type=TXT', { accept: 'application/dns-json' });
+    expect(cf.headers['content-type']).toMatch(/^application\/dns-json/);
+    expect(cf.json().Answer[0].data).toBe(`"dnslink=/ipfs/" "${CID}" "say \\"hi\\"\\\\"`);
+  });
+
+  it('answers CORS preflights', async () => {
+    const r = await t.app.inject({ method: 'OPTIONS', url: '/v1/dnslink/x.example', headers: { origin: 'https://a.example', 'access-control-request-method': 'GET' } });
+    expect(r.statusCode).toBe(204);
+    expect(r.headers['access-control-allow-origin']).toBe('*');
+  });
+
+  it('unknown routes are JSON 404s', async () => {
+    const r = await get('/nope');
+    expect(r.statusCode).toBe(404);
+    expect(r.json()).toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe('GET /v1/dnslink/{name}', () => {
+  it('resolves a 3-hop chain with joined paths and the shortest TTL', async () => {
+    const r = await get('/v1/dnslink/hop1.example');
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['cache-control']).toBe('max-age=45');
+    expect(r.json()).toMatchObject({ name: 'hop1.example', value: `/ipfs/${CID2}/three/two/one`, cid: CID2, path: '/three/two/one', ttl: 45, source: 'local', stale: false });
+    expect(r.json().hops).toHaveLength(3);
+  });
+
+  it('accepts an inlined label and says which name it resolved', async () => {
+    const r = await get('/v1/dnslink/en-wikipedia--on--ipfs-example');
+    expect(r.json()).toMatchObject({ name: 'en.wikipedia-on-ipfs.example', input: 'en-wikipedia--on--ipfs-example', inlined: true, path: '/wiki/' });
+  });
+
+  it('all=true gives the dnslink.dev shape', async () => {
+    const r = await get('/v1/dnslink/two.example?all=true');
+    expect(r.statusCode).toBe(200);
+    expect(r.json().links.ipfs).toHaveLength(2);
+    expect(r.json().txtEntries).toHaveLength(2);
+  });
+
+  it.each([
+    ['two.example', 409, 'MULTIPLE_DNSLINK'],
+    ['none.example', 404, 'NO_DNSLINK'],
+    ['none.example?all=true', 404, 'NO_DNSLINK'],
+    ['loop-a.example', 508, 'LOOP'],
+    [`${'a'.repeat(64)}.example`, 400, 'INVALID_DOMAIN'],
+    ['unknown.example', 502, 'UPSTREAM_FAILED'],
+    ['plain.example?all=maybe', 400, 'INVALID_PARAMETER'],
+  ])('%s: %i %s', async (path, status, code) => {
+    const r = await get(`/v1/dnslink/${path}`);
+    expect(r.statusCode).toBe(status);
+    expect(r.json()).toMatchObject({ code, message: expect.any(String) });
+    expect(r.headers['cache-control']).toBe('max-age=0');
+  });
+});
+
+it('/openapi.json validates as OpenAPI 3', async () => {
+  const doc = (await get('/openapi.json')).json();
+  const result = await new Validator().validate(doc);
+  expect(result.errors ?? []).toEqual([]);
+  expect(result.valid).toBe(true);
+});
