@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // The DoH benchmark case: h2load against dnslinkd's `/dns-query?dns=` (GET, a cache hit) and, in
 // the same run, against a bare fastify route returning the same answer bytes; req/s and the ratio
-// (target >= 0.8x over HTTP/1.1). Called by bench/run.js, or run alone: node bench/doh-case.js
+// (target >= 0.8x over HTTP/1.1). Called by bench/run.js, or run alone: node --import ./bench/ts-support.mjs bench/doh-case.js
 // Env (standalone): BENCH_SECONDS (default 10) per measurement, BENCH_CLIENTS (8), BENCH_ROUNDS (3).
 import { fileURLToPath } from 'node:url';
-import { findBinary, freePort, repoRoot, run, spawnManaged, startDnslinkd, startNsd } from './servers.js';
+import { findBinary, freePort, repoRoot, runTool, spawnManaged, startDnslinkd, startNsd, waitFor } from '../test/integration/support/index.js';
 
 const QNAME = '_dnslink.plain.dnslink.test';
 const TARGET = 0.8;
 const self = fileURLToPath(import.meta.url);
+/** This module imports the TypeScript test support, so its child process needs the loader hook too. */
+const TS_SUPPORT = new URL('./ts-support.mjs', import.meta.url).href;
 
 /** A DoH GET query (ID 0, RD, no EDNS) for `name` TXT, base64url without padding. */
 export function dohQuery(name) {
@@ -32,19 +34,17 @@ async function serveBare(port, hex, h2c) {
 
 async function startBareFastify(answer, h2c) {
   const port = await freePort();
-  const proc = spawnManaged('bare-fastify', process.execPath, [self, '--serve-bare', String(port), answer.toString('hex'), h2c ? 'h2c' : 'http1']);
-  for (let i = 0; i < 100 && !/listening/.test(proc.output()); i++) {
-    if (proc.exitCode() !== undefined) throw new Error(`bare fastify exited:\n${proc.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  if (!/listening/.test(proc.output())) throw new Error(`bare fastify not ready:\n${proc.output()}`);
+  const proc = spawnManaged('bare-fastify', process.execPath, ['--import', TS_SUPPORT, self, '--serve-bare', String(port), answer.toString('hex'), h2c ? 'h2c' : 'http1']);
+  await waitFor('bare fastify', async () => /listening/.test(proc.output()), 10_000, {
+    abortIf: () => (proc.exitCode !== undefined ? `exited ${proc.exitCode}:\n${proc.output()}` : undefined),
+  });
   return { port, stop: () => proc.stop() };
 }
 
 /** One h2load run; `h1` selects HTTP/1.1, otherwise h2c with prior knowledge (-m streams). */
 async function h2load(url, { seconds, clients, h1, streams = 10 }) {
   const args = [...(h1 ? ['--h1'] : ['-m', String(streams)]), '-c', String(clients), '-t', '1', '-D', String(seconds), '--warm-up-time=1', url];
-  const r = await run('h2load', args, (seconds + 30) * 1000);
+  const r = await runTool('h2load', args, (seconds + 30) * 1000);
   const rps = Number(/finished in [^,]+, ([\d.]+) req\/s/.exec(r.stdout)?.[1] ?? NaN);
   const ok = Number(/status codes: (\d+) 2xx/.exec(r.stdout)?.[1] ?? NaN);
   const failed = Number(/requests: .* (\d+) failed/.exec(r.stdout)?.[1] ?? NaN);

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // UDP cache-hit throughput of dnslinkd against Unbound and a bare node:dgram server, all on
-// 127.0.0.1, same query file, measured with dnsperf. Run: npm run build && npm run bench
-// Env: BENCH_SECONDS (default 10) per case, BENCH_CLIENTS (4), BENCH_QPS (-Q, default unlimited),
+// 127.0.0.1, same query file, measured with dnsperf; then the DoH case (bench/doh-case.js).
+// Run: npm run bench (builds first). Servers are started with the integration-test support
+// (test/integration/support, TypeScript loaded through bench/ts-support.mjs).
+// Env: BENCH_SKIP_DOH=1 to skip the DoH case, BENCH_SECONDS (default 10) per case, BENCH_CLIENTS (4), BENCH_QPS (-Q, default unlimited),
 // BENCH_STRICT=1 to exit 1 when the target is missed. Results also go to .bench/results.json.
 //
 // Cases are a list: to add DoH later, push a case whose start() returns {port} and whose
@@ -10,17 +12,20 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  digStatus,
+  digAt,
   encodeQuery,
   findBinary,
+  freePort,
   repoRoot,
-  run,
-  startBareDgram,
+  runTool,
+  spawnManaged,
   startDnslinkd,
   startNsd,
   startUnbound,
-  udpQuery,
-} from './servers.js';
+  udpExchange,
+  waitFor,
+} from '../test/integration/support/index.js';
+import { runDohCase } from './doh-case.js';
 
 const SECONDS = Math.max(1, Number(process.env.BENCH_SECONDS ?? 10));
 const CLIENTS = Math.max(1, Number(process.env.BENCH_CLIENTS ?? 4));
@@ -52,14 +57,22 @@ writeFileSync(queryFile, `${QNAME} ${QTYPE}\n`);
 
 async function warm(port) {
   for (let i = 0; i < 3; i++) {
-    const status = await digStatus(port, QNAME, QTYPE);
+    const status = (await digAt(port, QNAME, QTYPE)).parsed?.status;
     if (status !== 'NOERROR') throw new Error(`warm-up on port ${port}: status ${status}`);
   }
 }
 
+/** A node:dgram server (child process) answering every query with one pre-encoded answer, ID patched. */
+async function startBareDgram(answer) {
+  const port = await freePort();
+  const proc = spawnManaged('bare-dgram', process.execPath, [join(repoRoot, 'bench', 'bare-dgram.js'), String(port), answer.toString('hex')]);
+  await waitFor('bare-dgram', async () => /listening/.test(proc.output()), 10_000, { abortIf: () => (proc.exitCode !== undefined ? `exited ${proc.exitCode}` : undefined) });
+  return { port, stop: () => proc.stop() };
+}
+
 async function dnsperf(port, extra = []) {
   const args = ['-s', '127.0.0.1', '-p', String(port), '-d', queryFile, '-l', String(SECONDS), '-c', String(CLIENTS), '-T', '1', '-q', '256', '-t', '2', ...(QPS ? ['-Q', QPS] : []), ...extra];
-  const r = await run('dnsperf', args, (SECONDS + 30) * 1000);
+  const r = await runTool('dnsperf', args, (SECONDS + 30) * 1000);
   const num = (re) => Number(re.exec(r.stdout)?.[1] ?? NaN);
   const out = {
     qps: num(/Queries per second:\s+([\d.]+)/),
@@ -77,7 +90,18 @@ const cases = [
   {
     name: 'dnslinkd (cache hit)',
     key: 'dnslinkd',
-    start: () => startDnslinkd({ upstreams: [`udp://127.0.0.1:${nsd.port}`, `tcp://127.0.0.1:${nsd.port}`] }),
+    start: async () => {
+      const d = await startDnslinkd({ upstreams: [`udp://127.0.0.1:${nsd.port}`, `tcp://127.0.0.1:${nsd.port}`] });
+      return { port: d.dnsPort, stop: d.stop };
+    },
+  },
+  {
+    name: 'dnslinkd --workers 2 (cache hit)',
+    key: 'dnslinkdWorkers',
+    start: async () => {
+      const d = await startDnslinkd({ upstreams: [`udp://127.0.0.1:${nsd.port}`, `tcp://127.0.0.1:${nsd.port}`], args: ['--workers', '2'] });
+      return { port: d.dnsPort, stop: d.stop };
+    },
   },
   {
     name: 'Unbound 1 thread (cache hit, stub to nsd)',
@@ -93,13 +117,15 @@ const cases = [
     name: 'bare node:dgram (pre-encoded answer)',
     key: 'bare',
     start: async () => {
-      const answer = await udpQuery(nsd.port, encodeQuery(0, QNAME, QTYPE));
+      const answer = await udpExchange(nsd.port, encodeQuery(0, QNAME, QTYPE), 2000);
+      if (!answer) throw new Error('nsd did not answer the bare-server capture query');
       return startBareDgram(answer);
     },
   },
 ];
 
 const results = {};
+let doh;
 try {
   nsd = await startNsd();
   stops.push(nsd.stop);
@@ -112,6 +138,10 @@ try {
     await server.stop();
     stops.splice(stops.indexOf(server.stop), 1);
     console.log(`  ${c.name}: ${Math.round(results[c.key].qps)} qps`);
+  }
+  if (process.env.BENCH_SKIP_DOH !== '1') {
+    console.log('');
+    doh = await runDohCase({ upstreams: [`udp://127.0.0.1:${nsd.port}`, `tcp://127.0.0.1:${nsd.port}`], seconds: SECONDS });
   }
 } finally {
   await cleanup();
@@ -128,12 +158,14 @@ const vsUnbound = ratio('dnslinkd', 'unbound');
 console.log(`\ndnslinkd / Unbound (cache)      = ${vsUnbound.toFixed(2)}x`);
 console.log(`dnslinkd / Unbound (local-data) = ${ratio('dnslinkd', 'unboundLocal').toFixed(2)}x`);
 console.log(`dnslinkd / bare node:dgram      = ${ratio('dnslinkd', 'bare').toFixed(2)}x`);
+const workersVsUnbound = ratio('dnslinkdWorkers', 'unbound');
+console.log(`dnslinkd --workers 2 / Unbound  = ${workersVsUnbound.toFixed(2)}x`);
 const met = vsUnbound >= 0.5;
-console.log(`target: dnslinkd >= 0.5x Unbound: ${met ? 'MET' : 'NOT MET'} (${vsUnbound.toFixed(2)}x)`);
+console.log(`target: dnslinkd >= 0.5x Unbound: ${met ? 'MET' : 'NOT MET'} (1 process ${vsUnbound.toFixed(2)}x, 2 workers ${workersVsUnbound.toFixed(2)}x)`);
 
 mkdirSync(join(repoRoot, '.bench'), { recursive: true });
 writeFileSync(
   join(repoRoot, '.bench', 'results.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, clients: CLIENTS, node: process.version, results, ratios: { vsUnbound, vsUnboundLocal: ratio('dnslinkd', 'unboundLocal'), vsBare: ratio('dnslinkd', 'bare') } }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, clients: CLIENTS, node: process.version, results, doh, ratios: { vsUnbound, workersVsUnbound, vsUnboundLocal: ratio('dnslinkd', 'unboundLocal'), vsBare: ratio('dnslinkd', 'bare') } }, null, 2)}\n`,
 );
-if (process.env.BENCH_STRICT === '1' && !met) process.exitCode = 1;
+if (process.env.BENCH_STRICT === '1' && (!met || (doh && !doh.met))) process.exitCode = 1;

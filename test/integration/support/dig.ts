@@ -1,6 +1,6 @@
 // Running dig / kdig and parsing their text output.
-import { execFile } from 'node:child_process';
 import { binPath } from './binaries.js';
+import { runTool } from './proc.js';
 
 export interface DnsRecord {
   name: string;
@@ -97,21 +97,12 @@ export function parseDigOutput(stdout: string): Omit<DigResult, 'code' | 'stdout
   return { parsed: messages.at(-1), messages, retriedTcp, noAnswer };
 }
 
-function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
-
 /**
  * `dig +tries=1 +time=2 <args>` (later args override the defaults). Never throws on a DNS error
  * status or a timeout: look at `parsed`, `noAnswer` and `code`.
  */
 export async function dig(args: string[], opts: { timeoutMs?: number } = {}): Promise<DigResult> {
-  const r = await run(binPath('dig'), ['+tries=1', '+time=2', ...args], opts.timeoutMs ?? 15_000);
+  const r = await runTool(binPath('dig'), ['+tries=1', '+time=2', ...args], opts.timeoutMs ?? 15_000);
   return { ...r, ...parseDigOutput(r.stdout) };
 }
 
@@ -122,7 +113,7 @@ export function digAt(port: number, name: string, type: string, extra: string[] 
 
 /** `kdig +retry=0 +timeout=2 <args>`. */
 export async function kdig(args: string[], opts: { timeoutMs?: number } = {}): Promise<DigResult> {
-  const r = await run(binPath('kdig'), ['+retry=0', '+timeout=2', ...args], opts.timeoutMs ?? 15_000);
+  const r = await runTool(binPath('kdig'), ['+retry=0', '+timeout=2', ...args], opts.timeoutMs ?? 15_000);
   return { ...r, ...parseDigOutput(r.stdout) };
 }
 

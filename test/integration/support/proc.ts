@@ -1,5 +1,5 @@
 // Child processes for integration tests: each in its own process group, output kept, always stopped.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 
 export interface Managed {
@@ -109,4 +109,14 @@ export async function waitFor(
     await sleep(interval);
   }
   throw new Error(`${what}: not ready after ${timeoutMs} ms`);
+}
+
+/** Runs a command to completion; never throws: look at `code` (null when killed), stdout, stderr. */
+export function runTool(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
 }
