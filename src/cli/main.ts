@@ -2,6 +2,7 @@
 // same core and exits. Flags map onto configuration keys; usage errors exit 2.
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { serveCluster } from '../cluster.js';
 import { loadConfig, type JsonObject } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createResolverCore } from '../core/resolver-core.js';
@@ -16,6 +17,7 @@ import { startInstance } from '../server.js';
 const USAGE = `Usage:
   dnslinkd serve [--config FILE] [--dns HOST:PORT] [--http HOST:PORT] [--upstream URL ...]
                  [--no-forward] [--local-records FILE | --no-local-records] [--log-level LEVEL]
+                 [--workers N]
   dnslinkd resolve NAME [--upstream URL ...] [--config FILE] [--json] [--gateway]
   dnslinkd --version | --help
 
@@ -49,6 +51,7 @@ function configFromFlags(values: FlagValues, defaultLogLevel?: string): Config {
   const dns: JsonObject = {};
   if (typeof values.dns === 'string') dns.listen = values.dns;
   if (values['no-forward'] === true) dns.forward = false;
+  if (typeof values.workers === 'string') dns.workers = /^\d+$/.test(values.workers) ? Number(values.workers) : values.workers;
   if (values.forward === true) dns.forward = true;
   if (Object.keys(dns).length) flags.dns = dns;
   if (typeof values.http === 'string') flags.http = { listen: values.http };
@@ -70,6 +73,7 @@ async function serve(args: string[]): Promise<number> {
     http: { type: 'string' },
     forward: { type: 'boolean' },
     'no-forward': { type: 'boolean' },
+    workers: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
@@ -79,6 +83,7 @@ async function serve(args: string[]): Promise<number> {
   const config = configFromFlags(values);
   const log = createLogger(config.logLevel);
   if (config.upstreams.length === 0) log.warn('no upstreams configured (none in /etc/resolv.conf): only local records will answer');
+  if (config.dns.workers > 1) return serveCluster(config, log);
   const instance = await startInstance(config, log, { processMetrics: true });
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

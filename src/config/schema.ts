@@ -24,6 +24,8 @@ export const configSchema = z
         tcpMaxConnections: z.number().int().min(1).default(1024),
         /** Queries one TCP connection may have unanswered at once. */
         tcpMaxPipelined: z.number().int().min(1).default(64),
+        /** Processes serving (node:cluster); 1: a single process, no cluster. Each has its own cache. */
+        workers: z.number().int().min(1).max(256).default(1),
       })
       .strict()
       .prefault({}),

@@ -59,6 +59,8 @@ export class Metrics {
   });
   /** Set by the core so the cache gauges read live values at scrape time. */
   cacheStats?: () => { entries: number; bytes: number };
+  /** Set in a cluster worker (src/cluster.ts) so /metrics shows the totals of all workers. */
+  renderAll?: () => Promise<string>;
 
   constructor(options: { processMetrics?: boolean } = {}) {
     const registry = this.registry;
@@ -120,6 +122,6 @@ export class Metrics {
   }
 
   async render(): Promise<string> {
-    return this.registry.metrics();
+    return this.renderAll ? this.renderAll() : this.registry.metrics();
   }
 }

@@ -1,0 +1,190 @@
+// `serve` with dns.workers > 1: a node:cluster primary forks the workers and supervises them
+// (restart with back-off, signals forwarded, bounded shutdown) and sums their metrics for /metrics.
+// Each worker runs an ordinary instance (src/server.ts) with its own cache; the primary serves nothing.
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from 'pino';
+import { AggregatorRegistry } from 'prom-client';
+import { splitHostPort } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { DnslinkdError, errorMessage } from './errors.js';
+import { startInstance } from './server.js';
+
+/** A worker died this soon after its start: the next restart waits twice as long (up to the cap). */
+const QUICK_DEATH_MS = 10_000;
+const RESTART_MIN_MS = 100;
+const RESTART_MAX_MS = 10_000;
+/** After SIGTERM/SIGINT, workers still running after this are killed. */
+const STOP_TIMEOUT_MS = 10_000;
+const METRICS_TIMEOUT_MS = 10_000;
+
+type Message =
+  | { type: 'dnslinkd:ready' }
+  | { type: 'dnslinkd:metrics-request'; id: number }
+  | { type: 'dnslinkd:metrics-reply'; id: number; text?: string; error?: string };
+
+function isMessage(value: unknown): value is Message {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string' && (value as { type: string }).type.startsWith('dnslinkd:');
+}
+
+/** Runs `serve` in the primary (forks and supervises) or in a worker (one instance); resolves to the exit code. */
+export function serveCluster(config: Config, log: Logger): Promise<number> {
+  return cluster.isPrimary ? runPrimary(config, log) : runWorker(config, log);
+}
+
+async function runPrimary(config: Config, log: Logger): Promise<number> {
+  const count = config.dns.workers;
+  if (splitHostPort(config.dns.listen).port === 0) {
+    throw new DnslinkdError('CONFIG_INVALID', `dns.listen: port 0 (any free port) is not supported with dns.workers=${count}; give a fixed port`);
+  }
+  const aggregator = new AggregatorRegistry();
+  const live = new Set<Worker>();
+  const bornAt = new Map<Worker, number>();
+  const restartTimers = new Set<NodeJS.Timeout>();
+  let state: 'starting' | 'running' | 'stopping' = 'starting';
+  let ready = 0;
+  let quickDeaths = 0;
+  let exitCode = 0;
+  let killTimer: NodeJS.Timeout | undefined;
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((resolve) => (finish = resolve));
+
+  // Workers listen through node:cluster's shared handles: one UDP socket read by all (measured as
+  // fast as SO_REUSEPORT and evenly spread however few clients), TCP/HTTP connections handed out in turn.
+  const fork = () => {
+    const worker = cluster.fork();
+    live.add(worker);
+    bornAt.set(worker, Date.now());
+  };
+
+  const stop = (signal: NodeJS.Signals) => {
+    if (state === 'stopping') return;
+    state = 'stopping';
+    log.info({ signal, workers: live.size }, 'shutting down workers');
+    for (const t of restartTimers) clearTimeout(t);
+    for (const worker of live) worker.process.kill(signal);
+    killTimer = setTimeout(() => {
+      log.warn({ workers: [...live].map((w) => w.process.pid) }, `workers still running ${STOP_TIMEOUT_MS} ms after ${signal}: killing them`);
+      for (const worker of live) worker.process.kill('SIGKILL');
+    }, STOP_TIMEOUT_MS);
+    if (live.size === 0) done();
+  };
+  const onSigterm = () => stop('SIGTERM');
+  const onSigint = () => stop('SIGINT');
+  const done = () => {
+    clearTimeout(killTimer);
+    process.off('SIGTERM', onSigterm);
+    process.off('SIGINT', onSigint);
+    log.info('all workers stopped');
+    finish(exitCode);
+  };
+
+  cluster.on('message', (worker: Worker, msg: unknown) => {
+    if (!isMessage(msg)) return;
+    if (msg.type === 'dnslinkd:ready') {
+      if (state === 'starting' && ++ready === count) {
+        state = 'running';
+        log.info({ workers: count, pids: [...live].map((w) => w.process.pid) }, 'dnslinkd workers ready');
+      } else if (state === 'running') {
+        log.info({ worker: worker.id, pid: worker.process.pid }, 'restarted worker ready');
+      }
+    } else if (msg.type === 'dnslinkd:metrics-request') {
+      const id = msg.id;
+      const reply = (m: Message) => {
+        if (worker.isConnected()) worker.send(m);
+      };
+      aggregator.clusterMetrics().then(
+        (text) => reply({ type: 'dnslinkd:metrics-reply', id, text }),
+        (err: unknown) => reply({ type: 'dnslinkd:metrics-reply', id, error: errorMessage(err) }),
+      );
+    }
+  });
+
+  cluster.on('exit', (worker: Worker, code: number | null, signal: string | null) => {
+    live.delete(worker);
+    const age = Date.now() - (bornAt.get(worker) ?? 0);
+    bornAt.delete(worker);
+    if (state === 'stopping') {
+      if (live.size === 0) done();
+      return;
+    }
+    if (state === 'starting') {
+      log.error({ worker: worker.id, pid: worker.process.pid, code, signal }, 'a worker failed to start: stopping the others');
+      exitCode = 1;
+      stop('SIGTERM');
+      return;
+    }
+    quickDeaths = age < QUICK_DEATH_MS ? quickDeaths + 1 : 0;
+    const delayMs = Math.min(RESTART_MIN_MS * 2 ** Math.max(quickDeaths - 1, 0), RESTART_MAX_MS);
+    log.warn({ worker: worker.id, pid: worker.process.pid, code, signal, restartInMs: delayMs }, 'worker exited unexpectedly: restarting it');
+    const timer = setTimeout(() => {
+      restartTimers.delete(timer);
+      if (state !== 'stopping') fork();
+    }, delayMs);
+    restartTimers.add(timer);
+  });
+
+  process.on('SIGTERM', onSigterm);
+  process.on('SIGINT', onSigint);
+  log.info({ workers: count, pid: process.pid }, 'starting workers');
+  for (let i = 0; i < count; i++) fork();
+  return finished;
+}
+
+async function runWorker(config: Config, log: Logger): Promise<number> {
+  const worker = cluster.worker!;
+  const wlog = log.child({ worker: worker.id });
+  // Answer the primary's requests for this worker's metrics (prom-client's cluster protocol).
+  new AggregatorRegistry();
+
+  const pending = new Map<number, (reply: Extract<Message, { type: 'dnslinkd:metrics-reply' }>) => void>();
+  let nextId = 0;
+  process.on('message', (msg: unknown) => {
+    if (isMessage(msg) && msg.type === 'dnslinkd:metrics-reply') pending.get(msg.id)?.(msg);
+  });
+  /** The metrics of all workers, summed by the primary. */
+  const clusterMetrics = () =>
+    new Promise<string>((resolve, reject) => {
+      const id = nextId++;
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(new DnslinkdError('METRICS_UNAVAILABLE', `no metrics from the primary process within ${METRICS_TIMEOUT_MS} ms`));
+      }, METRICS_TIMEOUT_MS);
+      pending.set(id, (reply) => {
+        clearTimeout(timer);
+        pending.delete(id);
+        if (reply.text !== undefined) resolve(reply.text);
+        else reject(new DnslinkdError('METRICS_UNAVAILABLE', `metrics of all workers unavailable: ${reply.error ?? 'unknown error'}`));
+      });
+      process.send!({ type: 'dnslinkd:metrics-request', id } satisfies Message);
+    });
+
+  let instance;
+  try {
+    instance = await startInstance(config, wlog, { processMetrics: true });
+  } catch (err) {
+    worker.disconnect(); // let this process exit; the primary sees a failed start
+    throw err;
+  }
+  AggregatorRegistry.setRegistries(instance.core.metrics.registry);
+  instance.core.metrics.renderAll = clusterMetrics;
+  process.send!({ type: 'dnslinkd:ready' } satisfies Message);
+
+  // SIGTERM may come twice (to the process group, and forwarded by the primary): stop once.
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      wlog.info({ signal }, 'worker shutting down');
+      instance.close().then(resolve, (err: unknown) => {
+        wlog.error({ err }, 'error during shutdown');
+        resolve();
+      });
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+  wlog.flush();
+  worker.disconnect();
+  return 0;
+}
