@@ -7,7 +7,7 @@ import { AggregatorRegistry } from 'prom-client';
 import { splitHostPort } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { DnslinkdError, errorMessage } from './errors.js';
-import { startInstance } from './server.js';
+import { runUntilSignalled, startInstance } from './server.js';
 
 /** A worker died this soon after its start: the next restart waits twice as long (up to the cap). */
 const QUICK_DEATH_MS = 10_000;
@@ -169,21 +169,7 @@ async function runWorker(config: Config, log: Logger): Promise<number> {
   instance.core.metrics.renderAll = clusterMetrics;
   process.send!({ type: 'dnslinkd:ready' } satisfies Message);
 
-  // SIGTERM may come twice (to the process group, and forwarded by the primary): stop once.
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      wlog.info({ signal }, 'worker shutting down');
-      instance.close().then(resolve, (err: unknown) => {
-        wlog.error({ err }, 'error during shutdown');
-        resolve();
-      });
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-  });
+  await runUntilSignalled(instance, wlog);
   wlog.flush();
   worker.disconnect();
   return 0;

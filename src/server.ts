@@ -61,3 +61,24 @@ export async function startInstance(config: Config, log: Logger, options: CoreOp
     throw err;
   }
 }
+
+/**
+ * Serves until SIGTERM or SIGINT, then closes the instance once (a signal may arrive twice: to the
+ * process group and forwarded by a cluster primary). Resolves when the instance is closed.
+ */
+export function runUntilSignalled(instance: RunningInstance, log: Logger): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down');
+      instance.close().then(resolve, (err: unknown) => {
+        log.error({ err }, 'error during shutdown');
+        resolve();
+      });
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}

@@ -12,7 +12,7 @@ import { isGatewayFailure } from '../dnslink/gateway.js';
 import { isDnslinkFailure } from '../dnslink/resolve.js';
 import { DnslinkdError, errorMessage } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
-import { startInstance } from '../server.js';
+import { runUntilSignalled, startInstance } from '../server.js';
 
 const USAGE = `Usage:
   dnslinkd serve [--config FILE] [--dns HOST:PORT] [--http HOST:PORT] [--upstream URL ...]
@@ -85,17 +85,7 @@ async function serve(args: string[]): Promise<number> {
   if (config.upstreams.length === 0) log.warn('no upstreams configured (none in /etc/resolv.conf): only local records will answer');
   if (config.dns.workers > 1) return serveCluster(config, log);
   const instance = await startInstance(config, log, { processMetrics: true });
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, 'shutting down');
-      instance.close().then(resolve, (err: unknown) => {
-        log.error({ err }, 'error during shutdown');
-        resolve();
-      });
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  await runUntilSignalled(instance, log);
   log.flush();
   return 0;
 }

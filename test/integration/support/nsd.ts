@@ -1,21 +1,10 @@
 // An nsd authoritative server on 127.0.0.1 serving the fixture zones, run as the current user.
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { binPath } from './binaries.js';
-import { dig } from './dig.js';
-import { freePort } from './ports.js';
-import { spawnManaged, waitFor } from './proc.js';
-import type { Managed } from './proc.js';
+import { startDaemon, type DaemonHandle } from './daemon.js';
 import { zonesDir as defaultZonesDir } from './paths.js';
 
-export interface NsdHandle {
-  port: number;
-  dir: string;
-  proc: Managed;
-  stop(): Promise<void>;
-  logs(): string;
-}
+export type NsdHandle = DaemonHandle;
 
 export async function startNsd(opts: { zonesDir?: string; port?: number } = {}): Promise<NsdHandle> {
   const zonesDir = opts.zonesDir ?? defaultZonesDir;
@@ -23,13 +12,11 @@ export async function startNsd(opts: { zonesDir?: string; port?: number } = {}):
     .filter((f) => f.endsWith('.zone'))
     .map((f) => ({ name: basename(f, '.zone'), file: join(zonesDir, f) }));
   if (zones.length === 0) throw new Error(`startNsd: no *.zone files in ${zonesDir}`);
-  let lastErr: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = opts.port ?? (await freePort());
-    const dir = mkdtempSync(join(tmpdir(), 'dnslinkd-nsd-'));
-    const conf = join(dir, 'nsd.conf');
-    writeFileSync(
-      conf,
+  return startDaemon({
+    name: 'nsd',
+    port: opts.port,
+    probe: [zones[0]!.name, 'SOA'],
+    config: (port, dir) =>
       [
         'server:',
         `  ip-address: 127.0.0.1@${port}`,
@@ -52,32 +39,5 @@ export async function startNsd(opts: { zonesDir?: string; port?: number } = {}):
         ...zones.flatMap((z) => ['zone:', `  name: "${z.name}"`, `  zonefile: "${z.file}"`]),
         '',
       ].join('\n'),
-    );
-    const proc = spawnManaged('nsd', binPath('nsd'), ['-d', '-c', conf]);
-    const handle: NsdHandle = {
-      port,
-      dir,
-      proc,
-      logs: () => proc.output(),
-      stop: async () => {
-        await proc.stop();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-    try {
-      const zoneName = zones[0]?.name ?? '.';
-      await waitFor(
-        `nsd on 127.0.0.1:${port}`,
-        async () => (await dig(['+time=1', '@127.0.0.1', '-p', String(port), zoneName, 'SOA'])).parsed?.status === 'NOERROR',
-        10_000,
-        { intervalMs: 100, abortIf: () => (proc.exitCode !== undefined ? `exited ${proc.exitCode}: ${proc.output()}` : undefined) },
-      );
-      return handle;
-    } catch (err) {
-      lastErr = err;
-      await handle.stop();
-      if (opts.port !== undefined) break;
-    }
-  }
-  throw lastErr;
+  });
 }

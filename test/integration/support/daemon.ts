@@ -1,0 +1,66 @@
+// A DNS daemon from Debian (nsd, Unbound) started for a test: its config written to a temp dir,
+// run in the foreground on a free 127.0.0.1 port, ready once a probe query answers NOERROR;
+// retried on another port if it fails to come up. Always stopped (and its dir removed).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { binPath } from './binaries.js';
+import { dig } from './dig.js';
+import { freePort } from './ports.js';
+import { spawnManaged, waitFor } from './proc.js';
+import type { Managed } from './proc.js';
+
+export interface DaemonHandle {
+  port: number;
+  dir: string;
+  proc: Managed;
+  stop(): Promise<void>;
+  logs(): string;
+}
+
+export interface DaemonSpec {
+  /** Binary name, also used for the config file name (`<name>.conf`). */
+  name: 'nsd' | 'unbound';
+  /** The config file's text for this port and working dir. */
+  config(port: number, dir: string): string;
+  /** A question (name and type) that answers NOERROR once the daemon serves. */
+  probe: [name: string, type: string];
+  /** A fixed port (no retry on another); default: a free one. */
+  port?: number;
+}
+
+export async function startDaemon(spec: DaemonSpec): Promise<DaemonHandle> {
+  let lastErr: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = spec.port ?? (await freePort());
+    const dir = mkdtempSync(join(tmpdir(), `dnslinkd-${spec.name}-`));
+    const conf = join(dir, `${spec.name}.conf`);
+    writeFileSync(conf, spec.config(port, dir));
+    const proc = spawnManaged(spec.name, binPath(spec.name), ['-d', '-c', conf]);
+    const handle: DaemonHandle = {
+      port,
+      dir,
+      proc,
+      logs: () => proc.output(),
+      stop: async () => {
+        await proc.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+    try {
+      const [probeName, probeType] = spec.probe;
+      await waitFor(
+        `${spec.name} on 127.0.0.1:${port}`,
+        async () => (await dig(['+time=1', '@127.0.0.1', '-p', String(port), probeName, probeType])).parsed?.status === 'NOERROR',
+        10_000,
+        { intervalMs: 100, abortIf: () => (proc.exitCode !== undefined ? `exited ${proc.exitCode}: ${proc.output()}` : undefined) },
+      );
+      return handle;
+    } catch (err) {
+      lastErr = err;
+      await handle.stop();
+      if (spec.port !== undefined) break;
+    }
+  }
+  throw lastErr;
+}
