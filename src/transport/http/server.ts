@@ -39,6 +39,15 @@ export async function buildHttpApp(core: ResolverCore, options: HttpAppOptions =
     // No per-request child logger (request logging is off): one less allocation per DoH query.
     childLoggerFactory: (logger) => logger,
     serverFactory: (handler) => (tls ? createTlsServer(handler, tls) : createDualServer(handler, options.h2c ?? true)),
+    // A domain is up to 253 characters, more once percent-encoded (UTF-8 labels): fastify's
+    // default of 100 would refuse valid names in /v1/dnslink/{name}.
+    routerOptions: { maxParamLength: 1024 },
+    // Errors the router raises before any route runs get the same {code, message} body.
+    frameworkErrors: (err, _request, reply) => {
+      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') sendError(reply, 414, 'URI_TOO_LONG', 'a path segment is longer than 1024 characters');
+      else if (err.code === 'FST_ERR_BAD_URL') sendError(reply, 400, 'INVALID_URL', `the URL is not valid: ${err.message}`);
+      else sendError(reply, 400, 'BAD_REQUEST', err.message);
+    },
   });
   app.setNotFoundHandler((request, reply) => {
     sendError(reply, 404, 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`);

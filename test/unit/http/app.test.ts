@@ -114,3 +114,27 @@ it('/openapi.json validates as OpenAPI 3', async () => {
   expect(result.errors ?? []).toEqual([]);
   expect(result.valid).toBe(true);
 });
+
+describe('router-level errors', () => {
+  it('accepts a long but valid domain in /v1/dnslink/{name} (up to the 244-character DNSLink limit)', async () => {
+    const long = `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.example`; // 191 characters
+    const res = await get(`/v1/dnslink/${long}`);
+    // Accepted and resolved: the test app has no upstream, so an unknown name ends in 502.
+    expect(res.statusCode).toBe(502);
+    expect(res.json()).toMatchObject({ code: 'UPSTREAM_FAILED', name: long });
+    const tooLong = `${`${'a'.repeat(60)}.`.repeat(4)}example`; // 252 characters
+    expect((await get(`/v1/dnslink/${tooLong}`)).json()).toMatchObject({ code: 'INVALID_DOMAIN' });
+  });
+
+  it('answers a path segment over 1024 characters with 414 and a JSON error', async () => {
+    const res = await get(`/v1/dnslink/${'a'.repeat(1100)}`);
+    expect(res.statusCode).toBe(414);
+    expect(res.json()).toEqual({ code: 'URI_TOO_LONG', message: expect.stringContaining('1024') });
+  });
+
+  it('answers an undecodable URL with 400 INVALID_URL', async () => {
+    const res = await get('/v1/dnslink/%00%ff');
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'INVALID_URL' });
+  });
+});
