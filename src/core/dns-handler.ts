@@ -3,7 +3,7 @@
 // answers come from the resolver chain and are assembled from pre-encoded sections.
 import type { Logger } from 'pino';
 import { EdeCode, Rcode } from '../dns/constants.js';
-import type { Resolution } from '../dns/types.js';
+import type { Question, Resolution } from '../dns/types.js';
 import { buildErrorResponse, buildResponse, encodedSectionsOf, parseQuery, udpSizeLimit, type WireQuery } from '../dns/wire.js';
 import { errorMessage } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -99,14 +99,17 @@ export class DnsHandler {
     return undefined;
   }
 
-  /** Runs the chain; never throws or rejects: an exception becomes SERVFAIL with EDE 0. */
-  private resolveQuery(query: WireQuery, transport: Transport): Resolution | Promise<Resolution> {
+  /**
+   * Runs the chain for one question (also used by the DNS JSON API, which has no wire query).
+   * Never throws or rejects: an exception becomes SERVFAIL with EDE 0, logged. Synchronous on hits.
+   */
+  resolveQuery(question: Question, transport: Transport): Resolution | Promise<Resolution> {
     const ctx: QueryContext = { transport };
     try {
-      const res = this.chain.resolve(query, ctx);
-      return res instanceof Promise ? res.catch((err: unknown) => this.internalFailure(query, err)) : res;
+      const res = this.chain.resolve(question, ctx);
+      return res instanceof Promise ? res.catch((err: unknown) => this.internalFailure(question, err)) : res;
     } catch (err) {
-      return this.internalFailure(query, err);
+      return this.internalFailure(question, err);
     }
   }
 
@@ -127,8 +130,8 @@ export class DnsHandler {
     return buildErrorResponse(query.id, query.flags, rcode, { packet: query.packet, end: query.questionEnd }, edns);
   }
 
-  private internalFailure(query: WireQuery, err: unknown): Resolution {
-    this.log.error({ err, name: query.name, type: query.type }, 'resolution failed unexpectedly');
+  private internalFailure(question: Question, err: unknown): Resolution {
+    this.log.error({ err, name: question.name, type: question.type }, 'resolution failed unexpectedly');
     return { ...emptyResolution(Rcode.SERVFAIL, 'error'), ede: { code: EdeCode.OTHER, text: `internal error: ${errorMessage(err)}` } };
   }
 }

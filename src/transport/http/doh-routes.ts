@@ -4,11 +4,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpWireAnswer } from '../../core/dns-handler.js';
 import type { ResolverCore } from '../../core/resolver-core.js';
-import { EdeCode, Rcode } from '../../dns/constants.js';
-import type { Resolution } from '../../dns/types.js';
+import type { Question, Resolution } from '../../dns/types.js';
 import { makeQuestion } from '../../dns/wire.js';
 import { errorMessage } from '../../errors.js';
-import type { Question } from '../../dns/types.js';
 import { jsonMaxAge, parseRecordType, toDnsJson } from './dns-json.js';
 import { ALLOW_ORIGIN } from './cors.js';
 import { sendError } from './http-errors.js';
@@ -69,19 +67,8 @@ function answerWire(core: ResolverCore, reply: FastifyReply, packet: Buffer): vo
   }
 }
 
-function servfail(err: unknown): Resolution {
-  return {
-    rcode: Rcode.SERVFAIL,
-    answers: [],
-    authorities: [],
-    additionals: [],
-    source: 'error',
-    ede: { code: EdeCode.OTHER, text: `internal error: ${errorMessage(err)}` },
-  };
-}
-
 /** The DNS JSON API: resolves name/type through the chain and answers JSON. */
-function answerJson(core: ResolverCore, request: FastifyRequest, reply: FastifyReply, q: DohQuery, contentType: string): void {
+function answerJson(core: ResolverCore, reply: FastifyReply, q: DohQuery, contentType: string): void {
   if (q.name === undefined || q.name === '') {
     sendError(reply, 400, 'MISSING_QUERY', 'the name parameter is required for the JSON API (?name=example.com&type=TXT)');
     return;
@@ -105,22 +92,9 @@ function answerJson(core: ResolverCore, request: FastifyRequest, reply: FastifyR
     const json = toDnsJson(name, type, res, { cd });
     void reply.header('content-type', contentType).header('cache-control', `max-age=${jsonMaxAge(json)}`).header(ALLOW_ORIGIN, '*').send(json);
   };
-  let result: Resolution | Promise<Resolution>;
-  try {
-    result = core.chain.resolve(question, { transport: 'doh' });
-  } catch (err) {
-    request.log.error({ err, name, type }, 'resolution failed unexpectedly');
-    send(servfail(err));
-    return;
-  }
-  if (result instanceof Promise) {
-    result.then(send, (err: unknown) => {
-      request.log.error({ err, name, type }, 'resolution failed unexpectedly');
-      send(servfail(err));
-    });
-  } else {
-    send(result);
-  }
+  const result = core.dns.resolveQuery(question, 'doh');
+  if (result instanceof Promise) void result.then(send);
+  else send(result);
 }
 
 /** Media type for a JSON answer: Google's `ct` parameter, else what the client accepts. */
@@ -150,7 +124,7 @@ export function registerDohRoutes(app: FastifyInstance, core: ResolverCore, opti
     }
     const accept = request.headers.accept;
     if (q.name !== undefined || (accept !== undefined && accept.includes(DNS_JSON))) {
-      answerJson(core, request, reply, q, jsonContentType(request, q, DNS_JSON));
+      answerJson(core, reply, q, jsonContentType(request, q, DNS_JSON));
       return;
     }
     sendError(reply, 400, 'MISSING_QUERY', 'the dns parameter is required (RFC 8484 GET /dns-query?dns=<base64url>), or name= with accept: application/dns-json');
@@ -173,6 +147,6 @@ export function registerDohRoutes(app: FastifyInstance, core: ResolverCore, opti
 
   app.get('/resolve', { schema: resolveSchema }, (request, reply) => {
     const q = request.query as DohQuery;
-    answerJson(core, request, reply, q, jsonContentType(request, q, 'application/json'));
+    answerJson(core, reply, q, jsonContentType(request, q, 'application/json'));
   });
 }

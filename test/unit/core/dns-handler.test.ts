@@ -4,7 +4,11 @@ import * as dnsPacket from 'dns-packet';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type JsonObject } from '../../../src/config/load.js';
+import { DnsHandler } from '../../../src/core/dns-handler.js';
 import { createResolverCore } from '../../../src/core/resolver-core.js';
+import { Metrics } from '../../../src/observability/metrics.js';
+import type { Stage } from '../../../src/resolver/stage.js';
+import { makeQuestion } from '../../../src/dns/wire.js';
 import { EdeCode, Flag, Rcode } from '../../../src/dns/constants.js';
 import { decodeResponse } from '../../../src/dns/wire.js';
 
@@ -90,5 +94,18 @@ describe('DnsHandler', () => {
     const c = core();
     await ask(c, query('_dnslink.demo.dnslinkd.example', 'TXT'));
     expect(await c.metrics.render()).toMatch(/dnslinkd_queries_total\{transport="udp",rcode="NOERROR"\} 1/);
+  });
+
+  it('turns a stage that throws or rejects into SERVFAIL with EDE 0, never an exception', async () => {
+    const throwing: Stage = { name: 'throwing', resolve: () => { throw new Error('sync boom'); } };
+    const rejecting: Stage = { name: 'rejecting', resolve: () => Promise.reject(new Error('async boom')) };
+    for (const [stage, text] of [[throwing, 'sync boom'], [rejecting, 'async boom']] as const) {
+      const handler = new DnsHandler(stage, { udpPayloadSize: 1232 }, new Metrics(), pino({ level: 'silent' }));
+      const wire = decodeResponse((await handler.handle(query('x.example', 'TXT', { edns: true }), 'udp', true))!);
+      expect(wire.rcode).toBe(Rcode.SERVFAIL);
+      expect(wire.ede).toEqual({ code: EdeCode.OTHER, text: `internal error: ${text}` });
+      const res = await handler.resolveQuery(makeQuestion('x.example', 16), 'doh');
+      expect(res).toMatchObject({ rcode: Rcode.SERVFAIL, source: 'error', ede: { code: EdeCode.OTHER } });
+    }
   });
 });
