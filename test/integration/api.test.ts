@@ -3,7 +3,7 @@
 // all=true, a stale answer after the upstream stops, 502 with nothing cached; /openapi.json validates.
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireBinaries, requireBuild, sleep, startDnslinkd, startNsd, stopAll, zone } from './support/index.js';
+import { UPSTREAM_DOWN_CONFIG, requireBinaries, requireBuild, sleep, startDnslinkd, startNsd, stopAll, zone } from './support/index.js';
 import type { DnslinkdHandle, NsdHandle } from './support/index.js';
 import { httpGet, json } from './support/http.js';
 
@@ -162,11 +162,7 @@ describe.skipIf(!ok)('gateway resolution API with the upstream down', () => {
     nsd = await startNsd();
     d = await startDnslinkd({
       upstreams: [`udp://127.0.0.1:${nsd.port}`],
-      config: {
-        cache: { maxTtl: 1, negativeMaxTtl: 1, serveStale: true, staleMaxAge: 86_400, staleTtl: 30, prefetch: false },
-        upstreamTimeoutMs: 300,
-        clientDeadlineMs: 800,
-      },
+      config: UPSTREAM_DOWN_CONFIG,
     });
   });
   afterAll(async () => {

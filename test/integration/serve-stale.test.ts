@@ -1,7 +1,7 @@
 // Upstream failure: a stale cache entry is served with TTL 30 and EDE 3 (RFC 8767 / RFC 8914);
 // with nothing cached the answer is SERVFAIL with an EDE.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digAt, requireBinaries, requireBuild, sleep, startDnslinkd, startNsd, stopAll, txtValue, zone } from './support/index.js';
+import { UPSTREAM_DOWN_CONFIG, digAt, requireBinaries, requireBuild, sleep, startDnslinkd, startNsd, stopAll, txtValue, zone } from './support/index.js';
 import type { DnslinkdHandle, NsdHandle } from './support/index.js';
 
 const ok = requireBinaries('nsd', 'dig') && requireBuild();
@@ -14,11 +14,7 @@ describe.skipIf(!ok)('dnslinkd with the upstream down', () => {
     nsd = await startNsd();
     d = await startDnslinkd({
       upstreams: [`udp://127.0.0.1:${nsd.port}`],
-      config: {
-        cache: { minTtl: 0, maxTtl: 1, negativeMaxTtl: 1, staleMaxAge: 86400, staleTtl: 30, serveStale: true, prefetch: false },
-        upstreamTimeoutMs: 500,
-        clientDeadlineMs: 1500,
-      },
+      config: UPSTREAM_DOWN_CONFIG,
     });
   });
   afterAll(async () => {

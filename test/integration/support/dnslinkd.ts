@@ -9,6 +9,16 @@ import { freePort } from './ports.js';
 import { spawnManaged, waitFor } from './proc.js';
 import type { Managed } from './proc.js';
 
+/**
+ * Config for suites that stop the upstream mid-test: entries expire after 1 s so the next query
+ * needs the upstream, stale answers are served (TTL 30) for a day, no prefetch, short timeouts.
+ */
+export const UPSTREAM_DOWN_CONFIG = {
+  cache: { minTtl: 0, maxTtl: 1, negativeMaxTtl: 1, serveStale: true, staleMaxAge: 86_400, staleTtl: 30, prefetch: false },
+  upstreamTimeoutMs: 500,
+  clientDeadlineMs: 1000,
+} as const;
+
 export interface DnslinkdOptions {
   /** e.g. ['udp://127.0.0.1:5300', 'tcp://127.0.0.1:5300'] */
   upstreams: string[];
