@@ -1,7 +1,6 @@
 // The DNS JSON format (Google `/resolve`, Cloudflare `application/dns-json`): record types by name
 // or number, a Resolution rendered as {Status,TC,RD,RA,AD,CD,Question,Answer,Authority}, and
 // record data in presentation form (TXT quoted as Cloudflare does: "\"a\" \"b\"").
-import { Rcode } from '../../dns/constants.js';
 import { packetCodecs, packetTypes } from '../../dns/dns-packet-internals.js';
 import type { DnsRecord, Resolution } from '../../dns/types.js';
 import { recordTtl, splitTxtStrings } from '../../dns/wire.js';
@@ -158,12 +157,4 @@ export function toDnsJson(name: string, type: number, res: Resolution, flags: Js
   if (res.authorities.length > 0) out.Authority = jsonRecords(res.authorities, res);
   if (res.ede) out.Comment = res.ede.text ? `EDE ${res.ede.code}: ${res.ede.text}` : `EDE ${res.ede.code}`;
   return out;
-}
-
-/** Cache lifetime of a JSON answer: same rule as the wire answer (see httpMaxAge). */
-export function jsonMaxAge(json: DnsJsonResponse): number {
-  if (json.Status !== Rcode.NOERROR && json.Status !== Rcode.NXDOMAIN) return 0;
-  const records = json.Answer ?? json.Authority ?? [];
-  if (records.length === 0) return 0;
-  return Math.min(...records.map((r) => r.TTL));
 }

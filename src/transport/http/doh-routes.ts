@@ -2,12 +2,12 @@
 // DNS JSON form with accept: application/dns-json) and Google-style `/resolve`. Wire queries go
 // through core.dns (same cache and fast path as UDP: a cache hit is answered synchronously).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { HttpWireAnswer } from '../../core/dns-handler.js';
+import { httpMaxAge, type HttpWireAnswer } from '../../core/dns-handler.js';
 import type { ResolverCore } from '../../core/resolver-core.js';
 import type { Question, Resolution } from '../../dns/types.js';
 import { makeQuestion } from '../../dns/wire.js';
 import { errorMessage } from '../../errors.js';
-import { jsonMaxAge, parseRecordType, toDnsJson } from './dns-json.js';
+import { parseRecordType, toDnsJson } from './dns-json.js';
 import { ALLOW_ORIGIN } from './cors.js';
 import { sendError } from './http-errors.js';
 import { dohGetSchema, dohPostSchema, resolveSchema } from './schemas.js';
@@ -90,7 +90,7 @@ function answerJson(core: ResolverCore, reply: FastifyReply, q: DohQuery, conten
   const send = (res: Resolution): void => {
     core.metrics.countQuery('doh', res.rcode);
     const json = toDnsJson(name, type, res, { cd });
-    void reply.header('content-type', contentType).header('cache-control', `max-age=${jsonMaxAge(json)}`).header(ALLOW_ORIGIN, '*').send(json);
+    void reply.header('content-type', contentType).header('cache-control', `max-age=${httpMaxAge(res)}`).header(ALLOW_ORIGIN, '*').send(json);
   };
   const result = core.dns.resolveQuery(question, 'doh');
   if (result instanceof Promise) void result.then(send);

@@ -29,7 +29,9 @@ const CLIENT_ERRORS: Readonly<Record<string, { status: number; code: string }>> 
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'INVALID_BODY' },
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'INVALID_BODY' },
   FST_ERR_VALIDATION: { status: 400, code: 'INVALID_PARAMETER' },
+  // Raised by the router before any route runs (fastify's frameworkErrors).
   FST_ERR_BAD_URL: { status: 400, code: 'BAD_URL' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'URI_TOO_LONG' },
 };
 
 /** The app-wide error handler. */

@@ -33,6 +33,7 @@ function packageVersion(): string {
 
 export async function buildHttpApp(core: ResolverCore, options: HttpAppOptions = {}): Promise<FastifyInstance> {
   const { tls } = options;
+  const appErrorHandler = errorHandler(core.log);
   const app = Fastify({
     loggerInstance: core.log.child({ transport: tls ? 'https' : 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -42,17 +43,13 @@ export async function buildHttpApp(core: ResolverCore, options: HttpAppOptions =
     // A domain is up to 253 characters, more once percent-encoded (UTF-8 labels): fastify's
     // default of 100 would refuse valid names in /v1/dnslink/{name}.
     routerOptions: { maxParamLength: 1024 },
-    // Errors the router raises before any route runs get the same {code, message} body.
-    frameworkErrors: (err, _request, reply) => {
-      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') sendError(reply, 414, 'URI_TOO_LONG', 'a path segment is longer than 1024 characters');
-      else if (err.code === 'FST_ERR_BAD_URL') sendError(reply, 400, 'INVALID_URL', `the URL is not valid: ${err.message}`);
-      else sendError(reply, 400, 'BAD_REQUEST', err.message);
-    },
+    // Errors the router raises before any route runs go through the same mapping as the rest.
+    frameworkErrors: (err, request, reply) => appErrorHandler(err, request, reply),
   });
   app.setNotFoundHandler((request, reply) => {
     sendError(reply, 404, 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`);
   });
-  app.setErrorHandler(errorHandler(core.log));
+  app.setErrorHandler(appErrorHandler);
   await registerOpenApi(app, packageVersion());
   registerOpsRoutes(app, core);
   // DoH and the resolution API answer browsers too (Helia in a service worker): CORS on them only,
