@@ -1,6 +1,5 @@
 // The `dnslinkd` command: `serve` runs the service, `resolve` answers one DNSLink name through the
 // same core and exits. Flags map onto configuration keys; usage errors exit 2.
-import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { serveCluster } from '../cluster.js';
 import { loadConfig, type JsonObject } from '../config/load.js';
@@ -13,6 +12,7 @@ import { isDnslinkFailure } from '../dnslink/resolve.js';
 import { DnslinkdError, errorMessage } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { runUntilSignalled, startInstance } from '../server.js';
+import { VERSION } from '../version.js';
 
 const USAGE = `Usage:
   dnslinkd serve [--config FILE] [--dns HOST:PORT] [--http HOST:PORT] [--upstream URL ...]
@@ -134,11 +134,6 @@ async function resolve(args: string[]): Promise<number> {
   return 0;
 }
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 /** Runs the command line; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -150,7 +145,7 @@ export async function main(argv: string[]): Promise<number> {
         return await resolve(rest);
       case '--version':
       case 'version':
-        process.stdout.write(`dnslinkd ${version()}\n`);
+        process.stdout.write(`dnslinkd ${VERSION}\n`);
         return 0;
       case undefined:
       case '--help':

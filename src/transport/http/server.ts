@@ -1,10 +1,10 @@
 // The HTTP listeners (fastify): DoH (/dns-query, /resolve), the gateway resolution API
 // (/v1/dnslink/{name}), /openapi.json and the ops routes, on a cleartext HTTP/1.1 + h2c port and,
 // when a certificate is configured, an HTTPS port (h2 + http/1.1). Errors are JSON {code, message}.
-import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ResolverCore } from '../../core/resolver-core.js';
 import type { RunningServer } from '../udp.js';
+import { VERSION } from '../../version.js';
 import { registerDnslinkRoutes } from './dnslink-routes.js';
 import { registerPreflight } from './cors.js';
 import { registerDohRoutes } from './doh-routes.js';
@@ -20,15 +20,6 @@ export interface HttpAppOptions {
   tls?: TlsFiles;
   /** Largest DoH POST body in bytes. Default 65535. */
   bodyLimit?: number;
-}
-
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
 }
 
 export async function buildHttpApp(core: ResolverCore, options: HttpAppOptions = {}): Promise<FastifyInstance> {
@@ -50,7 +41,7 @@ export async function buildHttpApp(core: ResolverCore, options: HttpAppOptions =
     sendError(reply, 404, 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`);
   });
   app.setErrorHandler(appErrorHandler);
-  await registerOpenApi(app, packageVersion());
+  await registerOpenApi(app, VERSION);
   registerOpsRoutes(app, core);
   // DoH and the resolution API answer browsers too (Helia in a service worker): CORS on them only,
   // set by the handlers themselves (a hook would cost every DoH query a hook run).
