@@ -1,6 +1,7 @@
 // Gateway (boxo / Kubo) semantics on top of a dnslink.dev result: pick the single /ipfs/ or
 // /ipns/ value, follow /ipns/<domain> values up to a hop limit while joining paths the way boxo
 // does, keep the shortest TTL of the chain, and report failures with stable codes.
+import { rcodeName } from '../dns/constants.js';
 import { parseIpfsPath, parseIpnsKey, CidError } from './cid.js';
 import { normalizeDomain } from './domain.js';
 import type { DnslinkLogEntry } from './entries.js';
@@ -158,27 +159,12 @@ function splitFirstSegment(identifier: string): { head: string; path: string } {
     : { head: identifier.slice(0, slash), path: identifier.slice(slash) };
 }
 
-const RCODE_NAMES: Readonly<Record<number, string>> = {
-  1: 'FORMERR',
-  2: 'SERVFAIL',
-  3: 'NXDOMAIN',
-  4: 'NOTIMP',
-  5: 'REFUSED',
-  6: 'YXDOMAIN',
-  7: 'YXRRSET',
-  8: 'NXRRSET',
-  9: 'NOTAUTH',
-  10: 'NOTZONE',
-  11: 'DSOTYPENI',
-};
-
 function describeDnslinkError(error: DnslinkError): string {
   if (error.code === 'INVALID_DOMAIN') {
     const why = error.reason === 'TOO_LONG' ? 'name or label too long' : 'empty label';
     return `invalid domain "${error.domain}": ${why}`;
   }
-  const rcodeName = RCODE_NAMES[error.rcode] ?? 'unknown rcode';
-  return `DNS answered rcode ${error.rcode} (${rcodeName}) for ${error.domain}`;
+  return `DNS answered rcode ${error.rcode} (${rcodeName(error.rcode)}) for ${error.domain}`;
 }
 
 /** Compares names the way DNS does: ASCII letters case-insensitively, everything else exactly. */
