@@ -1,12 +1,16 @@
 // DNSLink input-name normalization as the dnslink.dev reference does it: strip one trailing `.`
 // and one leading `_dnslink.`, then reject names that are too long or have an empty label.
-// Everything else (raw UTF-8, `*`, `!`, `?`, `/`) is kept byte for byte for the wire.
+// Everything else (raw UTF-8, `*`, `!`, `?`, `/`) is kept byte for byte for the wire; a name whose
+// UTF-8 form cannot be sent at all (label over 63 bytes, name over 255) is TOO_LONG as well.
 
 export const DNSLINK_PREFIX = '_dnslink.';
 
 /** Longest accepted name: 253 (DNS text form) minus the 9 characters of `_dnslink.`. */
 export const MAX_DOMAIN_LENGTH = 253 - DNSLINK_PREFIX.length;
 export const MAX_LABEL_LENGTH = 63;
+/** Largest name on the wire (RFC 1035 2.3.4), length bytes and root included. */
+const MAX_WIRE_NAME_BYTES = 255;
+const utf8 = new TextEncoder();
 
 export type InvalidDomainReason = 'TOO_LONG' | 'EMPTY_PART';
 
@@ -19,8 +23,9 @@ export interface InvalidDomainError {
 export type NormalizedDomain = { domain: string } | { error: InvalidDomainError };
 
 /**
- * Lengths are JavaScript string lengths (UTF-16 code units), exactly as @dnslink/js measures them,
- * not wire bytes.
+ * Lengths are first checked as JavaScript string lengths (UTF-16 code units), exactly as
+ * @dnslink/js measures them; then as UTF-8 bytes, which only rejects names no DNS message can
+ * carry (e.g. a label of 40 `é` is 40 characters but 80 bytes).
  */
 export function normalizeDomain(input: string): NormalizedDomain {
   let domain = input;
@@ -41,15 +46,19 @@ function findDomainProblem(domain: string): InvalidDomainReason | undefined {
   if (domain.length > MAX_DOMAIN_LENGTH) {
     return 'TOO_LONG';
   }
+  // `_dnslink.<domain>` on the wire: the _dnslink label (1 + 8 bytes) and the root byte.
+  let wireBytes = 1 + DNSLINK_PREFIX.length;
   for (const label of domain.split('.')) {
     if (label.length === 0) {
       return 'EMPTY_PART';
     }
-    if (label.length > MAX_LABEL_LENGTH) {
+    const bytes = utf8.encode(label).length;
+    if (label.length > MAX_LABEL_LENGTH || bytes > MAX_LABEL_LENGTH) {
       return 'TOO_LONG';
     }
+    wireBytes += 1 + bytes;
   }
-  return undefined;
+  return wireBytes > MAX_WIRE_NAME_BYTES ? 'TOO_LONG' : undefined;
 }
 
 /** The name queried first for a normalized domain. */

@@ -126,6 +126,15 @@ describe('router-level errors', () => {
     expect((await get(`/v1/dnslink/${tooLong}`)).json()).toMatchObject({ code: 'INVALID_DOMAIN' });
   });
 
+  it('answers 400 INVALID_DOMAIN, not 500, for a label over 63 bytes (40 é: 40 characters, 80 bytes)', async () => {
+    const res = await get(`/v1/dnslink/${encodeURIComponent('é'.repeat(40))}.example`);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'INVALID_DOMAIN' });
+    const all = await get(`/v1/dnslink/${encodeURIComponent('é'.repeat(40))}.example?all=true`);
+    expect(all.statusCode).toBe(400);
+    expect(all.json()).toMatchObject({ code: 'INVALID_DOMAIN' });
+  });
+
   it('answers a path segment over 1024 characters with 414 and a JSON error', async () => {
     const res = await get(`/v1/dnslink/${'a'.repeat(1100)}`);
     expect(res.statusCode).toBe(414);
