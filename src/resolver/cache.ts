@@ -97,17 +97,21 @@ export class CacheStage implements Stage {
       this.metrics?.coalesced.inc();
       return running;
     }
-    // Never rejects: a prefetch runs unawaited, and a stage that throws becomes a SERVFAIL.
+    // Never rejects: a prefetch runs unawaited. A stage that throws, or an upstream answer that
+    // cannot be stored (re-encoding fails), becomes a SERVFAIL saying why.
     const started = new Promise<Resolution>((resolve) => resolve(this.next.resolve(question, { transport: 'internal' })))
+      .then((res) => {
+        if (res.source === 'error') return res;
+        // Answer with the stored form, so a miss carries the same clamped TTLs as later hits.
+        return this.cache.store(question.key, res)?.resolution ?? res;
+      })
       .catch((err: unknown) => internalFailure(err))
       .then((res) => {
         if (res.source === 'error') {
           const old = this.cache.get(question.key);
           if (old) old.refreshFailedAt = this.now();
-          return res;
         }
-        // Answer with the stored form, so a miss carries the same clamped TTLs as later hits.
-        return this.cache.store(question.key, res)?.resolution ?? res;
+        return res;
       });
     const tracked = started.finally(() => this.inflight.delete(question.key));
     this.inflight.set(question.key, tracked);

@@ -232,6 +232,22 @@ describe('cache stage', () => {
     expect(res.ede).toMatchObject({ code: EdeCode.OTHER, text: 'internal error: boom' });
   });
 
+  it('answers SERVFAIL when an upstream answer cannot be stored (a label over 63 bytes), and never rejects', async () => {
+    const unencodable: Resolution = { ...positive(60), answers: [txt(`${'x'.repeat(64)}.example`, 60)] };
+    const { ask, advance, upstream } = setup(positive(60));
+    await ask();
+    advance(61_000);
+    upstream.reply = unencodable;
+    // Expired entry + bad refresh: the stale race must not leave a rejected promise behind.
+    const res = await ask();
+    expect(res.source).toBe('stale');
+    // No stale entry: the client gets SERVFAIL with the reason.
+    const fresh = setup(unencodable);
+    const direct = await fresh.ask();
+    expect(direct.rcode).toBe(Rcode.SERVFAIL);
+    expect(direct.ede).toMatchObject({ code: EdeCode.OTHER, text: expect.stringMatching(/label length 64/) });
+  });
+
   it('bounds the cache by entry count', async () => {
     let n = 0;
     const upstream = new FakeUpstream(() => Promise.resolve(positive(60)));
