@@ -79,11 +79,11 @@ export class AnswerCache {
   }
 
   /** The entry for `key`, fresh or within the stale window; older entries are dropped. */
-  get(key: string): CacheEntry | undefined {
+  get(key: string, now: number = this.now()): CacheEntry | undefined {
     const entry = this.lru.get(key);
     if (!entry) return undefined;
     const staleWindow = this.policy.serveStale ? this.policy.staleMaxAge * 1000 : 0;
-    if (this.now() > entry.expiresAt + staleWindow) {
+    if (now > entry.expiresAt + staleWindow) {
       this.lru.delete(key);
       return undefined;
     }
@@ -110,28 +110,12 @@ export class AnswerCache {
     return entry;
   }
 
-  isFresh(entry: CacheEntry): boolean {
-    return this.now() < entry.expiresAt;
-  }
-
-  delete(key: string): boolean {
-    return this.lru.delete(key);
-  }
-
-  clear(): void {
-    this.lru.clear();
-  }
-
   get size(): number {
     return this.lru.size;
   }
 
   get bytes(): number {
     return this.lru.calculatedSize;
-  }
-
-  keys(): IterableIterator<string> {
-    return this.lru.keys();
   }
 }
 

@@ -41,8 +41,8 @@ export class CacheStage implements Stage {
   }
 
   resolve(question: Question, ctx: QueryContext): Resolution | Promise<Resolution> {
-    const entry = this.cache.get(question.key);
     const now = this.now();
+    const entry = this.cache.get(question.key, now);
     if (entry && now < entry.expiresAt) {
       entry.hits++;
       this.metrics?.cacheHits.inc();
