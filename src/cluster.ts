@@ -1,13 +1,13 @@
 // `serve` with dns.workers > 1: a node:cluster primary forks the workers and supervises them
 // (restart with back-off, signals forwarded, bounded shutdown) and sums their metrics for /metrics.
-// Each worker runs an ordinary instance (src/server.ts) with its own cache; the primary serves nothing.
+// Each worker runs an ordinary instance (src/instance.ts) with its own cache; the primary serves nothing.
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
-import { splitHostPort } from './config/load.js';
 import type { Config } from './config/schema.js';
-import { DnslinkdError, errorMessage } from './errors.js';
-import { runUntilSignalled, startInstance } from './server.js';
+import { splitHostPort } from './config/units.js';
+import { CodedError, errorMessage } from './errors.js';
+import { runUntilSignalled, startInstance } from './instance.js';
 
 /** A worker died this soon after its start: the next restart waits twice as long (up to the cap). */
 const QUICK_DEATH_MS = 10_000;
@@ -34,7 +34,7 @@ export function serveCluster(config: Config, log: Logger): Promise<number> {
 async function runPrimary(config: Config, log: Logger): Promise<number> {
   const count = config.dns.workers;
   if (splitHostPort(config.dns.listen).port === 0) {
-    throw new DnslinkdError('CONFIG_INVALID', `dns.listen: port 0 (any free port) is not supported with dns.workers=${count}; give a fixed port`);
+    throw new CodedError('CONFIG_INVALID', `dns.listen: port 0 (any free port) is not supported with dns.workers=${count}; give a fixed port`);
   }
   const aggregator = new AggregatorRegistry();
   const live = new Set<Worker>();
@@ -147,13 +147,13 @@ async function runWorker(config: Config, log: Logger): Promise<number> {
       const id = nextId++;
       const timer = setTimeout(() => {
         pending.delete(id);
-        reject(new DnslinkdError('METRICS_UNAVAILABLE', `no metrics from the primary process within ${METRICS_TIMEOUT_MS} ms`));
+        reject(new CodedError('METRICS_UNAVAILABLE', `no metrics from the primary process within ${METRICS_TIMEOUT_MS} ms`));
       }, METRICS_TIMEOUT_MS);
       pending.set(id, (reply) => {
         clearTimeout(timer);
         pending.delete(id);
         if (reply.text !== undefined) resolve(reply.text);
-        else reject(new DnslinkdError('METRICS_UNAVAILABLE', `metrics of all workers unavailable: ${reply.error ?? 'unknown error'}`));
+        else reject(new CodedError('METRICS_UNAVAILABLE', `metrics of all workers unavailable: ${reply.error ?? 'unknown error'}`));
       });
       process.send!({ type: 'dnslinkd:metrics-request', id } satisfies Message);
     });

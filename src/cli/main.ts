@@ -5,13 +5,12 @@ import { serveCluster } from '../cluster.js';
 import { loadConfig, type JsonObject } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createResolverCore } from '../core/resolver-core.js';
-import { DnslinkService } from '../core/dnslink-service.js';
 import { rcodeName } from '../dns/constants.js';
 import { isGatewayFailure } from '../dnslink/gateway.js';
 import { isDnslinkFailure } from '../dnslink/resolve.js';
-import { DnslinkdError, errorMessage } from '../errors.js';
+import { CodedError, errorMessage } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
-import { runUntilSignalled, startInstance } from '../server.js';
+import { runUntilSignalled, startInstance } from '../instance.js';
 import { VERSION } from '../version.js';
 
 const USAGE = `Usage:
@@ -101,17 +100,16 @@ async function resolve(args: string[]): Promise<number> {
   const config = configFromFlags(values, 'warn');
   const log = createLogger(config.logLevel, 2);
   const core = createResolverCore(config, log);
-  const service = new DnslinkService(core.chain);
 
   if (values.gateway) {
-    const { result, lookups } = await service.resolveForGateway(name, {}, 'cli');
+    const { result, lookups } = await core.dnslink.resolveForGateway(name, {}, 'cli');
     if (values.json) process.stdout.write(`${JSON.stringify({ ...result, lookups })}\n`);
     else if (isGatewayFailure(result)) process.stdout.write(`${name}: error ${result.error.code}: ${result.error.message}\n`);
     else process.stdout.write(`${result.value}\tttl=${result.ttl}${result.cidV1 ? `\tcid=${result.cidV1}` : ''}\n`);
     return 0;
   }
 
-  const { result, lookups } = await service.resolve(name, 'cli');
+  const { result, lookups } = await core.dnslink.resolve(name, 'cli');
   if (!values.json) {
     for (const l of lookups) {
       const via = l.upstream ? ` from ${l.upstream}` : '';
@@ -161,7 +159,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`dnslinkd: ${err.message}\n\n${USAGE}\n`);
       return 2;
     }
-    if (err instanceof DnslinkdError) {
+    if (err instanceof CodedError) {
       process.stderr.write(`dnslinkd: [${err.code}] ${err.message}\n`);
       return 1;
     }

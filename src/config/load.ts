@@ -2,13 +2,10 @@
 // then DNSLINKD_* environment variables, then command-line flags; validated once, with errors that
 // name the bad key. Default upstreams come from /etc/resolv.conf.
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { DnslinkdError } from '../errors.js';
+import { CodedError } from '../errors.js';
+import { localRecordsPath } from '../stages/local-records/config.js';
+import { resolvConfUpstreams } from '../stages/upstream/config.js';
 import { configSchema, type Config } from './schema.js';
-
-/** The demo records shipped with the package (fixtures/local-records.json). */
-export const DEFAULT_LOCAL_RECORDS = fileURLToPath(new URL('../../fixtures/local-records.json', import.meta.url));
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -71,25 +68,6 @@ function merge(base: JsonObject, over: JsonObject): JsonObject {
   return out;
 }
 
-/** `nameserver` lines of resolv.conf as udp:// upstream URLs. */
-export function resolvConfUpstreams(path = '/etc/resolv.conf'): string[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return [];
-  }
-  const urls: string[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^\s*nameserver\s+(\S+)/.exec(line);
-    if (!m) continue;
-    const address = m[1]!.replace(/%.*$/, '');
-    if (isIP(address) === 4) urls.push(`udp://${address}:53`);
-    else if (isIP(address) === 6) urls.push(`udp://[${address}]:53`);
-  }
-  return urls;
-}
-
 export interface LoadOptions {
   configFile?: string;
   env?: NodeJS.ProcessEnv;
@@ -103,16 +81,16 @@ function readConfigFile(path: string): JsonObject {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new DnslinkdError('CONFIG_UNREADABLE', `cannot read config file ${path}: ${(err as Error).message}`);
+    throw new CodedError('CONFIG_UNREADABLE', `cannot read config file ${path}: ${(err as Error).message}`);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new DnslinkdError('CONFIG_INVALID', `config file ${path} is not valid JSON: ${(err as Error).message}`);
+    throw new CodedError('CONFIG_INVALID', `config file ${path} is not valid JSON: ${(err as Error).message}`);
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new DnslinkdError('CONFIG_INVALID', `config file ${path} must hold a JSON object`);
+    throw new CodedError('CONFIG_INVALID', `config file ${path} must hold a JSON object`);
   }
   return parsed as JsonObject;
 }
@@ -131,17 +109,12 @@ export function loadConfig(options: LoadOptions = {}): Config {
       return `${key}: ${unknown}`;
     });
     const where = [file ? `file ${file}` : '', 'environment', 'flags'].filter(Boolean).join(', ');
-    throw new DnslinkdError('CONFIG_INVALID', `invalid configuration (from ${where}):\n  ${problems.join('\n  ')}`);
+    throw new CodedError('CONFIG_INVALID', `invalid configuration (from ${where}):\n  ${problems.join('\n  ')}`);
   }
   const config = result.data;
   return {
     ...config,
     upstreams: config.upstreams ?? resolvConfUpstreams(options.resolvConf),
-    localRecords: config.localRecords === undefined ? DEFAULT_LOCAL_RECORDS : config.localRecords,
+    localRecords: localRecordsPath(config.localRecords),
   };
-}
-
-export function splitHostPort(listen: string): { host: string; port: number } {
-  const i = listen.lastIndexOf(':');
-  return { host: listen.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(listen.slice(i + 1)) };
 }

@@ -1,12 +1,31 @@
-// DNSLink resolution through the same stage chain the DNS transports use: a TxtLookup over the
-// chain feeds the pure dnslink/ rules, and records which sources (cache, stale, upstream, local)
-// answered, so the CLI and the HTTP API can say where a result came from.
+// DNSLink resolution through the same stage chain the listeners use: a TxtLookup over the chain
+// feeds the pure dnslink/ rules and records which source answered each lookup, so the CLI and
+// the HTTP API can say where a result came from (RESULT_SOURCES).
 import { RRType } from '../dns/constants.js';
-import type { AnswerSource, Resolution } from '../dns/types.js';
-import { joinTxtStrings, makeQuestion, recordTtl } from '../dns/wire.js';
-import { resolveDnslink, type DnslinkResult, type TxtLookup, type TxtLookupResult } from '../dnslink/resolve.js';
+import { makeQuestion } from '../dns/names.js';
+import { recordTtl, remainingTtl, type AnswerSource, type Resolution } from '../dns/resolution.js';
+import { joinTxtStrings } from '../dns/txt-strings.js';
 import { resolveGatewayValue, type GatewayOptions, type GatewayResult } from '../dnslink/gateway.js';
-import type { Stage, Transport } from '../resolver/stage.js';
+import type { TxtRecord } from '../dnslink/entries.js';
+import { resolveDnslink, type DnslinkResult, type TxtLookup } from '../dnslink/resolve.js';
+import type { Caller, Stage } from '../stages/stage.js';
+
+/** What the resolution API reports as the `source` of a whole result (docs/api.md). */
+export const RESULT_SOURCES = ['dns', 'cache', 'stale', 'local'] as const;
+export type ResultSource = (typeof RESULT_SOURCES)[number];
+
+/**
+ * How each answer source is reported for a result, and its weight: a result reports the source
+ * of its heaviest lookup (one stale lookup makes the result stale; one that went upstream, dns).
+ */
+const REPORTED_AS: Readonly<Record<AnswerSource, { source: ResultSource; weight: number }>> = {
+  stale: { source: 'stale', weight: 3 },
+  upstream: { source: 'dns', weight: 2 },
+  error: { source: 'dns', weight: 2 },
+  cache: { source: 'cache', weight: 1 },
+  local: { source: 'local', weight: 0 },
+  policy: { source: 'local', weight: 0 },
+};
 
 export interface LookupTrace {
   name: string;
@@ -19,19 +38,30 @@ export interface LookupTrace {
 export interface Traced<T> {
   result: T;
   lookups: LookupTrace[];
+  /** What the result as a whole is reported as coming from. */
+  source: ResultSource;
   /** True when some lookup failed because no upstream answered (and nothing stale was left). */
   upstreamFailed: boolean;
   /** True when some answer was served stale. */
   stale: boolean;
 }
 
+/** The result source for a set of lookups (`cache` when there were none). */
+export function resultSourceOf(lookups: readonly LookupTrace[]): ResultSource {
+  let best: { source: ResultSource; weight: number } | undefined;
+  for (const lookup of lookups) {
+    const reported = REPORTED_AS[lookup.source];
+    if (!best || reported.weight > best.weight) best = reported;
+  }
+  return best?.source ?? 'cache';
+}
+
 /** Remaining TTL of each TXT record in a resolution, strings concatenated. */
-export function txtRecordsOf(res: Resolution): TxtLookupResult['records'] {
-  const records: TxtLookupResult['records'] = [];
+export function txtRecordsOf(res: Resolution): TxtRecord[] {
+  const records: TxtRecord[] = [];
   for (const rr of res.answers) {
     if (rr.type !== 'TXT') continue;
-    const ttl = res.ttlOverride ?? Math.max(0, recordTtl(rr) - (res.ttlAge ?? 0));
-    records.push({ value: joinTxtStrings(rr.data), ttl });
+    records.push({ value: joinTxtStrings(rr.data), ttl: remainingTtl(recordTtl(rr), res) });
   }
   return records;
 }
@@ -39,9 +69,9 @@ export function txtRecordsOf(res: Resolution): TxtLookupResult['records'] {
 export class DnslinkService {
   constructor(private readonly chain: Stage) {}
 
-  private tracingLookup(transport: Transport, lookups: LookupTrace[]): TxtLookup {
+  private tracingLookup(caller: Caller, lookups: LookupTrace[]): TxtLookup {
     return async (fqdn) => {
-      const res = await this.chain.resolve(makeQuestion(fqdn, RRType.TXT), { transport });
+      const res = await this.chain.resolve(makeQuestion(fqdn, RRType.TXT), { caller });
       lookups.push({
         name: fqdn,
         rcode: res.rcode,
@@ -53,24 +83,25 @@ export class DnslinkService {
     };
   }
 
-  private async traced<T>(transport: Transport, run: (lookup: TxtLookup) => Promise<T>): Promise<Traced<T>> {
+  private async traced<T>(caller: Caller, run: (lookup: TxtLookup) => Promise<T>): Promise<Traced<T>> {
     const lookups: LookupTrace[] = [];
-    const result = await run(this.tracingLookup(transport, lookups));
+    const result = await run(this.tracingLookup(caller, lookups));
     return {
       result,
       lookups,
+      source: resultSourceOf(lookups),
       upstreamFailed: lookups.some((l) => l.source === 'error'),
       stale: lookups.some((l) => l.source === 'stale'),
     };
   }
 
   /** The dnslink.dev result for a name (every namespace). */
-  resolve(name: string, transport: Transport = 'api'): Promise<Traced<DnslinkResult>> {
-    return this.traced(transport, (lookup) => resolveDnslink(name, lookup));
+  resolve(name: string, caller: Caller): Promise<Traced<DnslinkResult>> {
+    return this.traced(caller, (lookup) => resolveDnslink(name, lookup));
   }
 
   /** The single /ipfs/ or /ipns/ value a gateway serves, following /ipns/ hops. */
-  resolveForGateway(name: string, options: GatewayOptions = {}, transport: Transport = 'api'): Promise<Traced<GatewayResult>> {
-    return this.traced(transport, (lookup) => resolveGatewayValue(name, lookup, options));
+  resolveForGateway(name: string, options: GatewayOptions, caller: Caller): Promise<Traced<GatewayResult>> {
+    return this.traced(caller, (lookup) => resolveGatewayValue(name, lookup, options));
   }
 }

@@ -1,28 +1,27 @@
-// The resolution core every transport shares: builds the stage chain from the configuration
-// (policy -> local records -> cache -> upstream) plus the wire handler and metrics. Transports get
-// this object and nothing else.
+// The resolution core every listener shares: the metrics registry, the stage chain built from its
+// declaration (stages/chain.ts), the wire handler in front of it and the DNSLink service beside it.
+// Listeners, the CLI and the HTTP routes get this object and nothing else.
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import { readLocalRecords } from '../config/local-records-file.js';
 import { Metrics } from '../observability/metrics.js';
-import { CacheStage } from '../resolver/cache.js';
-import { LocalRecordsStage } from '../resolver/local-records.js';
-import { QueryPolicyStage } from '../resolver/query-policy.js';
-import type { Stage } from '../resolver/stage.js';
-import { UpstreamStage } from '../resolver/upstream.js';
-import { UpstreamPool } from '../upstream/pool.js';
-import { DnsHandler } from './dns-handler.js';
+import { buildChain, type ChainStages } from '../stages/chain.js';
+import type { Stage } from '../stages/stage.js';
+import { DnslinkService } from './dnslink-service.js';
+import { WireHandler } from './wire-handler.js';
+import { WireMetrics } from './wire-metrics.js';
 
 export interface ResolverCore {
   config: Config;
   metrics: Metrics;
   log: Logger;
-  /** The head of the stage chain. */
+  /** The head of the stage chain: where every question enters. */
   chain: Stage;
-  cache: CacheStage;
-  upstreams: UpstreamPool;
-  local: LocalRecordsStage;
-  dns: DnsHandler;
+  /** Each stage by its name in the chain declaration. */
+  stages: ChainStages;
+  /** Wire query in, wire response out (UDP, TCP, DoH). */
+  wireHandler: WireHandler;
+  /** DNSLink results (dnslink.dev and gateway semantics) through the chain. */
+  dnslink: DnslinkService;
 }
 
 export interface CoreOptions {
@@ -32,24 +31,7 @@ export interface CoreOptions {
 
 export function createResolverCore(config: Config, log: Logger, options: CoreOptions = {}): ResolverCore {
   const metrics = new Metrics({ processMetrics: options.processMetrics ?? false });
-  const upstreams = new UpstreamPool(config.upstreams, {
-    timeoutMs: config.upstreamTimeoutMs,
-    now: options.now,
-    observer: {
-      onAnswer: (upstream, rttMs) => metrics.observeUpstream(upstream, rttMs),
-      onError: (upstream, code) => {
-        metrics.upstreamErrors.inc({ upstream, code });
-        log.warn({ upstream, code }, 'upstream attempt failed');
-      },
-    },
-  });
-  const upstream = new UpstreamStage(upstreams);
-  const cache = new CacheStage(upstream, { ...config.cache, clientDeadlineMs: config.clientDeadlineMs }, metrics, options.now);
-  const records = config.localRecords ? readLocalRecords(config.localRecords) : [];
-  const local = new LocalRecordsStage(cache, records);
-  const chain = new QueryPolicyStage(local, { forward: config.dns.forward });
-  const dns = new DnsHandler(chain, { udpPayloadSize: config.dns.udpPayloadSize }, metrics, log);
-
-  metrics.cacheStats = () => ({ entries: cache.cache.size, bytes: cache.cache.bytes });
-  return { config, metrics, log, chain, cache, upstreams, local, dns };
+  const { head, stages } = buildChain({ config, registry: metrics.registry, log, now: options.now ?? Date.now });
+  const wireHandler = new WireHandler(head, { udpPayloadSize: config.dns.udpPayloadSize }, new WireMetrics(metrics.registry), log);
+  return { config, metrics, log, chain: head, stages, wireHandler, dnslink: new DnslinkService(head) };
 }

@@ -1,5 +1,7 @@
 // Typed access to the parts of dns-packet that @types/dns-packet leaves out: the per-record and
-// name codecs (used to pre-encode record sections) and the type-name table.
+// name codecs (used to pre-encode record sections) and the type-name table. The hot path relies on
+// these internals (`encode.bytes`, `answer`, `name`), which is why package.json pins dns-packet to
+// an exact version: check them again before moving it.
 import { createRequire } from 'node:module';
 import type { DnsRecord } from './types.js';
 

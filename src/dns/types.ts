@@ -1,8 +1,9 @@
-// The shapes every stage of the resolver speaks: a question, a resolution (records plus where they
-// came from) and the pre-encoded form a cache keeps so a hit is a copy and a few patches.
+// The DNS shapes the codec and every stage share: a question, a resource record, an Extended DNS
+// Error, and the pre-encoded record sections a cached answer keeps so a hit is a copy and a few
+// patches. What a stage answers (a Resolution) is in resolution.ts.
 import type { Answer } from 'dns-packet';
 
-/** A resource record as dns-packet models it (never an OPT: EDNS is handled by the wire layer). */
+/** A resource record as dns-packet models it (never an OPT: EDNS is handled by the codec). */
 export type DnsRecord = Answer;
 
 export interface Question {
@@ -19,9 +20,6 @@ export interface ExtendedError {
   text: string;
 }
 
-/** Where an answer came from; transports and the API report it. */
-export type AnswerSource = 'local' | 'cache' | 'stale' | 'upstream' | 'policy' | 'error';
-
 /** Record sections encoded once, with the offsets of every TTL so they can be patched in place. */
 export interface EncodedSections {
   body: Buffer;
@@ -30,21 +28,4 @@ export interface EncodedSections {
   additionalCount: number;
   ttlOffsets: Uint32Array;
   ttls: Uint32Array;
-}
-
-export interface Resolution {
-  rcode: number;
-  answers: DnsRecord[];
-  authorities: DnsRecord[];
-  additionals: DnsRecord[];
-  source: AnswerSource;
-  /** Set when the answer is authoritative data of ours (local records, overrides). */
-  authoritative?: boolean;
-  ede?: ExtendedError;
-  /** Which upstream answered (URL), when one did. */
-  upstream?: string;
-  /** Seconds to subtract from every TTL (cache age); `ttlOverride` wins when set (stale answers). */
-  ttlAge?: number;
-  ttlOverride?: number;
-  encoded?: EncodedSections;
 }

@@ -1,7 +1,12 @@
 // Turns the TXT records of one name into the dnslink.dev result: keeps values starting with
 // `dnslink=`, validates them (no trimming, no URL decoding), logs the invalid ones, and sorts
 // links and txtEntries in UTF-16 code-unit order. No I/O.
-import type { TxtRecord } from './resolve.js';
+
+/** One TXT resource record, its character-strings already concatenated and UTF-8 decoded. */
+export interface TxtRecord {
+  value: string;
+  ttl: number;
+}
 
 export const DNSLINK_TXT_PREFIX = 'dnslink=';
 

@@ -1,14 +1,13 @@
 // Gateway (boxo / Kubo) semantics on top of a dnslink.dev result: pick the single /ipfs/ or
 // /ipns/ value, follow /ipns/<domain> values up to a hop limit while joining paths the way boxo
 // does, keep the shortest TTL of the chain, and report failures with stable codes.
-import { rcodeName } from '../dns/constants.js';
 import { parseIpfsPath, parseIpnsKey, CidError } from './cid.js';
 import { normalizeDomain } from './domain.js';
 import type { DnslinkLogEntry } from './entries.js';
 import {
+  describeDnslinkResultError,
   isDnslinkFailure,
   resolveDnslink,
-  type DnslinkError,
   type DnsRcodeErrorCode,
   type DnslinkSuccess,
   type TxtLookup,
@@ -159,14 +158,6 @@ function splitFirstSegment(identifier: string): { head: string; path: string } {
     : { head: identifier.slice(0, slash), path: identifier.slice(slash) };
 }
 
-function describeDnslinkError(error: DnslinkError): string {
-  if (error.code === 'INVALID_DOMAIN') {
-    const why = error.reason === 'TOO_LONG' ? 'name or label too long' : 'empty label';
-    return `invalid domain "${error.domain}": ${why}`;
-  }
-  return `DNS answered rcode ${error.rcode} (${rcodeName(error.rcode)}) for ${error.domain}`;
-}
-
 /** Compares names the way DNS does: ASCII letters case-insensitively, everything else exactly. */
 function loopKey(domain: string): string {
   return domain.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
@@ -194,7 +185,7 @@ export async function resolveGatewayValue(
   for (;;) {
     const normalized = normalizeDomain(currentName);
     if ('error' in normalized) {
-      return fail('INVALID_DOMAIN', describeDnslinkError(normalized.error), currentName);
+      return fail('INVALID_DOMAIN', describeDnslinkResultError(normalized.error), currentName);
     }
     const domain = normalized.domain;
     const key = loopKey(domain);
@@ -210,7 +201,7 @@ export async function resolveGatewayValue(
     // Hand over the name as given: resolveDnslink normalizes it itself (once) to the same domain.
     const result = await resolveDnslink(currentName, lookup);
     if (isDnslinkFailure(result)) {
-      return fail(result.error.code, describeDnslinkError(result.error), domain);
+      return fail(result.error.code, describeDnslinkResultError(result.error), domain);
     }
     for (const entry of result.log) {
       log.push({ ...entry, name: domain });

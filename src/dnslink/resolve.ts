@@ -1,14 +1,9 @@
 // The dnslink.dev resolution algorithm over an injected TXT lookup: `_dnslink.<domain>` first,
 // the bare domain only when that name is NXDOMAIN (logged as FALLBACK), other rcodes as
 // `DNS_RCODE_<n>`. Pure: the lookup does all I/O, and its exceptions propagate unchanged.
+import { Rcode, rcodeName } from '../dns/constants.js';
 import { dnslinkLookupName, normalizeDomain, type InvalidDomainError } from './domain.js';
-import { collectDnslinkEntries, type DnslinkEntries, type DnslinkLogEntry } from './entries.js';
-
-/** One TXT resource record, its character-strings already concatenated and UTF-8 decoded. */
-export interface TxtRecord {
-  value: string;
-  ttl: number;
-}
+import { collectDnslinkEntries, type DnslinkEntries, type DnslinkLogEntry, type TxtRecord } from './entries.js';
 
 /** rcode: 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, ... */
 export interface TxtLookupResult {
@@ -19,9 +14,6 @@ export interface TxtLookupResult {
 /** fqdn has no trailing dot, e.g. `_dnslink.example.com`. */
 export type TxtLookup = (fqdn: string) => Promise<TxtLookupResult>;
 
-export const RCODE_NOERROR = 0;
-export const RCODE_NXDOMAIN = 3;
-
 export type DnsRcodeErrorCode = `DNS_RCODE_${number}`;
 
 export interface DnsRcodeError {
@@ -31,12 +23,12 @@ export interface DnsRcodeError {
   domain: string;
 }
 
-export type DnslinkError = InvalidDomainError | DnsRcodeError;
+export type DnslinkResultError = InvalidDomainError | DnsRcodeError;
 
 export type DnslinkSuccess = DnslinkEntries;
 
 export interface DnslinkFailure {
-  error: DnslinkError;
+  error: DnslinkResultError;
 }
 
 /** The dnslink.dev reference result shape. */
@@ -48,6 +40,15 @@ export function isDnslinkFailure(result: DnslinkResult): result is DnslinkFailur
 
 export function dnsRcodeErrorCode(rcode: number): DnsRcodeErrorCode {
   return `DNS_RCODE_${rcode}`;
+}
+
+/** One sentence for the operator: why the name has no DNSLink result (CLI, API, gateway errors). */
+export function describeDnslinkResultError(error: DnslinkResultError): string {
+  if (error.code === 'INVALID_DOMAIN') {
+    const why = error.reason === 'TOO_LONG' ? 'name or label too long' : 'empty label';
+    return `invalid domain "${error.domain}": ${why}`;
+  }
+  return `DNS answered rcode ${error.rcode} (${rcodeName(error.rcode)}) for ${error.domain}`;
 }
 
 function rcodeFailure(rcode: number, domain: string): DnslinkFailure {
@@ -63,15 +64,15 @@ export async function resolveDnslink(input: string, lookup: TxtLookup): Promise<
 
   const prefixedName = dnslinkLookupName(domain);
   const prefixedAnswer = await lookup(prefixedName);
-  if (prefixedAnswer.rcode === RCODE_NOERROR) {
+  if (prefixedAnswer.rcode === Rcode.NOERROR) {
     return collectDnslinkEntries(prefixedAnswer.records);
   }
-  if (prefixedAnswer.rcode !== RCODE_NXDOMAIN) {
+  if (prefixedAnswer.rcode !== Rcode.NXDOMAIN) {
     return rcodeFailure(prefixedAnswer.rcode, prefixedName);
   }
 
   const bareAnswer = await lookup(domain);
-  if (bareAnswer.rcode !== RCODE_NOERROR) {
+  if (bareAnswer.rcode !== Rcode.NOERROR) {
     return rcodeFailure(bareAnswer.rcode, domain);
   }
   const entries = collectDnslinkEntries(bareAnswer.records);

@@ -4,7 +4,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LOCAL_RECORDS, envOverrides, loadConfig, resolvConfUpstreams } from '../../../src/config/load.js';
+import { envOverrides, loadConfig } from '../../../src/config/load.js';
+import { DEFAULT_LOCAL_RECORDS } from '../../../src/stages/local-records/config.js';
+import { cacheStageOptions } from '../../../src/stages/cache/config.js';
+import { resolvConfUpstreams } from '../../../src/stages/upstream/config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dnslinkd-config-'));
 function file(name: string, content: string): string {
@@ -72,5 +75,25 @@ describe('environment mapping', () => {
       'udp://10.0.0.1:53',
       'udp://[fe80::1]:53',
     ]);
+  });
+});
+
+describe('the client deadline (cache.clientDeadlineMs, formerly clientDeadlineMs)', () => {
+  const deadline = (options: Parameters<typeof loadConfig>[0]) => {
+    const config = loadConfig({ resolvConf: noResolv, ...options });
+    return cacheStageOptions(config.cache, config.clientDeadlineMs).clientDeadlineMs;
+  };
+  it('defaults to 1800 ms and is read from cache.clientDeadlineMs', () => {
+    expect(deadline({ env: {} })).toBe(1_800);
+    expect(deadline({ env: { DNSLINKD_CACHE__CLIENT_DEADLINE_MS: '900' } })).toBe(900);
+  });
+  it('still accepts the top-level name, from a file or the environment', () => {
+    expect(deadline({ env: { DNSLINKD_CLIENT_DEADLINE_MS: '700' } })).toBe(700);
+    expect(deadline({ env: {}, configFile: file('old.json', '{"clientDeadlineMs": 600}') })).toBe(600);
+  });
+  it('refuses both names at once, naming the key to keep', () => {
+    expect(() => loadConfig({ env: { DNSLINKD_CLIENT_DEADLINE_MS: '700', DNSLINKD_CACHE__CLIENT_DEADLINE_MS: '900' }, resolvConf: noResolv })).toThrow(
+      /clientDeadlineMs: set cache\.clientDeadlineMs only/,
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { collectDnslinkEntries, compareCodeUnits, parseDnslinkEntry } from '../../../src/dnslink/entries.js';
-import type { TxtRecord } from '../../../src/dnslink/resolve.js';
+import type { TxtRecord } from '../../../src/dnslink/entries.js';
 
 const records = (values: string[], ttl = 100): TxtRecord[] => values.map((value) => ({ value, ttl }));
 

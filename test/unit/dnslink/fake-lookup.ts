@@ -1,6 +1,7 @@
 // In-memory TxtLookup for the DNSLink unit tests: a Map from queried name to answer. Unknown
 // names answer NXDOMAIN; every queried name is recorded in `asked` to check what reached the wire.
-import type { TxtLookup, TxtLookupResult, TxtRecord } from '../../../src/dnslink/resolve.js';
+import type { TxtRecord } from '../../../src/dnslink/entries.js';
+import type { TxtLookup, TxtLookupResult } from '../../../src/dnslink/resolve.js';
 
 export interface FakeLookup {
   lookup: TxtLookup;

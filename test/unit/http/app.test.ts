@@ -35,7 +35,7 @@ describe('DoH', () => {
 
   it('answers a cached or local question synchronously (no promise on the fast path)', () => {
     const packet = wireQuery('_dnslink.plain.example', 16);
-    const answer = t.core.dns.answerHttp(packet);
+    const answer = t.core.wireHandler.answerHttp(packet);
     expect(answer).not.toBeInstanceOf(Promise);
     expect(answer).toMatchObject({ ok: true, rcode: 0, maxAge: 60 });
   });

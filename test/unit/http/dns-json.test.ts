@@ -1,11 +1,13 @@
 // The DNS JSON rendering and the small parsers of the HTTP layer: record types by name or number,
-// TXT quoting as Cloudflare does, max-age rules, ?dns= decoding, inlined gateway labels, sources.
+// TXT quoting as Cloudflare does, max-age rules, ?dns= decoding, inlined gateway labels.
 import { describe, expect, it } from 'vitest';
-import { httpMaxAge } from '../../../src/core/dns-handler.js';
-import type { DnsRecord, Resolution } from '../../../src/dns/types.js';
-import { decodeInlinedLabel, isInlinedLabel, sourceOf } from '../../../src/transport/http/dnslink-routes.js';
-import { parseRecordType, recordData, toDnsJson } from '../../../src/transport/http/dns-json.js';
-import { decodeDnsParam } from '../../../src/transport/http/doh-routes.js';
+import { httpMaxAge } from '../../../src/core/wire-handler.js';
+import { parseRecordType } from '../../../src/dns/record-types.js';
+import type { Resolution } from '../../../src/dns/resolution.js';
+import type { DnsRecord } from '../../../src/dns/types.js';
+import { decodeInlinedLabel, isInlinedLabel } from '../../../src/listeners/http/dnslink-routes.js';
+import { recordData, toDnsJson } from '../../../src/listeners/http/dns-json.js';
+import { decodeDnsParam } from '../../../src/listeners/http/doh-routes.js';
 
 const res = (answers: DnsRecord[], extra: Partial<Resolution> = {}): Resolution => ({
   rcode: 0,
@@ -103,16 +105,5 @@ describe('inlined subdomain-gateway labels', () => {
     expect(isInlinedLabel('en-wikipedia--on--ipfs-org')).toBe(true);
     expect(isInlinedLabel('docs.ipfs.tech')).toBe(false);
     expect(isInlinedLabel('localhost')).toBe(false);
-  });
-});
-
-describe('sourceOf', () => {
-  const l = (source: Resolution['source']) => ({ name: 'x', rcode: 0, source });
-  it('reports stale over dns over cache; local only when everything was local', () => {
-    expect(sourceOf([l('cache'), l('stale')])).toBe('stale');
-    expect(sourceOf([l('cache'), l('upstream')])).toBe('dns');
-    expect(sourceOf([l('cache'), l('cache')])).toBe('cache');
-    expect(sourceOf([l('local')])).toBe('local');
-    expect(sourceOf([l('local'), l('cache')])).toBe('cache');
   });
 });

@@ -7,7 +7,7 @@ import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { configSchema, type Config } from '../../../src/config/schema.js';
 import { createResolverCore, type ResolverCore } from '../../../src/core/resolver-core.js';
-import { buildHttpApp } from '../../../src/transport/http/server.js';
+import { buildHttpApp } from '../../../src/listeners/http/http-listener.js';
 
 export const CID = 'bafkreibaoaidvjxyomg4xguvlpaeekw7dqeahsqjfgj4igx3ywr4n3sp34';
 export const CID2 = 'bafkreiadj22nmzm5o7uqd43fhkcvnko4o2kh3npx54yfo76fyor4d6kgje';

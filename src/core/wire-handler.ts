@@ -1,0 +1,151 @@
+// Wire in, wire out: the one place that turns a DNS query packet into a response packet for every
+// listener (UDP, TCP, DoH). Malformed input gets FORMERR or is dropped, never an exception;
+// answers come from the resolver chain and are assembled from pre-encoded sections.
+import type { Logger } from 'pino';
+import { Rcode } from '../dns/constants.js';
+import { parseQuery, type WireQuery } from '../dns/query-parser.js';
+import { encodedSectionsOf } from '../dns/record-sections.js';
+import { internalErrorResolution, remainingTtl, type Resolution } from '../dns/resolution.js';
+import { buildErrorResponse, buildResponse, udpSizeLimit } from '../dns/response-builder.js';
+import type { Question } from '../dns/types.js';
+import type { Caller, QueryContext, Stage, Transport } from '../stages/stage.js';
+import type { WireMetrics } from './wire-metrics.js';
+
+export interface WireHandlerOptions {
+  /** Our EDNS UDP payload size: advertised, and the ceiling for clients' sizes. */
+  udpPayloadSize: number;
+}
+
+export type WireAnswer = Buffer | null;
+
+/**
+ * A wire answer for HTTP transports (DoH): the response bytes plus what HTTP needs around them.
+ * `invalid` means the input was not a usable DNS query (HTTP 400), with the reason.
+ */
+export type HttpWireAnswer =
+  | { ok: true; wire: Buffer; rcode: number; maxAge: number }
+  | { ok: false; reason: string };
+
+/**
+ * Cache lifetime for an HTTP answer (RFC 8484 section 5.1): the smallest TTL in the answer
+ * section; for a negative answer (NXDOMAIN or NODATA) the smallest authority TTL (RFC 2308);
+ * 0 for every other rcode (SERVFAIL, REFUSED, FORMERR...).
+ */
+export function httpMaxAge(res: Resolution): number {
+  if (res.rcode !== Rcode.NOERROR && res.rcode !== Rcode.NXDOMAIN) return 0;
+  const { ttls, answerCount, authorityCount } = encodedSectionsOf(res);
+  // Records are laid out answers first, then authorities: [0, count) is the section we want.
+  const count = answerCount > 0 ? answerCount : authorityCount;
+  if (count === 0) return 0;
+  let min = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < count; i++) min = Math.min(min, remainingTtl(ttls[i]!, res));
+  return min;
+}
+
+export class WireHandler {
+  constructor(
+    private readonly chain: Stage,
+    private readonly options: WireHandlerOptions,
+    private readonly metrics: WireMetrics,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Answers one query packet. `udp` marks a size-limited transport (TC=1 past the client's size).
+   * Returns null when the packet must be dropped. Returns synchronously on cache hits.
+   */
+  handle(packet: Buffer, transport: Transport, udp: boolean): WireAnswer | Promise<WireAnswer> {
+    const parsed = parseQuery(packet);
+    if (!parsed.ok) {
+      this.metrics.malformed.inc({ transport, action: parsed.action });
+      if (parsed.action === 'drop') return null;
+      this.log.debug({ transport, reason: parsed.reason }, 'FORMERR');
+      this.metrics.countQuery(transport, Rcode.FORMERR);
+      return buildErrorResponse(parsed.id, parsed.flags, Rcode.FORMERR);
+    }
+    const query = parsed.query;
+    const refusal = this.refusalRcode(query);
+    if (refusal !== undefined) return this.error(query, transport, refusal);
+    const res = this.resolveQuery(query, transport);
+    if (res instanceof Promise) return res.then((late) => this.respond(query, late, transport, udp));
+    return this.respond(query, res, transport, udp);
+  }
+
+  /**
+   * Answers one DoH query packet (no size limit, like TCP). Synchronous on cache hits, like
+   * `handle`. A packet that is not a DNS query (too short, a response, a broken question) gives
+   * `{ok: false}` for an HTTP 400 instead of a dropped packet or FORMERR.
+   */
+  answerHttp(packet: Buffer, transport: Transport = 'doh'): HttpWireAnswer | Promise<HttpWireAnswer> {
+    const parsed = parseQuery(packet);
+    if (!parsed.ok) {
+      this.metrics.malformed.inc({ transport, action: parsed.action });
+      return { ok: false, reason: parsed.action === 'drop' ? (packet.length < 12 ? `${packet.length} bytes is shorter than a DNS header` : 'a DNS response, not a query') : parsed.reason };
+    }
+    const query = parsed.query;
+    const refusal = this.refusalRcode(query);
+    if (refusal !== undefined) return { ok: true, wire: this.error(query, transport, refusal), rcode: refusal, maxAge: 0 };
+    const res = this.resolveQuery(query, transport);
+    if (res instanceof Promise) return res.then((late) => this.httpRespond(query, late, transport));
+    return this.httpRespond(query, res, transport);
+  }
+
+  /** NOTIMP for opcodes other than QUERY, BADVERS for EDNS versions other than 0. */
+  private refusalRcode(query: WireQuery): number | undefined {
+    if (query.opcode !== 0) return Rcode.NOTIMP;
+    if (query.edns && query.edns.version !== 0) return Rcode.BADVERS;
+    return undefined;
+  }
+
+  /**
+   * Answers a question that came without a wire query (the DNS JSON API), counted like a wire
+   * query of `transport`. Never rejects; synchronous on cache hits.
+   */
+  answerQuestion(question: Question, transport: Transport): Resolution | Promise<Resolution> {
+    const res = this.resolveQuery(question, transport);
+    if (res instanceof Promise) {
+      return res.then((late) => {
+        this.metrics.countQuery(transport, late.rcode);
+        return late;
+      });
+    }
+    this.metrics.countQuery(transport, res.rcode);
+    return res;
+  }
+
+  /**
+   * Runs the chain for one question. Never throws or rejects: an exception becomes SERVFAIL with
+   * EDE 0, logged. Synchronous on cache hits.
+   */
+  private resolveQuery(question: Question, caller: Caller): Resolution | Promise<Resolution> {
+    const ctx: QueryContext = { caller };
+    try {
+      const res = this.chain.resolve(question, ctx);
+      return res instanceof Promise ? res.catch((err: unknown) => this.internalFailure(question, err)) : res;
+    } catch (err) {
+      return this.internalFailure(question, err);
+    }
+  }
+
+  private httpRespond(query: WireQuery, res: Resolution, transport: Transport): HttpWireAnswer {
+    const wire = this.respond(query, res, transport, false);
+    return { ok: true, wire, rcode: res.rcode, maxAge: httpMaxAge(res) };
+  }
+
+  private respond(query: WireQuery, res: Resolution, transport: Transport, udp: boolean): Buffer {
+    this.metrics.countQuery(transport, res.rcode);
+    const sizeLimit = udp ? udpSizeLimit(query, this.options.udpPayloadSize) : undefined;
+    return buildResponse(query, res, { sizeLimit, advertisedPayload: this.options.udpPayloadSize });
+  }
+
+  private error(query: WireQuery, transport: Transport, rcode: number): Buffer {
+    this.metrics.countQuery(transport, rcode);
+    const edns = query.edns ? { payload: this.options.udpPayloadSize } : undefined;
+    return buildErrorResponse(query.id, query.flags, rcode, { packet: query.packet, end: query.questionEnd }, edns);
+  }
+
+  private internalFailure(question: Question, err: unknown): Resolution {
+    this.log.error({ err, name: question.name, type: question.type }, 'resolution failed unexpectedly');
+    return internalErrorResolution(err);
+  }
+}

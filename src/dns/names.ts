@@ -1,0 +1,79 @@
+// Domain names between their two forms: presentation strings (raw UTF-8 labels, no escapes) and
+// wire bytes. Owns the question cache key, which must be the same whether it is derived from a
+// client's packet bytes (hot path) or from a name string (APIs, DNSLink lookups).
+import type { Question } from './types.js';
+
+export const MAX_LABEL = 63;
+export const MAX_NAME_WIRE = 255;
+
+/** Encodes a presentation name (no escapes, raw UTF-8 labels) to wire; throws on a bad label. */
+export function encodeName(name: string): Buffer {
+  const trimmed = name.endsWith('.') ? name.slice(0, -1) : name;
+  const labels = trimmed.length === 0 ? [] : trimmed.split('.');
+  const parts: Buffer[] = [];
+  let total = 1;
+  for (const label of labels) {
+    const bytes = Buffer.from(label, 'utf8');
+    if (bytes.length === 0 || bytes.length > MAX_LABEL) {
+      throw new RangeError(`invalid label length ${bytes.length} in name "${name}"`);
+    }
+    parts.push(Buffer.from([bytes.length]), bytes);
+    total += bytes.length + 1;
+  }
+  if (total > MAX_NAME_WIRE) throw new RangeError(`name "${name}" is longer than 255 bytes on the wire`);
+  parts.push(Buffer.from([0]));
+  return Buffer.concat(parts, total);
+}
+
+/** Decodes the uncompressed name at [start, end) of `packet` (end is past the root byte). */
+export function decodeName(packet: Buffer, start: number, end: number): string {
+  if (end - start === 1) return '';
+  let name = '';
+  let offset = start;
+  while (offset < end - 1) {
+    const len = packet[offset]!;
+    if (name.length > 0) name += '.';
+    name += packet.toString('utf8', offset + 1, offset + 1 + len);
+    offset += len + 1;
+  }
+  return name;
+}
+
+function lowerAsciiInPlace(buf: Buffer, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c >= 0x41 && c <= 0x5a) buf[i] = c + 0x20;
+  }
+}
+
+/** Cache key from wire bytes [start, end): name (ASCII-lower-cased), then type and class, as latin1. */
+export function keyFromWire(packet: Buffer, start: number, end: number): string {
+  let upper = false;
+  for (let i = start; i < end; i++) {
+    const c = packet[i]!;
+    if (c >= 0x41 && c <= 0x5a) {
+      upper = true;
+      break;
+    }
+  }
+  if (!upper) return packet.toString('latin1', start, end);
+  const lowered = Buffer.from(packet.subarray(start, end));
+  lowerAsciiInPlace(lowered, 0, end - start - 4);
+  return lowered.toString('latin1');
+}
+
+/** The cache key of a question given by name (equals the key derived from wire bytes). */
+export function questionKey(name: string, type: number, klass: number): string {
+  const wire = encodeName(name);
+  const buf = Buffer.allocUnsafe(wire.length + 4);
+  wire.copy(buf, 0);
+  lowerAsciiInPlace(buf, 0, wire.length);
+  buf.writeUInt16BE(type, wire.length);
+  buf.writeUInt16BE(klass, wire.length + 2);
+  return buf.toString('latin1');
+}
+
+export function makeQuestion(name: string, type: number, klass = 1): Question {
+  const bare = name.endsWith('.') ? name.slice(0, -1) : name;
+  return { name: bare, type, class: klass, key: questionKey(bare, type, klass) };
+}

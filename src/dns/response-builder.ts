@@ -1,0 +1,88 @@
+// The hot path out: assembles a response from a query and a resolution without encoding records
+// (the client's ID and question bytes, pre-encoded sections, TTLs patched to what is left, an OPT
+// when the client sent one, TC past the UDP size), and the bare error responses.
+import { DEFAULT_UDP_PAYLOAD, Flag, MIN_UDP_PAYLOAD } from './constants.js';
+import { optSize, writeOpt } from './edns.js';
+import { HEADER_SIZE, type WireQuery } from './query-parser.js';
+import { encodedSectionsOf } from './record-sections.js';
+import { remainingTtl, type Resolution } from './resolution.js';
+import type { ExtendedError } from './types.js';
+
+export interface ResponseOptions {
+  /** Largest message the client accepts (UDP), or undefined for stream transports. */
+  sizeLimit?: number;
+  /** Payload size we advertise in our OPT. */
+  advertisedPayload?: number;
+}
+
+/** The response's flags word: QR and RA set, opcode, RD and CD echoed from the query, the rcode's low bits. */
+export function responseFlags(queryFlags: number, rcode: number): number {
+  return Flag.QR | (queryFlags & (0x7800 | Flag.RD | Flag.CD)) | Flag.RA | (rcode & 0xf);
+}
+
+/** The UDP size limit for a query: 512 without EDNS, else the client's size within our own. */
+export function udpSizeLimit(query: WireQuery, ourPayload: number): number {
+  if (!query.edns) return MIN_UDP_PAYLOAD;
+  return Math.max(MIN_UDP_PAYLOAD, Math.min(query.edns.udpSize, ourPayload));
+}
+
+/**
+ * Builds the response to `query` from a resolution: header patched from the query, the client's
+ * own question bytes, the pre-encoded sections with TTLs aged, and an OPT when the client sent one.
+ */
+export function buildResponse(query: WireQuery, res: Resolution, options: ResponseOptions = {}): Buffer {
+  const sections = encodedSectionsOf(res);
+  const questionLen = query.questionEnd - HEADER_SIZE;
+  const rcode = res.rcode;
+  const ede = query.edns ? res.ede : undefined;
+  const opt = query.edns ? optSize(ede) : 0;
+  let total = HEADER_SIZE + questionLen + sections.body.length + opt;
+  const truncated = options.sizeLimit !== undefined && total > options.sizeLimit;
+  if (truncated) total = HEADER_SIZE + questionLen + opt;
+
+  const out = Buffer.allocUnsafe(total);
+  out.writeUInt16BE(query.id, 0);
+  let flags = responseFlags(query.flags, rcode);
+  if (res.authoritative) flags |= Flag.AA;
+  if (truncated) flags |= Flag.TC;
+  out.writeUInt16BE(flags, 2);
+  out.writeUInt16BE(1, 4);
+  query.packet.copy(out, HEADER_SIZE, HEADER_SIZE, query.questionEnd);
+  let offset = query.questionEnd;
+  if (truncated) {
+    out.writeUInt32BE(0, 6);
+    out.writeUInt16BE(opt ? 1 : 0, 10);
+  } else {
+    out.writeUInt16BE(sections.answerCount, 6);
+    out.writeUInt16BE(sections.authorityCount, 8);
+    out.writeUInt16BE(sections.additionalCount + (opt ? 1 : 0), 10);
+    sections.body.copy(out, offset);
+    if ((res.ttlAge ?? 0) !== 0 || res.ttlOverride !== undefined) {
+      const { ttlOffsets, ttls } = sections;
+      for (let i = 0; i < ttlOffsets.length; i++) out.writeUInt32BE(remainingTtl(ttls[i]!, res), offset + ttlOffsets[i]!);
+    }
+    offset += sections.body.length;
+  }
+  if (opt) writeOpt(out, offset, options.advertisedPayload ?? DEFAULT_UDP_PAYLOAD, rcode, ede);
+  return out;
+}
+
+/** A bare error response (FORMERR, NOTIMP, BADVERS...) echoing the question when it is readable. */
+export function buildErrorResponse(
+  id: number,
+  queryFlags: number,
+  rcode: number,
+  question?: { packet: Buffer; end: number },
+  edns?: { payload: number; ede?: ExtendedError },
+): Buffer {
+  const questionLen = question ? question.end - HEADER_SIZE : 0;
+  const opt = edns ? optSize(edns.ede) : 0;
+  const out = Buffer.alloc(HEADER_SIZE + questionLen + opt);
+  out.writeUInt16BE(id, 0);
+  out.writeUInt16BE(responseFlags(queryFlags, rcode), 2);
+  out.writeUInt16BE(question ? 1 : 0, 4);
+  out.writeUInt16BE(edns ? 1 : 0, 10);
+  if (question) question.packet.copy(out, HEADER_SIZE, HEADER_SIZE, question.end);
+  if (edns) writeOpt(out, HEADER_SIZE + questionLen, edns.payload, rcode, edns.ede);
+  return out;
+}

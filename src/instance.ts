@@ -1,0 +1,87 @@
+// Starts and stops one dnslinkd instance: the resolution core and its listeners (DNS over UDP and
+// TCP on one address, HTTP on another, HTTPS when configured). Used by `dnslinkd serve`, by each
+// worker of `--workers N` and by tests.
+import type { Logger } from 'pino';
+import type { Config } from './config/schema.js';
+import { splitHostPort } from './config/units.js';
+import { createResolverCore, type CoreOptions, type ResolverCore } from './core/resolver-core.js';
+import { startHttpListener } from './listeners/http/http-listener.js';
+import type { RunningListener } from './listeners/running-listener.js';
+import { startTcpListener } from './listeners/tcp-listener.js';
+import { startUdpListener } from './listeners/udp-listener.js';
+import { CHAIN_ORDER } from './stages/chain.js';
+
+export interface RunningInstance {
+  core: ResolverCore;
+  dns: { host: string; port: number };
+  http: { host: string; port: number };
+  /** The HTTPS listener, when http.tls is configured. */
+  https?: { host: string; port: number };
+  close(): Promise<void>;
+}
+
+export async function startInstance(config: Config, log: Logger, options: CoreOptions = {}): Promise<RunningInstance> {
+  const core = createResolverCore(config, log, options);
+  const dnsAddr = splitHostPort(config.dns.listen);
+  const httpAddr = splitHostPort(config.http.listen);
+  const started: RunningListener[] = [];
+  try {
+    const udp = await startUdpListener(core, dnsAddr.host, dnsAddr.port);
+    started.push(udp);
+    // Port 0 picks a free UDP port; TCP follows it so both transports share one port.
+    const tcp = await startTcpListener(core, dnsAddr.host, udp.address.port, {
+      idleTimeoutMs: config.dns.tcpIdleTimeoutMs,
+      maxConnections: config.dns.tcpMaxConnections,
+      maxPipelined: config.dns.tcpMaxPipelined,
+    });
+    started.push(tcp);
+    const httpOptions = { h2c: config.http.h2c, bodyLimit: config.http.bodyLimit };
+    const http = await startHttpListener(core, httpAddr.host, httpAddr.port, httpOptions);
+    started.push(http);
+    let https: { host: string; port: number } | undefined;
+    if (config.http.tls) {
+      const tlsAddr = splitHostPort(config.http.tls.listen);
+      const tls = { cert: config.http.tls.cert, key: config.http.tls.key };
+      const server = await startHttpListener(core, tlsAddr.host, tlsAddr.port, { ...httpOptions, tls });
+      started.push(server);
+      https = server.address;
+    }
+    log.info(
+      { dns: `${dnsAddr.host}:${udp.address.port}`, http: `${httpAddr.host}:${http.address.port}`, ...(https ? { https: `${https.host}:${https.port}` } : {}), upstreams: config.upstreams, forward: config.dns.forward, localRecords: core.stages['local-records'].size, chain: CHAIN_ORDER },
+      'dnslinkd listening',
+    );
+    return {
+      core,
+      dns: { host: dnsAddr.host, port: udp.address.port },
+      http: { host: httpAddr.host, port: http.address.port },
+      ...(https ? { https } : {}),
+      close: async () => {
+        await Promise.all(started.map((s) => s.close()));
+      },
+    };
+  } catch (err) {
+    await Promise.allSettled(started.map((s) => s.close()));
+    throw err;
+  }
+}
+
+/**
+ * Serves until SIGTERM or SIGINT, then closes the instance once (a signal may arrive twice: to the
+ * process group and forwarded by a cluster primary). Resolves when the instance is closed.
+ */
+export function runUntilSignalled(instance: RunningInstance, log: Logger): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down');
+      instance.close().then(resolve, (err: unknown) => {
+        log.error({ err }, 'error during shutdown');
+        resolve();
+      });
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}

@@ -1,0 +1,39 @@
+// Configuration of the listeners: the keys under `dns` that the UDP and TCP listeners own
+// (address, EDNS size, TCP limits, worker processes) and the `http` object (address, h2c, body
+// limit, TLS). docs/configuration.md is the complete reference.
+import { z } from 'zod';
+import { hostPort, millis } from '../config/units.js';
+
+/** Keys under `dns` owned by the UDP and TCP listeners. */
+export const dnsListenerKeys = {
+  listen: hostPort.default('127.0.0.1:5353'),
+  udpPayloadSize: z.number().int().min(512).max(4096).default(1232),
+  tcpIdleTimeoutMs: millis.default(10_000),
+  tcpMaxConnections: z.number().int().min(1).default(1024),
+  /** Queries one TCP connection may have unanswered at once. */
+  tcpMaxPipelined: z.number().int().min(1).default(64),
+  /** Processes serving (node:cluster); 1: a single process, no cluster. Each has its own cache. */
+  workers: z.number().int().min(1).max(256).default(1),
+};
+
+export const httpConfigSchema = z
+  .object({
+    listen: hostPort.default('127.0.0.1:8053'),
+    /** Also speak HTTP/2 with prior knowledge (h2c) on the cleartext listener, next to HTTP/1.1. */
+    h2c: z.boolean().default(true),
+    /** Largest DoH POST body accepted, in bytes (a DNS message is at most 65535). */
+    bodyLimit: z.number().int().min(512).max(65_535).default(65_535),
+    /** A second listener speaking HTTPS (HTTP/2 and HTTP/1.1 by ALPN), same routes. */
+    tls: z
+      .object({
+        listen: hostPort.default('127.0.0.1:8443'),
+        /** PEM certificate chain file. */
+        cert: z.string().min(1),
+        /** PEM private key file. */
+        key: z.string().min(1),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .prefault({});

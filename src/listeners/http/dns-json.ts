@@ -1,0 +1,130 @@
+// The DNS JSON format (Google `/resolve`, Cloudflare `application/dns-json`): a Resolution
+// rendered as {Status,TC,RD,RA,AD,CD,Question,Answer,Authority}, and record data in presentation
+// form (TXT quoted as Cloudflare does: "\"a\" \"b\"").
+import { packetCodecs } from '../../dns/dns-packet-internals.js';
+import { recordTypeNumber } from '../../dns/record-types.js';
+import { recordTtl, remainingTtl, type Resolution } from '../../dns/resolution.js';
+import { splitTxtStrings } from '../../dns/txt-strings.js';
+import type { DnsRecord } from '../../dns/types.js';
+
+export interface JsonQuestion {
+  name: string;
+  type: number;
+}
+
+export interface JsonRecord {
+  name: string;
+  type: number;
+  TTL: number;
+  data: string;
+}
+
+export interface DnsJsonResponse {
+  Status: number;
+  TC: boolean;
+  RD: boolean;
+  RA: boolean;
+  AD: boolean;
+  CD: boolean;
+  Question: JsonQuestion[];
+  Answer?: JsonRecord[];
+  Authority?: JsonRecord[];
+  /** Extended DNS Error text (stale answer, upstream failure), as Google's `Comment`. */
+  Comment?: string;
+}
+
+/** Escapes one character-string the way zone files and dig print it. */
+function quoteCharacterString(bytes: Buffer): string {
+  let out = '"';
+  for (const b of bytes) {
+    if (b === 0x22 || b === 0x5c) out += `\\${String.fromCharCode(b)}`;
+    else if (b >= 0x20 && b <= 0x7e) out += String.fromCharCode(b);
+    else out += `\\${String(b).padStart(3, '0')}`;
+  }
+  return `${out}"`;
+}
+
+function fqdn(name: string): string {
+  return name.endsWith('.') ? name : `${name}.`;
+}
+
+/** RFC 3597 generic form `\# <len> <hex>` from the record's own wire encoding. */
+function genericRdata(record: DnsRecord): string {
+  const size = packetCodecs.answer.encodingLength(record);
+  const buf = Buffer.alloc(size);
+  packetCodecs.answer.encode(record, buf, 0);
+  const rdataStart = packetCodecs.name.encodingLength(record.name) + 10;
+  const rdata = buf.subarray(rdataStart);
+  return rdata.length === 0 ? '\\# 0' : `\\# ${rdata.length} ${rdata.toString('hex')}`;
+}
+
+/** Record data in presentation form. */
+export function recordData(record: DnsRecord): string {
+  const data: unknown = (record as { data?: unknown }).data;
+  switch (record.type) {
+    case 'A':
+    case 'AAAA':
+      return String(data);
+    case 'CNAME':
+    case 'NS':
+    case 'PTR':
+    case 'DNAME':
+      return fqdn(String(data));
+    case 'TXT':
+      return splitTxtStrings(data as string | Buffer | Array<string | Buffer>)
+        .map(quoteCharacterString)
+        .join(' ');
+    case 'MX': {
+      const mx = data as { preference?: number; exchange: string };
+      return `${mx.preference ?? 0} ${fqdn(mx.exchange)}`;
+    }
+    case 'SRV': {
+      const srv = data as { priority?: number; weight?: number; port?: number; target: string };
+      return `${srv.priority ?? 0} ${srv.weight ?? 0} ${srv.port ?? 0} ${fqdn(srv.target)}`;
+    }
+    case 'SOA': {
+      const soa = data as { mname: string; rname: string; serial?: number; refresh?: number; retry?: number; expire?: number; minimum?: number };
+      return `${fqdn(soa.mname)} ${fqdn(soa.rname)} ${soa.serial ?? 0} ${soa.refresh ?? 0} ${soa.retry ?? 0} ${soa.expire ?? 0} ${soa.minimum ?? 0}`;
+    }
+    case 'CAA': {
+      const caa = data as { flags?: number; tag: string; value: string };
+      return `${caa.flags ?? 0} ${caa.tag} ${quoteCharacterString(Buffer.from(caa.value, 'utf8'))}`;
+    }
+    default:
+      try {
+        return genericRdata(record);
+      } catch {
+        return '\\# 0';
+      }
+  }
+}
+
+function jsonRecords(records: DnsRecord[], res: Resolution): JsonRecord[] {
+  return records.map((rr) => ({
+    name: fqdn(rr.name),
+    type: recordTypeNumber(rr.type),
+    TTL: remainingTtl(recordTtl(rr), res),
+    data: recordData(rr),
+  }));
+}
+
+export interface JsonQueryFlags {
+  cd: boolean;
+}
+
+/** Renders a resolution as DNS JSON. */
+export function toDnsJson(name: string, type: number, res: Resolution, flags: JsonQueryFlags): DnsJsonResponse {
+  const out: DnsJsonResponse = {
+    Status: res.rcode,
+    TC: false,
+    RD: true,
+    RA: true,
+    AD: false,
+    CD: flags.cd,
+    Question: [{ name: fqdn(name), type }],
+  };
+  if (res.answers.length > 0) out.Answer = jsonRecords(res.answers, res);
+  if (res.authorities.length > 0) out.Authority = jsonRecords(res.authorities, res);
+  if (res.ede) out.Comment = res.ede.text ? `EDE ${res.ede.code}: ${res.ede.text}` : `EDE ${res.ede.code}`;
+  return out;
+}

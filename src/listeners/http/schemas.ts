@@ -1,0 +1,239 @@
+// JSON schemas of the HTTP routes: they validate input, drive fast-json-stringify for output and
+// are what /openapi.json publishes (via @fastify/swagger). Field names here are API contracts.
+import { RESULT_SOURCES } from '../../core/dnslink-service.js';
+import { ANSWER_SOURCES } from '../../dns/resolution.js';
+
+/** Every error body: a stable code and a sentence for the operator. */
+export function errorResponse(description: string) {
+  return {
+    description,
+    type: 'object',
+    required: ['code', 'message'],
+    properties: {
+      code: { type: 'string', description: 'Stable machine-readable code, e.g. INVALID_DNS_PARAM, NO_DNSLINK.' },
+      message: { type: 'string', description: 'What went wrong, in words.' },
+    },
+  } as const;
+}
+
+const jsonRecordSchema = {
+  type: 'object',
+  required: ['name', 'type', 'TTL', 'data'],
+  properties: {
+    name: { type: 'string', description: 'Owner name, fully qualified with a trailing dot.' },
+    type: { type: 'integer', description: 'Record type number (16 = TXT).' },
+    TTL: { type: 'integer', description: 'Seconds left.' },
+    data: { type: 'string', description: 'Presentation form; TXT is quoted: "\\"dnslink=/ipfs/...\\"".' },
+  },
+} as const;
+
+export const dnsJsonSchema = {
+  type: 'object',
+  description: 'DNS JSON (Google /resolve and Cloudflare application/dns-json field set).',
+  required: ['Status', 'TC', 'RD', 'RA', 'AD', 'CD', 'Question'],
+  properties: {
+    Status: { type: 'integer', description: 'DNS rcode: 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN...' },
+    TC: { type: 'boolean' },
+    RD: { type: 'boolean' },
+    RA: { type: 'boolean' },
+    AD: { type: 'boolean' },
+    CD: { type: 'boolean' },
+    Question: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'type'],
+        properties: { name: { type: 'string' }, type: { type: 'integer' } },
+      },
+    },
+    Answer: { type: 'array', items: jsonRecordSchema },
+    Authority: { type: 'array', items: jsonRecordSchema },
+    Comment: { type: 'string', description: 'Extended DNS Error, when there is one (e.g. a stale answer).' },
+  },
+} as const;
+
+const flagParam = (description: string) => ({ type: 'string', maxLength: 5, description: `${description} 1/true or 0/false.` }) as const;
+
+/** Query string shared by `/dns-query` (JSON form) and `/resolve`. */
+const jsonQueryProperties = {
+  name: { type: 'string', maxLength: 1024, description: 'Domain name to resolve (JSON API).' },
+  type: { type: 'string', maxLength: 16, description: 'Record type by name (TXT) or number (16); default A.' },
+  cd: flagParam('Checking Disabled: accepted and echoed (dnslinkd does not validate DNSSEC).'),
+  do: flagParam('DNSSEC OK: accepted; no DNSSEC records are returned.'),
+  ct: { type: 'string', maxLength: 64, description: 'Response media type, as Google: application/dns-json or application/x-javascript.' },
+} as const;
+
+export const dohGetSchema = {
+  summary: 'DNS-over-HTTPS query (RFC 8484 GET, or DNS JSON)',
+  description:
+    'With `dns`: an RFC 8484 query, base64url without padding; answers application/dns-message. ' +
+    'With `name` (and `accept: application/dns-json`): the DNS JSON API. ' +
+    'Cache-Control max-age is the smallest TTL in the answer (negative answers: the SOA TTL; errors: 0).',
+  tags: ['dns'],
+  querystring: {
+    type: 'object',
+    properties: {
+      dns: { type: 'string', maxLength: 87_382, description: 'DNS query message, base64url without padding (RFC 8484).' },
+      ...jsonQueryProperties,
+    },
+  },
+  response: {
+    200: {
+      description: 'A DNS answer (any rcode).',
+      content: {
+        'application/dns-message': { schema: { type: 'string', format: 'binary' } },
+        'application/dns-json': { schema: dnsJsonSchema },
+        'application/json': { schema: dnsJsonSchema },
+      },
+    },
+    '4xx': errorResponse('Bad input: INVALID_DNS_PARAM, INVALID_DNS_MESSAGE, MISSING_QUERY, UNKNOWN_TYPE, INVALID_NAME.'),
+  },
+} as const;
+
+export const dohPostSchema = {
+  summary: 'DNS-over-HTTPS query (RFC 8484 POST)',
+  description: 'Body: one DNS query message (application/dns-message, at most 65535 bytes).',
+  tags: ['dns'],
+  // The request body (application/dns-message) is added to the OpenAPI document only: a Buffer
+  // body is not something the JSON validator can check (see openapi.ts).
+  response: {
+    200: {
+      description: 'A DNS answer (any rcode).',
+      content: { 'application/dns-message': { schema: { type: 'string', format: 'binary' } } },
+    },
+    '4xx': errorResponse('INVALID_DNS_MESSAGE (400), BODY_TOO_LARGE (413), UNSUPPORTED_MEDIA_TYPE (415).'),
+  },
+} as const;
+
+export const resolveSchema = {
+  summary: 'DNS JSON API (Google style)',
+  description: 'Same answers as /dns-query with accept: application/dns-json.',
+  tags: ['dns'],
+  querystring: {
+    type: 'object',
+    required: ['name'],
+    properties: jsonQueryProperties,
+  },
+  response: {
+    200: dnsJsonSchema,
+    '4xx': errorResponse('MISSING_QUERY, UNKNOWN_TYPE or INVALID_NAME.'),
+  },
+} as const;
+
+const hopSchema = {
+  type: 'object',
+  required: ['name', 'value', 'ttl'],
+  properties: {
+    name: { type: 'string', description: 'Domain looked up at this hop.' },
+    value: { type: 'string', description: 'The DNSLink value chosen there.' },
+    ttl: { type: 'integer', description: 'Its TTL (seconds left).' },
+  },
+} as const;
+
+const logEntrySchema = {
+  type: 'object',
+  required: ['code'],
+  properties: {
+    code: { type: 'string', description: 'FALLBACK or INVALID_ENTRY (dnslink.dev log codes).' },
+    name: { type: 'string', description: 'Domain the entry belongs to.' },
+    entry: { type: 'string' },
+    reason: { type: 'string' },
+  },
+} as const;
+
+const lookupSchema = {
+  type: 'object',
+  required: ['name', 'rcode', 'source'],
+  properties: {
+    name: { type: 'string', description: 'TXT name asked.' },
+    rcode: { type: 'integer' },
+    source: { type: 'string', enum: ANSWER_SOURCES, description: 'Which stage answered: ' + ANSWER_SOURCES.join(', ') + '.' },
+    upstream: { type: 'string' },
+    ede: { type: 'object', properties: { code: { type: 'integer' }, text: { type: 'string' } } },
+  },
+} as const;
+
+const linkSchema = {
+  type: 'object',
+  required: ['identifier', 'ttl'],
+  properties: { identifier: { type: 'string' }, ttl: { type: 'integer' } },
+} as const;
+
+
+export const dnslinkResultSchema = {
+  type: 'object',
+  description: 'The resolved DNSLink.',
+  required: ['name', 'ttl', 'source', 'stale', 'log'],
+  properties: {
+    name: { type: 'string', description: 'The domain resolved (after decoding an inlined subdomain-gateway label).' },
+    input: { type: 'string', description: 'The name as requested, when it differs from `name`.' },
+    inlined: { type: 'boolean', description: 'True when `input` was a subdomain-gateway inlined label (en-wikipedia--on--ipfs-org).' },
+    value: { type: 'string', description: 'Content path for the gateway: /ipfs/<cid>/<path> or /ipns/<key>/<path>.' },
+    namespace: { type: 'string', enum: ['ipfs', 'ipns'] },
+    cid: { type: 'string', description: 'The CID (or IPNS key) as CIDv1 base32.' },
+    path: { type: 'string', description: 'Path after the CID, "" when none.' },
+    ttl: { type: 'integer', description: 'Seconds left: the shortest TTL along the chain. Also Cache-Control max-age.' },
+    source: { type: 'string', enum: RESULT_SOURCES, description: 'Where the answer came from.' },
+    stale: { type: 'boolean', description: 'True when some record was served stale (upstreams failing).' },
+    hops: { type: 'array', items: hopSchema, description: 'Each DNSLink lookup, in order, when /ipns/ values were followed.' },
+    log: { type: 'array', items: logEntrySchema, description: 'DNSLink log (fallbacks, invalid entries).' },
+    links: {
+      type: 'object',
+      additionalProperties: { type: 'array', items: linkSchema },
+      description: 'With all=true: every valid entry by namespace (dnslink.dev shape).',
+    },
+    txtEntries: {
+      type: 'array',
+      items: { type: 'object', required: ['value', 'ttl'], properties: { value: { type: 'string' }, ttl: { type: 'integer' } } },
+      description: 'With all=true: every valid entry as /namespace/identifier (dnslink.dev shape).',
+    },
+    lookups: { type: 'array', items: lookupSchema, description: 'The DNS lookups made, with their sources.' },
+  },
+} as const;
+
+function dnslinkError(description: string) {
+  return {
+  description,
+  type: 'object',
+  required: ['code', 'message'],
+  properties: {
+    code: { type: 'string', description: 'NO_DNSLINK, MULTIPLE_DNSLINK, INVALID_DOMAIN, INVALID_CID, LOOP, TOO_MANY_HOPS, DNS_RCODE_<n>, UPSTREAM_FAILED.' },
+    message: { type: 'string' },
+    name: { type: 'string' },
+    input: { type: 'string' },
+    domain: { type: 'string', description: 'The domain whose lookup failed (the name or a later hop).' },
+    hops: { type: 'array', items: hopSchema },
+    log: { type: 'array', items: logEntrySchema },
+    lookups: { type: 'array', items: lookupSchema },
+  },
+  } as const;
+}
+
+export const dnslinkSchema = {
+  summary: 'Resolve a DNSLink the way a gateway does',
+  description:
+    'boxo (Kubo, Rainbow) semantics: _dnslink.<name> wins over <name>, exactly one /ipfs/ or /ipns/ value, ' +
+    '/ipns/<domain> values followed (recursive=true) with paths joined and the shortest TTL kept. ' +
+    'A single label with dashes is read as a subdomain-gateway inlined name (en-wikipedia--on--ipfs-org).',
+  tags: ['dnslink'],
+  params: {
+    type: 'object',
+    required: ['name'],
+    properties: { name: { type: 'string', maxLength: 1024, description: 'Domain, with or without _dnslink., or an inlined label.' } },
+  },
+  querystring: {
+    type: 'object',
+    properties: {
+      recursive: { type: 'boolean', default: true, description: 'Follow /ipns/<domain> values.' },
+      all: { type: 'boolean', default: false, description: 'Return every valid entry by namespace (dnslink.dev shape) instead of one gateway value.' },
+    },
+  },
+  response: {
+    200: dnslinkResultSchema,
+    400: dnslinkError('INVALID_DOMAIN or a bad query parameter'),
+    404: dnslinkError('NO_DNSLINK, INVALID_CID, or DNS_RCODE_3 (the name does not exist)'),
+    409: dnslinkError('MULTIPLE_DNSLINK'),
+    502: dnslinkError('UPSTREAM_FAILED or DNS_RCODE_<n>: upstreams failed or answered an error, and no stale answer was left'),
+    508: dnslinkError('LOOP or TOO_MANY_HOPS'),
+  },
+} as const;

@@ -1,0 +1,79 @@
+// The resolver chain, declared once: the order in which a question meets the stages, why each
+// stands where it does, and how each is built from the configuration. A question enters at the
+// top and goes down until a stage answers; linkStages sets every stage's `next`.
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config/schema.js';
+import { CacheMetrics } from './cache/metrics.js';
+import { cacheStageOptions } from './cache/config.js';
+import { CacheStage } from './cache/cache-stage.js';
+import { LocalRecordsStage } from './local-records/local-records-stage.js';
+import { readLocalRecords } from './local-records/records-file.js';
+import { QueryPolicyStage } from './query-policy/query-policy-stage.js';
+import { linkStages, type Stage } from './stage.js';
+import { UpstreamMetrics } from './upstream/metrics.js';
+import { UpstreamStage } from './upstream/upstream-stage.js';
+
+/** What building a stage may use. */
+export interface ChainDeps {
+  config: Config;
+  /** The instance's metrics registry: each stage declares its own metrics on it. */
+  registry: Registry;
+  log: Logger;
+  now: () => number;
+}
+
+/** The chain, top to bottom: one entry per stage, the comment above it saying why it stands there. */
+const CHAIN = [
+  // 1. query-policy: refuse what dnslinkd never resolves (ANY gets the RFC 8482 HINFO answer; with
+  //    forwarding off, everything but TXT) before any lookup is spent on it.
+  {
+    name: 'query-policy',
+    build: ({ config }: ChainDeps) => new QueryPolicyStage({ forward: config.dns.forward }),
+  },
+  // 2. overrides (coming with the operator control plane): an operator's override beats every
+  //    source below it, the cache included, and needs no upstream to answer.
+  // 3. local-records: our own records answer authoritatively, before the cache: they never
+  //    expire and need no storing.
+  {
+    name: 'local-records',
+    build: ({ config }: ChainDeps) => new LocalRecordsStage(config.localRecords ? readLocalRecords(config.localRecords) : []),
+  },
+  // 4. cache: fresh hits answered synchronously; misses coalesced into one question to the stages
+  //    below; the last known answer served stale when they fail or are too slow.
+  {
+    name: 'cache',
+    build: ({ config, registry, now }: ChainDeps) =>
+      new CacheStage(cacheStageOptions(config.cache, config.clientDeadlineMs), new CacheMetrics(registry), now),
+  },
+  // 5. ens (coming): ENS names answered from the chain below the cache, so they are cached,
+  //    coalesced and served stale like DNS names; ENS as the fallback when DNS fails.
+  // 6. upstream: last, asks the configured resolvers in turn; SERVFAIL with an Extended DNS Error
+  //    when none answers.
+  {
+    name: 'upstream',
+    build: ({ config, registry, log, now }: ChainDeps) =>
+      new UpstreamStage({ upstreams: config.upstreams, timeoutMs: config.upstreamTimeoutMs, metrics: new UpstreamMetrics(registry), log, now }),
+  },
+] as const;
+
+type ChainEntry = (typeof CHAIN)[number];
+
+/** Each stage of a built chain by its name, typed (`stages.cache` is the CacheStage). */
+export type ChainStages = { [E in ChainEntry as E['name']]: ReturnType<E['build']> };
+
+export interface BuiltChain {
+  /** Where every question enters. */
+  head: Stage;
+  stages: ChainStages;
+}
+
+/** The names of the stages, in chain order (logged at start, shown in docs/architecture.md). */
+export const CHAIN_ORDER: readonly string[] = CHAIN.map((entry) => entry.name);
+
+/** Builds every stage in declared order and links them. */
+export function buildChain(deps: ChainDeps): BuiltChain {
+  const built = CHAIN.map((entry) => entry.build(deps));
+  const stages = Object.fromEntries(CHAIN.map((entry, i) => [entry.name, built[i]])) as ChainStages;
+  return { head: linkStages(built), stages };
+}

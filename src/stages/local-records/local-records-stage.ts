@@ -1,0 +1,70 @@
+// Records served as our own data (like Unbound's local-data): the demo names shipped in fixtures/
+// and any operator-supplied file. A name we hold answers authoritatively: its records for a type
+// it has, NODATA for a type it lacks. Anything else goes to `next`.
+import { RRType, Rcode } from '../../dns/constants.js';
+import { makeQuestion } from '../../dns/names.js';
+import { encodedSectionsOf } from '../../dns/record-sections.js';
+import { emptyResolution, type Resolution } from '../../dns/resolution.js';
+import { splitTxtStrings } from '../../dns/txt-strings.js';
+import type { DnsRecord, Question } from '../../dns/types.js';
+import { UNLINKED, type QueryContext, type Stage } from '../stage.js';
+
+export interface LocalRecord {
+  name: string;
+  type: 'TXT' | 'A' | 'AAAA';
+  ttl: number;
+  data: string | string[];
+}
+
+function toDnsRecord(record: LocalRecord): DnsRecord {
+  const name = record.name.replace(/\.$/, '');
+  if (record.type === 'TXT') {
+    return { name, type: 'TXT', class: 'IN', ttl: record.ttl, data: splitTxtStrings(record.data) };
+  }
+  const address = Array.isArray(record.data) ? record.data[0] ?? '' : record.data;
+  return { name, type: record.type, class: 'IN', ttl: record.ttl, data: address };
+}
+
+export class LocalRecordsStage implements Stage {
+  readonly name = 'local-records';
+  next: Stage = UNLINKED;
+  /** question key -> resolution (pre-encoded). */
+  private readonly answers = new Map<string, Resolution>();
+  /**
+   * Names we hold, as the name part of a question key, grouped by length: a question whose name
+   * length matches none is passed on without building a string (the cache-hit path).
+   */
+  private readonly namesByLength = new Map<number, Set<string>>();
+
+  constructor(records: LocalRecord[]) {
+    for (const record of records) {
+      const rr = toDnsRecord(record);
+      const question = makeQuestion(rr.name, RRType[record.type]);
+      let res = this.answers.get(question.key);
+      if (!res) {
+        res = { ...emptyResolution(Rcode.NOERROR, 'local'), authoritative: true };
+        this.answers.set(question.key, res);
+      }
+      res.answers.push(rr);
+      const namePart = question.key.slice(0, -4);
+      let sameLength = this.namesByLength.get(namePart.length);
+      if (!sameLength) this.namesByLength.set(namePart.length, (sameLength = new Set()));
+      sameLength.add(namePart);
+    }
+    for (const res of this.answers.values()) encodedSectionsOf(res);
+  }
+
+  get size(): number {
+    return this.answers.size;
+  }
+
+  resolve(question: Question, ctx: QueryContext): Resolution | Promise<Resolution> {
+    const hit = this.answers.get(question.key);
+    if (hit) return hit;
+    const sameLength = this.namesByLength.get(question.key.length - 4);
+    if (sameLength && sameLength.has(question.key.slice(0, -4))) {
+      return { ...emptyResolution(Rcode.NOERROR, 'local'), authoritative: true };
+    }
+    return this.next.resolve(question, ctx);
+  }
+}

@@ -1,0 +1,118 @@
+// Upstream client and pool against an in-process fake server: answers accepted only when ID and
+// question match, TC=1 retried over TCP, timeouts, failover with the answering upstream reported.
+import * as dnsPacket from 'dns-packet';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RRType } from '../../dns/constants.js';
+import { makeQuestion } from '../../dns/names.js';
+import { joinTxtStrings } from '../../dns/txt-strings.js';
+import { answerTxt, startFakeDnsServer, type FakeDnsServer } from '../testing/fake-dns-server.js';
+import { exchange } from './upstream-exchange.js';
+import { UpstreamPool } from './upstream-pool.js';
+import { parseUpstreamUrl } from './upstream-url.js';
+
+const servers: FakeDnsServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+async function server(reply: Parameters<typeof startFakeDnsServer>[0]) {
+  const s = await startFakeDnsServer(reply);
+  servers.push(s);
+  return s;
+}
+const question = makeQuestion('_dnslink.example.com', RRType.TXT);
+
+describe('upstream URLs', () => {
+  it('parses udp, tcp, https and http URLs with default ports', () => {
+    expect(parseUpstreamUrl('udp://127.0.0.1:5300')).toMatchObject({ protocol: 'udp', host: '127.0.0.1', port: 5300 });
+    expect(parseUpstreamUrl('tcp://[::1]')).toMatchObject({ protocol: 'tcp', host: '::1', port: 53 });
+    expect(parseUpstreamUrl('https://dns.example/dns-query')).toMatchObject({ protocol: 'https', port: 443 });
+  });
+  it('rejects other schemes and junk with a coded error', () => {
+    expect(() => parseUpstreamUrl('ftp://x')).toThrow(/unsupported scheme/);
+    expect(() => parseUpstreamUrl('not a url')).toThrow(/not a URL/);
+  });
+});
+
+describe('exchange', () => {
+  it('ignores answers with the wrong ID or question and takes the matching one', async () => {
+    const s = await server((q) => {
+      const spoofId = answerTxt({ ...q, id: (q.id! + 1) & 0xffff }, ['dnslink=/ipfs/spoofed']);
+      const wrongName = answerTxt({ ...q, questions: [{ name: 'evil.example', type: 'TXT' }] }, ['dnslink=/ipfs/evil']);
+      return [spoofId, wrongName, answerTxt(q, ['dnslink=/ipfs/real'])];
+    });
+    const res = await exchange(parseUpstreamUrl(`udp://127.0.0.1:${s.port}`), question, 1000);
+    expect(joinTxtStrings((res.answers[0] as { data: unknown }).data)).toBe('dnslink=/ipfs/real');
+  });
+
+  it('uses a random query ID', async () => {
+    const s = await server((q) => [answerTxt(q, ['v'])]);
+    for (let i = 0; i < 5; i++) await exchange(parseUpstreamUrl(`udp://127.0.0.1:${s.port}`), question, 1000);
+    expect(new Set(s.queries.map((q) => q.id)).size).toBeGreaterThan(1);
+  });
+
+  it('retries over TCP when the UDP answer is truncated, and joins long TXT strings', async () => {
+    const long = 'dnslink=/ipfs/' + 'z'.repeat(600);
+    const s = await server((q, transport) => {
+      if (transport === 'udp') return [answerTxt(q, [], { flags: dnsPacket.TRUNCATED_RESPONSE })];
+      const name = q.questions![0]!.name;
+      return [
+        dnsPacket.encode({
+          type: 'response',
+          id: q.id,
+          questions: q.questions,
+          answers: [{ name, type: 'TXT', class: 'IN', ttl: 60, data: [long.slice(0, 255), long.slice(255, 510), long.slice(510)] }],
+        }),
+      ];
+    });
+    const res = await exchange(parseUpstreamUrl(`udp://127.0.0.1:${s.port}`), question, 1000);
+    expect(s.queries.map((q) => q.transport)).toEqual(['udp', 'tcp']);
+    expect(joinTxtStrings((res.answers[0] as { data: unknown }).data)).toBe(long);
+  });
+
+  it('sends raw UTF-8 labels unchanged', async () => {
+    const s = await server((q) => [answerTxt(q, ['x'])]);
+    await exchange(parseUpstreamUrl(`tcp://127.0.0.1:${s.port}`), makeQuestion('_dnslink.ünï.example', RRType.TXT), 1000);
+    expect(s.queries[0]!.name).toBe('_dnslink.ünï.example');
+  });
+
+  it('times out with UPSTREAM_TIMEOUT when nothing answers', async () => {
+    const s = await server(() => null);
+    await expect(exchange(parseUpstreamUrl(`udp://127.0.0.1:${s.port}`), question, 100)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+  });
+});
+
+describe('UpstreamPool', () => {
+  it('fails over to the next upstream and reports which one answered', async () => {
+    const silent = await server(() => null);
+    const broken = await server((q) => [answerTxt(q, [], { flags: 2 /* SERVFAIL */ })]);
+    const good = await server((q) => [answerTxt(q, ['dnslink=/ipfs/ok'])]);
+    const errors: string[] = [];
+    const pool = new UpstreamPool(
+      [`udp://127.0.0.1:${silent.port}`, `udp://127.0.0.1:${broken.port}`, `udp://127.0.0.1:${good.port}`],
+      { timeoutMs: 100, observer: { onError: (u, code) => errors.push(`${u} ${code}`) } },
+    );
+    const answer = await pool.query(question);
+    expect(answer.upstream).toBe(`udp://127.0.0.1:${good.port}`);
+    expect(errors).toEqual([`udp://127.0.0.1:${silent.port} UPSTREAM_TIMEOUT`]);
+    // Failed upstreams are tried last for a while: the next query goes to the good one first.
+    const before = silent.queries.length + broken.queries.length;
+    await pool.query(question);
+    expect(silent.queries.length + broken.queries.length).toBe(before);
+  });
+
+  it('throws UPSTREAMS_FAILED naming every failure', async () => {
+    const silent = await server(() => null);
+    const pool = new UpstreamPool([`udp://127.0.0.1:${silent.port}`, `tcp://127.0.0.1:1`], { timeoutMs: 100 });
+    await expect(pool.query(question)).rejects.toMatchObject({ code: 'UPSTREAMS_FAILED', message: expect.stringMatching(/within 100 ms.*tcp:\/\/127\.0\.0\.1:1/) });
+  });
+
+  it('passes the rcode on, marked unusable, when every upstream answers REFUSED', async () => {
+    const refusing = await server((q) => [answerTxt(q, [], { flags: 5 /* REFUSED */ })]);
+    const answer = await new UpstreamPool([`udp://127.0.0.1:${refusing.port}`], { timeoutMs: 200 }).query(question);
+    expect(answer).toMatchObject({ usable: false, response: { rcode: 5 }, failures: [expect.stringMatching(/answered REFUSED/)] });
+  });
+
+  it('throws NO_UPSTREAMS when none are configured', async () => {
+    await expect(new UpstreamPool([], { timeoutMs: 100 }).query(question)).rejects.toMatchObject({ code: 'NO_UPSTREAMS' });
+  });
+});

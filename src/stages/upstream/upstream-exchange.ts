@@ -1,0 +1,124 @@
+// One exchange with one upstream server over UDP, TCP or DoH (RFC 8484 POST). Each exchange uses a
+// random ID and (UDP) a fresh socket on a random source port; an answer whose ID or question does
+// not match is dropped, as is anything that is not a response. Truncated UDP answers retry on TCP.
+import { randomInt } from 'node:crypto';
+import * as dgram from 'node:dgram';
+import * as net from 'node:net';
+import { MessageReader, frameMessage } from '../../dns/tcp-framing.js';
+import type { Question } from '../../dns/types.js';
+import { decodeResponse, encodeQuery, type DecodedResponse } from '../../dns/upstream-codec.js';
+import { CodedError } from '../../errors.js';
+import type { UpstreamEndpoint } from './upstream-url.js';
+
+function matches(response: DecodedResponse, id: number, question: Question): boolean {
+  const q = response.question;
+  return (
+    response.id === id &&
+    q !== undefined &&
+    q.type === question.type &&
+    q.class === question.class &&
+    q.name.toLowerCase() === question.name.toLowerCase()
+  );
+}
+
+function tryDecode(buf: Buffer): DecodedResponse | undefined {
+  if (buf.length < 12 || (buf[2]! & 0x80) === 0) return undefined;
+  try {
+    return decodeResponse(buf);
+  } catch {
+    return undefined;
+  }
+}
+
+export function exchangeUdp(endpoint: UpstreamEndpoint, question: Question, timeoutMs: number): Promise<DecodedResponse> {
+  const id = randomInt(0, 0x10000);
+  const query = encodeQuery(id, question);
+  const socket = dgram.createSocket(net.isIPv6(endpoint.host) ? 'udp6' : 'udp4');
+  return new Promise<DecodedResponse>((resolve, reject) => {
+    const timer = setTimeout(() => finish(new CodedError('UPSTREAM_TIMEOUT', `no answer from ${endpoint.url} within ${timeoutMs} ms`)), timeoutMs);
+    function finish(result: DecodedResponse | Error): void {
+      clearTimeout(timer);
+      socket.removeAllListeners('message');
+      socket.close();
+      if (result instanceof Error) reject(result);
+      else resolve(result);
+    }
+    socket.on('error', (err) => finish(new CodedError('UPSTREAM_NETWORK', `${endpoint.url}: ${err.message}`)));
+    socket.on('message', (msg, rinfo) => {
+      if (rinfo.port !== endpoint.port) return;
+      const response = tryDecode(msg);
+      if (!response || !matches(response, id, question)) return; // spoofed or stray: keep waiting
+      finish(response);
+    });
+    socket.send(query, endpoint.port, endpoint.host, (err) => {
+      if (err) finish(new CodedError('UPSTREAM_NETWORK', `${endpoint.url}: ${err.message}`));
+    });
+  });
+}
+
+export function exchangeTcp(endpoint: UpstreamEndpoint, question: Question, timeoutMs: number): Promise<DecodedResponse> {
+  const id = randomInt(0, 0x10000);
+  const query = encodeQuery(id, question, 65535);
+  return new Promise<DecodedResponse>((resolve, reject) => {
+    const socket = net.connect({ host: endpoint.host, port: endpoint.port });
+    const reader = new MessageReader();
+    const timer = setTimeout(() => finish(new CodedError('UPSTREAM_TIMEOUT', `no answer from ${endpoint.url} within ${timeoutMs} ms`)), timeoutMs);
+    function finish(result: DecodedResponse | Error): void {
+      clearTimeout(timer);
+      socket.destroy();
+      if (result instanceof Error) reject(result);
+      else resolve(result);
+    }
+    socket.on('error', (err) => finish(new CodedError('UPSTREAM_NETWORK', `${endpoint.url}: ${err.message}`)));
+    socket.on('close', () => finish(new CodedError('UPSTREAM_NETWORK', `${endpoint.url}: connection closed before an answer`)));
+    socket.on('connect', () => socket.write(frameMessage(query)));
+    socket.on('data', (chunk: Buffer) => {
+      reader.push(chunk, (message) => {
+        const response = tryDecode(message);
+        if (!response || !matches(response, id, question)) return true; // stray: keep reading
+        finish(response);
+        return false;
+      });
+    });
+  });
+}
+
+export async function exchangeDoh(endpoint: UpstreamEndpoint, question: Question, timeoutMs: number): Promise<DecodedResponse> {
+  const query = encodeQuery(0, question, 65535); // RFC 8484 4.1: ID 0 for cache friendliness
+  let res: Response;
+  try {
+    res = await fetch(endpoint.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/dns-message', accept: 'application/dns-message' },
+      body: query,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    throw new CodedError(timedOut ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_NETWORK', `${endpoint.url}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!res.ok) throw new CodedError('UPSTREAM_HTTP', `${endpoint.url}: HTTP ${res.status}`);
+  const response = tryDecode(Buffer.from(await res.arrayBuffer()));
+  if (!response || !matches(response, 0, question)) {
+    throw new CodedError('UPSTREAM_BAD_RESPONSE', `${endpoint.url}: answer does not match the question`);
+  }
+  return response;
+}
+
+/** One exchange with an upstream; UDP answers with TC=1 are asked again over TCP. */
+export async function exchange(endpoint: UpstreamEndpoint, question: Question, timeoutMs: number): Promise<DecodedResponse> {
+  switch (endpoint.protocol) {
+    case 'udp': {
+      const started = Date.now();
+      const response = await exchangeUdp(endpoint, question, timeoutMs);
+      if (!response.truncated) return response;
+      const left = Math.max(1, timeoutMs - (Date.now() - started));
+      return exchangeTcp(endpoint, question, left);
+    }
+    case 'tcp':
+      return exchangeTcp(endpoint, question, timeoutMs);
+    case 'https':
+    case 'http':
+      return exchangeDoh(endpoint, question, timeoutMs);
+  }
+}

@@ -1,0 +1,69 @@
+// Last stage: asks the upstream resolvers (UDP/TCP/DoH, with failover: upstream-pool.ts) and turns
+// their answer into a resolution. When every upstream fails the result is SERVFAIL with an Extended
+// DNS Error saying why, marked as an error so the cache stage can serve stale instead.
+import type { Logger } from 'pino';
+import { EdeCode, Rcode } from '../../dns/constants.js';
+import { emptyResolution, type Resolution } from '../../dns/resolution.js';
+import type { Question } from '../../dns/types.js';
+import { errorCode, errorMessage } from '../../errors.js';
+import { UNLINKED, type QueryContext, type Stage } from '../stage.js';
+import type { UpstreamMetrics } from './metrics.js';
+import { UpstreamPool } from './upstream-pool.js';
+
+export interface UpstreamStageOptions {
+  /** Upstream URLs in order of preference. */
+  upstreams: string[];
+  /** Timeout of one try at one upstream. */
+  timeoutMs: number;
+  metrics: UpstreamMetrics;
+  log: Logger;
+  now?: () => number;
+}
+
+export class UpstreamStage implements Stage {
+  readonly name = 'upstream';
+  /** Never asked: the upstream stage always answers. */
+  next: Stage = UNLINKED;
+  readonly pool: UpstreamPool;
+
+  constructor(options: UpstreamStageOptions) {
+    const { metrics, log } = options;
+    this.pool = new UpstreamPool(options.upstreams, {
+      timeoutMs: options.timeoutMs,
+      now: options.now,
+      observer: {
+        onAnswer: (upstream, rttMs) => metrics.latency.observe({ upstream }, rttMs / 1000),
+        onError: (upstream, code) => {
+          metrics.errors.inc({ upstream, code });
+          log.warn({ upstream, code }, 'upstream attempt failed');
+        },
+      },
+    });
+  }
+
+  async resolve(question: Question, ctx: QueryContext): Promise<Resolution> {
+    try {
+      const { response, upstream, usable, failures } = await this.pool.query(question, ctx.deadline);
+      if (!usable) {
+        return {
+          ...emptyResolution(response.rcode, 'error'),
+          upstream,
+          ede: response.ede ?? { code: EdeCode.NO_REACHABLE_AUTHORITY, text: `all upstreams failed: ${failures.join('; ')}` },
+        };
+      }
+      return {
+        rcode: response.rcode,
+        answers: response.answers,
+        authorities: response.authorities,
+        additionals: response.additionals,
+        source: 'upstream',
+        upstream,
+        ...(response.ede ? { ede: response.ede } : {}),
+      };
+    } catch (err) {
+      const code = errorCode(err);
+      const edeCode = code === 'UPSTREAMS_FAILED' || code === 'NO_UPSTREAMS' ? EdeCode.NO_REACHABLE_AUTHORITY : EdeCode.OTHER;
+      return { ...emptyResolution(Rcode.SERVFAIL, 'error'), ede: { code: edeCode, text: errorMessage(err) } };
+    }
+  }
+}
