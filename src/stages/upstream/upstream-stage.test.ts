@@ -1,0 +1,74 @@
+// The upstream stage alone, against in-process fake servers: a usable answer becomes an `upstream`
+// resolution naming the server; every failure becomes SERVFAIL (or the rcode every upstream gave)
+// marked `error` with an Extended DNS Error, so the cache can serve stale; metrics count both.
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EdeCode, RRType, Rcode } from '../../dns/constants.js';
+import { makeQuestion } from '../../dns/names.js';
+import { answerTxt, startFakeDnsServer, type FakeDnsServer, type FakeReply } from '../testing/fake-dns-server.js';
+import { UpstreamMetrics } from './metrics.js';
+import { UpstreamStage } from './upstream-stage.js';
+
+const servers: FakeDnsServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+async function server(reply: FakeReply): Promise<string> {
+  const s = await startFakeDnsServer(reply);
+  servers.push(s);
+  return `udp://127.0.0.1:${s.port}`;
+}
+
+function stage(upstreams: string[], timeoutMs = 300) {
+  const registry = new Registry();
+  const upstream = new UpstreamStage({ upstreams, timeoutMs, metrics: new UpstreamMetrics(registry), log: pino({ level: 'silent' }) });
+  return { upstream, registry };
+}
+const question = makeQuestion('_dnslink.example.com', RRType.TXT);
+const refuse: FakeReply = (q) => [answerTxt(q, [], { flags: 5 })];
+
+describe('upstream stage', () => {
+  it('turns an upstream answer into a resolution naming the upstream, and times it', async () => {
+    const url = await server((q) => [answerTxt(q, ['dnslink=/ipfs/bafy'])]);
+    const { upstream, registry } = stage([url]);
+    const res = await upstream.resolve(question, { caller: 'udp' });
+    expect(res).toMatchObject({ rcode: Rcode.NOERROR, source: 'upstream', upstream: url });
+    expect(res.answers).toHaveLength(1);
+    expect(await registry.metrics()).toContain(`dnslinkd_upstream_latency_seconds_count{upstream="${url}"} 1`);
+  });
+
+  it('passes NXDOMAIN on as an answer, not a failure', async () => {
+    const url = await server((q) => [answerTxt(q, [], { flags: 3 })]);
+    const res = await stage([url]).upstream.resolve(question, { caller: 'udp' });
+    expect(res).toMatchObject({ rcode: Rcode.NXDOMAIN, source: 'upstream' });
+  });
+
+  it('answers SERVFAIL with EDE 22 naming each failure when no upstream answers, and counts the errors', async () => {
+    const silent = await server(() => null);
+    const { upstream, registry } = stage([silent], 100);
+    const res = await upstream.resolve(question, { caller: 'udp' });
+    expect(res).toMatchObject({ rcode: Rcode.SERVFAIL, source: 'error', ede: { code: EdeCode.NO_REACHABLE_AUTHORITY } });
+    expect(res.ede?.text).toMatch(/all upstreams failed: .*no answer from udp:\/\/127\.0\.0\.1:\d+ within 100 ms/);
+    const errors = await registry.getSingleMetric('dnslinkd_upstream_errors_total')!.get();
+    expect(errors.values).toEqual([{ value: 1, labels: { upstream: silent, code: 'UPSTREAM_TIMEOUT' } }]);
+  });
+
+  it('passes the rcode on, marked as an error, when every upstream refuses', async () => {
+    const url = await server(refuse);
+    const res = await stage([url]).upstream.resolve(question, { caller: 'udp' });
+    expect(res).toMatchObject({ rcode: Rcode.REFUSED, source: 'error', upstream: url, ede: { code: EdeCode.NO_REACHABLE_AUTHORITY } });
+  });
+
+  it('answers SERVFAIL with EDE 22 when no upstream is configured', async () => {
+    const res = await stage([]).upstream.resolve(question, { caller: 'cli' });
+    expect(res).toMatchObject({ rcode: Rcode.SERVFAIL, source: 'error', ede: { code: EdeCode.NO_REACHABLE_AUTHORITY, text: 'no upstream resolvers are configured' } });
+  });
+
+  it('gives up when the caller deadline has already passed', async () => {
+    const url = await server((q) => [answerTxt(q, ['dnslink=/ipfs/bafy'])]);
+    const res = await stage([url]).upstream.resolve(question, { caller: 'udp', deadline: Date.now() - 1 });
+    expect(res).toMatchObject({ rcode: Rcode.SERVFAIL, source: 'error' });
+    expect(res.ede?.text).toMatch(/deadline passed/);
+  });
+});
