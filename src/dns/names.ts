@@ -62,18 +62,32 @@ export function keyFromWire(packet: Buffer, start: number, end: number): string 
   return lowered.toString('latin1');
 }
 
-/** The cache key of a question given by name (equals the key derived from wire bytes). */
-export function questionKey(name: string, type: number, klass: number): string {
-  const wire = encodeName(name);
-  const buf = Buffer.allocUnsafe(wire.length + 4);
-  wire.copy(buf, 0);
-  lowerAsciiInPlace(buf, 0, wire.length);
-  buf.writeUInt16BE(type, wire.length);
-  buf.writeUInt16BE(klass, wire.length + 2);
+/** A question for a name given as text (APIs, DNSLink lookups); throws on a name no message can carry. */
+export function makeQuestion(name: string, type: number, klass = 1): Question {
+  const bare = name.endsWith('.') ? name.slice(0, -1) : name;
+  const nameWire = encodeName(bare);
+  return { name: bare, nameWire, type, class: klass, key: keyFromName(nameWire, type, klass) };
+}
+
+/** The cache key of a wire name plus type and class. */
+function keyFromName(nameWire: Buffer, type: number, klass: number): string {
+  const buf = Buffer.allocUnsafe(nameWire.length + 4);
+  nameWire.copy(buf, 0);
+  lowerAsciiInPlace(buf, 0, nameWire.length);
+  buf.writeUInt16BE(type, nameWire.length);
+  buf.writeUInt16BE(klass, nameWire.length + 2);
   return buf.toString('latin1');
 }
 
-export function makeQuestion(name: string, type: number, klass = 1): Question {
-  const bare = name.endsWith('.') ? name.slice(0, -1) : name;
-  return { name: bare, type, class: klass, key: questionKey(bare, type, klass) };
+/** True when two wire names are the same name: equal bytes, ASCII letters compared without case. */
+export function sameWireName(a: Buffer, b: Buffer): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    let x = a[i]!;
+    let y = b[i]!;
+    if (x >= 0x41 && x <= 0x5a) x += 0x20;
+    if (y >= 0x41 && y <= 0x5a) y += 0x20;
+    if (x !== y) return false;
+  }
+  return true;
 }

@@ -88,6 +88,10 @@ class ParsedWireQuery implements WireQuery {
     this.decodedName ??= decodeName(this.packet, HEADER_SIZE, this.nameEnd);
     return this.decodedName;
   }
+
+  get nameWire(): Buffer {
+    return this.packet.subarray(HEADER_SIZE, this.nameEnd);
+  }
 }
 
 /**

@@ -1,10 +1,40 @@
 // Pre-encoding of a resolution's record sections: encoded once (when cached or first served),
 // with the offset of every TTL recorded so a response can patch TTLs in place instead of encoding.
+// A record that carries its exact wire form (an upstream's, or an owner name as the client asked
+// it) is written from those bytes, so names pass through byte for byte.
 import { packetCodecs } from './dns-packet-internals.js';
 import { encodeName } from './names.js';
 import { recordTtl, type Resolution } from './resolution.js';
 import { splitTxtStrings } from './txt-strings.js';
 import type { DnsRecord, EncodedSections } from './types.js';
+
+/** Where a record keeps its exact wire form (it survives object spread, as TTL changes make). */
+export const RECORD_WIRE = Symbol('dnslinkd.recordWire');
+
+/** One resource record as it goes on the wire, names uncompressed; `ownerLength` bytes of owner name first. */
+export interface RecordWire {
+  bytes: Buffer;
+  ownerLength: number;
+}
+
+type WithWire = { [RECORD_WIRE]?: RecordWire };
+
+export function recordWireOf(record: DnsRecord): RecordWire | undefined {
+  return (record as WithWire)[RECORD_WIRE];
+}
+
+/** `record` carrying its exact wire form. */
+export function withRecordWire(record: DnsRecord, wire: RecordWire): DnsRecord {
+  return Object.assign({ ...record }, { [RECORD_WIRE]: wire });
+}
+
+/** `record` with `ownerWire` as its owner name on the wire (e.g. the question's name, byte for byte). */
+export function withOwnerWire(record: DnsRecord, ownerWire: Buffer): DnsRecord {
+  const atRoot = normalizeRecord({ ...record, name: '.' });
+  const encoded = packetCodecs.answer.encode(atRoot, Buffer.alloc(packetCodecs.answer.encodingLength(atRoot)), 0);
+  // The root owner is one zero byte: everything after it is type, class, TTL and rdata.
+  return withRecordWire(record, { bytes: Buffer.concat([ownerWire, encoded.subarray(1)]), ownerLength: ownerWire.length });
+}
 
 function normalizeRecord(record: DnsRecord): DnsRecord {
   if (record.type === 'TXT') {
@@ -15,19 +45,28 @@ function normalizeRecord(record: DnsRecord): DnsRecord {
 
 /** Encodes answer, authority and additional records once, recording each TTL's offset. */
 export function encodeSections(answers: DnsRecord[], authorities: DnsRecord[], additionals: DnsRecord[]): EncodedSections {
-  const all = [...answers, ...authorities, ...additionals].map(normalizeRecord);
+  const all = [...answers, ...authorities, ...additionals].map((record) => (recordWireOf(record) ? record : normalizeRecord(record)));
   let size = 0;
-  for (const record of all) size += packetCodecs.answer.encodingLength(record);
+  for (const record of all) size += recordWireOf(record)?.bytes.length ?? packetCodecs.answer.encodingLength(record);
   const body = Buffer.alloc(size);
   const ttlOffsets = new Uint32Array(all.length);
   const ttls = new Uint32Array(all.length);
   let offset = 0;
   all.forEach((record, i) => {
-    encodeName(record.name); // validates labels: dns-packet would silently corrupt a long one
-    packetCodecs.answer.encode(record, body, offset);
-    ttlOffsets[i] = offset + packetCodecs.name.encodingLength(record.name) + 4;
-    ttls[i] = recordTtl(record);
-    offset += packetCodecs.answer.encode.bytes;
+    const ttl = recordTtl(record);
+    const wire = recordWireOf(record);
+    if (wire) {
+      wire.bytes.copy(body, offset);
+      ttlOffsets[i] = offset + wire.ownerLength + 4;
+      body.writeUInt32BE(ttl, ttlOffsets[i]!);
+      offset += wire.bytes.length;
+    } else {
+      encodeName(record.name); // validates labels: dns-packet would silently corrupt a long one
+      packetCodecs.answer.encode(record, body, offset);
+      ttlOffsets[i] = offset + packetCodecs.name.encodingLength(record.name) + 4;
+      offset += packetCodecs.answer.encode.bytes;
+    }
+    ttls[i] = ttl;
   });
   return {
     body,

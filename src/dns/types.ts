@@ -7,8 +7,13 @@ import type { Answer } from 'dns-packet';
 export type DnsRecord = Answer;
 
 export interface Question {
-  /** Name without the trailing dot, exactly as asked (raw UTF-8 labels kept). */
+  /**
+   * Name without the trailing dot, for reading (logs, APIs, DNSLink): labels decoded as UTF-8 and
+   * joined with dots, so bytes that are not UTF-8 and dots inside a label do not survive it.
+   */
   name: string;
+  /** The name in wire form exactly as asked (every label byte, the root byte): what is forwarded. */
+  nameWire: Buffer;
   type: number;
   class: number;
   /** Cache key: the lower-cased wire name plus type and class, as a latin1 string. */

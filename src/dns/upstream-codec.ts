@@ -1,18 +1,19 @@
-// The messages dnslinkd exchanges with upstream resolvers: encoding an outgoing query (EDNS0, no
-// DO) and decoding an answer with dns-packet, the OPT pulled out into rcode bits and the EDE.
+// The messages dnslinkd exchanges with upstream resolvers: an outgoing query carrying the
+// question's name bytes exactly (EDNS0, no DO); an answer matched to it on its raw question bytes
+// and decoded with dns-packet, each record keeping its exact wire form, the OPT pulled out into
+// rcode bits and the EDE.
 import * as dnsPacket from 'dns-packet';
-import { DEFAULT_UDP_PAYLOAD, EDNS_OPTION_EDE, Flag } from './constants.js';
+import { DEFAULT_UDP_PAYLOAD, EDNS_OPTION_EDE, Flag, RRType } from './constants.js';
 import { writeOpt } from './edns.js';
-import { encodeName } from './names.js';
+import { MAX_NAME_WIRE, sameWireName } from './names.js';
 import { HEADER_SIZE } from './query-parser.js';
-import { recordTypeNumber } from './record-types.js';
+import { withRecordWire, type RecordWire } from './record-sections.js';
 import type { DnsRecord, ExtendedError, Question } from './types.js';
 
 export interface DecodedResponse {
   id: number;
   rcode: number;
   truncated: boolean;
-  question?: { name: string; type: number; class: number };
   answers: DnsRecord[];
   authorities: DnsRecord[];
   additionals: DnsRecord[];
@@ -21,7 +22,7 @@ export interface DecodedResponse {
 
 /** Encodes an outgoing query with EDNS0 (our payload size, no DO). */
 export function encodeQuery(id: number, question: Question, payload = DEFAULT_UDP_PAYLOAD): Buffer {
-  const name = encodeName(question.name);
+  const name = question.nameWire;
   const out = Buffer.alloc(HEADER_SIZE + name.length + 4 + 11);
   out.writeUInt16BE(id, 0);
   out.writeUInt16BE(Flag.RD, 2);
@@ -36,10 +37,145 @@ export function encodeQuery(id: number, question: Question, payload = DEFAULT_UD
   return out;
 }
 
+/**
+ * True when `buf` is a response to the query with `id` for `question`: QR set, one question whose
+ * name bytes equal ours (ASCII case aside), same type and same class. Read from the raw bytes, so
+ * the root, any class and any label byte match exactly.
+ */
+export function responseMatches(buf: Buffer, id: number, question: Question): boolean {
+  if (buf.length < HEADER_SIZE || buf.readUInt16BE(0) !== id || (buf.readUInt16BE(2) & Flag.QR) === 0) return false;
+  if (buf.readUInt16BE(4) !== 1) return false;
+  const nameEnd = HEADER_SIZE + question.nameWire.length;
+  if (nameEnd + 4 > buf.length || !sameWireName(buf.subarray(HEADER_SIZE, nameEnd), question.nameWire)) return false;
+  return buf.readUInt16BE(nameEnd) === question.type && buf.readUInt16BE(nameEnd + 2) === question.class;
+}
+
+/** Reads the (possibly compressed) name at `offset`; returns it uncompressed and the offset past it. */
+function readName(buf: Buffer, offset: number): { wire: Buffer; end: number } | undefined {
+  const labels: Buffer[] = [];
+  let length = 1;
+  let end = -1;
+  let at = offset;
+  for (let jumps = 0; jumps < 128; ) {
+    if (at >= buf.length) return undefined;
+    const len = buf[at]!;
+    if (len === 0) {
+      labels.push(buf.subarray(at, at + 1));
+      return { wire: Buffer.concat(labels, length), end: end < 0 ? at + 1 : end };
+    }
+    if ((len & 0xc0) === 0xc0) {
+      if (at + 1 >= buf.length) return undefined;
+      const target = buf.readUInt16BE(at) & 0x3fff;
+      if (target >= at) return undefined; // pointers go back only
+      if (end < 0) end = at + 2;
+      at = target;
+      jumps++;
+      continue;
+    }
+    if ((len & 0xc0) !== 0 || at + 1 + len > buf.length) return undefined;
+    length += len + 1;
+    if (length > MAX_NAME_WIRE) return undefined;
+    labels.push(buf.subarray(at, at + 1 + len));
+    at += 1 + len;
+  }
+  return undefined;
+}
+
+/** How names sit in the rdata of the types whose names may be compressed: fixed bytes, names, strings. */
+type RdataPart = { fixed: number } | 'name' | 'string';
+const NAME_ONLY: RdataPart[] = ['name'];
+const RDATA_LAYOUTS = new Map<number, RdataPart[]>([
+  [RRType.NS, NAME_ONLY],
+  [3, NAME_ONLY], // MD
+  [4, NAME_ONLY], // MF
+  [RRType.CNAME, NAME_ONLY],
+  [7, NAME_ONLY], // MB
+  [8, NAME_ONLY], // MG
+  [9, NAME_ONLY], // MR
+  [RRType.PTR, NAME_ONLY],
+  [39, NAME_ONLY], // DNAME
+  [RRType.SOA, ['name', 'name', { fixed: 20 }]],
+  [14, ['name', 'name']], // MINFO
+  [17, ['name', 'name']], // RP
+  [RRType.MX, [{ fixed: 2 }, 'name']],
+  [18, [{ fixed: 2 }, 'name']], // AFSDB
+  [21, [{ fixed: 2 }, 'name']], // RT
+  [36, [{ fixed: 2 }, 'name']], // KX
+  [26, [{ fixed: 2 }, 'name', 'name']], // PX
+  [RRType.SRV, [{ fixed: 6 }, 'name']],
+  [35, [{ fixed: 4 }, 'string', 'string', 'string', 'name']], // NAPTR
+]);
+
+/** The rdata at [start, end) with its names uncompressed; undefined when it does not parse. */
+function readRdata(buf: Buffer, type: number, start: number, end: number): Buffer | undefined {
+  const layout = RDATA_LAYOUTS.get(type);
+  if (!layout) return buf.subarray(start, end);
+  const parts: Buffer[] = [];
+  let at = start;
+  for (const part of layout) {
+    if (part === 'name') {
+      const name = readName(buf, at);
+      if (!name) return undefined;
+      parts.push(name.wire);
+      at = name.end;
+    } else {
+      const size = part === 'string' ? (at < end ? buf[at]! + 1 : -1) : part.fixed;
+      if (size < 0 || at + size > end) return undefined;
+      parts.push(buf.subarray(at, at + size));
+      at += size;
+    }
+  }
+  return at === end ? Buffer.concat(parts) : undefined;
+}
+
+interface SectionWires {
+  answers: RecordWire[];
+  authorities: RecordWire[];
+  /** Without the OPT record, as DecodedResponse.additionals. */
+  additionals: RecordWire[];
+}
+
+/** Every record of a message in wire form with names uncompressed; undefined when it does not parse. */
+function readSectionWires(buf: Buffer): SectionWires | undefined {
+  if (buf.length < HEADER_SIZE) return undefined;
+  const counts = [buf.readUInt16BE(6), buf.readUInt16BE(8), buf.readUInt16BE(10)] as const;
+  let at = HEADER_SIZE;
+  for (let q = buf.readUInt16BE(4); q > 0; q--) {
+    const name = readName(buf, at);
+    if (!name) return undefined;
+    at = name.end + 4;
+  }
+  const sections: RecordWire[][] = [[], [], []];
+  for (let s = 0; s < 3; s++) {
+    for (let i = 0; i < counts[s]!; i++) {
+      const owner = readName(buf, at);
+      if (!owner || owner.end + 10 > buf.length) return undefined;
+      const fixed = buf.subarray(owner.end, owner.end + 10);
+      const type = fixed.readUInt16BE(0);
+      const rdStart = owner.end + 10;
+      const rdEnd = rdStart + fixed.readUInt16BE(8);
+      if (rdEnd > buf.length) return undefined;
+      at = rdEnd;
+      if (type === RRType.OPT) continue;
+      const rdata = readRdata(buf, type, rdStart, rdEnd);
+      if (!rdata || rdata.length > 0xffff) return undefined;
+      const head = Buffer.from(fixed);
+      head.writeUInt16BE(rdata.length, 8);
+      sections[s]!.push({ bytes: Buffer.concat([owner.wire, head, rdata]), ownerLength: owner.wire.length });
+    }
+  }
+  return { answers: sections[0]!, authorities: sections[1]!, additionals: sections[2]! };
+}
+
+/** dns-packet's records, each given its wire form when the two readings agree on the count. */
+function keepingWire(records: DnsRecord[], wires: RecordWire[] | undefined): DnsRecord[] {
+  if (!wires || wires.length !== records.length) return records;
+  return records.map((record, i) => withRecordWire(record, wires[i]!));
+}
+
 /** Decodes an upstream response with dns-packet; OPT is pulled out of the additional section. */
 export function decodeResponse(buf: Buffer): DecodedResponse {
   const packet = dnsPacket.decode(buf);
-  const q = packet.questions?.[0];
   const additionals: DnsRecord[] = [];
   let ede: ExtendedError | undefined;
   let extendedRcode = 0;
@@ -55,15 +191,15 @@ export function decodeResponse(buf: Buffer): DecodedResponse {
       additionals.push(rr);
     }
   }
+  const wires = readSectionWires(buf);
   const flags = packet.flags ?? 0;
   return {
     id: packet.id ?? 0,
     rcode: ((extendedRcode << 4) | (flags & 0xf)) >>> 0,
     truncated: (flags & Flag.TC) !== 0,
-    question: q ? { name: q.name, type: recordTypeNumber(q.type), class: q.class === 'IN' || q.class === undefined ? 1 : 255 } : undefined,
-    answers: packet.answers ?? [],
-    authorities: packet.authorities ?? [],
-    additionals,
+    answers: keepingWire(packet.answers ?? [], wires?.answers),
+    authorities: keepingWire(packet.authorities ?? [], wires?.authorities),
+    additionals: keepingWire(additionals, wires?.additionals),
     ede,
   };
 }

@@ -6,23 +6,13 @@ import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { MessageReader, frameMessage } from '../../dns/tcp-framing.js';
 import type { Question } from '../../dns/types.js';
-import { decodeResponse, encodeQuery, type DecodedResponse } from '../../dns/upstream-codec.js';
+import { decodeResponse, encodeQuery, responseMatches, type DecodedResponse } from '../../dns/upstream-codec.js';
 import { CodedError } from '../../errors.js';
 import type { UpstreamEndpoint } from './upstream-url.js';
 
-function matches(response: DecodedResponse, id: number, question: Question): boolean {
-  const q = response.question;
-  return (
-    response.id === id &&
-    q !== undefined &&
-    q.type === question.type &&
-    q.class === question.class &&
-    q.name.toLowerCase() === question.name.toLowerCase()
-  );
-}
-
-function tryDecode(buf: Buffer): DecodedResponse | undefined {
-  if (buf.length < 12 || (buf[2]! & 0x80) === 0) return undefined;
+/** The response in `buf` when it answers query `id` for `question`, else undefined (spoofed, stray or broken). */
+function acceptAnswer(buf: Buffer, id: number, question: Question): DecodedResponse | undefined {
+  if (!responseMatches(buf, id, question)) return undefined;
   try {
     return decodeResponse(buf);
   } catch {
@@ -46,9 +36,8 @@ export function exchangeUdp(endpoint: UpstreamEndpoint, question: Question, time
     socket.on('error', (err) => finish(new CodedError('UPSTREAM_NETWORK', `${endpoint.url}: ${err.message}`)));
     socket.on('message', (msg, rinfo) => {
       if (rinfo.port !== endpoint.port) return;
-      const response = tryDecode(msg);
-      if (!response || !matches(response, id, question)) return; // spoofed or stray: keep waiting
-      finish(response);
+      const response = acceptAnswer(msg, id, question);
+      if (response) finish(response); // else spoofed or stray: keep waiting
     });
     socket.send(query, endpoint.port, endpoint.host, (err) => {
       if (err) finish(new CodedError('UPSTREAM_NETWORK', `${endpoint.url}: ${err.message}`));
@@ -74,8 +63,8 @@ export function exchangeTcp(endpoint: UpstreamEndpoint, question: Question, time
     socket.on('connect', () => socket.write(frameMessage(query)));
     socket.on('data', (chunk: Buffer) => {
       reader.push(chunk, (message) => {
-        const response = tryDecode(message);
-        if (!response || !matches(response, id, question)) return true; // stray: keep reading
+        const response = acceptAnswer(message, id, question);
+        if (!response) return true; // stray: keep reading
         finish(response);
         return false;
       });
@@ -98,8 +87,8 @@ export async function exchangeDoh(endpoint: UpstreamEndpoint, question: Question
     throw new CodedError(timedOut ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_NETWORK', `${endpoint.url}: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (!res.ok) throw new CodedError('UPSTREAM_HTTP', `${endpoint.url}: HTTP ${res.status}`);
-  const response = tryDecode(Buffer.from(await res.arrayBuffer()));
-  if (!response || !matches(response, 0, question)) {
+  const response = acceptAnswer(Buffer.from(await res.arrayBuffer()), 0, question);
+  if (!response) {
     throw new CodedError('UPSTREAM_BAD_RESPONSE', `${endpoint.url}: answer does not match the question`);
   }
   return response;

@@ -6,11 +6,23 @@ import { zonesDir as defaultZonesDir } from './paths.js';
 
 export type NsdHandle = DaemonHandle;
 
-export async function startNsd(opts: { zonesDir?: string; port?: number } = {}): Promise<NsdHandle> {
+export interface NsdOptions {
+  /** Serve every `<name>.zone` in this folder (default: fixtures/zones). */
+  zonesDir?: string;
+  /** Serve these zones instead (the root zone cannot be named by a file name). */
+  zones?: Array<{ name: string; file: string }>;
+  port?: number;
+  /** Answer `version.bind CH TXT` (nsd's CHAOS identity); hidden by default. */
+  showVersion?: boolean;
+}
+
+export async function startNsd(opts: NsdOptions = {}): Promise<NsdHandle> {
   const zonesDir = opts.zonesDir ?? defaultZonesDir;
-  const zones = readdirSync(zonesDir)
-    .filter((f) => f.endsWith('.zone'))
-    .map((f) => ({ name: basename(f, '.zone'), file: join(zonesDir, f) }));
+  const zones =
+    opts.zones ??
+    readdirSync(zonesDir)
+      .filter((f) => f.endsWith('.zone'))
+      .map((f) => ({ name: basename(f, '.zone'), file: join(zonesDir, f) }));
   if (zones.length === 0) throw new Error(`startNsd: no *.zone files in ${zonesDir}`);
   return startDaemon({
     name: 'nsd',
@@ -23,7 +35,7 @@ export async function startNsd(opts: { zonesDir?: string; port?: number } = {}):
         `  port: ${port}`,
         '  username: ""',
         '  chroot: ""',
-        `  zonesdir: "${zonesDir}"`,
+        `  zonesdir: "${opts.zones ? '/' : zonesDir}"`,
         '  database: ""',
         `  pidfile: "${join(dir, 'nsd.pid')}"`,
         `  xfrdfile: "${join(dir, 'xfrd.state')}"`,
@@ -32,7 +44,7 @@ export async function startNsd(opts: { zonesDir?: string; port?: number } = {}):
         `  logfile: "${join(dir, 'nsd.log')}"`,
         '  server-count: 1',
         '  verbosity: 1',
-        '  hide-version: yes',
+        `  hide-version: ${opts.showVersion ? 'no' : 'yes'}`,
         '  do-ip6: no',
         'remote-control:',
         '  control-enable: no',

@@ -8,7 +8,8 @@ import { parseQuery, type WireQuery } from '../../../src/dns/query-parser.js';
 import { recordTtl, type Resolution } from '../../../src/dns/resolution.js';
 import { buildErrorResponse, buildResponse, udpSizeLimit } from '../../../src/dns/response-builder.js';
 import { splitTxtStrings } from '../../../src/dns/txt-strings.js';
-import { decodeResponse, encodeQuery } from '../../../src/dns/upstream-codec.js';
+import { decodeResponse, encodeQuery, responseMatches } from '../../../src/dns/upstream-codec.js';
+import { encodeSections } from '../../../src/dns/record-sections.js';
 
 function query(name: string, type: dnsPacket.RecordType = 'TXT', edns?: number): Buffer {
   return dnsPacket.encode({
@@ -183,5 +184,70 @@ describe('error responses and outgoing queries', () => {
   it('rejects names with a label over 63 bytes instead of corrupting them', () => {
     expect(() => encodeName(`${'a'.repeat(64)}.example`)).toThrow(/label length 64/);
     expect(() => encodeName('a..example')).toThrow(/label length 0/);
+  });
+});
+
+describe('upstream answers: matched on raw question bytes, records kept byte for byte', () => {
+  const answerFor = (packet: Partial<dnsPacket.Packet> & { questions: dnsPacket.Question[] }, id = 9) =>
+    dnsPacket.encode({ type: 'response', id, flags: dnsPacket.RECURSION_AVAILABLE, ...packet });
+
+  it('forwards the client\'s exact name bytes and matches the answer on them', () => {
+    const client = parsed(Buffer.concat([Buffer.from([0, 9, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]), Buffer.from([3, 0x61, 0x2e, 0xff, 2, 0x63, 0x6f, 0]), Buffer.from([0, 16, 0, 3])]));
+    const wire = encodeQuery(9, client);
+    expect(wire.subarray(12, 12 + client.nameWire.length)).toEqual(Buffer.from([3, 0x61, 0x2e, 0xff, 2, 0x63, 0x6f, 0]));
+    expect(wire.readUInt16BE(12 + client.nameWire.length + 2)).toBe(3); // class CH kept
+    const reply = Buffer.from(wire);
+    reply.writeUInt16BE(0x8180, 2);
+    expect(responseMatches(reply, 9, client)).toBe(true);
+    reply[13] = 0x41; // "A" for "a": case does not matter
+    expect(responseMatches(reply, 9, client)).toBe(true);
+    reply[15] = 0xfe; // another byte: another name
+    expect(responseMatches(reply, 9, client)).toBe(false);
+  });
+
+  it('matches the root name and any class, and nothing with another ID, type, class or no QR', () => {
+    const root = makeQuestion('', RRType.NS);
+    const ok = answerFor({ questions: [{ name: '.', type: 'NS', class: 'IN' }] });
+    expect(responseMatches(ok, 9, root)).toBe(true);
+    expect(responseMatches(ok, 10, root)).toBe(false);
+    expect(responseMatches(ok, 9, makeQuestion('', RRType.SOA))).toBe(false);
+    expect(responseMatches(ok, 9, makeQuestion('', RRType.NS, 3))).toBe(false);
+    const chaos = makeQuestion('version.bind', RRType.TXT, 3);
+    expect(responseMatches(answerFor({ questions: [{ name: 'version.bind', type: 'TXT', class: 'CH' }] }), 9, chaos)).toBe(true);
+    const query = Buffer.from(ok);
+    query.writeUInt16BE(0x0100, 2);
+    expect(responseMatches(query, 9, root)).toBe(false);
+  });
+
+  it('keeps each record\'s wire form with compressed names expanded, and re-encodes it exactly', () => {
+    // x.example MX, answered with compressed names (dns-packet itself never compresses).
+    const name = (text: string) => Buffer.concat([...text.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])), Buffer.from([0])]);
+    const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
+    const u32 = (n: number) => Buffer.from([n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
+    const rr = (owner: Buffer, type: number, ttl: number, rdata: Buffer) => Buffer.concat([owner, u16(type), u16(1), u32(ttl), u16(rdata.length), rdata]);
+    const ptr = (offset: number) => u16(0xc000 | offset);
+    const header = Buffer.from([0, 9, 0x81, 0x80, 0, 1, 0, 2, 0, 1, 0, 1]);
+    const question = Buffer.concat([name('x.example'), u16(15), u16(1)]); // name at 12, "example" at 14
+    const mx = rr(ptr(12), 15, 60, Buffer.concat([u16(10), Buffer.from([4]), Buffer.from('mail'), ptr(12)]));
+    const txt = rr(ptr(12), 16, 60, Buffer.from([1, 0x61, 1, 0x62]));
+    const soa = rr(ptr(14), 6, 300, Buffer.concat([Buffer.from([2]), Buffer.from('ns'), ptr(14), Buffer.from([5]), Buffer.from('admin'), ptr(14), u32(5), u32(1), u32(2), u32(3), u32(60)]));
+    const opt = Buffer.concat([Buffer.from([0]), u16(41), u16(1232), u32(0), u16(0)]);
+    const msg = Buffer.concat([header, question, mx, txt, soa, opt]);
+    const decoded = decodeResponse(msg);
+    const sections = encodeSections(decoded.answers, decoded.authorities, decoded.additionals);
+    expect(sections.answerCount).toBe(2);
+    expect(sections.additionalCount).toBe(0);
+    expect(sections.body.includes(Buffer.from([0xc0]))).toBe(false); // no pointer survives
+    const rebuilt = dnsPacket.decode(Buffer.concat([Buffer.from([0, 1, 0x81, 0x80, 0, 0, 0, 2, 0, 1, 0, 0]), sections.body]));
+    expect(rebuilt.answers?.[0]).toMatchObject({ name: 'x.example', type: 'MX', data: { preference: 10, exchange: 'mail.x.example' } });
+    expect(rebuilt.answers?.[1]).toMatchObject({ type: 'TXT', data: [Buffer.from('a'), Buffer.from('b')] });
+    expect(rebuilt.authorities?.[0]).toMatchObject({ type: 'SOA', data: { mname: 'ns.example', minimum: 60 } });
+  });
+
+  it('writes the stored TTL into a record kept in wire form', () => {
+    const msg = answerFor({ questions: [{ name: 'x.example', type: 'TXT' }], answers: [{ name: 'x.example', type: 'TXT', ttl: 86_400, data: 'v' }] });
+    const [record] = decodeResponse(msg).answers;
+    const sections = encodeSections([{ ...(record as dnsPacket.TxtAnswer), ttl: 42 }], [], []);
+    expect(sections.body.readUInt32BE(sections.ttlOffsets[0]!)).toBe(42);
   });
 });
