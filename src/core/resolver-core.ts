@@ -5,7 +5,6 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { Metrics } from '../observability/metrics.js';
 import { buildChain, type ChainStages } from '../stages/chain.js';
-import type { Stage } from '../stages/stage.js';
 import { DnslinkService } from './dnslink-service.js';
 import { WireHandler } from './wire-handler.js';
 import { WireMetrics } from './wire-metrics.js';
@@ -14,9 +13,7 @@ export interface ResolverCore {
   config: Config;
   metrics: Metrics;
   log: Logger;
-  /** The head of the stage chain: where every question enters. */
-  chain: Stage;
-  /** Each stage by its name in the chain declaration. */
+  /** Each stage by its name in the chain declaration (the chain's head is the wire handler's and the DNSLink service's). */
   stages: ChainStages;
   /** Wire query in, wire response out (UDP, TCP, DoH). */
   wireHandler: WireHandler;
@@ -33,5 +30,5 @@ export function createResolverCore(config: Config, log: Logger, options: CoreOpt
   const metrics = new Metrics({ processMetrics: options.processMetrics ?? false });
   const { head, stages } = buildChain({ config, registry: metrics.registry, log, now: options.now ?? Date.now });
   const wireHandler = new WireHandler(head, { udpPayloadSize: config.dns.udpPayloadSize }, new WireMetrics(metrics.registry), log);
-  return { config, metrics, log, chain: head, stages, wireHandler, dnslink: new DnslinkService(head) };
+  return { config, metrics, log, stages, wireHandler, dnslink: new DnslinkService(head) };
 }

@@ -1,6 +1,7 @@
 // Wire in, wire out: the one place that turns a DNS query packet into a response packet for every
-// listener (UDP, TCP, DoH). Malformed input gets FORMERR or is dropped, never an exception;
-// answers come from the resolver chain and are assembled from pre-encoded sections.
+// listener (UDP, TCP, DoH), plus the same chain run for a question without a packet (the DNS JSON
+// API). Malformed input gets FORMERR or is dropped, never an exception; answers come from the
+// resolver chain and are assembled from pre-encoded sections.
 import type { Logger } from 'pino';
 import { Rcode } from '../dns/constants.js';
 import { parseQuery, type WireQuery } from '../dns/query-parser.js';

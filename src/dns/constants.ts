@@ -16,8 +16,6 @@ export const RRType = {
   ANY: 255,
 } as const;
 
-export const RRClass = { IN: 1, ANY: 255 } as const;
-
 export const Rcode = {
   NOERROR: 0,
   FORMERR: 1,
@@ -28,7 +26,7 @@ export const Rcode = {
   BADVERS: 16,
 } as const;
 
-export const RCODE_NAMES: Record<number, string> = {
+const RCODE_NAMES: Record<number, string> = {
   0: 'NOERROR',
   1: 'FORMERR',
   2: 'SERVFAIL',
@@ -70,6 +68,9 @@ export const EdeCode = {
   NO_REACHABLE_AUTHORITY: 22,
   NETWORK_ERROR: 23,
 } as const;
+
+/** Bytes of a DNS message header (RFC 1035 4.1.1). */
+export const HEADER_SIZE = 12;
 
 export const EDNS_OPTION_EDE = 15;
 /** Payload size we advertise and honour by default (DNS Flag Day 2020). */

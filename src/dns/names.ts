@@ -6,9 +6,14 @@ import type { Question } from './types.js';
 export const MAX_LABEL = 63;
 export const MAX_NAME_WIRE = 255;
 
+/** `name` without its trailing dot, if it has one. */
+export function withoutTrailingDot(name: string): string {
+  return name.endsWith('.') ? name.slice(0, -1) : name;
+}
+
 /** Encodes a presentation name (no escapes, raw UTF-8 labels) to wire; throws on a bad label. */
 export function encodeName(name: string): Buffer {
-  const trimmed = name.endsWith('.') ? name.slice(0, -1) : name;
+  const trimmed = withoutTrailingDot(name);
   const labels = trimmed.length === 0 ? [] : trimmed.split('.');
   const parts: Buffer[] = [];
   let total = 1;
@@ -64,7 +69,7 @@ export function keyFromWire(packet: Buffer, start: number, end: number): string 
 
 /** A question for a name given as text (APIs, DNSLink lookups); throws on a name no message can carry. */
 export function makeQuestion(name: string, type: number, klass = 1): Question {
-  const bare = name.endsWith('.') ? name.slice(0, -1) : name;
+  const bare = withoutTrailingDot(name);
   const nameWire = encodeName(bare);
   return { name: bare, nameWire, type, class: klass, key: keyFromName(nameWire, type, klass) };
 }

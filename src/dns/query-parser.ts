@@ -1,11 +1,9 @@
 // The hot path in: parses a query's header, its one question and its OPT record without a full
 // decode, and takes the cache key straight from the question bytes. The name string is decoded
 // only when a stage asks for it, which a cache hit does not.
-import { Flag, RRType } from './constants.js';
+import { Flag, HEADER_SIZE, RRType } from './constants.js';
 import { decodeName, keyFromWire, MAX_LABEL, MAX_NAME_WIRE } from './names.js';
 import type { Question } from './types.js';
-
-export const HEADER_SIZE = 12;
 
 export interface EdnsInfo {
   udpSize: number;

@@ -9,7 +9,7 @@ import { splitTxtStrings } from './txt-strings.js';
 import type { DnsRecord, EncodedSections } from './types.js';
 
 /** Where a record keeps its exact wire form (it survives object spread, as TTL changes make). */
-export const RECORD_WIRE = Symbol('dnslinkd.recordWire');
+const RECORD_WIRE = Symbol('dnslinkd.recordWire');
 
 /** One resource record as it goes on the wire, names uncompressed; `ownerLength` bytes of owner name first. */
 export interface RecordWire {
@@ -19,7 +19,7 @@ export interface RecordWire {
 
 type WithWire = { [RECORD_WIRE]?: RecordWire };
 
-export function recordWireOf(record: DnsRecord): RecordWire | undefined {
+function recordWireOf(record: DnsRecord): RecordWire | undefined {
   return (record as WithWire)[RECORD_WIRE];
 }
 

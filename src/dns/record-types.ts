@@ -3,10 +3,10 @@
 import { RRType } from './constants.js';
 import { packetTypes } from './dns-packet-internals.js';
 
-const GENERIC = /^TYPE(\d{1,5})$/i;
-const MNEMONIC = /^[A-Za-z][A-Za-z0-9_-]*$/;
+const GENERIC = /^(?:TYPE|UNKNOWN_)(\d{1,5})$/i;
+const MNEMONIC = /^[A-Za-z][A-Za-z0-9-]*$/;
 
-/** A type's number from a number, a mnemonic (`TXT`, `aaaa`, `UNKNOWN_65`) or `TYPE65`; 0 when unknown. */
+/** A type's number from a number, a mnemonic (`TXT`, `aaaa`), dns-packet's `UNKNOWN_65` or `TYPE65`; 0 when unknown. */
 export function recordTypeNumber(type: string | number): number {
   if (typeof type === 'number') return type;
   const generic = GENERIC.exec(type);
@@ -25,6 +25,7 @@ export function recordTypeNumber(type: string | number): number {
  */
 export function parseRecordType(raw: string | undefined): number | undefined {
   if (raw === undefined || raw === '') return RRType.A;
+  if (/^UNKNOWN_/i.test(raw)) return undefined; // dns-packet's name for a type, not a query form
   const n = /^\d{1,5}$/.test(raw) ? Number(raw) : recordTypeNumber(raw);
   return n >= 1 && n <= 0xffff ? n : undefined;
 }

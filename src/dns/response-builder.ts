@@ -1,9 +1,9 @@
 // The hot path out: assembles a response from a query and a resolution without encoding records
 // (the client's ID and question bytes, pre-encoded sections, TTLs patched to what is left, an OPT
 // when the client sent one, TC past the UDP size), and the bare error responses.
-import { DEFAULT_UDP_PAYLOAD, Flag, MIN_UDP_PAYLOAD } from './constants.js';
+import { DEFAULT_UDP_PAYLOAD, Flag, HEADER_SIZE, MIN_UDP_PAYLOAD } from './constants.js';
 import { optSize, writeOpt } from './edns.js';
-import { HEADER_SIZE, type WireQuery } from './query-parser.js';
+import type { WireQuery } from './query-parser.js';
 import { encodedSectionsOf } from './record-sections.js';
 import { remainingTtl, type Resolution } from './resolution.js';
 import type { ExtendedError } from './types.js';
@@ -16,7 +16,7 @@ export interface ResponseOptions {
 }
 
 /** The response's flags word: QR and RA set, opcode, RD and CD echoed from the query, the rcode's low bits. */
-export function responseFlags(queryFlags: number, rcode: number): number {
+function responseFlags(queryFlags: number, rcode: number): number {
   return Flag.QR | (queryFlags & (0x7800 | Flag.RD | Flag.CD)) | Flag.RA | (rcode & 0xf);
 }
 

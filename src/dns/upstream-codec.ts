@@ -3,10 +3,9 @@
 // and decoded with dns-packet, each record keeping its exact wire form, the OPT pulled out into
 // rcode bits and the EDE.
 import * as dnsPacket from 'dns-packet';
-import { DEFAULT_UDP_PAYLOAD, EDNS_OPTION_EDE, Flag, RRType } from './constants.js';
+import { DEFAULT_UDP_PAYLOAD, EDNS_OPTION_EDE, Flag, HEADER_SIZE, RRType } from './constants.js';
 import { writeOpt } from './edns.js';
 import { MAX_NAME_WIRE, sameWireName } from './names.js';
-import { HEADER_SIZE } from './query-parser.js';
 import { withRecordWire, type RecordWire } from './record-sections.js';
 import type { DnsRecord, ExtendedError, Question } from './types.js';
 

@@ -7,7 +7,7 @@ import * as Digest from 'multiformats/hashes/digest';
 import type { MultibaseDecoder } from 'multiformats/bases/interface';
 
 /** Multicodec of an IPNS public key CID (`/ipns/k51...`). */
-export const LIBP2P_KEY_CODEC = 0x72;
+const LIBP2P_KEY_CODEC = 0x72;
 
 export type CidErrorCode = 'INVALID_CID' | 'INVALID_PATH';
 

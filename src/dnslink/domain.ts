@@ -3,11 +3,11 @@
 // Everything else (raw UTF-8, `*`, `!`, `?`, `/`) is kept byte for byte for the wire; a name whose
 // UTF-8 form cannot be sent at all (label over 63 bytes, name over 255) is TOO_LONG as well.
 
-export const DNSLINK_PREFIX = '_dnslink.';
+const DNSLINK_PREFIX = '_dnslink.';
 
 /** Longest accepted name: 253 (DNS text form) minus the 9 characters of `_dnslink.`. */
 export const MAX_DOMAIN_LENGTH = 253 - DNSLINK_PREFIX.length;
-export const MAX_LABEL_LENGTH = 63;
+const MAX_LABEL_LENGTH = 63;
 /** Largest name on the wire (RFC 1035 2.3.4), length bytes and root included. */
 const MAX_WIRE_NAME_BYTES = 255;
 const utf8 = new TextEncoder();

@@ -8,10 +8,10 @@ export interface TxtRecord {
   ttl: number;
 }
 
-export const DNSLINK_TXT_PREFIX = 'dnslink=';
+const DNSLINK_TXT_PREFIX = 'dnslink=';
 
 /** In order of precedence: the first that applies is reported. */
-export const INVALID_ENTRY_REASONS = [
+const INVALID_ENTRY_REASONS = [
   'WRONG_START',
   'INVALID_CHARACTER',
   'NAMESPACE_MISSING',

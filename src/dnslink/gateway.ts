@@ -14,9 +14,9 @@ import {
 } from './resolve.js';
 
 /** boxo's namesys depth limit. */
-export const DEFAULT_MAX_HOPS = 32;
+const DEFAULT_MAX_HOPS = 32;
 
-export const GATEWAY_NAMESPACES = ['ipfs', 'ipns'] as const;
+const GATEWAY_NAMESPACES = ['ipfs', 'ipns'] as const;
 export type GatewayNamespace = (typeof GATEWAY_NAMESPACES)[number];
 
 export type GatewayErrorCode =
@@ -109,7 +109,7 @@ function isUsableValue(namespace: GatewayNamespace, identifier: string): boolean
  * boxo rules: only /ipfs/ and /ipns/ count, an /ipfs/ value with a bad CID is ignored, and more
  * than one usable value is an error (ErrMultipleDNSLinkRecords).
  */
-export function pickGatewayValue(result: DnslinkSuccess): GatewayPickOutcome {
+function pickGatewayValue(result: DnslinkSuccess): GatewayPickOutcome {
   const usable: PickedGatewayValue[] = [];
   const badCid: string[] = [];
   for (const namespace of GATEWAY_NAMESPACES) {

@@ -38,7 +38,7 @@ export function isDnslinkFailure(result: DnslinkResult): result is DnslinkFailur
   return 'error' in result;
 }
 
-export function dnsRcodeErrorCode(rcode: number): DnsRcodeErrorCode {
+function dnsRcodeErrorCode(rcode: number): DnsRcodeErrorCode {
   return `DNS_RCODE_${rcode}`;
 }
 

@@ -8,13 +8,11 @@ import type { Question } from '../dns/types.js';
 /** The listeners a wire query arrives on (also the `transport` label of dnslinkd_queries_total). */
 export type Transport = 'udp' | 'tcp' | 'doh';
 
-/** Who asks the chain: a listener, the resolution API, the CLI, or the cache refreshing an entry. */
+/** Who asks a stage: a listener, the resolution API, the CLI, or the cache (a miss or a refresh it passes on). */
 export type Caller = Transport | 'api' | 'cli' | 'cache';
 
 export interface QueryContext {
   caller: Caller;
-  /** Epoch ms by which the caller needs an answer; stale data is served after it. */
-  deadline?: number;
 }
 
 export interface Stage {

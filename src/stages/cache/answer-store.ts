@@ -46,7 +46,7 @@ function soaOf(res: Resolution): DnsRecord | undefined {
 }
 
 /** How long an answer may be cached and the records as stored; undefined when not cacheable. */
-export function cacheableForm(res: Resolution, policy: CachePolicy): { ttl: number; negative: boolean; resolution: Resolution } | undefined {
+function cacheableForm(res: Resolution, policy: CachePolicy): { ttl: number; negative: boolean; resolution: Resolution } | undefined {
   const base = { rcode: res.rcode, source: res.source, upstream: res.upstream } as const;
   if (res.rcode === Rcode.NOERROR && res.answers.length > 0) {
     const fix = (rr: DnsRecord) => withTtl(rr, clamp(recordTtl(rr), policy.minTtl, policy.maxTtl));

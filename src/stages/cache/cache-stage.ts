@@ -1,5 +1,5 @@
 // Caching stage: fresh hits answered synchronously from pre-encoded entries; concurrent misses for
-// one question share one upstream query; popular entries are refreshed before they expire; when
+// one question share one question to the stages below; popular entries are refreshed before they expire; when
 // upstreams fail or miss the client's deadline, expired entries are served stale (RFC 8767, EDE 3).
 import { EdeCode } from '../../dns/constants.js';
 import { internalErrorResolution, type Resolution } from '../../dns/resolution.js';
@@ -24,7 +24,7 @@ export class CacheStage implements Stage {
     if (metrics) metrics.stats = () => ({ entries: this.store.size, bytes: this.store.bytes });
   }
 
-  resolve(question: Question, ctx: QueryContext): Resolution | Promise<Resolution> {
+  resolve(question: Question, _ctx: QueryContext): Resolution | Promise<Resolution> {
     const now = this.now();
     const entry = this.store.get(question.key, now);
     if (entry && now < entry.expiresAt) {
@@ -38,7 +38,7 @@ export class CacheStage implements Stage {
       if (entry.refreshFailedAt !== undefined && now - entry.refreshFailedAt < this.options.staleRefreshMs) {
         return this.staleView(entry, 'upstreams failed recently; serving the last known answer');
       }
-      return this.raceWithStale(this.fetch(question), entry, ctx, now);
+      return this.raceWithStale(this.fetch(question), entry, now);
     }
     return this.fetch(question);
   }
@@ -102,8 +102,8 @@ export class CacheStage implements Stage {
     return tracked;
   }
 
-  private raceWithStale(pending: Promise<Resolution>, entry: CacheEntry, ctx: QueryContext, now: number): Promise<Resolution> {
-    const deadline = ctx.deadline ?? now + this.options.clientDeadlineMs;
+  private raceWithStale(pending: Promise<Resolution>, entry: CacheEntry, now: number): Promise<Resolution> {
+    const deadline = now + this.options.clientDeadlineMs;
     return new Promise<Resolution>((resolve) => {
       const timer = setTimeout(
         () => resolve(this.staleView(entry, 'upstreams did not answer before the client deadline')),

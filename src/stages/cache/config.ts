@@ -6,7 +6,7 @@ import { millis, seconds } from '../../config/units.js';
 import type { CachePolicy } from './answer-store.js';
 
 /** How long a client waits before an expired entry is served stale (RFC 8767 suggests 1.8 s). */
-export const DEFAULT_CLIENT_DEADLINE_MS = 1_800;
+const DEFAULT_CLIENT_DEADLINE_MS = 1_800;
 
 export const cacheConfigSchema = z
   .object({
@@ -42,7 +42,7 @@ export const cacheRootKeys = {
 export interface CacheStageOptions extends CachePolicy {
   /** TTL given to stale answers (RFC 8767 suggests 30 s). */
   staleTtl: number;
-  /** Wait this long for upstreams before answering stale, when the caller set no deadline. */
+  /** Wait this long for the stages below before answering an expired entry stale. */
   clientDeadlineMs: number;
   /** After a failed refresh, answer stale at once for this long (RFC 8767 stale-refresh-time). */
   staleRefreshMs: number;

@@ -2,7 +2,7 @@
 // and any operator-supplied file. A name we hold answers authoritatively: its records for a type
 // it has, NODATA for a type it lacks. Anything else goes to `next`.
 import { RRType, Rcode } from '../../dns/constants.js';
-import { makeQuestion } from '../../dns/names.js';
+import { makeQuestion, withoutTrailingDot } from '../../dns/names.js';
 import { encodedSectionsOf } from '../../dns/record-sections.js';
 import { emptyResolution, type Resolution } from '../../dns/resolution.js';
 import { splitTxtStrings } from '../../dns/txt-strings.js';
@@ -17,7 +17,7 @@ export interface LocalRecord {
 }
 
 function toDnsRecord(record: LocalRecord): DnsRecord {
-  const name = record.name.replace(/\.$/, '');
+  const name = withoutTrailingDot(record.name);
   if (record.type === 'TXT') {
     return { name, type: 'TXT', class: 'IN', ttl: record.ttl, data: splitTxtStrings(record.data) };
   }

@@ -12,7 +12,7 @@ const upstreamUrl = z.string().superRefine((raw, ctx) => {
   try {
     parseUpstreamUrl(raw);
   } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `expected ${UPSTREAM_URL_FORMS} (${errorMessage(err)})` });
+    ctx.addIssue({ code: 'custom', message: `expected ${UPSTREAM_URL_FORMS}: ${errorMessage(err)}` });
   }
 });
 

@@ -20,7 +20,7 @@ function acceptAnswer(buf: Buffer, id: number, question: Question): DecodedRespo
   }
 }
 
-export function exchangeUdp(endpoint: UpstreamEndpoint, question: Question, timeoutMs: number): Promise<DecodedResponse> {
+function exchangeUdp(endpoint: UpstreamEndpoint, question: Question, timeoutMs: number): Promise<DecodedResponse> {
   const id = randomInt(0, 0x10000);
   const query = encodeQuery(id, question);
   const socket = dgram.createSocket(net.isIPv6(endpoint.host) ? 'udp6' : 'udp4');
@@ -45,7 +45,7 @@ export function exchangeUdp(endpoint: UpstreamEndpoint, question: Question, time
   });
 }
 
-export function exchangeTcp(endpoint: UpstreamEndpoint, question: Question, timeoutMs: number): Promise<DecodedResponse> {
+function exchangeTcp(endpoint: UpstreamEndpoint, question: Question, timeoutMs: number): Promise<DecodedResponse> {
   const id = randomInt(0, 0x10000);
   const query = encodeQuery(id, question, 65535);
   return new Promise<DecodedResponse>((resolve, reject) => {
@@ -72,7 +72,7 @@ export function exchangeTcp(endpoint: UpstreamEndpoint, question: Question, time
   });
 }
 
-export async function exchangeDoh(endpoint: UpstreamEndpoint, question: Question, timeoutMs: number): Promise<DecodedResponse> {
+async function exchangeDoh(endpoint: UpstreamEndpoint, question: Question, timeoutMs: number): Promise<DecodedResponse> {
   const query = encodeQuery(0, question, 65535); // RFC 8484 4.1: ID 0 for cache friendliness
   let res: Response;
   try {

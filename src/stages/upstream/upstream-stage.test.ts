@@ -64,11 +64,4 @@ describe('upstream stage', () => {
     const res = await stage([]).upstream.resolve(question, { caller: 'cli' });
     expect(res).toMatchObject({ rcode: Rcode.SERVFAIL, source: 'error', ede: { code: EdeCode.NO_REACHABLE_AUTHORITY, text: 'no upstream resolvers are configured' } });
   });
-
-  it('gives up when the caller deadline has already passed', async () => {
-    const url = await server((q) => [answerTxt(q, ['dnslink=/ipfs/bafy'])]);
-    const res = await stage([url]).upstream.resolve(question, { caller: 'udp', deadline: Date.now() - 1 });
-    expect(res).toMatchObject({ rcode: Rcode.SERVFAIL, source: 'error' });
-    expect(res.ede?.text).toMatch(/deadline passed/);
-  });
 });

@@ -41,9 +41,9 @@ export class UpstreamStage implements Stage {
     });
   }
 
-  async resolve(question: Question, ctx: QueryContext): Promise<Resolution> {
+  async resolve(question: Question, _ctx: QueryContext): Promise<Resolution> {
     try {
-      const { response, upstream, usable, failures } = await this.pool.query(question, ctx.deadline);
+      const { response, upstream, usable, failures } = await this.pool.query(question);
       if (!usable) {
         return {
           ...emptyResolution(response.rcode, 'error'),

@@ -18,7 +18,7 @@ export function parseUpstreamUrl(raw: string): UpstreamEndpoint {
   try {
     url = new URL(raw);
   } catch {
-    throw new CodedError('UPSTREAM_URL_INVALID', `upstream "${raw}" is not a URL (expected ${UPSTREAM_URL_FORMS})`);
+    throw new CodedError('UPSTREAM_URL_INVALID', `upstream "${raw}" is not a URL`);
   }
   const protocol = url.protocol.slice(0, -1);
   if (protocol !== 'udp' && protocol !== 'tcp' && protocol !== 'https' && protocol !== 'http') {

@@ -14,9 +14,8 @@ import type { Managed } from './proc.js';
  * needs the upstream, stale answers are served (TTL 30) for a day, no prefetch, short timeouts.
  */
 export const UPSTREAM_DOWN_CONFIG = {
-  cache: { minTtl: 0, maxTtl: 1, negativeMaxTtl: 1, serveStale: true, staleMaxAge: 86_400, staleTtl: 30, prefetch: false },
+  cache: { minTtl: 0, maxTtl: 1, negativeMaxTtl: 1, serveStale: true, staleMaxAge: 86_400, staleTtl: 30, prefetch: false, clientDeadlineMs: 1000 },
   upstreamTimeoutMs: 500,
-  clientDeadlineMs: 1000,
 } as const;
 
 export interface DnslinkdOptions {

@@ -1,4 +1,5 @@
-// Raw DNS wire exchanges (junk packets, several queries on one TCP connection).
+// Raw DNS wire exchanges (junk packets, several queries on one TCP connection). Framed by hand,
+// sharing no code with the server under test, as an outside client would.
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 

@@ -26,6 +26,6 @@ describe('parseRecordType', () => {
     expect(parseRecordType('mx')).toBe(15);
   });
   it('refuses 0, out of range and unknown names', () => {
-    for (const bad of ['0', 'TYPE0', '65536', 'NOPE', '1.5']) expect(parseRecordType(bad)).toBeUndefined();
+    for (const bad of ['0', 'TYPE0', '65536', 'NOPE', '1.5', 'unknown_65', 'A_B']) expect(parseRecordType(bad)).toBeUndefined();
   });
 });
