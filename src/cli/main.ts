@@ -109,7 +109,7 @@ async function resolve(args: string[]): Promise<number> {
     return 0;
   }
 
-  const { result, lookups } = await core.dnslink.resolve(name, 'cli');
+  const { result, lookups } = await core.dnslink.resolve(name, 'cli', values.json ? 'dnslink.dev' : 'hostname');
   if (!values.json) {
     for (const l of lookups) {
       const via = l.upstream ? ` from ${l.upstream}` : '';

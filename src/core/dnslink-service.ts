@@ -1,13 +1,15 @@
 // DNSLink resolution through the same stage chain the listeners use: a TxtLookup over the chain
 // feeds the pure dnslink/ rules and records which source answered each lookup, so the CLI and
-// the HTTP API can say where a result came from (RESULT_SOURCES).
+// the HTTP API can say where a result came from (RESULT_SOURCES). Names are host names
+// (dnslink/hostname.ts) unless the caller asks for the dnslink.dev reference rules.
 import { RRType } from '../dns/constants.js';
 import { makeQuestion } from '../dns/names.js';
 import { recordTtl, remainingTtl, type AnswerSource, type Resolution } from '../dns/resolution.js';
 import { joinTxtStrings } from '../dns/txt-strings.js';
-import { resolveGatewayValue, type GatewayOptions, type GatewayResult } from '../dnslink/gateway.js';
 import type { TxtRecord } from '../dnslink/entries.js';
-import { resolveDnslink, type DnslinkResult, type TxtLookup } from '../dnslink/resolve.js';
+import { resolveGatewayValue, type GatewayOptions, type GatewayResult } from '../dnslink/gateway.js';
+import { parseDnslinkHostname } from '../dnslink/hostname.js';
+import { resolveDnslink, resolveDomain, type DnslinkResult, type TxtLookup } from '../dnslink/resolve.js';
 import type { Caller, Stage } from '../stages/stage.js';
 
 /** What the resolution API reports as the `source` of a whole result (docs/api.md). */
@@ -35,8 +37,18 @@ export interface LookupTrace {
   ede?: { code: number; text: string };
 }
 
+/**
+ * Which names a lookup takes: `hostname` (URLs reduced to their host, IDNA, host-name characters
+ * only) or `dnslink.dev` (the reference's: any bytes, as @dnslink/test expects of `resolve --json`).
+ */
+export type NameRules = 'hostname' | 'dnslink.dev';
+
 export interface Traced<T> {
   result: T;
+  /** The name looked up after the name rules (punycode, a URL's host), when it was valid. */
+  domain?: string;
+  /** What the name rules did to the input (a URL reduced to its host, IDNA), for the operator. */
+  notes: string[];
   lookups: LookupTrace[];
   /** What the result as a whole is reported as coming from. */
   source: ResultSource;
@@ -83,11 +95,12 @@ export class DnslinkService {
     };
   }
 
-  private async traced<T>(caller: Caller, run: (lookup: TxtLookup) => Promise<T>): Promise<Traced<T>> {
+  private async traced<T>(caller: Caller, naming: { domain?: string; notes: string[] }, run: (lookup: TxtLookup) => Promise<T>): Promise<Traced<T>> {
     const lookups: LookupTrace[] = [];
     const result = await run(this.tracingLookup(caller, lookups));
     return {
       result,
+      ...naming,
       lookups,
       source: resultSourceOf(lookups),
       upstreamFailed: lookups.some((l) => l.source === 'error'),
@@ -96,12 +109,18 @@ export class DnslinkService {
   }
 
   /** The dnslink.dev result for a name (every namespace). */
-  resolve(name: string, caller: Caller): Promise<Traced<DnslinkResult>> {
-    return this.traced(caller, (lookup) => resolveDnslink(name, lookup));
+  resolve(name: string, caller: Caller, rules: NameRules = 'hostname'): Promise<Traced<DnslinkResult>> {
+    if (rules === 'dnslink.dev') return this.traced(caller, { notes: [] }, (lookup) => resolveDnslink(name, lookup));
+    const parsed = parseDnslinkHostname(name);
+    if ('error' in parsed) return this.traced(caller, { notes: [] }, async () => parsed);
+    return this.traced(caller, parsed, (lookup) => resolveDomain(parsed.domain, lookup));
   }
 
-  /** The single /ipfs/ or /ipns/ value a gateway serves, following /ipns/ hops. */
+  /** The single /ipfs/ or /ipns/ value a gateway serves, following /ipns/ hops (host names only). */
   resolveForGateway(name: string, options: GatewayOptions, caller: Caller): Promise<Traced<GatewayResult>> {
-    return this.traced(caller, (lookup) => resolveGatewayValue(name, lookup, options));
+    // An invalid name is reported by the gateway rules themselves, with the hops (none) and reason.
+    const parsed = parseDnslinkHostname(name);
+    const naming: { domain?: string; notes: string[] } = 'error' in parsed ? { notes: [] } : parsed;
+    return this.traced(caller, naming, (lookup) => resolveGatewayValue(naming.domain ?? name, lookup, options));
   }
 }

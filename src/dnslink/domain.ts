@@ -3,7 +3,7 @@
 // Everything else (raw UTF-8, `*`, `!`, `?`, `/`) is kept byte for byte for the wire; a name whose
 // UTF-8 form cannot be sent at all (label over 63 bytes, name over 255) is TOO_LONG as well.
 
-const DNSLINK_PREFIX = '_dnslink.';
+export const DNSLINK_PREFIX = '_dnslink.';
 
 /** Longest accepted name: 253 (DNS text form) minus the 9 characters of `_dnslink.`. */
 export const MAX_DOMAIN_LENGTH = 253 - DNSLINK_PREFIX.length;
@@ -12,12 +12,19 @@ const MAX_LABEL_LENGTH = 63;
 const MAX_WIRE_NAME_BYTES = 255;
 const utf8 = new TextEncoder();
 
-export type InvalidDomainReason = 'TOO_LONG' | 'EMPTY_PART';
+/**
+ * TOO_LONG and EMPTY_PART are the dnslink.dev reference's; the hostname rules (hostname.ts) add
+ * INVALID_CHARACTER (a character no host name holds), INVALID_IDN (a Unicode name IDNA cannot
+ * convert) and NOT_A_HOST (a URL that names no host).
+ */
+export type InvalidDomainReason = 'TOO_LONG' | 'EMPTY_PART' | 'INVALID_CHARACTER' | 'INVALID_IDN' | 'NOT_A_HOST';
 
 export interface InvalidDomainError {
   code: 'INVALID_DOMAIN';
   reason: InvalidDomainReason;
   domain: string;
+  /** What exactly is wrong, when the reason alone does not say (hostname rules only). */
+  detail?: string;
 }
 
 export type NormalizedDomain = { domain: string } | { error: InvalidDomainError };
@@ -42,7 +49,7 @@ export function normalizeDomain(input: string): NormalizedDomain {
   return { domain };
 }
 
-function findDomainProblem(domain: string): InvalidDomainReason | undefined {
+export function findDomainProblem(domain: string): InvalidDomainReason | undefined {
   if (domain.length > MAX_DOMAIN_LENGTH) {
     return 'TOO_LONG';
   }

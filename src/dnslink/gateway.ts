@@ -1,13 +1,15 @@
 // Gateway (boxo / Kubo) semantics on top of a dnslink.dev result: pick the single /ipfs/ or
 // /ipns/ value, follow /ipns/<domain> values up to a hop limit while joining paths the way boxo
-// does, keep the shortest TTL of the chain, and report failures with stable codes.
+// does, keep the shortest TTL of the chain, and report failures with stable codes. Every name
+// looked up is a host name (hostname.ts).
 import { parseIpfsPath, parseIpnsKey, CidError } from './cid.js';
-import { normalizeDomain } from './domain.js';
+import type { InvalidDomainReason } from './domain.js';
+import { parseDnslinkHostname } from './hostname.js';
 import type { DnslinkLogEntry } from './entries.js';
 import {
   describeDnslinkResultError,
   isDnslinkFailure,
-  resolveDnslink,
+  resolveDomain,
   type DnsRcodeErrorCode,
   type DnslinkSuccess,
   type TxtLookup,
@@ -30,6 +32,8 @@ export type GatewayErrorCode =
 
 export interface GatewayError {
   code: GatewayErrorCode;
+  /** For INVALID_DOMAIN: which rule the name broke (TOO_LONG, EMPTY_PART, INVALID_CHARACTER...). */
+  reason?: InvalidDomainReason;
   /** Human-readable explanation, safe to show to an operator. */
   message: string;
   /** The domain whose resolution failed (the input or a later hop). */
@@ -183,11 +187,11 @@ export async function resolveGatewayValue(
   let shortestTtl = Number.POSITIVE_INFINITY;
 
   for (;;) {
-    const normalized = normalizeDomain(currentName);
-    if ('error' in normalized) {
-      return fail('INVALID_DOMAIN', describeDnslinkResultError(normalized.error), currentName);
+    const parsed = parseDnslinkHostname(currentName);
+    if ('error' in parsed) {
+      return { error: { code: 'INVALID_DOMAIN', reason: parsed.error.reason, message: describeDnslinkResultError(parsed.error), domain: currentName }, hops };
     }
-    const domain = normalized.domain;
+    const domain = parsed.domain;
     const key = loopKey(domain);
     if (visited.includes(key)) {
       const chain = [...hops.map((hop) => hop.name), domain].join(' -> ');
@@ -198,8 +202,7 @@ export async function resolveGatewayValue(
     }
     visited.push(key);
 
-    // Hand over the name as given: resolveDnslink normalizes it itself (once) to the same domain.
-    const result = await resolveDnslink(currentName, lookup);
+    const result = await resolveDomain(domain, lookup);
     if (isDnslinkFailure(result)) {
       return fail(result.error.code, describeDnslinkResultError(result.error), domain);
     }

@@ -2,7 +2,7 @@
 // the bare domain only when that name is NXDOMAIN (logged as FALLBACK), other rcodes as
 // `DNS_RCODE_<n>`. Pure: the lookup does all I/O, and its exceptions propagate unchanged.
 import { Rcode, rcodeName } from '../dns/constants.js';
-import { dnslinkLookupName, normalizeDomain, type InvalidDomainError } from './domain.js';
+import { dnslinkLookupName, normalizeDomain, type InvalidDomainError, type InvalidDomainReason } from './domain.js';
 import { collectDnslinkEntries, type DnslinkEntries, type DnslinkLogEntry, type TxtRecord } from './entries.js';
 
 /** rcode: 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, ... */
@@ -42,11 +42,18 @@ function dnsRcodeErrorCode(rcode: number): DnsRcodeErrorCode {
   return `DNS_RCODE_${rcode}`;
 }
 
+const INVALID_DOMAIN_REASONS: Readonly<Record<InvalidDomainReason, string>> = {
+  TOO_LONG: 'name or label too long',
+  EMPTY_PART: 'empty label',
+  INVALID_CHARACTER: 'invalid character',
+  INVALID_IDN: 'invalid internationalized name',
+  NOT_A_HOST: 'not a host name',
+};
+
 /** One sentence for the operator: why the name has no DNSLink result (CLI, API, gateway errors). */
 export function describeDnslinkResultError(error: DnslinkResultError): string {
   if (error.code === 'INVALID_DOMAIN') {
-    const why = error.reason === 'TOO_LONG' ? 'name or label too long' : 'empty label';
-    return `invalid domain "${error.domain}": ${why}`;
+    return `invalid domain "${error.domain}": ${INVALID_DOMAIN_REASONS[error.reason]}${error.detail ? `: ${error.detail}` : ''}`;
   }
   return `DNS answered rcode ${error.rcode} (${rcodeName(error.rcode)}) for ${error.domain}`;
 }
@@ -55,13 +62,17 @@ function rcodeFailure(rcode: number, domain: string): DnslinkFailure {
   return { error: { code: dnsRcodeErrorCode(rcode), rcode, domain } };
 }
 
+/** The dnslink.dev algorithm for a name as given: normalized by the reference rules (domain.ts) first. */
 export async function resolveDnslink(input: string, lookup: TxtLookup): Promise<DnslinkResult> {
   const normalized = normalizeDomain(input);
   if ('error' in normalized) {
     return { error: normalized.error };
   }
-  const { domain } = normalized;
+  return resolveDomain(normalized.domain, lookup);
+}
 
+/** The dnslink.dev algorithm for a domain already normalized (no trailing dot, no `_dnslink.`). */
+export async function resolveDomain(domain: string, lookup: TxtLookup): Promise<DnslinkResult> {
   const prefixedName = dnslinkLookupName(domain);
   const prefixedAnswer = await lookup(prefixedName);
   if (prefixedAnswer.rcode === Rcode.NOERROR) {

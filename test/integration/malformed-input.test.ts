@@ -4,9 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digAt, encodeQuery, requireBinaries, requireBuild, startDnslinkd, startNsd, stopAll, zone } from './support/index.js';
-import type { DnslinkdHandle, NsdHandle } from './support/index.js';
+import { describe, expect, it } from 'vitest';
+import { digAt, encodeQuery, requireBinaries, requireBuild, zone } from './support/index.js';
+import { nsdWithDnslinkd } from './support/suite.js';
 
 const ok = requireBinaries('nsd', 'dig') && requireBuild();
 const n = zone.names;
@@ -21,37 +21,27 @@ function junk(i: number): Buffer {
 }
 
 describe.skipIf(!ok)('malformed input', () => {
-  let nsd: NsdHandle;
-  let d: DnslinkdHandle;
-  beforeAll(async () => {
-    nsd = await startNsd();
-    d = await startDnslinkd({ upstreams: [`udp://127.0.0.1:${nsd.port}`] });
-  });
-  afterAll(async () => {
-    await d?.stop();
-    await nsd?.stop();
-    await stopAll();
-  });
+  const servers = nsdWithDnslinkd();
 
   it(`survives ${PACKETS} random and mutated UDP packets`, async () => {
     const sock = createSocket('udp4');
     let replies = 0;
     sock.on('message', () => replies++);
     for (let i = 0; i < PACKETS; i++) {
-      sock.send(junk(i), d.dnsPort, '127.0.0.1');
+      sock.send(junk(i), servers.d.dnsPort, '127.0.0.1');
       if (i % 200 === 0) await new Promise((r) => setTimeout(r, 5)); // let the server keep up
     }
     await new Promise((r) => setTimeout(r, 500));
     sock.close();
     expect(replies).toBeGreaterThan(0); // FORMERR (or answers to mutations that stayed valid)
-    const r = await digAt(d.dnsPort, n.plain.name, 'TXT');
+    const r = await digAt(servers.d.dnsPort, n.plain.name, 'TXT');
     expect(r.parsed?.status).toBe('NOERROR');
   });
 
   it('survives random TCP streams, including absurd length prefixes and half frames', async () => {
     for (let c = 0; c < 30; c++) {
       await new Promise<void>((resolve) => {
-        const s = connect(d.dnsPort, '127.0.0.1', () => {
+        const s = connect(servers.d.dnsPort, '127.0.0.1', () => {
           const body = randomBytes(50 + c * 20);
           if (c % 3 === 0) body.writeUInt16BE(0xffff, 0); // claims 65535 bytes, sends few
           s.end(body);
@@ -61,12 +51,12 @@ describe.skipIf(!ok)('malformed input', () => {
         s.setTimeout(1000, () => s.destroy());
       });
     }
-    const r = await digAt(d.dnsPort, n.plain.name, 'TXT', ['+tcp']);
+    const r = await digAt(servers.d.dnsPort, n.plain.name, 'TXT', ['+tcp']);
     expect(r.parsed?.status).toBe('NOERROR');
   });
 
   it('logged no error and counted the malformed packets', async () => {
-    expect(d.logs()).not.toMatch(/"level":(50|60)/);
-    expect(await d.metric('dnslinkd_malformed_packets_total')).toBeGreaterThan(0);
+    expect(servers.d.logs()).not.toMatch(/"level":(50|60)/);
+    expect(await servers.d.metric('dnslinkd_malformed_packets_total')).toBeGreaterThan(0);
   });
 });

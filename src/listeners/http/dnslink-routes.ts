@@ -4,7 +4,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Traced } from '../../core/dnslink-service.js';
 import type { ResolverCore } from '../../core/resolver-core.js';
-import { normalizeDomain } from '../../dnslink/domain.js';
 import { isGatewayFailure, type GatewayErrorCode, type GatewayResult } from '../../dnslink/gateway.js';
 import { describeDnslinkResultError, isDnslinkFailure, type DnslinkResult } from '../../dnslink/resolve.js';
 import { ALLOW_ORIGIN } from './cors.js';
@@ -43,19 +42,26 @@ interface DnslinkQuery {
 }
 
 interface Naming {
-  /** Resolved name (decoded, normalized when valid). */
+  /** The name looked up (an inlined label decoded, a URL's host, punycode), or the input when invalid. */
   name: string;
   /** Set when the request named it differently. */
   input?: string;
   inlined?: boolean;
+  /** What the name rules did to the input (a URL reduced to its host, IDNA). */
+  notes?: string[];
 }
 
-function naming(raw: string): Naming {
+/** The name a request asks for: an inlined subdomain-gateway label decoded. */
+function requestedName(raw: string): { name: string; inlined: boolean } {
   const inlined = isInlinedLabel(raw);
-  const decoded = inlined ? decodeInlinedLabel(raw) : raw;
-  const normalized = normalizeDomain(decoded);
-  const name = 'domain' in normalized ? normalized.domain : decoded;
-  return name === raw ? { name } : { name, input: raw, ...(inlined ? { inlined: true } : {}) };
+  return { name: inlined ? decodeInlinedLabel(raw) : raw, inlined };
+}
+
+function naming(raw: string, traced: Traced<unknown>): Naming {
+  const requested = requestedName(raw);
+  const name = traced.domain ?? requested.name;
+  const notes = traced.notes.length > 0 ? { notes: traced.notes } : {};
+  return name === raw ? { name, ...notes } : { name, input: raw, ...(requested.inlined ? { inlined: true } : {}), ...notes };
 }
 
 function sendDnslinkError(
@@ -81,7 +87,8 @@ function sendDnslinkError(
 function sendGateway(reply: FastifyReply, names: Naming, traced: Traced<GatewayResult>): void {
   const { result } = traced;
   if (isGatewayFailure(result)) {
-    sendDnslinkError(reply, traced, names, result.error.code, result.error.message, { domain: result.error.domain, hops: result.hops });
+    const { reason } = result.error;
+    sendDnslinkError(reply, traced, names, result.error.code, result.error.message, { domain: result.error.domain, ...(reason ? { reason } : {}), hops: result.hops });
     return;
   }
   const body = {
@@ -104,7 +111,8 @@ function sendAll(reply: FastifyReply, names: Naming, traced: Traced<DnslinkResul
   const { result } = traced;
   if (isDnslinkFailure(result)) {
     const { error } = result;
-    sendDnslinkError(reply, traced, names, error.code, describeDnslinkResultError(error), { domain: error.domain });
+    const reason = error.code === 'INVALID_DOMAIN' ? { reason: error.reason } : {};
+    sendDnslinkError(reply, traced, names, error.code, describeDnslinkResultError(error), { domain: error.domain, ...reason });
     return;
   }
   const ttl = result.txtEntries.length > 0 ? Math.min(...result.txtEntries.map((e) => e.ttl)) : 0;
@@ -121,11 +129,13 @@ export function registerDnslinkRoutes(app: FastifyInstance, core: ResolverCore):
   app.get('/v1/dnslink/:name', { schema: dnslinkSchema }, async (request, reply) => {
     const { name: raw } = request.params as { name: string };
     const q = request.query as DnslinkQuery;
-    const names = naming(raw);
+    const { name } = requestedName(raw);
     if (q.all === true) {
-      sendAll(reply, names, await core.dnslink.resolve(names.name, 'api'));
+      const traced = await core.dnslink.resolve(name, 'api');
+      sendAll(reply, naming(raw, traced), traced);
     } else {
-      sendGateway(reply, names, await core.dnslink.resolveForGateway(names.name, { recursive: q.recursive ?? true }, 'api'));
+      const traced = await core.dnslink.resolveForGateway(name, { recursive: q.recursive ?? true }, 'api');
+      sendGateway(reply, naming(raw, traced), traced);
     }
     return reply;
   });

@@ -153,6 +153,12 @@ const lookupSchema = {
   },
 } as const;
 
+const NOTES_SCHEMA = {
+  type: 'array',
+  items: { type: 'string' },
+  description: 'What the name rules did to the input: a URL reduced to its host, a Unicode name converted to punycode.',
+} as const;
+
 const linkSchema = {
   type: 'object',
   required: ['identifier', 'ttl'],
@@ -168,6 +174,7 @@ export const dnslinkResultSchema = {
     name: { type: 'string', description: 'The domain resolved (after decoding an inlined subdomain-gateway label).' },
     input: { type: 'string', description: 'The name as requested, when it differs from `name`.' },
     inlined: { type: 'boolean', description: 'True when `input` was a subdomain-gateway inlined label (en-wikipedia--on--ipfs-org).' },
+    notes: NOTES_SCHEMA,
     value: { type: 'string', description: 'Content path for the gateway: /ipfs/<cid>/<path> or /ipns/<key>/<path>.' },
     namespace: { type: 'string', enum: ['ipfs', 'ipns'] },
     cid: { type: 'string', description: 'The CID (or IPNS key) as CIDv1 base32.' },
@@ -201,6 +208,8 @@ function dnslinkError(description: string) {
     message: { type: 'string' },
     name: { type: 'string' },
     input: { type: 'string' },
+    notes: NOTES_SCHEMA,
+    reason: { type: 'string', description: 'For INVALID_DOMAIN: TOO_LONG, EMPTY_PART, INVALID_CHARACTER, INVALID_IDN or NOT_A_HOST.' },
     domain: { type: 'string', description: 'The domain whose lookup failed (the name or a later hop).' },
     hops: { type: 'array', items: hopSchema },
     log: { type: 'array', items: logEntrySchema },

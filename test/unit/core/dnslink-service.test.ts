@@ -97,3 +97,30 @@ describe('txtRecordsOf', () => {
     expect(txtRecordsOf({ ...res, ttlOverride: 30 })).toEqual([{ value: 'dnslink=/ipfs/abc', ttl: 30 }]);
   });
 });
+
+describe('DnslinkService name rules', () => {
+  const chain = () => chainOf({ '_dnslink.xn--bcher-kva.example': answer('cache', '_dnslink.xn--bcher-kva.example', `dnslink=/ipfs/${CID}`, 60) });
+
+  it('looks host names up as punycode and reports the name and what was done to it', async () => {
+    const c = chain();
+    const traced = await new DnslinkService(c).resolveForGateway('https://bücher.example/', {}, 'api');
+    expect(traced).toMatchObject({ domain: 'xn--bcher-kva.example', result: { value: `/ipfs/${CID}` } });
+    expect(traced.notes).toHaveLength(1);
+    expect(c.asked.map((a) => a.question.name)).toEqual(['_dnslink.xn--bcher-kva.example']);
+  });
+
+  it('asks nothing for a name no host holds, and says why', async () => {
+    const c = chain();
+    const gateway = await new DnslinkService(c).resolveForGateway('a b.example', {}, 'api');
+    expect(gateway.result).toMatchObject({ error: { code: 'INVALID_DOMAIN', reason: 'INVALID_CHARACTER' } });
+    const all = await new DnslinkService(c).resolve('a\u0000b.example', 'cli');
+    expect(all.result).toMatchObject({ error: { code: 'INVALID_DOMAIN', reason: 'INVALID_CHARACTER' } });
+    expect(c.calls).toBe(0);
+  });
+
+  it('keeps the dnslink.dev reference rules when asked: raw bytes reach the chain', async () => {
+    const c = chain();
+    await new DnslinkService(c).resolve('bücher.example', 'cli', 'dnslink.dev');
+    expect(c.asked[0]?.question.name).toBe('_dnslink.bücher.example');
+  });
+});

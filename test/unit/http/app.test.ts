@@ -126,13 +126,19 @@ describe('router-level errors', () => {
     expect((await get(`/v1/dnslink/${tooLong}`)).json()).toMatchObject({ code: 'INVALID_DOMAIN' });
   });
 
-  it('answers 400 INVALID_DOMAIN, not 500, for a label over 63 bytes (40 é: 40 characters, 80 bytes)', async () => {
-    const res = await get(`/v1/dnslink/${encodeURIComponent('é'.repeat(40))}.example`);
+  it('answers 400 INVALID_DOMAIN, not 500, for a label over 63 bytes even as punycode (60 é: 64 characters)', async () => {
+    const res = await get(`/v1/dnslink/${encodeURIComponent('é'.repeat(60))}.example`);
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ code: 'INVALID_DOMAIN' });
-    const all = await get(`/v1/dnslink/${encodeURIComponent('é'.repeat(40))}.example?all=true`);
+    const all = await get(`/v1/dnslink/${encodeURIComponent('é'.repeat(60))}.example?all=true`);
     expect(all.statusCode).toBe(400);
     expect(all.json()).toMatchObject({ code: 'INVALID_DOMAIN' });
+  });
+
+  it('looks a Unicode name up as punycode (40 é: 80 bytes of UTF-8, a 46-character IDNA label)', async () => {
+    const res = await get(`/v1/dnslink/${encodeURIComponent('é'.repeat(40))}.example`);
+    expect(res.json()).toMatchObject({ name: `xn--9c${'a'.repeat(40)}.example`, input: `${'é'.repeat(40)}.example` });
+    expect(res.json().lookups.map((l: { name: string }) => l.name)).toContain(`_dnslink.xn--9c${'a'.repeat(40)}.example`);
   });
 
   it('answers a path segment over 1024 characters with 414 and a JSON error', async () => {
