@@ -21,7 +21,7 @@ const USAGE = `Usage:
   dnslinkd --version | --help
 
 Upstream URLs: udp://HOST:PORT, tcp://HOST:PORT, https://HOST/dns-query (http:// for loopback).
-Defaults: DNS on 127.0.0.1:5353 (UDP and TCP), HTTP on 127.0.0.1:8053, upstreams from
+Defaults: DNS on 127.0.0.1:10053 (UDP and TCP), HTTP on 127.0.0.1:8053, upstreams from
 /etc/resolv.conf, demo records from fixtures/local-records.json. See docs/configuration.md.`;
 
 class UsageError extends Error {}

@@ -20,7 +20,7 @@ const noResolv = join(dir, 'missing-resolv.conf');
 describe('loadConfig', () => {
   it('has an embedded default that needs no file', () => {
     const config = loadConfig({ env: {}, resolvConf: file('resolv.conf', 'search x\nnameserver 192.0.2.53\nnameserver 2001:db8::53\n') });
-    expect(config.dns.listen).toBe('127.0.0.1:5353');
+    expect(config.dns.listen).toBe('127.0.0.1:10053');
     expect(config.http.listen).toBe('127.0.0.1:8053');
     expect(config.dns.forward).toBe(true);
     expect(config.upstreams).toEqual(['udp://192.0.2.53:53', 'udp://[2001:db8::53]:53']);
