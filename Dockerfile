@@ -1,5 +1,5 @@
 # dnslinkd container image: Node 24 LTS slim, built in one stage and run in another, as a
-# non-root user, with a health check on /healthz. DNS on 5353 (UDP+TCP), HTTP on 8053.
+# non-root user, with a liveness health check on /livez. DNS on 10053 (UDP+TCP), HTTP on 8053.
 
 FROM node:24-slim AS build
 WORKDIR /app
@@ -13,7 +13,7 @@ RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --ignore-scripts
 
 FROM node:24-slim
 ENV NODE_ENV=production \
-    DNSLINKD_DNS=0.0.0.0:5353 \
+    DNSLINKD_DNS=0.0.0.0:10053 \
     DNSLINKD_HTTP=0.0.0.0:8053
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
@@ -22,9 +22,11 @@ COPY package.json ./
 COPY bin ./bin
 COPY fixtures/local-records.json ./fixtures/local-records.json
 USER node
-EXPOSE 5353/udp 5353/tcp 8053/tcp
+EXPOSE 10053/udp 10053/tcp 8053/tcp
+# /livez answers 200 as long as the process serves. /healthz is a readiness check that can answer
+# 503 (e.g. while upstreams fail): restarting the container would not fix that, so it is not used here.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:8053/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8053/livez').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "bin/dnslinkd.js"]
 CMD ["serve"]

@@ -19,6 +19,8 @@ const METRICS_TIMEOUT_MS = 10_000;
 
 type Message =
   | { type: 'dnslinkd:ready' }
+  /** The worker could not start its instance (a port in use, ...): the primary reports it, once. */
+  | { type: 'dnslinkd:start-failed'; code?: string; message: string }
   | { type: 'dnslinkd:metrics-request'; id: number }
   | { type: 'dnslinkd:metrics-reply'; id: number; text?: string; error?: string };
 
@@ -44,9 +46,15 @@ async function runPrimary(config: Config, log: Logger): Promise<number> {
   let ready = 0;
   let quickDeaths = 0;
   let exitCode = 0;
+  /** Why the first worker that failed to start failed: the one error the command prints. */
+  let startFailure: Error | undefined;
   let killTimer: NodeJS.Timeout | undefined;
   let finish!: (code: number) => void;
-  const finished = new Promise<number>((resolve) => (finish = resolve));
+  let fail!: (err: Error) => void;
+  const finished = new Promise<number>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
 
   // Workers listen through node:cluster's shared handles: one UDP socket read by all (measured as
   // fast as SO_REUSEPORT and evenly spread however few clients), TCP/HTTP connections handed out in turn.
@@ -56,10 +64,10 @@ async function runPrimary(config: Config, log: Logger): Promise<number> {
     bornAt.set(worker, Date.now());
   };
 
-  const stop = (signal: NodeJS.Signals) => {
+  const stop = (signal: NodeJS.Signals, quiet = false) => {
     if (state === 'stopping') return;
     state = 'stopping';
-    log.info({ signal, workers: live.size }, 'shutting down workers');
+    if (!quiet) log.info({ signal, workers: live.size }, 'shutting down workers');
     for (const t of restartTimers) clearTimeout(t);
     for (const worker of live) worker.process.kill(signal);
     killTimer = setTimeout(() => {
@@ -74,6 +82,10 @@ async function runPrimary(config: Config, log: Logger): Promise<number> {
     clearTimeout(killTimer);
     process.off('SIGTERM', onSigterm);
     process.off('SIGINT', onSigint);
+    if (startFailure) {
+      fail(startFailure);
+      return;
+    }
     log.info('all workers stopped');
     finish(exitCode);
   };
@@ -86,6 +98,10 @@ async function runPrimary(config: Config, log: Logger): Promise<number> {
         log.info({ workers: count, pids: [...live].map((w) => w.process.pid) }, 'dnslinkd workers ready');
       } else if (state === 'running') {
         log.info({ worker: worker.id, pid: worker.process.pid }, 'restarted worker ready');
+      }
+    } else if (msg.type === 'dnslinkd:start-failed') {
+      if (state === 'starting' && !startFailure) {
+        startFailure = msg.code ? new CodedError(msg.code, msg.message) : new Error(msg.message);
       }
     } else if (msg.type === 'dnslinkd:metrics-request') {
       const id = msg.id;
@@ -108,9 +124,10 @@ async function runPrimary(config: Config, log: Logger): Promise<number> {
       return;
     }
     if (state === 'starting') {
-      log.error({ worker: worker.id, pid: worker.process.pid, code, signal }, 'a worker failed to start: stopping the others');
+      // With the reason known, the command prints it once (every worker fails alike on a port in use).
+      if (!startFailure) log.error({ worker: worker.id, pid: worker.process.pid, code, signal }, 'a worker failed to start: stopping the others');
       exitCode = 1;
-      stop('SIGTERM');
+      stop('SIGTERM', startFailure !== undefined);
       return;
     }
     quickDeaths = age < QUICK_DEATH_MS ? quickDeaths + 1 : 0;
@@ -162,8 +179,11 @@ async function runWorker(config: Config, log: Logger): Promise<number> {
   try {
     instance = await startInstance(config, wlog, { processMetrics: true });
   } catch (err) {
+    // The primary prints the reason once for all workers; this one exits quietly with code 1.
+    const failed: Message = { type: 'dnslinkd:start-failed', message: errorMessage(err), ...(err instanceof CodedError ? { code: err.code } : {}) };
+    await new Promise<void>((resolve) => process.send!(failed, undefined, {}, () => resolve()));
     worker.disconnect(); // let this process exit; the primary sees a failed start
-    throw err;
+    return 1;
   }
   AggregatorRegistry.setRegistries(instance.core.metrics.registry);
   instance.core.metrics.renderAll = clusterMetrics;

@@ -1,13 +1,15 @@
 // The `dnslinkd` command: `serve` runs the service, `resolve` answers one DNSLink name through the
-// same core and exits. Flags map onto configuration keys; usage errors exit 2.
+// same core and exits. Flags map onto configuration keys; errors go to stderr with an exit code
+// that says what failed (EXIT).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { serveCluster } from '../cluster.js';
-import { loadConfig, type JsonObject } from '../config/load.js';
+import { envVariableFor, loadConfig, type JsonObject } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createResolverCore } from '../core/resolver-core.js';
 import { rcodeName } from '../dns/constants.js';
-import { isGatewayFailure } from '../dnslink/gateway.js';
-import { isDnslinkFailure } from '../dnslink/resolve.js';
+import type { LookupTrace } from '../core/dnslink-service.js';
+import { isGatewayFailure, type GatewayErrorCode } from '../dnslink/gateway.js';
+import { describeDnslinkResultError, isDnslinkFailure } from '../dnslink/resolve.js';
 import { CodedError, errorMessage } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { runUntilSignalled, startInstance } from '../instance.js';
@@ -18,10 +20,15 @@ const USAGE = `Usage:
                  [--no-forward] [--local-records FILE | --no-local-records] [--log-level LEVEL]
                  [--workers N]
   dnslinkd resolve NAME [--upstream URL ...] [--config FILE] [--json] [--gateway]
+                   [--local-records FILE | --no-local-records] [--log-level LEVEL]
   dnslinkd --version | --help
 
+resolve exits 0 when a DNSLink is found, 2 for an invalid name, 3 when the name has no DNSLink,
+4 when the upstreams failed; with --json it prints the result or error and exits 0.
+Errors: 1 (configuration, port in use, internal), 2 (usage).
+
 Upstream URLs: udp://HOST:PORT, tcp://HOST:PORT, https://HOST/dns-query (http:// for loopback).
-Defaults: DNS on 127.0.0.1:5353 (UDP and TCP), HTTP on 127.0.0.1:8053, upstreams from
+Defaults: DNS on 127.0.0.1:10053 (UDP and TCP), HTTP on 127.0.0.1:8053, upstreams from
 /etc/resolv.conf, demo records from fixtures/local-records.json. See docs/configuration.md.`;
 
 class UsageError extends Error {}
@@ -55,7 +62,7 @@ function configFromFlags(values: FlagValues, defaultLogLevel?: string): Config {
   if (Object.keys(dns).length) flags.dns = dns;
   if (typeof values.http === 'string') flags.http = { listen: values.http };
   if (Array.isArray(values.upstream)) flags.upstreams = values.upstream;
-  const logLevel = values['log-level'] ?? (process.env.DNSLINKD_LOG_LEVEL ? undefined : defaultLogLevel);
+  const logLevel = values['log-level'] ?? (envVariableFor(process.env, 'logLevel') ? undefined : defaultLogLevel);
   if (typeof logLevel === 'string') flags.logLevel = logLevel;
   if (typeof values['local-records'] === 'string') flags.localRecords = values['local-records'];
   if (values['no-local-records'] === true) flags.localRecords = null;
@@ -89,6 +96,56 @@ async function serve(args: string[]): Promise<number> {
   return 0;
 }
 
+/** Exit codes of the command line (README, "Commands"). */
+export const EXIT = {
+  /** `resolve`: a DNSLink was found. */
+  FOUND: 0,
+  /** Configuration or internal error (`serve` and `resolve`). */
+  ERROR: 1,
+  /** Usage error, or `resolve` of a name that is not a valid domain (INVALID_DOMAIN). */
+  INVALID_INPUT: 2,
+  /** `resolve`: the name has no DNSLink (NXDOMAIN, no or unusable dnslink= entries, a loop...). */
+  NO_DNSLINK: 3,
+  /** `resolve`: no answer because the upstreams failed (SERVFAIL, REFUSED, timeouts), nothing stale. */
+  UPSTREAMS_FAILED: 4,
+} as const;
+
+/** The exit code of a `resolve` that found no DNSLink, by its error code. */
+export function resolveFailureExit(code: GatewayErrorCode, upstreamFailed: boolean): number {
+  switch (code) {
+    case 'INVALID_DOMAIN':
+      return EXIT.INVALID_INPUT;
+    case 'NO_DNSLINK':
+    case 'MULTIPLE_DNSLINK':
+    case 'INVALID_CID':
+    case 'LOOP':
+    case 'TOO_MANY_HOPS':
+      return upstreamFailed ? EXIT.UPSTREAMS_FAILED : EXIT.NO_DNSLINK;
+    default:
+      // DNS_RCODE_<n>: NXDOMAIN means there is no such name; any other rcode, that DNS failed.
+      return code === 'DNS_RCODE_3' && !upstreamFailed ? EXIT.NO_DNSLINK : EXIT.UPSTREAMS_FAILED;
+  }
+}
+
+/**
+ * One line for stderr saying why `resolve` found nothing: the code, then the reason in words
+ * (`INVALID_DOMAIN: EMPTY_PART (invalid domain "a..b": empty label)`, `DNS_RCODE_2: SERVFAIL for
+ * _dnslink.x from udp://... (EDE 22: ...)`).
+ */
+function failureLine(name: string, error: { code: GatewayErrorCode; domain: string; reason?: string }, explanation: string, lookups: readonly LookupTrace[]): string {
+  const head = `dnslinkd: ${name}: ${error.code}`;
+  if (error.code === 'INVALID_DOMAIN') return `${head}${error.reason ? `: ${error.reason}` : ''} (${explanation})`;
+  const rcode = /^DNS_RCODE_(\d+)$/.exec(error.code);
+  if (rcode) {
+    const decided = lookups.findLast((l) => l.rcode === Number(rcode[1]));
+    if (!decided) return `${head}: ${rcodeName(Number(rcode[1]))} (${explanation})`;
+    const via = decided.upstream ? ` from ${decided.upstream}` : '';
+    const why = decided.ede ? ` (EDE ${decided.ede.code}: ${decided.ede.text})` : '';
+    return `${head}: ${rcodeName(decided.rcode)} for ${decided.name}${via}${why}`;
+  }
+  return `${head}: ${explanation}`;
+}
+
 async function resolve(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { ...COMMON_OPTIONS, json: { type: 'boolean' }, gateway: { type: 'boolean' } });
   if (values.help) {
@@ -97,39 +154,51 @@ async function resolve(args: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError(`resolve takes exactly one NAME, got ${positionals.length}`);
   const name = positionals[0]!;
-  const config = configFromFlags(values, 'warn');
+  // A one-shot command prints no JSON logs unless asked (--log-level or DNSLINKD_LOG_LEVEL).
+  const config = configFromFlags(values, 'silent');
   const log = createLogger(config.logLevel, 2);
   const core = createResolverCore(config, log);
 
+  // --json prints the result or the error object and exits 0 whatever it says: the dnslink.dev
+  // harness (@dnslink/test) treats any other exit code as a crash of the implementation.
   if (values.gateway) {
-    const { result, lookups } = await core.dnslink.resolveForGateway(name, {}, 'cli');
-    if (values.json) process.stdout.write(`${JSON.stringify({ ...result, lookups })}\n`);
-    else if (isGatewayFailure(result)) process.stdout.write(`${name}: error ${result.error.code}: ${result.error.message}\n`);
-    else process.stdout.write(`${result.value}\tttl=${result.ttl}${result.cidV1 ? `\tcid=${result.cidV1}` : ''}\n`);
-    return 0;
+    const { result, lookups, upstreamFailed, notes } = await core.dnslink.resolveForGateway(name, {}, 'cli');
+    for (const note of notes) process.stderr.write(`note: ${note}\n`);
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ ...result, lookups })}\n`);
+      return EXIT.FOUND;
+    }
+    if (isGatewayFailure(result)) {
+      process.stderr.write(`${failureLine(name, result.error, result.error.message, lookups)}\n`);
+      return resolveFailureExit(result.error.code, upstreamFailed);
+    }
+    process.stdout.write(`${result.value}\tttl=${result.ttl}${result.cidV1 ? `\tcid=${result.cidV1}` : ''}\n`);
+    return EXIT.FOUND;
   }
 
-  const { result, lookups } = await core.dnslink.resolve(name, 'cli', values.json ? 'dnslink.dev' : 'hostname');
-  if (!values.json) {
-    for (const l of lookups) {
-      const via = l.upstream ? ` from ${l.upstream}` : '';
-      const why = l.ede ? ` (EDE ${l.ede.code}: ${l.ede.text})` : '';
-      process.stderr.write(`; ${l.name} TXT: ${rcodeName(l.rcode)}${via} [${l.source}]${why}\n`);
-    }
-  }
+  const { result, lookups, upstreamFailed, notes } = await core.dnslink.resolve(name, 'cli', values.json ? 'dnslink.dev' : 'hostname');
   if (values.json) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
-    return 0;
+    return EXIT.FOUND;
+  }
+  for (const note of notes) process.stderr.write(`note: ${note}\n`);
+  for (const l of lookups) {
+    const via = l.upstream ? ` from ${l.upstream}` : '';
+    const why = l.ede ? ` (EDE ${l.ede.code}: ${l.ede.text})` : '';
+    process.stderr.write(`; ${l.name} TXT: ${rcodeName(l.rcode)}${via} [${l.source}]${why}\n`);
   }
   if (isDnslinkFailure(result)) {
-    const why = lookups.find((l) => l.ede)?.ede?.text;
-    process.stdout.write(`${name}: error ${result.error.code}${why ? ` (${why})` : ''}\n`);
-    return 0;
+    process.stderr.write(`${failureLine(name, result.error, describeDnslinkResultError(result.error), lookups)}\n`);
+    return resolveFailureExit(result.error.code, upstreamFailed);
   }
-  const lines = Object.entries(result.links).flatMap(([ns, links]) => links.map((l) => `/${ns}/${l.identifier}\tttl=${l.ttl}`));
-  process.stdout.write(lines.length ? `${lines.join('\n')}\n` : `${name}: no DNSLink entries\n`);
   for (const entry of result.log) process.stderr.write(`log: ${JSON.stringify(entry)}\n`);
-  return 0;
+  const lines = Object.entries(result.links).flatMap(([ns, links]) => links.map((l) => `/${ns}/${l.identifier}\tttl=${l.ttl}`));
+  if (!lines.length) {
+    process.stderr.write(`dnslinkd: ${name}: NO_DNSLINK: no valid dnslink= TXT entry\n`);
+    return upstreamFailed ? EXIT.UPSTREAMS_FAILED : EXIT.NO_DNSLINK;
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return EXIT.FOUND;
 }
 
 /** Runs the command line; resolves to the exit code. */
@@ -157,11 +226,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`dnslinkd: ${err.message}\n\n${USAGE}\n`);
-      return 2;
+      return EXIT.INVALID_INPUT;
     }
     if (err instanceof CodedError) {
       process.stderr.write(`dnslinkd: [${err.code}] ${err.message}\n`);
-      return 1;
+      return EXIT.ERROR;
     }
     throw err;
   }

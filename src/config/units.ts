@@ -7,7 +7,8 @@ export const millis = z.number().int().min(1);
 
 export const hostPort = z
   .string()
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:5353 or [::1]:5353')
+  // abort: a value that is no HOST:PORT at all gets this one message, not a port complaint too.
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, { message: 'expected HOST:PORT, e.g. 127.0.0.1:10053 or [::1]:10053', abort: true })
   .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be 0-65535');
 
 /** Splits a validated HOST:PORT (brackets of an IPv6 host removed). */

@@ -6,7 +6,7 @@ import { hostPort, millis } from '../config/units.js';
 
 /** Keys under `dns` owned by the UDP and TCP listeners. */
 export const dnsListenerKeys = {
-  listen: hostPort.default('127.0.0.1:5353'),
+  listen: hostPort.default('127.0.0.1:10053'),
   udpPayloadSize: z.number().int().min(512).max(4096).default(1232),
   tcpIdleTimeoutMs: millis.default(10_000),
   tcpMaxConnections: z.number().int().min(1).default(1024),

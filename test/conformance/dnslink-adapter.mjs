@@ -27,7 +27,7 @@ if (!Number.isInteger(udpPort)) {
   fail(`no udp port in ${harnessOptionsJson}`);
 }
 
-const cliPath = process.env.DNSLINKD_BIN ?? fileURLToPath(new URL('../../bin/dnslinkd.js', import.meta.url));
+const cliPath = process.env.DNSLINK_ADAPTER_CLI ?? fileURLToPath(new URL('../../bin/dnslinkd.js', import.meta.url));
 const timeoutMs = Number(process.env.DNSLINK_ADAPTER_TIMEOUT_MS ?? DEFAULT_TIMEOUT_MS);
 const cliArgs = [cliPath, 'resolve', domain, '--upstream', `udp://127.0.0.1:${udpPort}`, '--json'];
 
