@@ -61,26 +61,13 @@ async function listenAs<T>(role: ListenerRole, host: string, port: number, start
   }
 }
 
-/**
- * The UDP and TCP listeners log every socket error, their bind error included, with its stack; that
- * one is reported by listenAs instead, once, so the logger they get leaves it out.
- */
-function withoutListenErrors(log: Logger): Logger {
-  const error = (obj: unknown, ...rest: unknown[]) => {
-    if (listenErrorOf((obj as { err?: unknown } | null)?.err)) return;
-    (log.error as (...args: unknown[]) => void)(obj, ...rest);
-  };
-  return new Proxy(log, { get: (target, prop) => (prop === 'error' ? error : Reflect.get(target, prop, target)) });
-}
-
 export async function startInstance(config: Config, log: Logger, options: CoreOptions = {}): Promise<RunningInstance> {
   const core = createResolverCore(config, log, options);
   const dnsAddr = splitHostPort(config.dns.listen);
   const httpAddr = splitHostPort(config.http.listen);
   const started: RunningListener[] = [];
-  const dnsCore: ResolverCore = { ...core, log: withoutListenErrors(core.log) };
   try {
-    const udp = await listenAs(ROLES.udp, dnsAddr.host, dnsAddr.port, () => startUdpListener(dnsCore, dnsAddr.host, dnsAddr.port));
+    const udp = await listenAs(ROLES.udp, dnsAddr.host, dnsAddr.port, () => startUdpListener(core, dnsAddr.host, dnsAddr.port));
     started.push(udp);
     // Port 0 picks a free UDP port; TCP follows it so both transports share one port.
     const tcpOptions = {
@@ -88,7 +75,7 @@ export async function startInstance(config: Config, log: Logger, options: CoreOp
       maxConnections: config.dns.tcpMaxConnections,
       maxPipelined: config.dns.tcpMaxPipelined,
     };
-    const tcp = await listenAs(ROLES.tcp, dnsAddr.host, udp.address.port, () => startTcpListener(dnsCore, dnsAddr.host, udp.address.port, tcpOptions));
+    const tcp = await listenAs(ROLES.tcp, dnsAddr.host, udp.address.port, () => startTcpListener(core, dnsAddr.host, udp.address.port, tcpOptions));
     started.push(tcp);
     const httpOptions = { h2c: config.http.h2c, bodyLimit: config.http.bodyLimit };
     const http = await listenAs(ROLES.http, httpAddr.host, httpAddr.port, () => startHttpListener(core, httpAddr.host, httpAddr.port, httpOptions));

@@ -46,12 +46,13 @@ export function startTcpListener(core: ResolverCore, host: string, port: number,
     });
   });
   server.maxConnections = options.maxConnections;
-  server.on('error', (err) => log.error({ err }, 'TCP server error'));
 
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
+      // A listen error rejects (the caller reports it once); errors after that are logged.
       server.off('error', reject);
+      server.on('error', (err) => log.error({ err }, 'TCP server error'));
       const addr = server.address() as net.AddressInfo;
       resolve({
         address: { host: addr.address, port: addr.port },

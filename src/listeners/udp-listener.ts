@@ -8,7 +8,6 @@ import type { RunningListener } from './running-listener.js';
 export function startUdpListener(core: ResolverCore, host: string, port: number): Promise<RunningListener> {
   const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: 4 * 1024 * 1024 });
   const { wireHandler, log } = core;
-  socket.on('error', (err) => log.error({ err }, 'UDP socket error'));
   socket.on('message', (packet, rinfo) => {
     let out: Buffer | null | Promise<Buffer | null>;
     try {
@@ -32,7 +31,9 @@ export function startUdpListener(core: ResolverCore, host: string, port: number)
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
     socket.bind(port, host, () => {
+      // A bind error rejects (the caller reports it once); errors after that are logged.
       socket.off('error', reject);
+      socket.on('error', (err) => log.error({ err }, 'UDP socket error'));
       const addr = socket.address();
       resolve({
         address: { host: addr.address, port: addr.port },

@@ -144,6 +144,24 @@ describe.skipIf(!ok)('dnslinkd resolve exit codes: 0 found, 2 invalid name, 3 no
     });
   });
 
+  describe('host names (plain and --gateway)', () => {
+    it('a URL is reduced to its host, with a note on stderr', async () => {
+      for (const mode of [[], ['--gateway']]) {
+        const r = await run(`https://${strip(n.plain.name)}/index.html`, mode);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout).toMatch(new RegExp(`^/ipfs/${n.plain.cid}\t`));
+        expect(r.stderr).toMatch(new RegExp(`^note: "https://${strip(n.plain.name).replace(/\./g, '\\.')}/index\\.html" is a URL: resolving its host `, 'm'));
+      }
+    });
+    it('2: a name with bytes no host name holds is refused before any lookup', async () => {
+      for (const mode of [[], ['--gateway']]) {
+        const r = await run('bad name.example', mode);
+        expectFailure(r, 2, /^dnslinkd: bad name\.example: INVALID_DOMAIN: INVALID_CHARACTER \(invalid domain "bad name\.example": invalid character: \(U\+0020\) is not allowed/);
+        expect(r.stderr).not.toMatch(/^; /m);
+      }
+    });
+  });
+
   describe('--gateway', () => {
     it('0: prints the value', async () => {
       const r = await run(strip(n.plain.name), ['--gateway']);
