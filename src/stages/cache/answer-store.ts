@@ -1,6 +1,7 @@
 // The answer store and its policy: which answers may be kept and for how long (TTLs clamped,
 // negative answers by the SOA minimum per RFC 2308), bounded by entry count and bytes (lru-cache),
-// and kept past expiry for the serve-stale window (RFC 8767). No I/O; the clock is injected.
+// kept past expiry for the serve-stale window (RFC 8767), and indexed by name so a flush finds a
+// name's entries without a scan. No I/O; the clock is injected.
 import { LRUCache } from 'lru-cache';
 import { Rcode } from '../../dns/constants.js';
 import { encodeSections } from '../../dns/record-sections.js';
@@ -45,6 +46,11 @@ function soaOf(res: Resolution): DnsRecord | undefined {
   return res.authorities.find((rr) => rr.type === 'SOA');
 }
 
+/** NXDOMAIN, or NOERROR with no answer (NODATA): what RFC 2308 caches as a negative answer. */
+export function isNegativeAnswer(res: Pick<Resolution, 'rcode' | 'answers'>): boolean {
+  return res.rcode === Rcode.NXDOMAIN || (res.rcode === Rcode.NOERROR && res.answers.length === 0);
+}
+
 /** How long an answer may be cached and the records as stored; undefined when not cacheable. */
 function cacheableForm(res: Resolution, policy: CachePolicy): { ttl: number; negative: boolean; resolution: Resolution } | undefined {
   const base = { rcode: res.rcode, source: res.source, upstream: res.upstream } as const;
@@ -55,7 +61,7 @@ function cacheableForm(res: Resolution, policy: CachePolicy): { ttl: number; neg
     const resolution: Resolution = { ...base, answers, authorities: res.authorities.map(fix), additionals: res.additionals.map(fix) };
     return { ttl, negative: false, resolution };
   }
-  if (res.rcode === Rcode.NXDOMAIN || (res.rcode === Rcode.NOERROR && res.answers.length === 0)) {
+  if (isNegativeAnswer(res)) {
     const soa = soaOf(res);
     if (!soa || soa.type !== 'SOA') return undefined; // RFC 2308 5: no SOA, no negative caching
     const ttl = clamp(Math.min(soa.ttl ?? 0, soa.data.minimum ?? 0), policy.negativeMinTtl, policy.negativeMaxTtl);
@@ -65,17 +71,37 @@ function cacheableForm(res: Resolution, policy: CachePolicy): { ttl: number; neg
   return undefined;
 }
 
+/** The name part of a cache key (the key without its type and class). */
+export const nameKeyOfKey = (key: string): string => key.slice(0, -4);
+
+/** Names visited between two yields to the event loop while a flush scans the index. */
+const FLUSH_CHUNK = 4096;
+
 export class AnswerStore {
-  private readonly lru: LRUCache<string, CacheEntry>;
+  private lru: LRUCache<string, CacheEntry>;
+  /** name part of a key -> the keys (one per type and class) cached for it. */
+  private byName = new Map<string, Set<string>>();
 
   constructor(
     readonly policy: CachePolicy,
     private readonly now: () => number = Date.now,
   ) {
-    this.lru = new LRUCache<string, CacheEntry>({
-      max: policy.maxEntries,
-      maxSize: policy.maxBytes,
+    this.lru = this.newLru();
+  }
+
+  private newLru(): LRUCache<string, CacheEntry> {
+    const byName = this.byName;
+    return new LRUCache<string, CacheEntry>({
+      max: this.policy.maxEntries,
+      maxSize: this.policy.maxBytes,
       sizeCalculation: (entry) => entry.resolution.encoded!.body.length + entry.key.length + ENTRY_OVERHEAD_BYTES,
+      // Evicted, expired or deleted: out of the name index too (an overwrite keeps its key).
+      dispose: (_entry, key, reason) => {
+        if (reason === 'set') return;
+        const nameKey = nameKeyOfKey(key);
+        const keys = byName.get(nameKey);
+        if (keys && keys.delete(key) && keys.size === 0) byName.delete(nameKey);
+      },
     });
   }
 
@@ -108,7 +134,59 @@ export class AnswerStore {
       hits: 0,
     };
     this.lru.set(key, entry);
+    const nameKey = nameKeyOfKey(key);
+    let keys = this.byName.get(nameKey);
+    if (!keys) this.byName.set(nameKey, (keys = new Set()));
+    keys.add(key);
     return entry;
+  }
+
+  /** Every entry cached for a name (each type and class), stale ones included. */
+  entriesOfName(nameKey: string): CacheEntry[] {
+    const entries: CacheEntry[] = [];
+    for (const key of this.byName.get(nameKey) ?? []) {
+      const entry = this.lru.peek(key);
+      if (entry) entries.push(entry);
+    }
+    return entries;
+  }
+
+  /** Removes the entries of these names (negative ones only, if asked); the count removed. */
+  removeNames(nameKeys: readonly string[], negativeOnly: boolean): number {
+    let removed = 0;
+    for (const nameKey of nameKeys) {
+      for (const key of [...(this.byName.get(nameKey) ?? [])]) {
+        const entry = this.lru.peek(key);
+        if (entry && (!negativeOnly || entry.negative) && this.lru.delete(key)) removed++;
+      }
+    }
+    return removed;
+  }
+
+  /**
+   * Removes the entries of every name `matches` accepts (negative ones only, if asked); resolves to
+   * the count removed. Scans the name index in chunks, yielding between them, so a flush over a
+   * large cache never stalls the listeners. Everything, with negatives too, is dropped at once.
+   */
+  async removeWhere(matches: (nameKey: string) => boolean, negativeOnly: boolean, everything = false): Promise<number> {
+    if (everything && !negativeOnly) {
+      const removed = this.lru.size;
+      this.byName = new Map();
+      this.lru = this.newLru();
+      return removed;
+    }
+    let removed = 0;
+    let visited = 0;
+    for (const nameKey of this.byName.keys()) {
+      if (matches(nameKey)) removed += this.removeNames([nameKey], negativeOnly);
+      if (++visited % FLUSH_CHUNK === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return removed;
+  }
+
+  /** Names indexed (for tests and metrics). */
+  get names(): number {
+    return this.byName.size;
   }
 
   get size(): number {

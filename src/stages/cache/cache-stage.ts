@@ -1,19 +1,28 @@
 // Caching stage: fresh hits answered synchronously from pre-encoded entries; concurrent misses for
-// one question share one question to the stages below; popular entries are refreshed before they expire; when
-// upstreams fail or miss the client's deadline, expired entries are served stale (RFC 8767, EDE 3).
+// one question share one question to the stages below; popular entries are refreshed before they
+// expire; when upstreams fail or miss the client's deadline, expired entries are served stale
+// (RFC 8767, EDE 3); a flush removes entries and voids the fetches under way for them.
 import { EdeCode } from '../../dns/constants.js';
 import { internalErrorResolution, type Resolution } from '../../dns/resolution.js';
 import type { Question } from '../../dns/types.js';
 import { UNLINKED, type QueryContext, type Stage } from '../stage.js';
-import { AnswerStore, type CacheEntry } from './answer-store.js';
+import { AnswerStore, isNegativeAnswer, nameKeyOfKey, type CacheEntry } from './answer-store.js';
+import { flushedNameKeys, flushMatcher, type FlushTarget } from './flush.js';
 import type { CacheStageOptions } from './config.js';
 import type { CacheMetrics } from './metrics.js';
+
+/** A question being fetched from the stages below; a flush voids it so its answer is not stored. */
+interface InflightFetch {
+  promise: Promise<Resolution>;
+  /** Set by a flush: `all` stores nothing, `negative` stores no negative answer. */
+  voided?: 'all' | 'negative';
+}
 
 export class CacheStage implements Stage {
   readonly name = 'cache';
   next: Stage = UNLINKED;
   readonly store: AnswerStore;
-  private readonly inflight = new Map<string, Promise<Resolution>>();
+  private readonly inflight = new Map<string, InflightFetch>();
 
   constructor(
     private readonly options: CacheStageOptions,
@@ -76,30 +85,57 @@ export class CacheStage implements Stage {
 
   /** One upstream query per question at a time; the answer is stored when it arrives. */
   private fetch(question: Question): Promise<Resolution> {
-    const running = this.inflight.get(question.key);
+    const key = question.key;
+    const running = this.inflight.get(key);
     if (running) {
       this.metrics?.coalesced.inc();
-      return running;
+      return running.promise;
     }
+    const fetch: InflightFetch = { promise: undefined as unknown as Promise<Resolution> };
     // Never rejects: a prefetch runs unawaited. A stage that throws, or an upstream answer that
     // cannot be stored (re-encoding fails), becomes a SERVFAIL saying why.
     const started = new Promise<Resolution>((resolve) => resolve(this.next.resolve(question, { caller: 'cache' })))
       .then((res) => {
         if (res.source === 'error') return res;
+        // Fetched before a flush of this name: answer the callers, but store nothing.
+        if (fetch.voided === 'all' || (fetch.voided === 'negative' && isNegativeAnswer(res))) return res;
         // Answer with the stored form, so a miss carries the same clamped TTLs as later hits.
-        return this.store.put(question.key, res)?.resolution ?? res;
+        return this.store.put(key, res)?.resolution ?? res;
       })
       .catch((err: unknown) => internalErrorResolution(err))
       .then((res) => {
-        if (res.source === 'error') {
-          const old = this.store.get(question.key);
+        if (res.source === 'error' && !fetch.voided) {
+          const old = this.store.get(key);
           if (old) old.refreshFailedAt = this.now();
         }
         return res;
       });
-    const tracked = started.finally(() => this.inflight.delete(question.key));
-    this.inflight.set(question.key, tracked);
-    return tracked;
+    fetch.promise = started.finally(() => {
+      if (this.inflight.get(key) === fetch) this.inflight.delete(key);
+    });
+    this.inflight.set(key, fetch);
+    return fetch.promise;
+  }
+
+  /**
+   * Removes the cached entries `target` names (negative ones only, if asked), stale ones included,
+   * and voids the fetches under way for those names so their answers are not stored after the
+   * flush; the next question goes to the stages below. Resolves to the count of entries removed.
+   */
+  async flush(target: FlushTarget, negativeOnly = false): Promise<number> {
+    const matches = flushMatcher(target);
+    for (const [key, fetch] of this.inflight) {
+      if (!matches(nameKeyOfKey(key))) continue;
+      fetch.voided = negativeOnly && fetch.voided !== 'all' ? 'negative' : 'all';
+      this.inflight.delete(key);
+    }
+    if ('name' in target) return this.store.removeNames(flushedNameKeys(target.name), negativeOnly);
+    return this.store.removeWhere(matches, negativeOnly, 'all' in target);
+  }
+
+  /** What is cached for a name, in its bare and `_dnslink.` forms (each type), stale entries included. */
+  entriesFor(name: string): CacheEntry[] {
+    return flushedNameKeys(name).flatMap((nameKey) => this.store.entriesOfName(nameKey));
   }
 
   private raceWithStale(pending: Promise<Resolution>, entry: CacheEntry, now: number): Promise<Resolution> {
