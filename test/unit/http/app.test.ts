@@ -58,6 +58,12 @@ describe('DoH', () => {
     expect(cf.json().Answer[0].data).toBe(`"dnslink=/ipfs/" "${CID}" "say \\"hi\\"\\\\"`);
   });
 
+  it('JSON API: ANY gets the RFC 8482 answer, its HINFO shown as dig shows it', async () => {
+    const r = await get('/resolve?name=www.example&type=ANY');
+    expect(r.statusCode).toBe(200);
+    expect(r.json().Answer).toEqual([{ name: 'www.example.', type: 13, TTL: 3600, data: '"RFC8482" ""' }]);
+  });
+
   it('answers CORS preflights', async () => {
     const r = await t.app.inject({ method: 'OPTIONS', url: '/v1/dnslink/x.example', headers: { origin: 'https://a.example', 'access-control-request-method': 'GET' } });
     expect(r.statusCode).toBe(204);
