@@ -77,6 +77,33 @@ describe('DoH', () => {
   });
 });
 
+describe('POST /dns-query with a body that is not a DNS message', () => {
+  const expected = 'POST /dns-query takes one DNS message: content-type must be application/dns-message, got';
+  const post = (headers: Record<string, string>, payload?: Buffer | string) =>
+    t.app.inject({ method: 'POST', url: '/dns-query', headers, ...(payload === undefined ? {} : { payload }) });
+
+  it.each([
+    ['a form', { 'content-type': 'application/x-www-form-urlencoded' }, 'name=x', 'application/x-www-form-urlencoded'],
+    ['octet-stream', { 'content-type': 'application/octet-stream' }, wireQuery('www.example', 1), 'application/octet-stream'],
+    ['valid JSON', { 'content-type': 'application/json' }, '{"name":"x"}', 'application/json'],
+    ['broken JSON (refused for its type, not parsed)', { 'content-type': 'application/json' }, '{"name":', 'application/json'],
+    ['text', { 'content-type': 'text/plain; charset=utf-8' }, 'hello', 'text/plain; charset=utf-8'],
+    ['a body without a content type', {}, wireQuery('www.example', 1), 'no content-type'],
+    ['no body and no content type', {}, undefined, 'no content-type'],
+  ])('%s: 415 naming what is expected and what was sent', async (_what, headers, payload, got) => {
+    const r = await post(headers, payload);
+    expect(r.statusCode).toBe(415);
+    expect(r.json()).toEqual({ code: 'UNSUPPORTED_MEDIA_TYPE', message: `${expected} ${got}` });
+    expect(r.headers['access-control-allow-origin']).toBe('*');
+  });
+
+  it('413 says how large a body may be', async () => {
+    const r = await post({ 'content-type': 'application/dns-message' }, Buffer.alloc(70_000));
+    expect(r.statusCode).toBe(413);
+    expect(r.json()).toEqual({ code: 'BODY_TOO_LARGE', message: 'POST /dns-query takes one DNS message of at most 65535 bytes; this one is larger' });
+  });
+});
+
 describe('GET /v1/dnslink/{name}', () => {
   it('resolves a 3-hop chain with joined paths and the shortest TTL', async () => {
     const r = await get('/v1/dnslink/hop1.example');
