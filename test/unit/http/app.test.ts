@@ -77,6 +77,36 @@ describe('DoH', () => {
   });
 });
 
+describe('a method a path does not serve', () => {
+  it.each([
+    ['PUT', '/resolve?name=x', 'GET, HEAD, OPTIONS'],
+    ['DELETE', '/resolve', 'GET, HEAD, OPTIONS'],
+    ['PUT', '/dns-query', 'GET, HEAD, POST, OPTIONS'],
+    ['DELETE', '/v1/dnslink/plain.example', 'GET, HEAD, OPTIONS'],
+    ['PATCH', '/v1/dnslink/en-wikipedia--on--ipfs-example', 'GET, HEAD, OPTIONS'],
+    ['POST', '/healthz', 'GET, HEAD'],
+    ['OPTIONS', '/metrics', 'GET, HEAD'],
+    ['DELETE', '/openapi.json', 'GET, HEAD'],
+  ] as const)('%s %s: 405 with Allow: %s', async (method, url, allow) => {
+    const r = await t.app.inject({ method, url });
+    expect(r.statusCode).toBe(405);
+    expect(r.headers.allow).toBe(allow);
+    const path = url.split('?')[0];
+    expect(r.json()).toEqual({ code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed on ${path}: it answers ${allow}` });
+    expect(r.headers['access-control-allow-origin']).toBe('*');
+    expect(r.headers['cache-control']).toBe('max-age=0');
+  });
+
+  it('an unknown path stays 404 whatever the method', async () => {
+    for (const [method, url] of [['PUT', '/nope'], ['DELETE', '/v1/dnslink'], ['GET', '/v1/dnslink/a/b'], ['POST', '/resolve/']] as const) {
+      const r = await t.app.inject({ method, url });
+      expect(r.statusCode, `${method} ${url}`).toBe(404);
+      expect(r.headers.allow).toBeUndefined();
+      expect(r.json()).toMatchObject({ code: 'NOT_FOUND' });
+    }
+  });
+});
+
 describe('POST /dns-query with a body that is not a DNS message', () => {
   const expected = 'POST /dns-query takes one DNS message: content-type must be application/dns-message, got';
   const post = (headers: Record<string, string>, payload?: Buffer | string) =>
