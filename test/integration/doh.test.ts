@@ -217,6 +217,13 @@ describe.skipIf(!ok)('DNS-over-HTTPS', () => {
     it('JSON API without a name', () => expectError(httpGet(`${base}/dns-query?type=TXT`, { accept: 'application/dns-json' }), 400, 'MISSING_QUERY'));
     it('JSON API with a label over 63 bytes', () => expectError(httpGet(`${base}/resolve?name=${'a'.repeat(64)}.test`), 400, 'INVALID_NAME'));
     it('/resolve without name fails schema validation', () => expectError(httpGet(`${base}/resolve`), 400, 'INVALID_PARAMETER'));
+    it('/resolve with a malformed percent-escape: BAD_URL, not a lookup of the literal name', async () => {
+      const res = await httpGet(`${base}/resolve?name=%ZZ.com`);
+      expect(res.status).toBe(400);
+      expect(json<ErrorBody>(res)).toEqual({ code: 'BAD_URL', message: expect.stringContaining('malformed percent-escape "%ZZ"') });
+    });
+    it('/dns-query?name= with a malformed percent-escape', () =>
+      expectError(httpGet(`${base}/dns-query?name=%ZZ.com&type=TXT`, { accept: 'application/dns-json' }), 400, 'BAD_URL'));
 
     it('no 500 for any of them, and the server is still healthy', async () => {
       const health = await httpGet(`${base}/healthz`);

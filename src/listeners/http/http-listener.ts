@@ -12,6 +12,7 @@ import { errorHandler, sendError } from './http-errors.js';
 import { createDualServer, createTlsServer, type TlsFiles } from './http-sockets.js';
 import { registerOpenApi } from './openapi.js';
 import { registerOpsRoutes } from './ops-routes.js';
+import { rejectBadQueryEscapes } from './query-escapes.js';
 import { collectRoutes } from './route-table.js';
 
 export interface HttpAppOptions {
@@ -51,6 +52,7 @@ export async function buildHttpApp(core: ResolverCore, options: HttpAppOptions =
     sendError(reply, 404, 'NOT_FOUND', `no route for ${request.method} ${path}`);
   });
   app.setErrorHandler(appErrorHandler);
+  rejectBadQueryEscapes(app);
   await registerOpenApi(app, VERSION);
   registerOpsRoutes(app, core);
   // DoH and the resolution API answer browsers too (Helia in a service worker): CORS on them only,

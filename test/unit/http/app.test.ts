@@ -204,6 +204,35 @@ describe('router-level errors', () => {
     expect(res.json()).toEqual({ code: 'URI_TOO_LONG', message: expect.stringContaining('exceeding the max param length') });
   });
 
+  it.each([
+    ['/resolve?name=%ZZ.com', '%ZZ', 'two hex digits'],
+    ['/resolve?name=x.example&type=TXT%', '%', 'two hex digits'],
+    ['/resolve?name=%ff.example', '%ff', 'not UTF-8'],
+    ['/resolve?name=%C3.example', '%C3', 'not UTF-8'],
+    ['/dns-query?name=%ZZ.com', '%ZZ', 'two hex digits'],
+    ['/dns-query?dns=AAAB%G1', '%G1', 'two hex digits'],
+    ['/v1/dnslink/plain.example?recursive=%ZZ', '%ZZ', 'two hex digits'],
+    ['/v1/dnslink/plain.example?x=%e9%ZZ', '%ZZ', 'two hex digits'],
+    ['/healthz?%', '%', 'two hex digits'],
+  ])('a malformed percent-escape in the query string of any route is 400 BAD_URL: %s', async (url, escape, why) => {
+    const res = await get(url);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ code: 'BAD_URL', message: expect.stringContaining(`malformed percent-escape "${escape}"`) });
+    expect(res.json().message).toContain(why);
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+  });
+
+  it('well-formed escapes in the query string are decoded as before', async () => {
+    const res = await get('/resolve?name=%77ww.example&type=%41');
+    expect(res.statusCode).toBe(200);
+    expect(res.json().Answer).toEqual([{ name: 'www.example.', type: 1, TTL: 30, data: '192.0.2.1' }]);
+    const utf8 = await get('/resolve?name=%C3%A9t%C3%A9.example&type=TXT');
+    expect(utf8.statusCode).toBe(200);
+    expect(utf8.json().Question).toEqual([{ name: 'été.example.', type: 16 }]);
+    const percent = await get('/v1/dnslink/plain.example?recursive=true&note=100%25');
+    expect(percent.statusCode).toBe(200);
+  });
+
   it('answers an undecodable URL with 400 BAD_URL', async () => {
     const res = await get('/v1/dnslink/%00%ff');
     expect(res.statusCode).toBe(400);
