@@ -6,6 +6,7 @@ import type { ResolverCore } from '../../core/resolver-core.js';
 import type { RunningListener } from '../running-listener.js';
 import { VERSION } from '../../version.js';
 import { registerDnslinkRoutes } from './dnslink-routes.js';
+import { clientErrorHandler } from './client-errors.js';
 import { registerPreflight } from './cors.js';
 import { registerDohRoutes } from './doh-routes.js';
 import { errorHandler, sendError } from './http-errors.js';
@@ -38,6 +39,8 @@ export async function buildHttpApp(core: ResolverCore, options: HttpAppOptions =
     routerOptions: { maxParamLength: 1024 },
     // Errors the router raises before any route runs go through the same mapping as the rest.
     frameworkErrors: (err, request, reply) => appErrorHandler(err, request, reply),
+    // And what Node's HTTP/1.1 parser refuses before the router sees it, with the same JSON body.
+    clientErrorHandler: clientErrorHandler(core.log),
   });
   // Registered before any route, so it sees them all.
   const routes = collectRoutes(app);
