@@ -1,10 +1,12 @@
 // What HTTP clients see when a request is refused before any route runs, against a real dnslinkd:
 // the parser's refusals (a 100 kB URL, raw non-ASCII bytes, Content-Length with Transfer-Encoding,
-// a TLS handshake on the cleartext port) over raw sockets and curl, a 405 with Allow.
+// a TLS handshake on the cleartext port) over raw sockets and curl; a 413 over HTTP/2; 405 with Allow.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, requireBinaries, requireBuild, runTool, startDnslinkd, stopAll } from './support/index.js';
 import type { DnslinkdHandle } from './support/index.js';
-import { httpGet } from './support/http.js';
+import { h2cRequest, httpGet } from './support/http.js';
 import { captureClientHello, rawHttp, rawHttps, type RawHttpAnswer } from './support/raw-http.js';
 import { makeSelfSignedCert, type SelfSigned } from './support/tls.js';
 
@@ -124,6 +126,63 @@ describe.skipIf(!ok)('requests refused before any route', () => {
       const res = { ...parseCurl(r.stdout), closedByServer: true };
       expectJsonError(res, 431, 'HEADERS_TOO_LARGE', /over 16384 bytes/);
     }
+  });
+
+  describe('an oversized POST over HTTP/2', () => {
+    const BODY = 200_000;
+    const bodyFile = (): string => {
+      const file = join(cert.dir, 'body.bin');
+      writeFileSync(file, Buffer.alloc(BODY));
+      return file;
+    };
+    const expect413 = (status: number, body: string): void => {
+      expect(status).toBe(413);
+      expect(JSON.parse(body)).toEqual({ code: 'BODY_TOO_LARGE', message: 'POST /dns-query takes one DNS message of at most 65535 bytes; this one is larger' });
+    };
+
+    it('curl --http2-prior-knowledge (h2c) reads the 413 and its JSON body, every time', async () => {
+      const file = bodyFile();
+      for (let i = 0; i < 10; i++) {
+        const r = await runTool(
+          'curl',
+          ['-sS', '--http2-prior-knowledge', '-H', 'content-type: application/dns-message', '--data-binary', `@${file}`,
+            '-w', '\n%{http_code} %{http_version}', `http://127.0.0.1:${d.httpPort}/dns-query`],
+          15_000,
+        );
+        expect(r.code, `attempt ${i}: ${r.stderr}`).toBe(0);
+        const [body = '', status = ''] = r.stdout.split('\n');
+        expect(status).toBe('413 2');
+        expect413(413, body);
+      }
+    });
+
+    it('curl over TLS (h2 by ALPN) too', async () => {
+      const r = await runTool(
+        'curl',
+        ['-sS', '-k', '--http2', '-H', 'content-type: application/dns-message', '--data-binary', `@${bodyFile()}`,
+          '-w', '\n%{http_code} %{http_version}', `https://127.0.0.1:${tlsPort}/dns-query`],
+        15_000,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const [body = '', status = ''] = r.stdout.split('\n');
+      expect(status).toBe('413 2');
+      expect413(413, body);
+    });
+
+    it('node:http2 gets the 413 with CORS and no connection header', async () => {
+      const r = await h2cRequest(d.httpPort, '/dns-query', {
+        method: 'POST',
+        body: Buffer.alloc(BODY),
+        headers: { 'content-type': 'application/dns-message' },
+      });
+      expect413(r.status, r.body.toString('utf8'));
+      expect(r.headers['access-control-allow-origin']).toBe('*');
+      expect(r.headers.connection).toBeUndefined();
+    });
+
+    it('the process printed no UnsupportedWarning (no connection header on an HTTP/2 response)', () => {
+      expect(d.logs()).not.toMatch(/UnsupportedWarning|connection header is not valid/);
+    });
   });
 
   it('the connection of a refused request is closed, and the server keeps serving', async () => {

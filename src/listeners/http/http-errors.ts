@@ -1,6 +1,8 @@
 // HTTP error bodies: every 4xx/5xx is JSON `{code, message}` (plus context fields), never cached,
 // and fastify's own errors (bad content type, oversized body, failed validation) are mapped to
 // the same shape and to the right status, so client input never produces a 500.
+import type { IncomingMessage } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 
@@ -10,15 +12,66 @@ export interface ErrorBody {
   [key: string]: unknown;
 }
 
+/** An HTTP/2 request body still coming in is read and dropped up to this many bytes... */
+const H2_DRAIN_BYTES = 1 << 20;
+/** ...or for this long, before the error is sent anyway. */
+const H2_DRAIN_MS = 2_000;
+
+/** An HTTP/2 request whose body the client is still sending (nothing read it to its end). */
+function unreadHttp2Body(request: FastifyRequest): Http2ServerRequest | undefined {
+  const raw = request.raw as IncomingMessage | Http2ServerRequest;
+  if (raw.httpVersionMajor !== 2) return undefined;
+  const h2 = raw as Http2ServerRequest;
+  return h2.complete || h2.readableEnded || h2.stream.endAfterHeaders || h2.stream.destroyed ? undefined : h2;
+}
+
+/** Reads `raw` to its end (or the drain limits), dropping the bytes, then calls `then` once. */
+function drain(raw: Http2ServerRequest, then: () => void): void {
+  let seen = 0;
+  let done = false;
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    raw.removeListener('data', onData);
+    raw.removeListener('end', finish);
+    raw.removeListener('error', finish);
+    raw.removeListener('close', finish);
+    then();
+  };
+  const onData = (chunk: Buffer): void => {
+    seen += chunk.length;
+    if (seen > H2_DRAIN_BYTES) finish();
+  };
+  const timer = setTimeout(finish, H2_DRAIN_MS);
+  raw.on('data', onData);
+  raw.once('end', finish);
+  raw.once('error', finish);
+  raw.once('close', finish);
+  raw.resume();
+}
+
 export function sendError(reply: FastifyReply, status: number, code: string, message: string, extra: Record<string, unknown> = {}): void {
   const body: ErrorBody = { code, message, ...extra };
   // Errors carry CORS too, so a browser client can read why it failed.
-  void reply
+  reply
     .code(status)
     .header('cache-control', 'max-age=0')
     .header('access-control-allow-origin', '*')
-    .header('content-type', 'application/json; charset=utf-8')
-    .send(body);
+    .header('content-type', 'application/json; charset=utf-8');
+  const unread = unreadHttp2Body(reply.request);
+  if (unread === undefined) {
+    void reply.send(body);
+    return;
+  }
+  // HTTP/2 has no connection header: fastify sets `connection: close` on a body it refused (413),
+  // which Node's compat layer drops with an UnsupportedWarning. And a response finished while the
+  // client still sends makes Node reset the stream (RST_STREAM NO_ERROR), which curl takes as a
+  // failed transfer without showing the status: read the rest of the body first.
+  reply.removeHeader('connection');
+  drain(unread, () => {
+    if (!reply.sent && !reply.raw.destroyed) void reply.send(body);
+  });
 }
 
 /** What a route takes as its body, declared in its route options: `config: { takes: {...} }`. */
