@@ -112,7 +112,14 @@ export function clientErrorResponse(answer: ClientErrorAnswer): string {
 /** Sockets already answered: the parser reports every later chunk on them again. */
 const answered = new WeakSet<Socket>();
 
-/** fastify's clientErrorHandler: answers once per socket, then closes it. */
+/** The response Node's HTTP/1.1 server is making on a socket, if any (`socket._httpMessage`). */
+interface InFlight {
+  headersSent?: boolean;
+  req?: { complete?: boolean };
+  once(event: 'finish' | 'close', listener: () => void): unknown;
+}
+
+/** fastify's clientErrorHandler: answers once per socket, in order, then closes it. */
 export function clientErrorHandler(log: Logger): (error: Error, socket: Socket) => void {
   return (error, socket) => {
     const err = error as ParserError;
@@ -122,19 +129,36 @@ export function clientErrorHandler(log: Logger): (error: Error, socket: Socket) 
       socket.destroy();
       return;
     }
-    // A response of this connection already on the wire: a second one would corrupt it.
-    const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-    if (!socket.writable || inFlight?.headersSent === true) {
-      socket.destroy();
+    const answer = (): void => {
+      if (!socket.writable || socket.destroyed) {
+        socket.destroy();
+        return;
+      }
+      const refusal = describeClientError(err);
+      log.debug({ err: { code: err.code, reason: err.reason }, status: refusal.status }, 'HTTP request refused by the parser');
+      socket.end(clientErrorResponse(refusal));
+      // Closing with unread input would make the kernel reset the connection, and the client could
+      // lose the answer: keep reading (the parser drops it) until the client closes, or LINGER_MS.
+      const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+      timer.unref();
+      socket.once('close', () => clearTimeout(timer));
+    };
+    const inFlight = (socket as Socket & { _httpMessage?: InFlight | null })._httpMessage;
+    if (inFlight && (inFlight.headersSent === true || inFlight.req?.complete === true)) {
+      // A response to an earlier request (pipelined) is on its way: ours comes after it, in order,
+      // never in the middle of it.
+      let once = false;
+      const after = (): void => {
+        if (once) return;
+        once = true;
+        answer();
+      };
+      inFlight.once('finish', after);
+      inFlight.once('close', after);
       return;
     }
-    const answer = describeClientError(err);
-    log.debug({ err: { code: err.code, reason: err.reason }, status: answer.status }, 'HTTP request refused by the parser');
-    socket.end(clientErrorResponse(answer));
-    // Closing with unread input would make the kernel reset the connection, and the client could
-    // lose the answer: keep reading (the parser drops it) until the client closes, or LINGER_MS.
-    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-    timer.unref();
-    socket.once('close', () => clearTimeout(timer));
+    // No response yet, or the one of the request whose bytes are refused (a broken chunked body):
+    // the answer is ours to give now.
+    answer();
   };
 }

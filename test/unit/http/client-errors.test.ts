@@ -51,16 +51,17 @@ describe('describeClientError', () => {
   });
 });
 
-/** Enough of a net.Socket for the handler. */
-function fakeSocket(state: { writable?: boolean; destroyed?: boolean; inFlightHeadersSent?: boolean } = {}) {
+/** Enough of a net.Socket for the handler; `inFlight` stands for the response Node is making on it. */
+function fakeSocket(state: { writable?: boolean; destroyed?: boolean; inFlight?: { headersSent: boolean; requestComplete: boolean } } = {}) {
+  const response = state.inFlight ? Object.assign(new EventEmitter(), { headersSent: state.inFlight.headersSent, req: { complete: state.inFlight.requestComplete } }) : undefined;
   const socket = Object.assign(new EventEmitter(), {
     writable: state.writable ?? true,
     destroyed: state.destroyed ?? false,
     end: vi.fn(),
     destroy: vi.fn(),
-    ...(state.inFlightHeadersSent !== undefined ? { _httpMessage: { headersSent: state.inFlightHeadersSent } } : {}),
+    ...(response ? { _httpMessage: response } : {}),
   });
-  return socket as unknown as Socket & { end: ReturnType<typeof vi.fn>; destroy: ReturnType<typeof vi.fn> };
+  return { socket: socket as unknown as Socket & { writable: boolean; end: ReturnType<typeof vi.fn>; destroy: ReturnType<typeof vi.fn> }, response };
 }
 
 describe('clientErrorHandler', () => {
@@ -70,7 +71,7 @@ describe('clientErrorHandler', () => {
   it('answers once per socket, however often the parser reports it', () => {
     vi.useFakeTimers();
     try {
-      const socket = fakeSocket();
+      const { socket } = fakeSocket();
       handle(overflow, socket);
       handle(overflow, socket);
       expect(socket.end).toHaveBeenCalledTimes(1);
@@ -84,12 +85,11 @@ describe('clientErrorHandler', () => {
     }
   });
 
-  it('never writes to a socket that is not writable, destroyed, reset, or already sending a response', () => {
-    for (const [socket, err] of [
+  it('never writes to a socket that is not writable, destroyed or reset', () => {
+    for (const [{ socket }, err] of [
       [fakeSocket({ writable: false }), overflow],
       [fakeSocket({ destroyed: true }), overflow],
       [fakeSocket(), Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })],
-      [fakeSocket({ inFlightHeadersSent: true }), overflow],
     ] as const) {
       handle(err, socket);
       expect(socket.end).not.toHaveBeenCalled();
@@ -97,9 +97,28 @@ describe('clientErrorHandler', () => {
     }
   });
 
-  it('answers a socket whose in-flight response has not started', () => {
-    const socket = fakeSocket({ inFlightHeadersSent: false });
+  it('answers after the response to an earlier (pipelined) request, never in the middle of it', () => {
+    for (const inFlight of [{ headersSent: true, requestComplete: true }, { headersSent: false, requestComplete: true }, { headersSent: true, requestComplete: false }]) {
+      const { socket, response } = fakeSocket({ inFlight });
+      handle(overflow, socket);
+      expect(socket.end).not.toHaveBeenCalled();
+      response!.emit('finish');
+      response!.emit('close');
+      expect(socket.end).toHaveBeenCalledTimes(1);
+    }
+    // The socket closed meanwhile: nothing written.
+    const { socket, response } = fakeSocket({ inFlight: { headersSent: true, requestComplete: true } });
     handle(overflow, socket);
+    socket.writable = false;
+    response!.emit('close');
+    expect(socket.end).not.toHaveBeenCalled();
+    expect(socket.destroy).toHaveBeenCalled();
+  });
+
+  it('answers at once the request whose own bytes are refused (its response not started)', () => {
+    const { socket } = fakeSocket({ inFlight: { headersSent: false, requestComplete: false } });
+    handle(parserError('HPE_INVALID_CHUNK_SIZE', 'Invalid character in chunk size'), socket);
     expect(socket.end).toHaveBeenCalledTimes(1);
+    expect(String(socket.end.mock.calls[0]![0])).toMatch(/^HTTP\/1\.1 400 [^]*Invalid character in chunk size/);
   });
 });
