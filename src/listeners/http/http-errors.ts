@@ -1,6 +1,6 @@
-// HTTP error bodies: every 4xx/5xx is JSON `{code, message}` (plus context fields), never cached,
-// and fastify's own errors (bad content type, oversized body, failed validation) are mapped to
-// the same shape and to the right status, so client input never produces a 500.
+// HTTP error bodies: every 4xx/5xx is JSON `{code, message}` (plus context fields), never cached;
+// fastify's own errors (content type, body size, validation) get our status, code and words, so
+// client input never produces a 500; over HTTP/2 an unread request body is read before the answer.
 import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
@@ -99,14 +99,14 @@ function routeName(request: FastifyRequest): string {
 export function unsupportedMediaTypeMessage(request: FastifyRequest): string {
   const sent = request.headers['content-type'];
   const got = sent === undefined || sent.trim() === '' ? 'no content-type' : sent.slice(0, 200);
-  const takes = request.routeOptions.config.takes;
+  const takes = request.routeOptions.config?.takes;
   return takes
     ? `${routeName(request)} takes ${takes.what}: content-type must be ${takes.contentType}, got ${got}`
     : `${routeName(request)} takes no body of type ${got}`;
 }
 
 function bodyTooLargeMessage(request: FastifyRequest): string {
-  const takes = request.routeOptions.config.takes;
+  const takes = request.routeOptions.config?.takes;
   return `${routeName(request)} takes ${takes ? `${takes.what} of ` : 'a body of '}at most ${request.routeOptions.bodyLimit} bytes; this one is larger`;
 }
 

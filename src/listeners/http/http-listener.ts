@@ -55,6 +55,7 @@ export async function buildHttpApp(core: ResolverCore, options: HttpAppOptions =
     sendError(reply, 404, 'NOT_FOUND', `no route for ${request.method} ${path}`);
   });
   app.setErrorHandler(appErrorHandler);
+  // One onRequest hook for every route (h2load showed no difference on DoH cache hits).
   rejectBadQueryEscapes(app);
   await registerOpenApi(app, VERSION);
   registerOpsRoutes(app, core);
