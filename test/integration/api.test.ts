@@ -137,6 +137,11 @@ describe.skipIf(!ok)('gateway resolution API', () => {
   });
   it('an invalid domain: 400 INVALID_DOMAIN', () => expectError(`/v1/dnslink/${'a'.repeat(64)}.dnslink.test`, 400, 'INVALID_DOMAIN'));
   it('a bad query option: 400', () => expectError(`/v1/dnslink/${bare(n.plain.name)}?recursive=maybe`, 400, 'INVALID_PARAMETER'));
+  it('a malformed percent-escape in the query string: 400 BAD_URL, as in the path', async () => {
+    const query = await expectError(`/v1/dnslink/${bare(n.plain.name)}?recursive=%ZZ`, 400, 'BAD_URL');
+    expect(query.message).toContain('"%ZZ"');
+    await expectError('/v1/dnslink/%ff.dnslink.test', 400, 'BAD_URL');
+  });
 
   it('/openapi.json is a valid OpenAPI 3 document describing the routes', async () => {
     const r = await get('/openapi.json');

@@ -199,12 +199,31 @@ describe.skipIf(!ok)('DNS-over-HTTPS', () => {
     it('POST an empty body', () => expectError(httpPost(`${base}/dns-query`, Buffer.alloc(0), 'application/dns-message'), 400, 'INVALID_DNS_MESSAGE'));
     it('POST with a wrong content type', () => expectError(httpPost(`${base}/dns-query`, dohQuery(n.plain.name), 'application/octet-stream'), 415, 'UNSUPPORTED_MEDIA_TYPE'));
     it('POST JSON', () => expectError(httpPost(`${base}/dns-query`, '{"name":"x"}', 'application/json'), 415, 'UNSUPPORTED_MEDIA_TYPE'));
+    it('a 415 names what POST /dns-query takes and what was sent (a form, octet-stream, nothing)', async () => {
+      const form = await fetch(`${base}/dns-query`, { method: 'POST', body: new URLSearchParams({ dns: 'AAAB' }), signal: AbortSignal.timeout(5000) });
+      expect(form.status).toBe(415);
+      expect(await form.json()).toEqual({
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        message: 'POST /dns-query takes one DNS message: content-type must be application/dns-message, got application/x-www-form-urlencoded;charset=UTF-8',
+      });
+      const octets = json<ErrorBody>(await httpPost(`${base}/dns-query`, dohQuery(n.plain.name), 'application/octet-stream'));
+      expect(octets.message).toMatch(/takes one DNS message: content-type must be application\/dns-message, got application\/octet-stream$/);
+      const none = json<ErrorBody>(await httpPost(`${base}/dns-query`, dohQuery(n.plain.name)));
+      expect(none).toEqual({ code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.stringMatching(/content-type must be application\/dns-message, got no content-type$/) });
+    });
     it('POST an oversized body', () => expectError(httpPost(`${base}/dns-query`, Buffer.alloc(70_000), 'application/dns-message'), 413, 'BODY_TOO_LARGE'));
     it('JSON API with an unknown type name', () => expectError(httpGet(`${base}/resolve?name=${n.plain.name}&type=NOPE`), 400, 'UNKNOWN_TYPE'));
     it('JSON API with a type number out of range', () => expectError(httpGet(`${base}/resolve?name=${n.plain.name}&type=70000`), 400, 'UNKNOWN_TYPE'));
     it('JSON API without a name', () => expectError(httpGet(`${base}/dns-query?type=TXT`, { accept: 'application/dns-json' }), 400, 'MISSING_QUERY'));
     it('JSON API with a label over 63 bytes', () => expectError(httpGet(`${base}/resolve?name=${'a'.repeat(64)}.test`), 400, 'INVALID_NAME'));
     it('/resolve without name fails schema validation', () => expectError(httpGet(`${base}/resolve`), 400, 'INVALID_PARAMETER'));
+    it('/resolve with a malformed percent-escape: BAD_URL, not a lookup of the literal name', async () => {
+      const res = await httpGet(`${base}/resolve?name=%ZZ.com`);
+      expect(res.status).toBe(400);
+      expect(json<ErrorBody>(res)).toEqual({ code: 'BAD_URL', message: expect.stringContaining('malformed percent-escape "%ZZ"') });
+    });
+    it('/dns-query?name= with a malformed percent-escape', () =>
+      expectError(httpGet(`${base}/dns-query?name=%ZZ.com&type=TXT`, { accept: 'application/dns-json' }), 400, 'BAD_URL'));
 
     it('no 500 for any of them, and the server is still healthy', async () => {
       const health = await httpGet(`${base}/healthz`);

@@ -1,6 +1,6 @@
 // The DNS JSON format (Google `/resolve`, Cloudflare `application/dns-json`): a Resolution
 // rendered as {Status,TC,RD,RA,AD,CD,Question,Answer,Authority}, and record data in presentation
-// form (TXT quoted as Cloudflare does: "\"a\" \"b\"").
+// form (TXT quoted as Cloudflare does: "\"a\" \"b\"", HINFO as dig does: "\"RFC8482\" \"\"").
 import { packetCodecs } from '../../dns/dns-packet-internals.js';
 import { recordTypeNumber } from '../../dns/record-types.js';
 import { recordTtl, remainingTtl, type Resolution } from '../../dns/resolution.js';
@@ -85,6 +85,11 @@ export function recordData(record: DnsRecord): string {
     case 'SOA': {
       const soa = data as { mname: string; rname: string; serial?: number; refresh?: number; retry?: number; expire?: number; minimum?: number };
       return `${fqdn(soa.mname)} ${fqdn(soa.rname)} ${soa.serial ?? 0} ${soa.refresh ?? 0} ${soa.retry ?? 0} ${soa.expire ?? 0} ${soa.minimum ?? 0}`;
+    }
+    case 'HINFO': {
+      // Two character-strings, as dig prints them: the RFC 8482 answer to ANY is `"RFC8482" ""`.
+      const hinfo = data as { cpu?: string; os?: string };
+      return `${quoteCharacterString(Buffer.from(hinfo.cpu ?? '', 'utf8'))} ${quoteCharacterString(Buffer.from(hinfo.os ?? '', 'utf8'))}`;
     }
     case 'CAA': {
       const caa = data as { flags?: number; tag: string; value: string };

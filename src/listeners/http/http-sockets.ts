@@ -97,7 +97,9 @@ export function createDualServer(handler: FastifyServerFactoryHandler, h2c: bool
       h2.emit('connection', replayingStream(socket, head));
       return;
     }
-    // Node's HTTP/1.1 parser reads what is unshifted back into the socket.
+    // Node's HTTP/1.1 parser reads what is unshifted back into the socket. Whatever is not the
+    // HTTP/2 preface goes there, a TLS ClientHello included: what it refuses reaches fastify's
+    // clientErrorHandler (client-errors.ts) through this server's 'clientError' event.
     socket.pause();
     socket.unshift(head);
     for (const listener of h1Listeners) listener.call(server, socket);

@@ -25,6 +25,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       tags: [
         { name: 'dns', description: 'DNS-over-HTTPS' },
         { name: 'dnslink', description: 'Gateway resolution API' },
+        { name: 'ops', description: 'Readiness and liveness' },
       ],
     },
     transform: ({ schema, url, route }) => {

@@ -246,3 +246,56 @@ export const dnslinkSchema = {
     508: dnslinkError('LOOP or TOO_MANY_HOPS'),
   },
 } as const;
+
+const healthBody = (description: string, status: string) =>
+  ({
+    description,
+    type: 'object',
+    required: ['status', 'reason', 'upstreams', 'cache', 'localRecords'],
+    properties: {
+      status: { type: 'string', enum: [status] },
+      reason: { type: 'string', description: 'Why, in words: how many upstreams failed, with their error codes (never their addresses).' },
+      worker: { type: 'integer', description: 'The cluster worker that answered (dns.workers > 1); absent in a single process.' },
+      upstreams: {
+        type: 'object',
+        required: ['configured', 'failing', 'errors'],
+        properties: {
+          configured: { type: 'integer', description: 'Upstreams configured (0: local records and the cache only).' },
+          failing: { type: 'integer', description: 'Upstreams whose last attempt got no answer within the penalty time (30 s).' },
+          errors: { type: 'array', items: { type: 'string' }, description: 'Error codes of the failing ones: UPSTREAM_TIMEOUT, UPSTREAM_NETWORK, UPSTREAM_HTTP, UPSTREAM_BAD_RESPONSE.' },
+        },
+      },
+      cache: {
+        type: 'object',
+        required: ['entries', 'bytes', 'inflight'],
+        properties: {
+          entries: { type: 'integer', description: 'Answers cached (fresh and stale).' },
+          bytes: { type: 'integer', description: 'Their size.' },
+          inflight: { type: 'integer', description: 'Upstream queries in flight.' },
+        },
+      },
+      localRecords: { type: 'integer', description: 'Local (name, type) pairs served.' },
+    },
+  }) as const;
+
+export const healthSchema = {
+  summary: 'Readiness, for load balancers',
+  description:
+    '200 `ready` while dnslinkd can resolve: some upstream answered its last attempt or has not failed in the last 30 s, ' +
+    'or none is configured. 503 `not-ready` (with Retry-After) when every upstream failed its last attempt in the last 30 s: ' +
+    'cached and local answers are still served, so use /livez for restarts.',
+  tags: ['ops'],
+  response: {
+    200: healthBody('Ready.', 'ready'),
+    503: healthBody('Not ready: every upstream failed its last attempt within the penalty time.', 'not-ready'),
+  },
+} as const;
+
+export const liveSchema = {
+  summary: 'Liveness, for container health checks',
+  description: '200 whenever the process serves HTTP, upstreams up or not: a restart would lose the cache that still answers stale.',
+  tags: ['ops'],
+  response: {
+    200: { description: 'Alive.', type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['alive'] } } },
+  },
+} as const;

@@ -1,6 +1,6 @@
 // A list of upstreams asked in turn, each attempt with its own timeout;
 // SERVFAIL/REFUSED/network errors move on to the next upstream. Upstreams that failed recently are
-// tried last, so one dead server does not cost every query a timeout.
+// tried last, so one dead server does not cost every query a timeout; health() tells readiness.
 import { Rcode, rcodeName } from '../../dns/constants.js';
 import type { Question } from '../../dns/types.js';
 import type { DecodedResponse } from '../../dns/upstream-codec.js';
@@ -23,6 +23,33 @@ export interface UpstreamObserver {
   onError?(upstream: string, code: string): void;
 }
 
+/** What the pool knows of one upstream's recent attempts (for readiness and the admin side). */
+export interface EndpointHealth {
+  url: string;
+  /** When it last gave a DNS answer, whatever the rcode (epoch ms). */
+  lastAnswerAt?: number;
+  /** When it last gave none: a timeout, a network or HTTP error, an answer that does not match. */
+  lastErrorAt?: number;
+  /** The code of that error (UPSTREAM_TIMEOUT, UPSTREAM_NETWORK, ...). */
+  lastErrorCode?: string;
+  /** Its last attempt gave no answer, less than the penalty time ago. */
+  failing: boolean;
+}
+
+export interface PoolHealth {
+  endpoints: EndpointHealth[];
+  /** How long a failure counts (and keeps an upstream at the back of the list). */
+  penaltyMs: number;
+}
+
+interface Attempts {
+  lastAnswerAt?: number;
+  lastErrorAt?: number;
+  lastErrorCode?: string;
+  /** Whether the latest attempt got an answer. */
+  lastAnswered: boolean;
+}
+
 export interface UpstreamPoolOptions {
   timeoutMs: number;
   observer?: UpstreamObserver;
@@ -34,7 +61,9 @@ export interface UpstreamPoolOptions {
 export class UpstreamPool {
   readonly endpoints: UpstreamEndpoint[];
   private readonly failedAt = new Map<string, number>();
+  private readonly attempts = new Map<string, Attempts>();
   private readonly now: () => number;
+  private readonly penaltyMs: number;
 
   constructor(
     urls: string[],
@@ -42,10 +71,43 @@ export class UpstreamPool {
   ) {
     this.endpoints = urls.map(parseUpstreamUrl);
     this.now = options.now ?? Date.now;
+    this.penaltyMs = options.penaltyMs ?? 30_000;
+  }
+
+  /**
+   * Each upstream's last answer and last error, and whether it is failing: its last attempt got
+   * no DNS answer (SERVFAIL and REFUSED are answers: the upstream is reachable) within the penalty.
+   */
+  health(): PoolHealth {
+    const now = this.now();
+    const endpoints = this.endpoints.map((e): EndpointHealth => {
+      const a = this.attempts.get(e.url);
+      if (!a) return { url: e.url, failing: false };
+      const failing = !a.lastAnswered && a.lastErrorAt !== undefined && now - a.lastErrorAt < this.penaltyMs;
+      return {
+        url: e.url,
+        ...(a.lastAnswerAt !== undefined ? { lastAnswerAt: a.lastAnswerAt } : {}),
+        ...(a.lastErrorAt !== undefined ? { lastErrorAt: a.lastErrorAt, lastErrorCode: a.lastErrorCode } : {}),
+        failing,
+      };
+    });
+    return { endpoints, penaltyMs: this.penaltyMs };
+  }
+
+  private record(url: string, answered: boolean, errorCode?: string): void {
+    const a = this.attempts.get(url) ?? { lastAnswered: answered };
+    a.lastAnswered = answered;
+    if (answered) {
+      a.lastAnswerAt = this.now();
+    } else {
+      a.lastErrorAt = this.now();
+      a.lastErrorCode = errorCode;
+    }
+    this.attempts.set(url, a);
   }
 
   private ordered(): UpstreamEndpoint[] {
-    const penalty = this.options.penaltyMs ?? 30_000;
+    const penalty = this.penaltyMs;
     const now = this.now();
     const healthy: UpstreamEndpoint[] = [];
     const penalized: UpstreamEndpoint[] = [];
@@ -68,6 +130,7 @@ export class UpstreamPool {
       try {
         const response = await exchange(endpoint, question, this.options.timeoutMs);
         const rttMs = this.now() - started;
+        this.record(endpoint.url, true);
         this.options.observer?.onAnswer?.(endpoint.url, rttMs, response.rcode);
         if (response.rcode === Rcode.SERVFAIL || response.rcode === Rcode.REFUSED) {
           failures.push(`${endpoint.url}: answered ${rcodeName(response.rcode)}`);
@@ -79,6 +142,7 @@ export class UpstreamPool {
         return { response, upstream: endpoint.url, rttMs, usable: true, failures };
       } catch (err) {
         const code = err instanceof CodedError ? err.code : 'UPSTREAM_NETWORK';
+        this.record(endpoint.url, false, code);
         this.options.observer?.onError?.(endpoint.url, code);
         this.failedAt.set(endpoint.url, this.now());
         failures.push(errorMessage(err));

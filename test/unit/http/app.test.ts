@@ -58,6 +58,12 @@ describe('DoH', () => {
     expect(cf.json().Answer[0].data).toBe(`"dnslink=/ipfs/" "${CID}" "say \\"hi\\"\\\\"`);
   });
 
+  it('JSON API: ANY gets the RFC 8482 answer, its HINFO shown as dig shows it', async () => {
+    const r = await get('/resolve?name=www.example&type=ANY');
+    expect(r.statusCode).toBe(200);
+    expect(r.json().Answer).toEqual([{ name: 'www.example.', type: 13, TTL: 3600, data: '"RFC8482" ""' }]);
+  });
+
   it('answers CORS preflights', async () => {
     const r = await t.app.inject({ method: 'OPTIONS', url: '/v1/dnslink/x.example', headers: { origin: 'https://a.example', 'access-control-request-method': 'GET' } });
     expect(r.statusCode).toBe(204);
@@ -68,6 +74,63 @@ describe('DoH', () => {
     const r = await get('/nope');
     expect(r.statusCode).toBe(404);
     expect(r.json()).toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe('a method a path does not serve', () => {
+  it.each([
+    ['PUT', '/resolve?name=x', 'GET, HEAD, OPTIONS'],
+    ['DELETE', '/resolve', 'GET, HEAD, OPTIONS'],
+    ['PUT', '/dns-query', 'GET, HEAD, POST, OPTIONS'],
+    ['DELETE', '/v1/dnslink/plain.example', 'GET, HEAD, OPTIONS'],
+    ['PATCH', '/v1/dnslink/en-wikipedia--on--ipfs-example', 'GET, HEAD, OPTIONS'],
+    ['POST', '/healthz', 'GET, HEAD'],
+    ['OPTIONS', '/metrics', 'GET, HEAD'],
+    ['DELETE', '/openapi.json', 'GET, HEAD'],
+  ] as const)('%s %s: 405 with Allow: %s', async (method, url, allow) => {
+    const r = await t.app.inject({ method, url });
+    expect(r.statusCode).toBe(405);
+    expect(r.headers.allow).toBe(allow);
+    const path = url.split('?')[0];
+    expect(r.json()).toEqual({ code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed on ${path}: it answers ${allow}` });
+    expect(r.headers['access-control-allow-origin']).toBe('*');
+    expect(r.headers['cache-control']).toBe('max-age=0');
+  });
+
+  it('an unknown path stays 404 whatever the method', async () => {
+    for (const [method, url] of [['PUT', '/nope'], ['DELETE', '/v1/dnslink'], ['GET', '/v1/dnslink/a/b'], ['POST', '/resolve/']] as const) {
+      const r = await t.app.inject({ method, url });
+      expect(r.statusCode, `${method} ${url}`).toBe(404);
+      expect(r.headers.allow).toBeUndefined();
+      expect(r.json()).toMatchObject({ code: 'NOT_FOUND' });
+    }
+  });
+});
+
+describe('POST /dns-query with a body that is not a DNS message', () => {
+  const expected = 'POST /dns-query takes one DNS message: content-type must be application/dns-message, got';
+  const post = (headers: Record<string, string>, payload?: Buffer | string) =>
+    t.app.inject({ method: 'POST', url: '/dns-query', headers, ...(payload === undefined ? {} : { payload }) });
+
+  it.each([
+    ['a form', { 'content-type': 'application/x-www-form-urlencoded' }, 'name=x', 'application/x-www-form-urlencoded'],
+    ['octet-stream', { 'content-type': 'application/octet-stream' }, wireQuery('www.example', 1), 'application/octet-stream'],
+    ['valid JSON', { 'content-type': 'application/json' }, '{"name":"x"}', 'application/json'],
+    ['broken JSON (refused for its type, not parsed)', { 'content-type': 'application/json' }, '{"name":', 'application/json'],
+    ['text', { 'content-type': 'text/plain; charset=utf-8' }, 'hello', 'text/plain; charset=utf-8'],
+    ['a body without a content type', {}, wireQuery('www.example', 1), 'no content-type'],
+    ['no body and no content type', {}, undefined, 'no content-type'],
+  ])('%s: 415 naming what is expected and what was sent', async (_what, headers, payload, got) => {
+    const r = await post(headers, payload);
+    expect(r.statusCode).toBe(415);
+    expect(r.json()).toEqual({ code: 'UNSUPPORTED_MEDIA_TYPE', message: `${expected} ${got}` });
+    expect(r.headers['access-control-allow-origin']).toBe('*');
+  });
+
+  it('413 says how large a body may be', async () => {
+    const r = await post({ 'content-type': 'application/dns-message' }, Buffer.alloc(70_000));
+    expect(r.statusCode).toBe(413);
+    expect(r.json()).toEqual({ code: 'BODY_TOO_LARGE', message: 'POST /dns-query takes one DNS message of at most 65535 bytes; this one is larger' });
   });
 });
 
@@ -145,6 +208,35 @@ describe('router-level errors', () => {
     const res = await get(`/v1/dnslink/${'a'.repeat(1100)}`);
     expect(res.statusCode).toBe(414);
     expect(res.json()).toEqual({ code: 'URI_TOO_LONG', message: expect.stringContaining('exceeding the max param length') });
+  });
+
+  it.each([
+    ['/resolve?name=%ZZ.com', '%ZZ', 'two hex digits'],
+    ['/resolve?name=x.example&type=TXT%', '%', 'two hex digits'],
+    ['/resolve?name=%ff.example', '%ff', 'not UTF-8'],
+    ['/resolve?name=%C3.example', '%C3', 'not UTF-8'],
+    ['/dns-query?name=%ZZ.com', '%ZZ', 'two hex digits'],
+    ['/dns-query?dns=AAAB%G1', '%G1', 'two hex digits'],
+    ['/v1/dnslink/plain.example?recursive=%ZZ', '%ZZ', 'two hex digits'],
+    ['/v1/dnslink/plain.example?x=%e9%ZZ', '%ZZ', 'two hex digits'],
+    ['/healthz?%', '%', 'two hex digits'],
+  ])('a malformed percent-escape in the query string of any route is 400 BAD_URL: %s', async (url, escape, why) => {
+    const res = await get(url);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ code: 'BAD_URL', message: expect.stringContaining(`malformed percent-escape "${escape}"`) });
+    expect(res.json().message).toContain(why);
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+  });
+
+  it('well-formed escapes in the query string are decoded as before', async () => {
+    const res = await get('/resolve?name=%77ww.example&type=%41');
+    expect(res.statusCode).toBe(200);
+    expect(res.json().Answer).toEqual([{ name: 'www.example.', type: 1, TTL: 30, data: '192.0.2.1' }]);
+    const utf8 = await get('/resolve?name=%C3%A9t%C3%A9.example&type=TXT');
+    expect(utf8.statusCode).toBe(200);
+    expect(utf8.json().Question).toEqual([{ name: 'été.example.', type: 16 }]);
+    const percent = await get('/v1/dnslink/plain.example?recursive=true&note=100%25');
+    expect(percent.statusCode).toBe(200);
   });
 
   it('answers an undecodable URL with 400 BAD_URL', async () => {

@@ -52,7 +52,12 @@ describe('recordData', () => {
     expect(recordData({ name: 'a.test', type: 'CNAME', class: 'IN', ttl: 1, data: 'b.test' })).toBe('b.test.');
     expect(recordData({ name: 'a.test', type: 'MX', class: 'IN', ttl: 1, data: { preference: 10, exchange: 'mx.test' } })).toBe('10 mx.test.');
     expect(recordData(soa)).toBe('ns.test. admin.test. 7 3600 600 86400 30');
-    expect(recordData({ name: 'a.test', type: 'HINFO', class: 'IN', ttl: 1, data: { cpu: 'x', os: 'y' } })).toBe('\\# 4 01780179');
+    // A type without a presentation form here: RFC 3597 generic data.
+    expect(recordData({ name: 'a.test', type: 'NULL', class: 'IN', ttl: 1, data: Buffer.from([1, 2, 3]) } as DnsRecord)).toBe('\\# 3 010203');
+  });
+  it('writes HINFO as two quoted character-strings, as dig does (the RFC 8482 answer to ANY)', () => {
+    expect(recordData({ name: 'a.test', type: 'HINFO', class: 'IN', ttl: 1, data: { cpu: 'RFC8482', os: '' } })).toBe('"RFC8482" ""');
+    expect(recordData({ name: 'a.test', type: 'HINFO', class: 'IN', ttl: 1, data: { cpu: 'x', os: 'say "hi"' } })).toBe('"x" "say \\"hi\\""');
   });
 });
 

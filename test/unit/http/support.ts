@@ -35,11 +35,12 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function buildTestApp(overrides: Record<string, unknown> = {}): Promise<TestApp> {
+/** `upstreams` defaults to none, so that every answer is deterministic. */
+export async function buildTestApp(overrides: Record<string, unknown> = {}, upstreams: string[] = []): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'dnslinkd-http-'));
   const file = join(dir, 'records.json');
   writeFileSync(file, JSON.stringify(RECORDS));
-  const config = { ...configSchema.parse({ logLevel: 'silent', ...overrides }), upstreams: [], localRecords: file } as Config;
+  const config = { ...configSchema.parse({ logLevel: 'silent', ...overrides }), upstreams, localRecords: file } as Config;
   const core = createResolverCore(config, pino({ level: 'silent' }));
   const app = await buildHttpApp(core, { bodyLimit: config.http.bodyLimit });
   return {
