@@ -13,14 +13,16 @@ import { resolveDnslink, resolveDomain, type DnslinkResult, type TxtLookup } fro
 import type { Caller, Stage } from '../stages/stage.js';
 
 /** What the resolution API reports as the `source` of a whole result (docs/api.md). */
-export const RESULT_SOURCES = ['dns', 'cache', 'stale', 'local'] as const;
+export const RESULT_SOURCES = ['dns', 'cache', 'stale', 'local', 'override'] as const;
 export type ResultSource = (typeof RESULT_SOURCES)[number];
 
 /**
  * How each answer source is reported for a result, and its weight: a result reports the source
- * of its heaviest lookup (one stale lookup makes the result stale; one that went upstream, dns).
+ * of its heaviest lookup (one overridden lookup makes the result an override; one stale lookup,
+ * stale; one that went upstream, dns).
  */
 const REPORTED_AS: Readonly<Record<AnswerSource, { source: ResultSource; weight: number }>> = {
+  override: { source: 'override', weight: 4 },
   stale: { source: 'stale', weight: 3 },
   upstream: { source: 'dns', weight: 2 },
   error: { source: 'dns', weight: 2 },

@@ -9,6 +9,7 @@ import { cacheStageOptions } from './cache/config.js';
 import { CacheStage } from './cache/cache-stage.js';
 import { LocalRecordsStage } from './local-records/local-records-stage.js';
 import { readLocalRecords } from './local-records/records-file.js';
+import { OverridesStage } from './overrides/overrides-stage.js';
 import { QueryPolicyStage } from './query-policy/query-policy-stage.js';
 import { linkStages, type Stage } from './stage.js';
 import { UpstreamMetrics } from './upstream/metrics.js';
@@ -31,8 +32,12 @@ const CHAIN = [
     name: 'query-policy',
     build: ({ config }: ChainDeps) => new QueryPolicyStage({ forward: config.dns.forward }),
   },
-  // 2. overrides (coming with the operator control plane): an operator's override beats every
-  //    source below it, the cache included, and needs no upstream to answer.
+  // 2. overrides: an operator's override beats every source below it, the cache included, and
+  //    needs no upstream to answer; the control plane sets them.
+  {
+    name: 'overrides',
+    build: ({ now }: ChainDeps) => new OverridesStage(now),
+  },
   // 3. local-records: our own records answer authoritatively, before the cache: they never
   //    expire and need no storing.
   {

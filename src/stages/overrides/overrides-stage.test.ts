@@ -1,0 +1,81 @@
+// The overrides stage alone: an override answers TXT at both names at once, authoritatively with
+// its TTL and EDE 4 giving the reason, ahead of everything below; other types and names pass;
+// an expired override stops applying by itself; a new set replaces the old one whole.
+import { describe, expect, it } from 'vitest';
+import { EdeCode, RRType, Rcode } from '../../dns/constants.js';
+import { joinTxtStrings } from '../../dns/txt-strings.js';
+import type { Resolution } from '../../dns/resolution.js';
+import { FakeClock, stageUnderTest, txtRecord, upstreamAnswer } from '../testing/harness.js';
+import { checkOverrideValue, type Override } from './override.js';
+import { OverridesStage } from './overrides-stage.js';
+
+const CID = 'bafkreibaoaidvjxyomg4xguvlpaeekw7dqeahsqjfgj4igx3ywr4n3sp34';
+const override = (name: string, extra: Partial<Override> = {}): Override => ({
+  name,
+  value: `/ipfs/${CID}/site`,
+  ttl: 30,
+  reason: 'registrar incident #42',
+  by: 'test',
+  createdAt: '2026-11-25T00:00:00.000Z',
+  updatedAt: '2026-11-25T00:00:00.000Z',
+  ...extra,
+});
+const fromBelow = upstreamAnswer(txtRecord('_dnslink.example.org', 300, 'dnslink=/ipfs/bafy-from-dns'));
+const txtOf = (res: Resolution) => res.answers.map((a) => joinTxtStrings((a as { data?: unknown }).data));
+
+describe('overrides stage', () => {
+  it('answers TXT at _dnslink.<name> and <name> with its TTL, aa and EDE 4 naming the reason, synchronously', () => {
+    const stage = new OverridesStage();
+    const { next, ask } = stageUnderTest(stage, fromBelow);
+    stage.replaceAll([override('example.org')]);
+    for (const name of ['_dnslink.example.org', 'example.org', '_DNSLINK.Example.ORG']) {
+      const res = ask(name, RRType.TXT);
+      expect(res).not.toBeInstanceOf(Promise);
+      expect(res).toMatchObject({ rcode: Rcode.NOERROR, source: 'override', authoritative: true, ede: { code: EdeCode.FORGED_ANSWER, text: 'override: registrar incident #42' } });
+      expect(txtOf(res as Resolution)).toEqual([`dnslink=/ipfs/${CID}/site`]);
+      expect((res as Resolution).answers[0]).toMatchObject({ ttl: 30 });
+    }
+    expect(next.calls).toBe(0);
+  });
+
+  it('passes other types, other names and names under it to the next stage', async () => {
+    const stage = new OverridesStage();
+    const { next, ask } = stageUnderTest(stage, fromBelow);
+    stage.replaceAll([override('example.org')]);
+    expect(await ask('example.org', RRType.A)).toBe(fromBelow);
+    expect(await ask('_dnslink.www.example.org', RRType.TXT)).toBe(fromBelow);
+    expect(await ask('_dnslink.example.com', RRType.TXT)).toBe(fromBelow);
+    expect(next.calls).toBe(3);
+  });
+
+  it('stops applying an expired override by itself, and a new set replaces the old one whole', async () => {
+    const clock = new FakeClock(Date.parse('2026-11-25T10:00:00Z'));
+    const stage = new OverridesStage(clock.now);
+    const { ask } = stageUnderTest(stage, fromBelow);
+    stage.replaceAll([override('a.example', { expiresAt: '2026-11-25T10:05:00Z' }), override('b.example')]);
+    expect((await ask('_dnslink.a.example', RRType.TXT)).source).toBe('override');
+    expect(stage.active().map((o) => o.name)).toEqual(['a.example', 'b.example']);
+    clock.advance(5 * 60_000);
+    expect(await ask('_dnslink.a.example', RRType.TXT)).toBe(fromBelow);
+    expect(stage.active().map((o) => o.name)).toEqual(['b.example']);
+    stage.replaceAll([]);
+    expect(await ask('_dnslink.b.example', RRType.TXT)).toBe(fromBelow);
+  });
+});
+
+describe('override values', () => {
+  it('accepts /ipfs/<cid>[/path], /ipns/<key> and /ipns/<domain>[/path]', () => {
+    for (const value of [`/ipfs/${CID}`, `/ipfs/${CID}/a/b.html`, '/ipfs/QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG', '/ipns/k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8', '/ipns/docs.ipfs.tech/x']) {
+      expect(checkOverrideValue(value), value).toEqual({ value });
+    }
+  });
+  it('names what is wrong with a bad one', () => {
+    const error = (value: string) => ('error' in checkOverrideValue(value) ? (checkOverrideValue(value) as { error: string }).error : 'accepted');
+    expect(error('ipfs://bafy')).toMatch(/must start with \/ipfs\/ or \/ipns\//);
+    expect(error('/ipfs/')).toMatch(/no CID after \/ipfs\//);
+    expect(error('/ipfs/not-a-cid')).toMatch(/invalid CID "not-a-cid"/);
+    expect(error(`/ipfs/${CID}/a b`)).toMatch(/holds " " \(U\+0020\)/);
+    expect(error('/ipns/bad_name!')).toMatch(/neither a key nor a valid domain/);
+    expect(error('/swarm/abc')).toMatch(/must start with/);
+  });
+});

@@ -1,0 +1,48 @@
+// Second stage: operator overrides. A name with an active override is answered here, TXT at
+// `_dnslink.<name>` and `<name>`, before local records and the cache, with its own TTL, `aa` and
+// EDE 4 giving the reason; other types and names pass on. The control plane replaces the set.
+import type { Resolution } from '../../dns/resolution.js';
+import type { Question } from '../../dns/types.js';
+import { UNLINKED, type QueryContext, type Stage } from '../stage.js';
+import { overriddenQuestions, overrideAnswer, type Override } from './override.js';
+
+interface ActiveAnswer {
+  answer: Resolution;
+  /** Epoch ms after which it no longer applies; undefined: until removed. */
+  expiresAt?: number;
+}
+
+export class OverridesStage implements Stage {
+  readonly name = 'overrides';
+  next: Stage = UNLINKED;
+  /** Question key -> answer; replaced whole, so a query sees one set or the other. */
+  private answers = new Map<string, ActiveAnswer>();
+  private current: readonly Override[] = [];
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  resolve(question: Question, ctx: QueryContext): Resolution | Promise<Resolution> {
+    const hit = this.answers.get(question.key);
+    if (hit !== undefined && (hit.expiresAt === undefined || this.now() < hit.expiresAt)) return hit.answer;
+    return this.next.resolve(question, ctx);
+  }
+
+  /** Makes `overrides` the active set (expired ones are kept out). */
+  replaceAll(overrides: readonly Override[]): void {
+    const answers = new Map<string, ActiveAnswer>();
+    for (const override of overrides) {
+      const expiresAt = override.expiresAt === undefined ? undefined : Date.parse(override.expiresAt);
+      for (const { owner, key } of overriddenQuestions(override.name)) {
+        answers.set(key, { answer: overrideAnswer(override, owner), ...(expiresAt === undefined ? {} : { expiresAt }) });
+      }
+    }
+    this.answers = answers;
+    this.current = overrides;
+  }
+
+  /** The overrides in force now (set and not expired). */
+  active(): Override[] {
+    const now = this.now();
+    return this.current.filter((o) => o.expiresAt === undefined || now < Date.parse(o.expiresAt));
+  }
+}
