@@ -3,6 +3,7 @@
 // validated once, with one error line per bad key or variable, named as the operator wrote it.
 import { readFileSync } from 'node:fs';
 import { CodedError } from '../errors.js';
+import { defaultDataDir } from '../control/config.js';
 import { localRecordsPath } from '../stages/local-records/config.js';
 import { resolvConfUpstreams } from '../stages/upstream/config.js';
 import { configSchema, type Config } from './schema.js';
@@ -16,8 +17,10 @@ const ENV_ALIASES: Record<string, string[]> = {
   DNSLINKD_DNS: ['dns', 'listen'],
   DNSLINKD_HTTP: ['http', 'listen'],
   DNSLINKD_FORWARD: ['dns', 'forward'],
+  DNSLINKD_REDIS_URL: ['state', 'redis'],
 };
-const ENV_IGNORED = new Set(['DNSLINKD_CONFIG']);
+/** Variables that are not settings: the config file's path, and an admin token (read by the control plane). */
+const ENV_IGNORED = new Set(['DNSLINKD_CONFIG', 'DNSLINKD_ADMIN_TOKEN']);
 
 /** A setting an environment variable can name: a leaf (scalar or array) or an object of settings. */
 interface EnvSetting {
@@ -319,5 +322,6 @@ export function loadConfig(options: LoadOptions = {}): Config {
     ...config,
     upstreams: config.upstreams ?? resolvConfUpstreams(options.resolvConf),
     localRecords: localRecordsPath(config.localRecords),
+    dataDir: config.dataDir ?? defaultDataDir(env),
   };
 }

@@ -2,6 +2,7 @@
 // stage keep theirs in a config.ts beside their code), validated with zod. Every key is documented
 // in docs/configuration.md; an unknown key or bad value stops the start with its dotted path named.
 import { z } from 'zod';
+import { adminConfigSchema, controlRootKeys, stateConfigSchema } from '../control/config.js';
 import { dnsListenerKeys, httpConfigSchema } from '../listeners/config.js';
 import { cacheConfigSchema, cacheRootKeys, clientDeadlineConflict } from '../stages/cache/config.js';
 import { localRecordsRootKeys } from '../stages/local-records/config.js';
@@ -15,6 +16,9 @@ export const configSchema = z
       .strict()
       .prefault({}),
     http: httpConfigSchema,
+    admin: adminConfigSchema,
+    state: stateConfigSchema,
+    ...controlRootKeys,
     ...upstreamRootKeys,
     cache: cacheConfigSchema,
     ...cacheRootKeys,
@@ -29,4 +33,4 @@ export const configSchema = z
 
 export type ConfigInput = z.input<typeof configSchema>;
 /** The validated configuration, defaults filled in (upstreams from resolv.conf, the demo records). */
-export type Config = z.output<typeof configSchema> & { upstreams: string[]; localRecords: string | null };
+export type Config = z.output<typeof configSchema> & { upstreams: string[]; localRecords: string | null; dataDir: string };

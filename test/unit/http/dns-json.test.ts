@@ -6,7 +6,8 @@ import { parseRecordType } from '../../../src/dns/record-types.js';
 import type { Resolution } from '../../../src/dns/resolution.js';
 import type { DnsRecord } from '../../../src/dns/types.js';
 import { decodeInlinedLabel, isInlinedLabel } from '../../../src/listeners/http/dnslink-routes.js';
-import { recordData, toDnsJson } from '../../../src/listeners/http/dns-json.js';
+import { recordData } from '../../../src/dns/presentation.js';
+import { toDnsJson } from '../../../src/listeners/http/dns-json.js';
 import { decodeDnsParam } from '../../../src/listeners/http/doh-routes.js';
 
 const res = (answers: DnsRecord[], extra: Partial<Resolution> = {}): Resolution => ({

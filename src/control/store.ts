@@ -1,0 +1,73 @@
+// What the control plane keeps and shares: overrides, the audit log and the flush log with its
+// generation counter, behind one contract that the embedded store (one machine) and the Redis
+// store (a fleet) both keep. Every change is atomic with its audit record.
+import type { FlushTarget } from '../stages/cache/flush.js';
+import type { Override } from '../stages/overrides/override.js';
+
+export type AuditAction = 'override.set' | 'override.pin' | 'override.remove' | 'override.expire' | 'override.import' | 'cache.flush';
+
+export interface AuditRecord {
+  id: string;
+  /** ISO time. */
+  time: string;
+  /** Label of the token that made the change (`system` for expiries). */
+  token: string;
+  action: AuditAction;
+  name?: string;
+  reason?: string;
+  /** The state before and after (an override, or a flush's target and counts). */
+  before?: unknown;
+  after?: unknown;
+  dryRun: boolean;
+}
+
+export type NewAuditRecord = Omit<AuditRecord, 'id' | 'time'>;
+
+export interface FlushRecord {
+  /** The flush generation this flush made (1, 2, ...): replicas apply every one above theirs. */
+  generation: number;
+  target: FlushTarget;
+  negativeOnly: boolean;
+  time: string;
+}
+
+export interface ControlSnapshot {
+  /** Bumped by every override change: a replica whose version is lower reloads the overrides. */
+  version: number;
+  /** The last flush generation. */
+  generation: number;
+  overrides: Override[];
+}
+
+/** One override set (`after`) or removed (`after: null`); `ifUpdatedAt` makes it conditional. */
+export interface OverrideChange {
+  name: string;
+  after: Override | null;
+  /** Apply only if the stored override's updatedAt is this (an expiry racing an edit loses). */
+  ifUpdatedAt?: string;
+}
+
+export interface AuditQuery {
+  name?: string;
+  /** ISO time: records at or after it. */
+  since?: string;
+  limit: number;
+}
+
+export interface ControlStore {
+  readonly kind: 'embedded' | 'redis';
+  /** Where the data is (a file path, a Redis URL without its password). */
+  readonly location: string;
+  snapshot(): Promise<ControlSnapshot>;
+  /** Flushes with a generation above `generation`, oldest first. */
+  flushesAfter(generation: number): Promise<FlushRecord[]>;
+  /** Applies the changes that still hold and their audit records in one transaction; the new version, or undefined when nothing applied. */
+  changeOverrides(changes: OverrideChange[], audit: NewAuditRecord[]): Promise<number | undefined>;
+  /** Records a flush (a new generation) and its audit record in one transaction. */
+  recordFlush(flush: Omit<FlushRecord, 'generation' | 'time'>, audit: NewAuditRecord): Promise<FlushRecord>;
+  /** Audit records alone (dry runs, which change nothing else). */
+  appendAudit(records: NewAuditRecord[]): Promise<void>;
+  /** Newest first. */
+  audit(query: AuditQuery): Promise<AuditRecord[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,52 @@
+// The fastify app every HTTP listener of dnslinkd starts from, the public one and the admin one:
+// no request logging, errors as JSON {code, message} from the router, the routes and Node's parser
+// alike, 405 with Allow for a method a known path does not serve, and one rule for bad escapes.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerFactory } from 'fastify';
+import type { Logger } from 'pino';
+import { clientErrorHandler } from './client-errors.js';
+import { errorHandler, sendError } from './http-errors.js';
+import { rejectBadQueryEscapes } from './query-escapes.js';
+import { collectRoutes } from './route-table.js';
+
+export interface JsonAppOptions {
+  /** The `transport` field of its log lines (http, https, admin). */
+  transport: string;
+  serverFactory?: FastifyServerFactory;
+  /** Longest path parameter (fastify's default is 100). */
+  maxParamLength?: number;
+  /** Largest request body; fastify's default (1 MiB) otherwise. */
+  bodyLimit?: number;
+}
+
+export function createJsonApp(log: Logger, options: JsonAppOptions): FastifyInstance {
+  const appErrorHandler = errorHandler(log);
+  const app = Fastify({
+    loggerInstance: log.child({ transport: options.transport }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    // No per-request child logger (request logging is off): one less allocation per request.
+    childLoggerFactory: (logger) => logger,
+    ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
+    ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
+    routerOptions: { maxParamLength: options.maxParamLength ?? 100 },
+    // Errors the router raises before any route runs go through the same mapping as the rest.
+    frameworkErrors: (err, request, reply) => appErrorHandler(err, request, reply),
+    // And what Node's HTTP/1.1 parser refuses before the router sees it, with the same JSON body.
+    clientErrorHandler: clientErrorHandler(log),
+  }) as unknown as FastifyInstance;
+  // Registered before any route, so it sees them all.
+  const routes = collectRoutes(app);
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const allow = routes.allowed(path);
+    if (allow) {
+      reply.header('allow', allow.join(', '));
+      sendError(reply, 405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}: it answers ${allow.join(', ')}`);
+      return;
+    }
+    sendError(reply, 404, 'NOT_FOUND', `no route for ${request.method} ${path}`);
+  });
+  app.setErrorHandler(appErrorHandler);
+  // One onRequest hook for every route (h2load showed no difference on DoH cache hits).
+  rejectBadQueryEscapes(app);
+  return app;
+}
