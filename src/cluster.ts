@@ -177,7 +177,7 @@ async function runWorker(config: Config, log: Logger): Promise<number> {
 
   let instance;
   try {
-    instance = await startInstance(config, wlog, { processMetrics: true });
+    instance = await startInstance(config, wlog, { processMetrics: true, control: false });
   } catch (err) {
     // The primary prints the reason once for all workers; this one exits quietly with code 1.
     const failed: Message = { type: 'dnslinkd:start-failed', message: errorMessage(err), ...(err instanceof CodedError ? { code: err.code } : {}) };

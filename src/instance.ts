@@ -6,11 +6,14 @@ import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import { splitHostPort } from './config/units.js';
 import { createResolverCore, type CoreOptions, type ResolverCore } from './core/resolver-core.js';
-import { CodedError } from './errors.js';
 import { startHttpListener } from './listeners/http/http-listener.js';
+import { listenAs, LISTENER_ROLES as ROLES } from './listeners/listen-errors.js';
 import type { RunningListener } from './listeners/running-listener.js';
 import { startTcpListener } from './listeners/tcp-listener.js';
 import { startUdpListener } from './listeners/udp-listener.js';
+import type { ControlPlane } from './control/control-plane.js';
+import { LocalReplica } from './control/replica.js';
+import { startControl, type RunningControl } from './control/start-control.js';
 import { CHAIN_ORDER } from './stages/chain.js';
 
 export interface RunningInstance {
@@ -19,54 +22,26 @@ export interface RunningInstance {
   http: { host: string; port: number };
   /** The HTTPS listener, when http.tls is configured. */
   https?: { host: string; port: number };
+  /** The admin listener, when this process holds the control plane. */
+  admin?: { host: string; port: number };
+  control?: ControlPlane;
   close(): Promise<void>;
 }
 
-/** What a listener is for and what moves it, for the error when its address cannot be used. */
-interface ListenerRole {
-  what: string;
-  /** The setting, then the flag and variable that set it. */
-  setting: string;
+export interface InstanceOptions extends CoreOptions {
+  /** Hold the control plane and the admin listener here (default). A cluster worker does not: its primary does. */
+  control?: boolean;
 }
 
-const ROLES = {
-  udp: { what: 'DNS over UDP', setting: 'dns.listen (--dns, DNSLINKD_DNS)' },
-  tcp: { what: 'DNS over TCP', setting: 'dns.listen (--dns, DNSLINKD_DNS)' },
-  http: { what: 'HTTP (DoH, /v1/dnslink, /metrics)', setting: 'http.listen (--http, DNSLINKD_HTTP)' },
-  https: { what: 'HTTPS (DoH, /v1/dnslink)', setting: 'http.tls.listen (DNSLINKD_HTTP__TLS__LISTEN)' },
-} as const satisfies Record<string, ListenerRole>;
-
-/** System errors of binding an address, as the operator's problem: a code and what it means. */
-const LISTEN_ERRORS: Record<string, { code: string; why: string }> = {
-  EADDRINUSE: { code: 'ADDRESS_IN_USE', why: 'address already in use (EADDRINUSE: another process holds it)' },
-  EACCES: { code: 'ADDRESS_NOT_PERMITTED', why: 'permission denied (EACCES: ports below 1024 need root or CAP_NET_BIND_SERVICE)' },
-  EADDRNOTAVAIL: { code: 'ADDRESS_NOT_AVAILABLE', why: 'address not available (EADDRNOTAVAIL: no network interface of this host has it)' },
-};
-
-function listenErrorOf(err: unknown): { code: string; why: string } | undefined {
-  const { code, syscall } = (err ?? {}) as NodeJS.ErrnoException;
-  return (syscall === 'bind' || syscall === 'listen') && code ? LISTEN_ERRORS[code] : undefined;
-}
-
-const shownAddress = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
-
-/** Starts a listener; an address it cannot use becomes one CodedError naming the setting to change. */
-async function listenAs<T>(role: ListenerRole, host: string, port: number, start: () => Promise<T>): Promise<T> {
-  try {
-    return await start();
-  } catch (err) {
-    const known = listenErrorOf(err);
-    if (!known) throw err;
-    throw new CodedError(known.code, `cannot listen on ${shownAddress(host, port)} for ${role.what}: ${known.why}; choose another address with ${role.setting}`, { cause: err });
-  }
-}
-
-export async function startInstance(config: Config, log: Logger, options: CoreOptions = {}): Promise<RunningInstance> {
+export async function startInstance(config: Config, log: Logger, options: InstanceOptions = {}): Promise<RunningInstance> {
   const core = createResolverCore(config, log, options);
   const dnsAddr = splitHostPort(config.dns.listen);
   const httpAddr = splitHostPort(config.http.listen);
   const started: RunningListener[] = [];
+  let control: RunningControl | undefined;
   try {
+    // The control plane first: the overrides in force apply before the first query is answered.
+    if (options.control !== false) control = await startControl(config, log, new LocalReplica(core, options.now), core.metrics.registry);
     const udp = await listenAs(ROLES.udp, dnsAddr.host, dnsAddr.port, () => startUdpListener(core, dnsAddr.host, dnsAddr.port));
     started.push(udp);
     // Port 0 picks a free UDP port; TCP follows it so both transports share one port.
@@ -97,12 +72,15 @@ export async function startInstance(config: Config, log: Logger, options: CoreOp
       dns: { host: dnsAddr.host, port: udp.address.port },
       http: { host: httpAddr.host, port: http.address.port },
       ...(https ? { https } : {}),
+      ...(control ? { admin: control.admin, control: control.control } : {}),
       close: async () => {
         await Promise.all(started.map((s) => s.close()));
+        await control?.close();
       },
     };
   } catch (err) {
     await Promise.allSettled(started.map((s) => s.close()));
+    await control?.close();
     throw err;
   }
 }

@@ -18,7 +18,7 @@ import { VERSION } from '../version.js';
 const USAGE = `Usage:
   dnslinkd serve [--config FILE] [--dns HOST:PORT] [--http HOST:PORT] [--upstream URL ...]
                  [--no-forward] [--local-records FILE | --no-local-records] [--log-level LEVEL]
-                 [--workers N]
+                 [--workers N] [--admin HOST:PORT] [--data-dir DIR]
   dnslinkd resolve NAME [--upstream URL ...] [--config FILE] [--json] [--gateway]
                    [--local-records FILE | --no-local-records] [--log-level LEVEL]
   dnslinkd --version | --help
@@ -61,6 +61,9 @@ function configFromFlags(values: FlagValues, defaultLogLevel?: string): Config {
   if (values.forward === true) dns.forward = true;
   if (Object.keys(dns).length) flags.dns = dns;
   if (typeof values.http === 'string') flags.http = { listen: values.http };
+  // serve's --admin HOST:PORT is where the admin API listens (the client commands' --admin is a URL).
+  if (typeof values['admin-listen'] === 'string') flags.admin = { listen: values['admin-listen'] };
+  if (typeof values['data-dir'] === 'string') flags.dataDir = values['data-dir'];
   if (Array.isArray(values.upstream)) flags.upstreams = values.upstream;
   const logLevel = values['log-level'] ?? (envVariableFor(process.env, 'logLevel') ? undefined : defaultLogLevel);
   if (typeof logLevel === 'string') flags.logLevel = logLevel;
@@ -80,13 +83,15 @@ async function serve(args: string[]): Promise<number> {
     forward: { type: 'boolean' },
     'no-forward': { type: 'boolean' },
     workers: { type: 'string' },
+    admin: { type: 'string' },
+    'data-dir': { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
   if (positionals.length) throw new UsageError(`serve takes no arguments, got "${positionals.join(' ')}"`);
-  const config = configFromFlags(values);
+  const config = configFromFlags({ ...values, 'admin-listen': values.admin });
   const log = createLogger(config.logLevel);
   if (config.upstreams.length === 0) log.warn('no upstreams configured (none in /etc/resolv.conf): only local records will answer');
   if (config.dns.workers > 1) return serveCluster(config, log);

@@ -9,6 +9,7 @@ import { cacheStageOptions } from './cache/config.js';
 import { CacheStage } from './cache/cache-stage.js';
 import { LocalRecordsStage } from './local-records/local-records-stage.js';
 import { readLocalRecords } from './local-records/records-file.js';
+import { OverridesMetrics } from './overrides/metrics.js';
 import { OverridesStage } from './overrides/overrides-stage.js';
 import { QueryPolicyStage } from './query-policy/query-policy-stage.js';
 import { linkStages, type Stage } from './stage.js';
@@ -36,7 +37,7 @@ const CHAIN = [
   //    needs no upstream to answer; the control plane sets them.
   {
     name: 'overrides',
-    build: ({ now }: ChainDeps) => new OverridesStage(now),
+    build: ({ registry, now }: ChainDeps) => new OverridesStage(new OverridesMetrics(registry), now),
   },
   // 3. local-records: our own records answer authoritatively, before the cache: they never
   //    expire and need no storing.

@@ -84,6 +84,12 @@ function sendDnslinkError(
   sendError(reply, status, finalCode, finalMessage, { ...names, ...extra, lookups: traced.lookups });
 }
 
+/** For an overridden result, the operator's reason (from the override's Extended DNS Error). */
+function overrideReason(traced: Traced<unknown>): { reason?: string } {
+  const text = traced.lookups.find((l) => l.source === 'override')?.ede?.text;
+  return text === undefined ? {} : { reason: text.replace(/^override: /, '') };
+}
+
 function sendGateway(reply: FastifyReply, names: Naming, traced: Traced<GatewayResult>): void {
   const { result } = traced;
   if (isGatewayFailure(result)) {
@@ -99,6 +105,7 @@ function sendGateway(reply: FastifyReply, names: Naming, traced: Traced<GatewayR
     path: result.path,
     ttl: result.ttl,
     source: traced.source,
+    ...overrideReason(traced),
     stale: traced.stale,
     hops: result.hops,
     log: result.log,
@@ -121,7 +128,7 @@ function sendAll(reply: FastifyReply, names: Naming, traced: Traced<DnslinkResul
     sendError(reply, 404, 'NO_DNSLINK', 'no valid dnslink= TXT entry', { ...common, lookups: traced.lookups });
     return;
   }
-  const body = { ...common, ttl, source: traced.source, stale: traced.stale, lookups: traced.lookups };
+  const body = { ...common, ttl, source: traced.source, ...overrideReason(traced), stale: traced.stale, lookups: traced.lookups };
   void reply.header('cache-control', `max-age=${ttl}`).header(ALLOW_ORIGIN, '*').send(body);
 }
 

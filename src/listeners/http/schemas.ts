@@ -181,6 +181,7 @@ export const dnslinkResultSchema = {
     path: { type: 'string', description: 'Path after the CID, "" when none.' },
     ttl: { type: 'integer', description: 'Seconds left: the shortest TTL along the chain. Also Cache-Control max-age.' },
     source: { type: 'string', enum: RESULT_SOURCES, description: 'Where the answer came from.' },
+    reason: { type: 'string', description: 'With source override: why the operator set it.' },
     stale: { type: 'boolean', description: 'True when some record was served stale (upstreams failing).' },
     hops: { type: 'array', items: hopSchema, description: 'Each DNSLink lookup, in order, when /ipns/ values were followed.' },
     log: { type: 'array', items: logEntrySchema, description: 'DNSLink log (fallbacks, invalid entries).' },

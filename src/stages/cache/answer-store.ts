@@ -151,13 +151,14 @@ export class AnswerStore {
     return entries;
   }
 
-  /** Removes the entries of these names (negative ones only, if asked); the count removed. */
-  removeNames(nameKeys: readonly string[], negativeOnly: boolean): number {
+  /** Removes the entries of these names (negative ones only, if asked); the count removed (or, for a dry run, that would be). */
+  removeNames(nameKeys: readonly string[], negativeOnly: boolean, dryRun = false): number {
     let removed = 0;
     for (const nameKey of nameKeys) {
       for (const key of [...(this.byName.get(nameKey) ?? [])]) {
         const entry = this.lru.peek(key);
-        if (entry && (!negativeOnly || entry.negative) && this.lru.delete(key)) removed++;
+        if (!entry || (negativeOnly && !entry.negative)) continue;
+        if (dryRun || this.lru.delete(key)) removed++;
       }
     }
     return removed;
@@ -168,8 +169,9 @@ export class AnswerStore {
    * the count removed. Scans the name index in chunks, yielding between them, so a flush over a
    * large cache never stalls the listeners. Everything, with negatives too, is dropped at once.
    */
-  async removeWhere(matches: (nameKey: string) => boolean, negativeOnly: boolean, everything = false): Promise<number> {
+  async removeWhere(matches: (nameKey: string) => boolean, negativeOnly: boolean, everything = false, dryRun = false): Promise<number> {
     if (everything && !negativeOnly) {
+      if (dryRun) return this.lru.size;
       const removed = this.lru.size;
       this.byName = new Map();
       this.lru = this.newLru();
@@ -178,7 +180,7 @@ export class AnswerStore {
     let removed = 0;
     let visited = 0;
     for (const nameKey of this.byName.keys()) {
-      if (matches(nameKey)) removed += this.removeNames([nameKey], negativeOnly);
+      if (matches(nameKey)) removed += this.removeNames([nameKey], negativeOnly, dryRun);
       if (++visited % FLUSH_CHUNK === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return removed;

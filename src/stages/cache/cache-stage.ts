@@ -121,9 +121,14 @@ export class CacheStage implements Stage {
    * Removes the cached entries `target` names (negative ones only, if asked), stale ones included,
    * and voids the fetches under way for those names so their answers are not stored after the
    * flush; the next question goes to the stages below. Resolves to the count of entries removed.
+   * A dry run counts what would be removed and changes nothing.
    */
-  async flush(target: FlushTarget, negativeOnly = false): Promise<number> {
+  async flush(target: FlushTarget, negativeOnly = false, dryRun = false): Promise<number> {
     const matches = flushMatcher(target);
+    if (dryRun) {
+      if ('name' in target) return this.store.removeNames(flushedNameKeys(target.name), negativeOnly, true);
+      return this.store.removeWhere(matches, negativeOnly, 'all' in target, true);
+    }
     for (const [key, fetch] of this.inflight) {
       if (!matches(nameKeyOfKey(key))) continue;
       fetch.voided = negativeOnly && fetch.voided !== 'all' ? 'negative' : 'all';

@@ -50,7 +50,7 @@ describe('overrides stage', () => {
 
   it('stops applying an expired override by itself, and a new set replaces the old one whole', async () => {
     const clock = new FakeClock(Date.parse('2026-11-25T10:00:00Z'));
-    const stage = new OverridesStage(clock.now);
+    const stage = new OverridesStage(undefined, clock.now);
     const { ask } = stageUnderTest(stage, fromBelow);
     stage.replaceAll([override('a.example', { expiresAt: '2026-11-25T10:05:00Z' }), override('b.example')]);
     expect((await ask('_dnslink.a.example', RRType.TXT)).source).toBe('override');

@@ -4,6 +4,7 @@
 import type { Resolution } from '../../dns/resolution.js';
 import type { Question } from '../../dns/types.js';
 import { UNLINKED, type QueryContext, type Stage } from '../stage.js';
+import type { OverridesMetrics } from './metrics.js';
 import { overriddenQuestions, overrideAnswer, type Override } from './override.js';
 
 interface ActiveAnswer {
@@ -19,11 +20,17 @@ export class OverridesStage implements Stage {
   private answers = new Map<string, ActiveAnswer>();
   private current: readonly Override[] = [];
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly metrics?: OverridesMetrics,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   resolve(question: Question, ctx: QueryContext): Resolution | Promise<Resolution> {
     const hit = this.answers.get(question.key);
-    if (hit !== undefined && (hit.expiresAt === undefined || this.now() < hit.expiresAt)) return hit.answer;
+    if (hit !== undefined && (hit.expiresAt === undefined || this.now() < hit.expiresAt)) {
+      this.metrics?.answers.inc();
+      return hit.answer;
+    }
     return this.next.resolve(question, ctx);
   }
 

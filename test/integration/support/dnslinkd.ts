@@ -1,6 +1,6 @@
 // dnslinkd itself, spawned from bin/dnslinkd.js (needs `npm run build`).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fetchMetrics, metricSum } from './metrics.js';
@@ -25,6 +25,15 @@ export interface DnslinkdOptions {
   config?: Record<string, unknown>;
   /** Extra CLI args, e.g. ['--no-forward']. */
   args?: string[];
+  /** Data directory (control store, admin token) kept across restarts; default: a fresh one removed at stop. */
+  dataDir?: string;
+  /** Extra environment variables (e.g. DNSLINKD_ADMIN_TOKEN). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface AdminAnswer {
+  status: number;
+  body: Record<string, unknown>;
 }
 
 export interface DnslinkdHandle {
@@ -36,17 +45,37 @@ export interface DnslinkdHandle {
   metrics(): Promise<string>;
   /** Sum of one metric over all label sets, read from /metrics now. */
   metric(name: string): Promise<number>;
+  adminPort: number;
+  dataDir: string;
+  /** One admin API request with the instance's own token (or `token`, or none with null). */
+  admin(method: string, path: string, body?: unknown, token?: string | null): Promise<AdminAnswer>;
   stop(): Promise<void>;
+}
+
+/** The token an instance generated in its data directory. */
+export function generatedAdminToken(dataDir: string): string {
+  return readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+}
+
+export async function adminRequest(port: number, method: string, path: string, body: unknown, token: string | null): Promise<AdminAnswer> {
+  const headers: Record<string, string> = {};
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), signal: AbortSignal.timeout(10_000) });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
 export async function startDnslinkd(opts: DnslinkdOptions): Promise<DnslinkdHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'dnslinkd-'));
+  const dataDir = opts.dataDir ?? join(dir, 'data');
   const configFile = join(dir, 'config.json');
-  writeFileSync(configFile, JSON.stringify({ localRecords: null, ...opts.config }, null, 2));
+  writeFileSync(configFile, JSON.stringify({ localRecords: null, dataDir, ...opts.config }, null, 2));
   let lastErr: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const dnsPort = await freePort();
     const httpPort = await freePort();
+    const adminPort = await freePort();
     const args = [
       cliEntry,
       'serve',
@@ -55,14 +84,19 @@ export async function startDnslinkd(opts: DnslinkdOptions): Promise<DnslinkdHand
       '--http',
       `127.0.0.1:${httpPort}`,
       ...opts.upstreams.flatMap((u) => ['--upstream', u]),
+      '--admin',
+      `127.0.0.1:${adminPort}`,
       '--config',
       configFile,
       ...(opts.args ?? []),
     ];
-    const proc = spawnManaged('dnslinkd', process.execPath, args, { cwd: repoRoot });
+    const proc = spawnManaged('dnslinkd', process.execPath, args, { cwd: repoRoot, ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}) });
     const handle: DnslinkdHandle = {
       dnsPort,
       httpPort,
+      adminPort,
+      dataDir,
+      admin: (method, path, body, token) => adminRequest(adminPort, method, path, body, token === undefined ? (opts.env?.DNSLINKD_ADMIN_TOKEN ?? generatedAdminToken(dataDir)) : token),
       proc,
       logs: () => proc.output(),
       metrics: () => fetchMetrics(httpPort),

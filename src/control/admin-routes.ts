@@ -1,0 +1,157 @@
+// The admin API (/admin/v1/...): cache flush and inspection, overrides (set, pin, read, remove,
+// import), the audit log and the control plane's status. Every route needs a bearer token (a write
+// token to change anything); `?dryRun=true` on every change says what would change, changing nothing.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CodedError } from '../errors.js';
+import { sendError } from '../listeners/http/http-errors.js';
+import type { FlushTarget } from '../stages/cache/flush.js';
+import type { AdminAuth, TokenScope } from './admin-auth.js';
+import type { ChangeContext, ControlPlane } from './control-plane.js';
+
+/** HTTP status for the control plane's error codes; anything else coded is a 400. */
+const STATUS: Readonly<Record<string, number>> = {
+  OVERRIDE_NOT_FOUND: 404,
+  NOTHING_CACHED: 409,
+  CONFLICT: 409,
+  STORE_UNAVAILABLE: 503,
+  STORE_DEGRADED: 503,
+};
+
+const AUDIT_LIMIT_MAX = 1000;
+
+interface AdminRequest {
+  Params: { name?: string };
+  Querystring: { dryRun?: string; name?: string; since?: string; limit?: string; reason?: string };
+  Body: unknown;
+}
+
+const isTrue = (v: string | undefined): boolean => v === 'true' || v === '1';
+
+function body(request: FastifyRequest): Record<string, unknown> {
+  const b = request.body;
+  if (b === undefined || b === null) return {};
+  if (typeof b !== 'object' || Array.isArray(b)) throw new CodedError('INVALID_BODY', 'the body must be a JSON object');
+  return b as Record<string, unknown>;
+}
+
+function flushTarget(b: Record<string, unknown>): FlushTarget {
+  const given = (['name', 'suffix', 'all'] as const).filter((k) => b[k] !== undefined);
+  if (given.length !== 1) throw new CodedError('INVALID_BODY', `give exactly one of {"name": "example.org"}, {"suffix": "example.org"} or {"all": true} (got ${given.length ? given.join(', ') : 'none'})`);
+  if (b.all !== undefined) {
+    if (b.all !== true) throw new CodedError('INVALID_BODY', '"all" must be true');
+    return { all: true };
+  }
+  const key = given[0] as 'name' | 'suffix';
+  const value = b[key];
+  if (typeof value !== 'string' || value === '') throw new CodedError('INVALID_BODY', `"${key}" must be a domain name`);
+  return key === 'name' ? { name: value } : { suffix: value };
+}
+
+function optionalString(b: Record<string, unknown>, key: string): string | undefined {
+  const v = b[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new CodedError('INVALID_BODY', `"${key}" must be a string`);
+  return v;
+}
+
+export function registerAdminRoutes(app: FastifyInstance, control: ControlPlane, auth: AdminAuth): void {
+  /** Runs a handler with the caller's token checked for `need`; coded errors become JSON answers. */
+  const guarded =
+    (need: TokenScope, handler: (request: FastifyRequest<AdminRequest>, ctx: ChangeContext, reply: FastifyReply) => Promise<unknown>) =>
+    async (request: FastifyRequest<AdminRequest>, reply: FastifyReply): Promise<unknown> => {
+      const outcome = auth.check(request.headers.authorization, need);
+      if (!outcome.ok) {
+        if (outcome.status === 401) reply.header('www-authenticate', 'Bearer realm="dnslinkd admin"');
+        sendError(reply, outcome.status, outcome.code, outcome.message);
+        return reply;
+      }
+      try {
+        const result = await handler(request, { token: outcome.label, dryRun: isTrue(request.query.dryRun) }, reply);
+        return reply.header('cache-control', 'no-store').send(result);
+      } catch (err) {
+        if (!(err instanceof CodedError)) throw err;
+        sendError(reply, STATUS[err.code] ?? 400, err.code, err.message);
+        return reply;
+      }
+    };
+
+  app.post<AdminRequest>(
+    '/admin/v1/cache/flush',
+    guarded('write', async (request, ctx) => {
+      const b = body(request);
+      const negativeOnly = b.negativeOnly === true;
+      if (b.negativeOnly !== undefined && typeof b.negativeOnly !== 'boolean') throw new CodedError('INVALID_BODY', '"negativeOnly" must be true or false');
+      return control.flush(flushTarget(b), negativeOnly, ctx, optionalString(b, 'reason'));
+    }),
+  );
+
+  app.get<AdminRequest>(
+    '/admin/v1/cache/:name',
+    guarded('read', async (request) => ({ name: request.params.name, entries: await control.cached(request.params.name ?? '') })),
+  );
+
+  app.get<AdminRequest>(
+    '/admin/v1/overrides',
+    guarded('read', async () => ({ overrides: control.active() })),
+  );
+
+  app.get<AdminRequest>(
+    '/admin/v1/overrides/:name',
+    guarded('read', async (request) => {
+      const override = control.get(request.params.name ?? '');
+      if (!override) throw new CodedError('OVERRIDE_NOT_FOUND', `no override is in force for ${request.params.name}`);
+      return override;
+    }),
+  );
+
+  app.put<AdminRequest>(
+    '/admin/v1/overrides/:name',
+    guarded('write', async (request, ctx) => {
+      const b = body(request);
+      const name = request.params.name ?? '';
+      const input = { reason: optionalString(b, 'reason'), expiresAt: optionalString(b, 'expiresAt'), ...(b.ttl !== undefined ? { ttl: b.ttl as number } : {}) };
+      if (b.pin === true) {
+        if (b.value !== undefined) throw new CodedError('INVALID_BODY', 'give either "value" or "pin": true, not both');
+        return control.pin(name, input, ctx);
+      }
+      if (b.pin !== undefined && b.pin !== false) throw new CodedError('INVALID_BODY', '"pin" must be true');
+      return control.setOverride(name, { ...input, value: optionalString(b, 'value') }, ctx);
+    }),
+  );
+
+  app.delete<AdminRequest>(
+    '/admin/v1/overrides/:name',
+    // The reason may come in the body or, for clients that send no body with DELETE, as ?reason=.
+    guarded('write', async (request, ctx) => control.removeOverride(request.params.name ?? '', { reason: optionalString(body(request), 'reason') ?? request.query.reason }, ctx)),
+  );
+
+  app.post<AdminRequest>(
+    '/admin/v1/overrides/import',
+    guarded('write', async (request, ctx) => {
+      const b = body(request);
+      return control.importOverrides(b.overrides, { reason: optionalString(b, 'reason') }, ctx);
+    }),
+  );
+
+  app.get<AdminRequest>(
+    '/admin/v1/audit',
+    guarded('read', async (request) => {
+      const q = request.query;
+      const limit = q.limit === undefined ? 100 : Number(q.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > AUDIT_LIMIT_MAX) throw new CodedError('INVALID_PARAMETER', `limit must be a whole number from 1 to ${AUDIT_LIMIT_MAX}`);
+      let since: string | undefined;
+      if (q.since !== undefined) {
+        const at = Date.parse(q.since);
+        if (Number.isNaN(at)) throw new CodedError('INVALID_PARAMETER', `since must be an ISO time such as 2026-11-25T10:00:00Z (got "${q.since}")`);
+        since = new Date(at).toISOString();
+      }
+      const name = q.name ? control.normalizeName(q.name) : undefined;
+      return { records: await control.audit({ limit, ...(name ? { name } : {}), ...(since ? { since } : {}) }) };
+    }),
+  );
+
+  app.get<AdminRequest>(
+    '/admin/v1/status',
+    guarded('read', async () => control.status()),
+  );
+}

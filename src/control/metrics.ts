@@ -1,0 +1,23 @@
+// Metrics of the control plane: flushes and the entries they removed, overrides in force and the
+// answers they gave, audit writes, store errors, and (with a fleet store) sync lag and degraded state.
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+export class ControlMetrics {
+  readonly flushes: Counter<'target'>;
+  readonly flushedEntries: Counter;
+  readonly auditWrites: Counter<'action'>;
+  readonly storeErrors: Counter<'operation'>;
+  readonly overridesActive: Gauge;
+  readonly degraded: Gauge;
+  readonly syncLag: Gauge;
+
+  constructor(registry: Registry) {
+    this.flushes = new Counter({ name: 'dnslinkd_flushes_total', help: 'Cache flushes applied, by target (name, suffix, all)', labelNames: ['target'] as const, registers: [registry] });
+    this.flushedEntries = new Counter({ name: 'dnslinkd_flushed_entries_total', help: 'Cache entries removed by flushes', registers: [registry] });
+    this.auditWrites = new Counter({ name: 'dnslinkd_audit_writes_total', help: 'Audit records written, by action', labelNames: ['action'] as const, registers: [registry] });
+    this.storeErrors = new Counter({ name: 'dnslinkd_store_errors_total', help: 'Control store operations that failed', labelNames: ['operation'] as const, registers: [registry] });
+    this.overridesActive = new Gauge({ name: 'dnslinkd_overrides_active', help: 'Overrides in force', registers: [registry] });
+    this.degraded = new Gauge({ name: 'dnslinkd_control_degraded', help: '1 while the shared control store is unreachable (serving the last state it had)', registers: [registry] });
+    this.syncLag = new Gauge({ name: 'dnslinkd_fleet_sync_lag_seconds', help: 'Time from a change in the store to this instance applying it, last seen', registers: [registry] });
+  }
+}

@@ -1,0 +1,102 @@
+// Where the control plane's decisions take effect: the overrides stage and the cache of one
+// process. With --workers N the primary holds the control plane and reaches every worker's
+// replica over IPC (cluster.ts); otherwise the one process holds both.
+import type { ResolverCore } from '../core/resolver-core.js';
+import { txtRecordsOf } from '../core/dnslink-service.js';
+import { rcodeName, RRType } from '../dns/constants.js';
+import { decodeName, makeQuestion } from '../dns/names.js';
+import { recordData } from '../dns/presentation.js';
+import { recordTypeNumber } from '../dns/record-types.js';
+import { recordTtl, remainingTtl, type AnswerSource } from '../dns/resolution.js';
+import type { DnsRecord } from '../dns/types.js';
+import type { TxtLookupResult } from '../dnslink/resolve.js';
+import type { CacheEntry } from '../stages/cache/answer-store.js';
+import type { FlushTarget } from '../stages/cache/flush.js';
+import type { Override } from '../stages/overrides/override.js';
+
+/** One cached answer as the admin API shows it. */
+export interface CachedAnswerView {
+  name: string;
+  type: number;
+  class: number;
+  rcode: string;
+  negative: boolean;
+  stale: boolean;
+  /** Seconds left before it expires (0 once stale). */
+  ttlLeft: number;
+  source: AnswerSource;
+  upstream?: string;
+  fetchedAt: string;
+  expiresAt: string;
+  hits: number;
+  answers: Array<{ name: string; type: number; ttl: number; data: string }>;
+  authority: Array<{ name: string; type: number; ttl: number; data: string }>;
+  /** The cluster worker holding it (with --workers). */
+  worker?: number;
+}
+
+export interface Replica {
+  applyOverrides(overrides: readonly Override[]): Promise<void>;
+  /** Entries removed (or, for a dry run, that would be). */
+  flush(target: FlushTarget, negativeOnly: boolean, dryRun: boolean): Promise<number>;
+  cached(name: string): Promise<CachedAnswerView[]>;
+  /** A name's TXT answer as cached, stale included; undefined when none is. */
+  cachedTxt(fqdn: string): Promise<TxtLookupResult | undefined>;
+}
+
+function recordViews(records: readonly DnsRecord[], age: number) {
+  return records.map((rr) => ({ name: rr.name, type: recordTypeNumber(rr.type), ttl: remainingTtl(recordTtl(rr), { ttlAge: age }), data: recordData(rr) }));
+}
+
+export function cachedAnswerView(entry: CacheEntry, now: number): CachedAnswerView {
+  const age = Math.floor((now - entry.storedAt) / 1000);
+  const res = entry.resolution;
+  const nameEnd = entry.key.length - 4;
+  const type = entry.key.charCodeAt(nameEnd) * 256 + entry.key.charCodeAt(nameEnd + 1);
+  const klass = entry.key.charCodeAt(nameEnd + 2) * 256 + entry.key.charCodeAt(nameEnd + 3);
+  return {
+    name: decodeName(Buffer.from(entry.key, 'latin1'), 0, nameEnd),
+    type,
+    class: klass,
+    rcode: rcodeName(res.rcode),
+    negative: entry.negative,
+    stale: now >= entry.expiresAt,
+    ttlLeft: Math.max(0, Math.ceil((entry.expiresAt - now) / 1000)),
+    source: res.source,
+    ...(res.upstream ? { upstream: res.upstream } : {}),
+    fetchedAt: new Date(entry.storedAt).toISOString(),
+    expiresAt: new Date(entry.expiresAt).toISOString(),
+    hits: entry.hits,
+    answers: recordViews(res.answers, age),
+    authority: recordViews(res.authorities, age),
+  };
+}
+
+/** The replica of this process. */
+export class LocalReplica implements Replica {
+  constructor(
+    private readonly core: ResolverCore,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async applyOverrides(overrides: readonly Override[]): Promise<void> {
+    this.core.stages.overrides.replaceAll(overrides);
+  }
+
+  flush(target: FlushTarget, negativeOnly: boolean, dryRun: boolean): Promise<number> {
+    return this.core.stages.cache.flush(target, negativeOnly, dryRun);
+  }
+
+  async cached(name: string): Promise<CachedAnswerView[]> {
+    const now = this.now();
+    return this.core.stages.cache.entriesFor(name).map((entry) => cachedAnswerView(entry, now));
+  }
+
+  async cachedTxt(fqdn: string): Promise<TxtLookupResult | undefined> {
+    const now = this.now();
+    const entry = this.core.stages.cache.store.get(makeQuestion(fqdn, RRType.TXT).key, now);
+    if (!entry) return undefined;
+    const age = Math.floor((now - entry.storedAt) / 1000);
+    return { rcode: entry.resolution.rcode, records: txtRecordsOf({ ...entry.resolution, ttlAge: age, ttlOverride: undefined }) };
+  }
+}

@@ -1,0 +1,35 @@
+// The admin listener: a separate fastify app serving only the admin API, on loopback by default,
+// over TLS when configured (required off loopback unless plaintext is allowed on purpose). No
+// admin route is served by the DNS, DoH or public HTTP listeners.
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import type { Logger } from 'pino';
+import type { AdminAuth } from '../control/admin-auth.js';
+import { registerAdminRoutes } from '../control/admin-routes.js';
+import type { ControlPlane } from '../control/control-plane.js';
+import { createJsonApp } from './http/json-app.js';
+import type { RunningListener } from './running-listener.js';
+
+export interface AdminListenerOptions {
+  host: string;
+  port: number;
+  tls?: { cert: string; key: string };
+}
+
+/** Imports of many overrides fit; anything larger is refused with 413. */
+const ADMIN_BODY_LIMIT = 8 * 1024 * 1024;
+
+export async function startAdminListener(log: Logger, control: ControlPlane, auth: AdminAuth, options: AdminListenerOptions): Promise<RunningListener> {
+  const { tls } = options;
+  const app = createJsonApp(log, {
+    transport: 'admin',
+    bodyLimit: ADMIN_BODY_LIMIT,
+    maxParamLength: 1024,
+    ...(tls ? { serverFactory: (handler) => https.createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, handler) } : {}),
+  });
+  registerAdminRoutes(app, control, auth);
+  await app.ready();
+  await app.listen({ host: options.host, port: options.port });
+  const addr = app.server.address();
+  return { address: { host: options.host, port: addr && typeof addr === 'object' ? addr.port : options.port }, close: () => app.close() };
+}
