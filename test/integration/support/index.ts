@@ -1,5 +1,6 @@
 // Integration-test helpers: real DNS servers (nsd, unbound) and clients (dig, kdig) on 127.0.0.1.
 export * from './binaries.js';
+export * from './counting-proxy.js';
 export * from './dig.js';
 export * from './dnslinkd.js';
 export * from './metrics.js';
