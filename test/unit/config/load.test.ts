@@ -214,3 +214,19 @@ describe('DNSLINKD_* variables: two forms, and errors named as the variable', ()
     expect(envVariableFor({ DNSLINKD_CONFIG: 'x.json' }, 'logLevel')).toBeUndefined();
   });
 });
+
+describe('control plane settings', () => {
+  it('defaults the admin API to loopback and the data dir to a user directory', () => {
+    const config = loadConfig({ env: { XDG_STATE_HOME: '/var/tmp/state' }, resolvConf: noResolv });
+    expect(config.admin.listen).toBe('127.0.0.1:8054');
+    expect(config.dataDir).toBe('/var/tmp/state/dnslinkd');
+  });
+  it('refuses an admin address off loopback without TLS or an explicit plaintext opt-in', () => {
+    expect(() => loadConfig({ env: { DNSLINKD_ADMIN__LISTEN: '0.0.0.0:8054' }, resolvConf: noResolv })).toThrow(/admin\.listen: 0\.0\.0\.0:8054 is not a loopback address: .*admin\.tls .*admin\.allowPlaintext/);
+    expect(loadConfig({ env: { DNSLINKD_ADMIN__LISTEN: '0.0.0.0:8054', DNSLINKD_ADMIN__ALLOW_PLAINTEXT: 'true' }, resolvConf: noResolv }).admin.allowPlaintext).toBe(true);
+  });
+  it('reads state.redis from DNSLINKD_REDIS_URL, and DNSLINKD_ADMIN_TOKEN is not a setting', () => {
+    const config = loadConfig({ env: { DNSLINKD_REDIS_URL: 'redis://127.0.0.1:6379/0', DNSLINKD_ADMIN_TOKEN: 'whatever-it-is-123456' }, resolvConf: noResolv });
+    expect(config.state.redis).toBe('redis://127.0.0.1:6379/0');
+  });
+});

@@ -1,0 +1,76 @@
+// The embedded store keeps the ControlStore contract: overrides and their version, flushes and
+// their generation, audit records newest first with name/since/limit, conditional changes, and
+// every change with its audit record in one transaction.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EmbeddedStore } from '../../../src/control/embedded-store.js';
+import type { Override } from '../../../src/stages/overrides/override.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function open(dir = mkdtempSync(join(tmpdir(), 'dnslinkd-es-'))) {
+  dirs.push(dir);
+  return { dir, store: EmbeddedStore.open(dir) };
+}
+const override = (name: string, updatedAt = '2026-11-25T00:00:00.000Z'): Override => ({ name, value: '/ipns/example.org', ttl: 60, reason: 'r', by: 't', createdAt: updatedAt, updatedAt });
+const audit = (name: string) => ({ token: 't', action: 'override.set' as const, name, reason: 'r', dryRun: false });
+
+describe('EmbeddedStore', () => {
+  it('starts empty, bumps the version per change and keeps overrides across reopening', async () => {
+    const { dir, store } = open();
+    expect(await store.snapshot()).toEqual({ version: 0, generation: 0, overrides: [] });
+    expect(await store.changeOverrides([{ name: 'a.example', after: override('a.example') }], [audit('a.example')])).toBe(1);
+    expect(await store.changeOverrides([{ name: 'b.example', after: override('b.example') }], [audit('b.example')])).toBe(2);
+    expect(await store.changeOverrides([{ name: 'a.example', after: null }], [{ ...audit('a.example'), action: 'override.remove' }])).toBe(3);
+    await store.close();
+    const again = EmbeddedStore.open(dir);
+    expect(await again.snapshot()).toMatchObject({ version: 3, overrides: [{ name: 'b.example' }] });
+    await again.close();
+  });
+
+  it('applies a conditional change only while the stored override is the one it names', async () => {
+    const { store } = open();
+    await store.changeOverrides([{ name: 'a.example', after: override('a.example', 'T1') }], [audit('a.example')]);
+    expect(await store.changeOverrides([{ name: 'a.example', after: null, ifUpdatedAt: 'T0' }], [audit('a.example')])).toBeUndefined();
+    expect((await store.snapshot()).overrides).toHaveLength(1);
+    expect(await store.changeOverrides([{ name: 'a.example', after: null, ifUpdatedAt: 'T1' }], [audit('a.example')])).toBe(2);
+    expect((await store.audit({ limit: 10 })).length).toBe(2); // the refused change left no audit record
+    await store.close();
+  });
+
+  it('numbers flushes by generation and lists those after a generation, oldest first', async () => {
+    const { store } = open();
+    const flushAudit = { token: 't', action: 'cache.flush' as const, dryRun: false };
+    const one = await store.recordFlush({ target: { name: 'a.example' }, negativeOnly: false }, flushAudit);
+    const two = await store.recordFlush({ target: { all: true }, negativeOnly: true }, flushAudit);
+    expect([one.generation, two.generation]).toEqual([1, 2]);
+    expect((await store.flushesAfter(1)).map((f) => [f.generation, f.target, f.negativeOnly])).toEqual([[2, { all: true }, true]]);
+    expect((await store.snapshot()).generation).toBe(2);
+    await store.close();
+  });
+
+  it('queries the audit log newest first by name, time and limit, dry runs included', async () => {
+    const { store } = open();
+    await store.appendAudit([{ ...audit('a.example'), dryRun: true }]);
+    await store.changeOverrides([{ name: 'a.example', after: override('a.example') }], [{ ...audit('a.example'), before: null, after: { v: 1 } }]);
+    await store.changeOverrides([{ name: 'b.example', after: override('b.example') }], [audit('b.example')]);
+    const all = await store.audit({ limit: 10 });
+    expect(all.map((r) => [r.name, r.dryRun])).toEqual([['b.example', false], ['a.example', false], ['a.example', true]]);
+    expect(all[1]).toMatchObject({ before: null, after: { v: 1 }, token: 't', action: 'override.set' });
+    expect((await store.audit({ name: 'a.example', limit: 1 })).map((r) => r.dryRun)).toEqual([false]);
+    expect(await store.audit({ since: '2999-01-01T00:00:00.000Z', limit: 10 })).toEqual([]);
+    await store.close();
+  });
+
+  it('refuses a data directory it cannot create with STORE_UNAVAILABLE, naming the setting', () => {
+    const parent = mkdtempSync(join(tmpdir(), 'dnslinkd-es-'));
+    dirs.push(parent);
+    const file = join(parent, 'a-file');
+    writeFileSync(file, 'not a directory');
+    expect(() => EmbeddedStore.open(join(file, 'data'))).toThrow(/cannot open the control store .*a-file\/data\/control\.db: .*set dataDir or --data-dir/);
+  });
+});
