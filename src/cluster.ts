@@ -1,11 +1,14 @@
 // `serve` with dns.workers > 1: a node:cluster primary forks the workers and supervises them
 // (restart with back-off, signals forwarded, bounded shutdown) and sums their metrics for /metrics.
-// Each worker runs an ordinary instance (src/instance.ts) with its own cache; the primary serves nothing.
+// Each worker runs an ordinary instance (src/instance.ts) with its own cache; the primary answers no
+// queries but holds the control plane (store, admin API), applied to the workers by a ClusterReplica.
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
-import { AggregatorRegistry } from 'prom-client';
+import { AggregatorRegistry, Registry } from 'prom-client';
 import type { Config } from './config/schema.js';
 import { splitHostPort } from './config/units.js';
+import { ClusterReplica, joinPrimary, type ReplicaMessage } from './control/cluster-replica.js';
+import { startControl, type RunningControl } from './control/start-control.js';
 import { CodedError, errorMessage } from './errors.js';
 import { runUntilSignalled, startInstance } from './instance.js';
 
@@ -22,7 +25,9 @@ type Message =
   /** The worker could not start its instance (a port in use, ...): the primary reports it, once. */
   | { type: 'dnslinkd:start-failed'; code?: string; message: string }
   | { type: 'dnslinkd:metrics-request'; id: number }
-  | { type: 'dnslinkd:metrics-reply'; id: number; text?: string; error?: string };
+  | { type: 'dnslinkd:metrics-reply'; id: number; text?: string; error?: string }
+  /** The control plane's calls to the workers and their answers (src/control/cluster-replica.ts). */
+  | ReplicaMessage;
 
 function isMessage(value: unknown): value is Message {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string' && (value as { type: string }).type.startsWith('dnslinkd:');
@@ -39,6 +44,10 @@ async function runPrimary(config: Config, log: Logger): Promise<number> {
     throw new CodedError('CONFIG_INVALID', `dns.listen: port 0 (any free port) is not supported with dns.workers=${count}; give a fixed port`);
   }
   const aggregator = new AggregatorRegistry();
+  // The primary's own metrics: the control plane's (flushes, overrides, audit, store), appended to the workers' sums.
+  const registry = new Registry();
+  // The control plane first: a worker joining gets the overrides in force before it listens.
+  const control: RunningControl = await startControl(config, log, new ClusterReplica(), registry);
   const live = new Set<Worker>();
   const bornAt = new Map<Worker, number>();
   const restartTimers = new Set<NodeJS.Timeout>();
@@ -82,6 +91,12 @@ async function runPrimary(config: Config, log: Logger): Promise<number> {
     clearTimeout(killTimer);
     process.off('SIGTERM', onSigterm);
     process.off('SIGINT', onSigint);
+    control.close().then(settle, (err: unknown) => {
+      log.error({ err }, 'error closing the control plane');
+      settle();
+    });
+  };
+  const settle = () => {
     if (startFailure) {
       fail(startFailure);
       return;
@@ -108,8 +123,8 @@ async function runPrimary(config: Config, log: Logger): Promise<number> {
       const reply = (m: Message) => {
         if (worker.isConnected()) worker.send(m);
       };
-      aggregator.clusterMetrics().then(
-        (text) => reply({ type: 'dnslinkd:metrics-reply', id, text }),
+      Promise.all([aggregator.clusterMetrics(), registry.metrics()]).then(
+        ([workers, primary]) => reply({ type: 'dnslinkd:metrics-reply', id, text: `${workers.replace(/\n*$/, '\n')}${primary}` }),
         (err: unknown) => reply({ type: 'dnslinkd:metrics-reply', id, error: errorMessage(err) }),
       );
     }
@@ -177,7 +192,7 @@ async function runWorker(config: Config, log: Logger): Promise<number> {
 
   let instance;
   try {
-    instance = await startInstance(config, wlog, { processMetrics: true, control: false });
+    instance = await startInstance(config, wlog, { processMetrics: true, control: false, beforeListen: joinPrimary });
   } catch (err) {
     // The primary prints the reason once for all workers; this one exits quietly with code 1.
     const failed: Message = { type: 'dnslinkd:start-failed', message: errorMessage(err), ...(err instanceof CodedError ? { code: err.code } : {}) };

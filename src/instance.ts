@@ -31,6 +31,8 @@ export interface RunningInstance {
 export interface InstanceOptions extends CoreOptions {
   /** Hold the control plane and the admin listener here (default). A cluster worker does not: its primary does. */
   control?: boolean;
+  /** Runs after the core is made and before any listener opens (a cluster worker joins its primary's control plane here). */
+  beforeListen?: (core: ResolverCore) => Promise<void>;
 }
 
 export async function startInstance(config: Config, log: Logger, options: InstanceOptions = {}): Promise<RunningInstance> {
@@ -42,6 +44,7 @@ export async function startInstance(config: Config, log: Logger, options: Instan
   try {
     // The control plane first: the overrides in force apply before the first query is answered.
     if (options.control !== false) control = await startControl(config, log, new LocalReplica(core, options.now), core.metrics.registry);
+    await options.beforeListen?.(core);
     const udp = await listenAs(ROLES.udp, dnsAddr.host, dnsAddr.port, () => startUdpListener(core, dnsAddr.host, dnsAddr.port));
     started.push(udp);
     // Port 0 picks a free UDP port; TCP follows it so both transports share one port.

@@ -1,6 +1,9 @@
 // `dnslinkd serve --workers 2` in front of nsd: several processes answer on one port, /metrics
 // shows the totals of all workers, a killed worker is replaced, SIGTERM stops them all.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
@@ -89,12 +92,16 @@ describe.skipIf(!ok)('dnslinkd serve --workers 2', () => {
   let dnsPort: number;
   let httpPort: number;
   const workerPids = new Set<number>();
+  let dataDir: string;
 
   beforeAll(async () => {
     nsd = await startNsd();
     dnsPort = await freePort();
     httpPort = await freePort();
-    const args = [cliEntry, 'serve', '--workers', '2', '--dns', `127.0.0.1:${dnsPort}`, '--http', `127.0.0.1:${httpPort}`, '--upstream', `udp://127.0.0.1:${nsd.port}`, '--no-local-records'];
+    // The primary holds the control plane: its own admin port and data directory, not the defaults.
+    dataDir = mkdtempSync(join(tmpdir(), 'dnslinkd-workers-'));
+    const admin = ['--admin', `127.0.0.1:${await freePort()}`, '--data-dir', dataDir];
+    const args = [cliEntry, 'serve', '--workers', '2', '--dns', `127.0.0.1:${dnsPort}`, '--http', `127.0.0.1:${httpPort}`, '--upstream', `udp://127.0.0.1:${nsd.port}`, '--no-local-records', ...admin];
     proc = spawnManaged('dnslinkd', process.execPath, args, { cwd: repoRoot });
     await waitFor('dnslinkd workers ready', async () => logsWith(proc, 'dnslinkd workers ready').length > 0, 20_000, {
       abortIf: () => (proc.exitCode !== undefined ? `exited ${proc.exitCode}:\n${proc.output()}` : undefined),
@@ -105,6 +112,7 @@ describe.skipIf(!ok)('dnslinkd serve --workers 2', () => {
     await proc?.stop();
     await nsd?.stop();
     await stopAll();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('answers every query and counts them all in /metrics, summed over the workers', async () => {

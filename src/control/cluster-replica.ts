@@ -1,0 +1,157 @@
+// The control plane's replica with --workers N: the primary's ClusterReplica sends each call to
+// every joined worker over IPC and combines the answers; joinPrimary is the worker side (a
+// LocalReplica over the worker's core, joined with the overrides in force before it listens).
+import cluster, { type Worker } from 'node:cluster';
+import type { ResolverCore } from '../core/resolver-core.js';
+import type { TxtLookupResult } from '../dnslink/resolve.js';
+import { CodedError, errorMessage } from '../errors.js';
+import type { FlushTarget } from '../stages/cache/flush.js';
+import type { Override } from '../stages/overrides/override.js';
+import { LocalReplica, type CachedAnswerView, type Replica } from './replica.js';
+
+/** A worker that does not answer a call within this fails the call (the admin request says so). */
+const CALL_TIMEOUT_MS = 5_000;
+/** A starting worker that gets no overrides from its primary within this fails its start. */
+const JOIN_TIMEOUT_MS = 10_000;
+
+export type ReplicaCall =
+  | { op: 'applyOverrides'; overrides: Override[] }
+  | { op: 'flush'; target: FlushTarget; negativeOnly: boolean; dryRun: boolean }
+  | { op: 'cached'; name: string }
+  | { op: 'cachedTxt'; fqdn: string };
+
+interface ReplicaResults {
+  applyOverrides: null;
+  flush: number;
+  cached: CachedAnswerView[];
+  cachedTxt: TxtLookupResult | null;
+}
+
+export type ReplicaMessage =
+  /** Worker to primary, before it listens: include me, and send me the overrides in force. */
+  | { type: 'dnslinkd:replica-join' }
+  | { type: 'dnslinkd:replica-call'; id: number; call: ReplicaCall }
+  | { type: 'dnslinkd:replica-result'; id: number; result?: unknown; error?: string };
+
+function isReplicaMessage(value: unknown): value is ReplicaMessage {
+  const type = (value as { type?: unknown } | null)?.type;
+  return typeof type === 'string' && type.startsWith('dnslinkd:replica-');
+}
+
+interface Pending {
+  worker: Worker;
+  settle(result: unknown, error?: Error): void;
+}
+
+/** In the primary: every worker that joined gets every call; a worker that dies counts as empty. */
+export class ClusterReplica implements Replica {
+  private readonly members = new Set<Worker>();
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  /** The overrides last applied: what a worker gets when it joins (or rejoins after a restart). */
+  private current: Override[] = [];
+
+  constructor() {
+    cluster.on('message', (worker: Worker, msg: unknown) => {
+      if (!isReplicaMessage(msg)) return;
+      if (msg.type === 'dnslinkd:replica-join') {
+        // Sent in the same synchronous turn as membership starts: IPC keeps order, so a later
+        // applyOverrides reaches this worker after this list, never before.
+        this.members.add(worker);
+        this.call(worker, { op: 'applyOverrides', overrides: this.current }).catch(() => {});
+      } else if (msg.type === 'dnslinkd:replica-result') {
+        const p = this.pending.get(msg.id);
+        if (p) p.settle(msg.result, msg.error === undefined ? undefined : new CodedError('REPLICA_FAILED', `worker ${worker.id}: ${msg.error}`));
+      }
+    });
+    const leave = (worker: Worker) => {
+      this.members.delete(worker);
+      for (const p of this.pending.values()) if (p.worker === worker) p.settle(undefined);
+    };
+    cluster.on('disconnect', leave);
+    cluster.on('exit', leave);
+  }
+
+  /** One call to one worker; undefined when the worker went away before answering. */
+  private call<K extends ReplicaCall['op']>(worker: Worker, call: Extract<ReplicaCall, { op: K }>): Promise<ReplicaResults[K] | undefined> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => settle(undefined, new CodedError('REPLICA_TIMEOUT', `worker ${worker.id} (pid ${worker.process.pid}) did not answer ${call.op} within ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
+      const settle = (result: unknown, error?: Error) => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        if (error) reject(error);
+        else resolve(result as ReplicaResults[K] | undefined);
+      };
+      this.pending.set(id, { worker, settle });
+      if (!worker.isConnected()) return settle(undefined);
+      worker.send({ type: 'dnslinkd:replica-call', id, call } satisfies ReplicaMessage, (err: Error | null) => {
+        if (err) settle(undefined);
+      });
+    });
+  }
+
+  private all<K extends ReplicaCall['op']>(call: Extract<ReplicaCall, { op: K }>) {
+    return Promise.all([...this.members].map(async (worker) => ({ worker, result: await this.call(worker, call) })));
+  }
+
+  async applyOverrides(overrides: readonly Override[]): Promise<void> {
+    this.current = [...overrides];
+    await this.all({ op: 'applyOverrides', overrides: this.current });
+  }
+
+  async flush(target: FlushTarget, negativeOnly: boolean, dryRun: boolean): Promise<number> {
+    const counts = await this.all({ op: 'flush', target, negativeOnly, dryRun });
+    return counts.reduce((sum, { result }) => sum + (result ?? 0), 0);
+  }
+
+  async cached(name: string): Promise<CachedAnswerView[]> {
+    const each = await this.all({ op: 'cached', name });
+    return each.flatMap(({ worker, result }) => (result ?? []).map((view) => ({ ...view, worker: worker.id })));
+  }
+
+  async cachedTxt(fqdn: string): Promise<TxtLookupResult | undefined> {
+    const each = await this.all({ op: 'cachedTxt', fqdn });
+    return each.find(({ result }) => result)?.result ?? undefined;
+  }
+}
+
+/**
+ * In a worker, before it listens: answers the primary's calls with a LocalReplica over `core`,
+ * joins, and resolves once the overrides in force are applied.
+ */
+export function joinPrimary(core: ResolverCore): Promise<void> {
+  const local = new LocalReplica(core);
+  let joined!: () => void;
+  const ready = new Promise<void>((resolve) => (joined = resolve));
+  const run = async (call: ReplicaCall): Promise<unknown> => {
+    switch (call.op) {
+      case 'applyOverrides':
+        await local.applyOverrides(call.overrides);
+        joined();
+        return null;
+      case 'flush':
+        return local.flush(call.target, call.negativeOnly, call.dryRun);
+      case 'cached':
+        return local.cached(call.name);
+      case 'cachedTxt':
+        return (await local.cachedTxt(call.fqdn)) ?? null;
+    }
+  };
+  process.on('message', (msg: unknown) => {
+    if (!isReplicaMessage(msg) || msg.type !== 'dnslinkd:replica-call') return;
+    const reply = (m: ReplicaMessage) => {
+      if (process.connected) process.send!(m);
+    };
+    run(msg.call).then(
+      (result) => reply({ type: 'dnslinkd:replica-result', id: msg.id, result }),
+      (err: unknown) => reply({ type: 'dnslinkd:replica-result', id: msg.id, error: errorMessage(err) }),
+    );
+  });
+  process.send!({ type: 'dnslinkd:replica-join' } satisfies ReplicaMessage);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CodedError('CONTROL_UNAVAILABLE', `no overrides from the primary process within ${JOIN_TIMEOUT_MS} ms`)), JOIN_TIMEOUT_MS);
+  });
+  return Promise.race([ready, timeout]).finally(() => clearTimeout(timer));
+}
