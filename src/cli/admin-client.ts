@@ -120,6 +120,12 @@ export class AdminClient {
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? errorMessage(err);
+      if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(why)) {
+        throw new AdminError('ADMIN_TLS', `the admin API at ${url} presented a certificate this client does not trust (${why}): give its CA with NODE_EXTRA_CA_CERTS=FILE`, ADMIN_EXIT.FAILED);
+      }
+      if (err instanceof Error && err.name === 'TimeoutError') {
+        throw new AdminError('ADMIN_TIMEOUT', `the admin API at ${url} did not answer ${method} ${path} in time: is dnslinkd overloaded or stuck? (its logs say more)`, ADMIN_EXIT.FAILED);
+      }
       throw new AdminError('ADMIN_UNREACHABLE', `cannot reach the admin API (${why}): is dnslinkd running? admin API at ${url} (give --admin URL, or --config with its admin.listen)`, ADMIN_EXIT.FAILED);
     }
     const text = await res.text();
