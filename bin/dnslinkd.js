@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Command-line entry point: `dnslinkd serve` and `dnslinkd resolve` (see src/cli/main.ts).
+// Command-line entry point: `dnslinkd serve`, `resolve` and the admin commands (see src/cli/main.ts).
 import { main } from '../dist/cli/main.js';
 
 main(process.argv.slice(2)).then(

@@ -1,6 +1,6 @@
 // The `dnslinkd` command: `serve` runs the service, `resolve` answers one DNSLink name through the
-// same core and exits. Flags map onto configuration keys; errors go to stderr with an exit code
-// that says what failed (EXIT).
+// same core and exits, the admin commands (admin-commands.ts) drive a running instance. Flags map
+// onto configuration keys; errors go to stderr with an exit code that says what failed (EXIT).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { serveCluster } from '../cluster.js';
 import { envVariableFor, loadConfig, type JsonObject } from '../config/load.js';
@@ -14,6 +14,8 @@ import { CodedError, errorMessage } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { runUntilSignalled, startInstance } from '../instance.js';
 import { VERSION } from '../version.js';
+import { AdminError, UsageError } from './admin-client.js';
+import { ADMIN_COMMANDS, ADMIN_HELP, ADMIN_USAGE, runAdminCommand } from './admin-commands.js';
 
 const USAGE = `Usage:
   dnslinkd serve [--config FILE] [--dns HOST:PORT] [--http HOST:PORT] [--upstream URL ...]
@@ -21,6 +23,7 @@ const USAGE = `Usage:
                  [--workers N] [--admin HOST:PORT] [--data-dir DIR]
   dnslinkd resolve NAME [--upstream URL ...] [--config FILE] [--json] [--gateway]
                    [--local-records FILE | --no-local-records] [--log-level LEVEL]
+${ADMIN_USAGE}
   dnslinkd --version | --help
 
 resolve exits 0 when a DNSLink is found, 2 for an invalid name, 3 when the name has no DNSLink,
@@ -29,9 +32,9 @@ Errors: 1 (configuration, port in use, internal), 2 (usage).
 
 Upstream URLs: udp://HOST:PORT, tcp://HOST:PORT, https://HOST/dns-query (http:// for loopback).
 Defaults: DNS on 127.0.0.1:10053 (UDP and TCP), HTTP on 127.0.0.1:8053, upstreams from
-/etc/resolv.conf, demo records from fixtures/local-records.json. See docs/configuration.md.`;
+/etc/resolv.conf, demo records from fixtures/local-records.json. See docs/configuration.md.
 
-class UsageError extends Error {}
+${ADMIN_HELP}`;
 
 const COMMON_OPTIONS = {
   config: { type: 'string' },
@@ -226,12 +229,17 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${USAGE}\n`);
         return command === undefined ? 2 : 0;
       default:
+        if (ADMIN_COMMANDS.has(command)) return await runAdminCommand(command, rest);
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`dnslinkd: ${err.message}\n\n${USAGE}\n`);
       return EXIT.INVALID_INPUT;
+    }
+    if (err instanceof AdminError) {
+      process.stderr.write(`dnslinkd: [${err.code}] ${err.message}\n`);
+      return err.exit;
     }
     if (err instanceof CodedError) {
       process.stderr.write(`dnslinkd: [${err.code}] ${err.message}\n`);

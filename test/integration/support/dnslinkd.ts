@@ -135,13 +135,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** `node bin/dnslinkd.js <args>`, bounded by timeoutMs. */
-export function runCli(args: string[], timeoutMs = 15_000): Promise<CliResult> {
+/** `node bin/dnslinkd.js <args>`, bounded by timeoutMs; `env`, when given, is its whole environment. */
+export function runCli(args: string[], timeoutMs = 15_000, env?: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [cliEntry, ...args],
-      { cwd: repoRoot, timeout: timeoutMs, killSignal: 'SIGKILL' },
+      { cwd: repoRoot, timeout: timeoutMs, killSignal: 'SIGKILL', ...(env ? { env } : {}) },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
         resolve({ code, stdout: String(stdout), stderr: String(stderr) });

@@ -1,0 +1,147 @@
+// The CLI's side of the admin API: where it is (--admin, else admin.listen from the configuration),
+// which token to send (--token-file, DNSLINKD_ADMIN_TOKEN, <dataDir>/admin-token) and how its
+// answers and failures map to exit codes and `dnslinkd: [CODE] message` lines that say what to do.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig, type JsonObject } from '../config/load.js';
+import { ADMIN_TOKEN_FILE, defaultClientToken } from '../control/admin-auth.js';
+import { CodedError, errorMessage } from '../errors.js';
+
+/** Exit codes of the admin commands (README, "Commands"). */
+export const ADMIN_EXIT = {
+  OK: 0,
+  /** The service or its store failed (5xx), or the admin API could not be reached. */
+  FAILED: 1,
+  /** Usage error or input the API refused (400). */
+  INVALID_INPUT: 2,
+  /** Not found (404): no such override. */
+  NOT_FOUND: 3,
+  /** No valid token, or a read token for a change (401, 403). */
+  UNAUTHORIZED: 4,
+  /** Conflict (409): changed meanwhile, nothing cached to pin. */
+  CONFLICT: 5,
+} as const;
+
+/** A command-line usage error: printed with the usage text, exit 2. */
+export class UsageError extends Error {}
+
+/** A failed admin command: a code, a message for the operator and the exit code it means. */
+export class AdminError extends CodedError {
+  constructor(
+    code: string,
+    message: string,
+    readonly exit: number,
+  ) {
+    super(code, message);
+    this.name = 'AdminError';
+  }
+}
+
+export interface AdminTargetOptions {
+  admin?: string;
+  config?: string;
+  dataDir?: string;
+  tokenFile?: string;
+}
+
+export interface AdminTarget {
+  /** Base URL, without a trailing slash: http://127.0.0.1:8054 */
+  url: string;
+  token: string | undefined;
+  /** Where the token came from (or would have), for the error messages. */
+  tokenSource: string;
+}
+
+/** The admin API's URL and token for these flags, the configuration and the environment. */
+export function adminTarget(opts: AdminTargetOptions, env: NodeJS.ProcessEnv = process.env): AdminTarget {
+  const flags: JsonObject = {};
+  if (opts.dataDir !== undefined) flags.dataDir = opts.dataDir;
+  const config = loadConfig({ configFile: opts.config, flags, env });
+  let url: string;
+  if (opts.admin !== undefined) {
+    if (!/^https?:\/\/[^/\s]+\/?$/.test(opts.admin)) throw new UsageError(`--admin takes a URL such as http://127.0.0.1:8054 (got "${opts.admin}")`);
+    url = opts.admin.replace(/\/$/, '');
+  } else {
+    url = `${config.admin.tls ? 'https' : 'http'}://${config.admin.listen}`;
+  }
+  if (opts.tokenFile !== undefined) {
+    let token: string;
+    try {
+      token = readFileSync(opts.tokenFile, 'utf8').trim();
+    } catch (err) {
+      throw new AdminError('TOKEN_UNREADABLE', `cannot read the token file ${opts.tokenFile}: ${errorMessage(err)}`, ADMIN_EXIT.UNAUTHORIZED);
+    }
+    return { url, token, tokenSource: `--token-file ${opts.tokenFile}` };
+  }
+  const file = join(config.dataDir, ADMIN_TOKEN_FILE);
+  const token = defaultClientToken(config.dataDir, env);
+  return { url, token, tokenSource: env.DNSLINKD_ADMIN_TOKEN ? 'DNSLINKD_ADMIN_TOKEN' : file };
+}
+
+const TOKEN_HELP = "give the instance's token with --token-file FILE or DNSLINKD_ADMIN_TOKEN, or point --data-dir (or --config) at the instance's data directory, which holds the admin-token it generated";
+
+/** The exit code for an HTTP status of the admin API. */
+export function exitForStatus(status: number): number {
+  if (status === 401 || status === 403) return ADMIN_EXIT.UNAUTHORIZED;
+  if (status === 404) return ADMIN_EXIT.NOT_FOUND;
+  if (status === 409) return ADMIN_EXIT.CONFLICT;
+  if (status >= 400 && status < 500) return ADMIN_EXIT.INVALID_INPUT;
+  return ADMIN_EXIT.FAILED;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  query?: Record<string, string | undefined>;
+  timeoutMs?: number;
+}
+
+export class AdminClient {
+  constructor(readonly target: AdminTarget) {}
+
+  /** One request; the parsed JSON answer, or an AdminError naming what failed and what to do. */
+  async request<T = Record<string, unknown>>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const { url, token, tokenSource } = this.target;
+    if (!token) {
+      throw new AdminError('NO_TOKEN', `no admin token: DNSLINKD_ADMIN_TOKEN is not set and ${tokenSource} does not exist; ${TOKEN_HELP}`, ADMIN_EXIT.UNAUTHORIZED);
+    }
+    const query = new URLSearchParams();
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) query.set(k, v);
+    const qs = query.size ? `?${query}` : '';
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(`${url}${path}${qs}`, {
+        method,
+        headers,
+        ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+        signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const why = cause?.code ?? cause?.message ?? errorMessage(err);
+      if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(why)) {
+        throw new AdminError('ADMIN_TLS', `the admin API at ${url} presented a certificate this client does not trust (${why}): give its CA with NODE_EXTRA_CA_CERTS=FILE`, ADMIN_EXIT.FAILED);
+      }
+      if (err instanceof Error && err.name === 'TimeoutError') {
+        throw new AdminError('ADMIN_TIMEOUT', `the admin API at ${url} did not answer ${method} ${path} in time: is dnslinkd overloaded or stuck? (its logs say more)`, ADMIN_EXIT.FAILED);
+      }
+      throw new AdminError('ADMIN_UNREACHABLE', `cannot reach the admin API (${why}): is dnslinkd running? admin API at ${url} (give --admin URL, or --config with its admin.listen)`, ADMIN_EXIT.FAILED);
+    }
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : {};
+    } catch {
+      throw new AdminError('BAD_RESPONSE', `${method} ${url}${path} answered ${res.status} with something that is not JSON: is ${url} dnslinkd's admin API?`, ADMIN_EXIT.FAILED);
+    }
+    if (res.ok) return parsed as T;
+    const answer = (parsed ?? {}) as { code?: unknown; message?: unknown };
+    const code = typeof answer.code === 'string' ? answer.code : `HTTP_${res.status}`;
+    let message = typeof answer.message === 'string' ? answer.message : `${method} ${path} answered ${res.status}`;
+    if (res.status === 401) message += ` (token from ${tokenSource}; ${TOKEN_HELP})`;
+    else if (res.status === 403) message += ` (token from ${tokenSource})`;
+    else if (res.status >= 500) message += ` (admin API at ${url}; see dnslinkd's logs)`;
+    throw new AdminError(code, message, exitForStatus(res.status));
+  }
+}
