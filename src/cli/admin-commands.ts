@@ -233,13 +233,14 @@ async function override(args: string[]): Promise<number> {
       positionals(pos, 1, 'override import', 'one FILE (an `override export`; - for stdin)');
       const reason = requireReason(values, 'override import');
       const overrides = readImport(pos[0]!);
-      const r = await client().request<{ dryRun: boolean; changed: OverrideChange[] }>('POST', '/admin/v1/overrides/import', { body: { overrides, reason }, query: dryRunQuery(values) });
+      const r = await client().request<{ dryRun: boolean; changed: OverrideChange[]; skipped?: Array<{ name: string; why: string }> }>('POST', '/admin/v1/overrides/import', { body: { overrides, reason }, query: dryRunQuery(values) });
       if (values.json) {
         printJson(r);
         return ADMIN_EXIT.OK;
       }
       if (r.changed.length) out(table(['name', 'before', 'after', 'ttl', 'expires'], r.changed.map((c) => [c.name, c.before?.value, c.after?.value, c.after?.ttl, c.after?.expiresAt])));
       out(r.dryRun ? `dry run, nothing changed: would import ${r.changed.length} overrides` : `imported ${r.changed.length} overrides`);
+      for (const s of r.skipped ?? []) process.stderr.write(`dnslinkd: skipped ${s.name}: ${s.why}\n`);
       return ADMIN_EXIT.OK;
     }
   }

@@ -246,12 +246,16 @@ export class ControlPlane {
     return { dryRun: false, name, before, after, answers, cache: { removed } };
   }
 
-  /** Imports overrides (an export of another store): each checked, all applied in one transaction. */
-  async importOverrides(items: unknown, input: { reason?: string }, ctx: ChangeContext): Promise<{ dryRun: boolean; changed: OverrideChangeResult[] }> {
+  /**
+   * Imports overrides (an export of another store): each checked, all applied in one transaction.
+   * Who made each one and when are kept; an override whose expiry has passed is skipped and said so.
+   */
+  async importOverrides(items: unknown, input: { reason?: string }, ctx: ChangeContext): Promise<{ dryRun: boolean; changed: OverrideChangeResult[]; skipped: Array<{ name: string; why: string }> }> {
     const reason = checkReason(input.reason);
     if (!Array.isArray(items)) throw invalid('INVALID_IMPORT', 'an import is a JSON array of overrides ({name, value, ttl, expiresAt?, reason?})');
     const now = new Date(this.now()).toISOString();
     const results: OverrideChangeResult[] = [];
+    const skipped: Array<{ name: string; why: string }> = [];
     const changes: OverrideChange[] = [];
     const audits: NewAuditRecord[] = [];
     items.forEach((item: unknown, i) => {
@@ -261,6 +265,10 @@ export class ControlPlane {
       const name = controlName(o.name, `${where}: name`);
       const checked = typeof o.value === 'string' ? checkOverrideValue(o.value) : { error: 'value is required' };
       if ('error' in checked) throw invalid('INVALID_IMPORT', `${where}: ${checked.error}`);
+      if (typeof o.expiresAt === 'string' && Date.parse(o.expiresAt) <= this.now()) {
+        skipped.push({ name, why: `expired at ${o.expiresAt}` });
+        return;
+      }
       const expiresAt = checkExpiry(o.expiresAt, this.now());
       const before = this.get(name) ?? null;
       const after: Override = {
@@ -270,9 +278,9 @@ export class ControlPlane {
         reason: typeof o.reason === 'string' && o.reason.trim() ? o.reason.trim() : reason,
         ...(expiresAt ? { expiresAt } : {}),
         ...(o.pinned === true ? { pinned: true } : {}),
-        by: ctx.token,
+        by: typeof o.by === 'string' && o.by ? o.by : ctx.token,
         createdAt: typeof o.createdAt === 'string' ? o.createdAt : now,
-        updatedAt: now,
+        updatedAt: typeof o.updatedAt === 'string' ? o.updatedAt : now,
       };
       changes.push({ name, after });
       audits.push({ token: ctx.token, action: 'override.import', name, reason, before, after, dryRun: ctx.dryRun });
@@ -281,16 +289,16 @@ export class ControlPlane {
     if (ctx.dryRun) {
       await this.write('audit', () => this.store.appendAudit(audits));
       for (const r of results) r.cache.removed = await this.replica.flush({ name: r.name }, false, true);
-      return { dryRun: true, changed: results };
+      return { dryRun: true, changed: results, skipped };
     }
-    if (changes.length === 0) return { dryRun: false, changed: [] };
+    if (changes.length === 0) return { dryRun: false, changed: [], skipped };
     const version = await this.write('import', () => this.store.changeOverrides(changes, audits));
     const next = new Map(this.overrides);
     for (const c of changes) next.set(c.name, c.after!);
     await this.adopt([...next.values()], version ?? this.version, false);
     for (const r of results) r.cache.removed = await this.replica.flush({ name: r.name }, false, false);
     for (const a of audits) this.audited(a);
-    return { dryRun: false, changed: results };
+    return { dryRun: false, changed: results, skipped };
   }
 
   async flush(target: FlushTarget, negativeOnly: boolean, ctx: ChangeContext, reason?: string): Promise<FlushResult> {

@@ -64,8 +64,10 @@ describe.skipIf(!ok)('an address dnslinkd cannot listen on', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  // Its own admin port and data directory, so no run touches the defaults (8054, ~/.local/state).
+  const own = () => ['--admin', '127.0.0.1:0', '--data-dir', join(dir, 'data')];
   const serve = (dns: number, http: number, extra: string[] = []) =>
-    runCli(['serve', '--dns', `127.0.0.1:${dns}`, '--http', `127.0.0.1:${http}`, '--no-local-records', '--upstream', 'udp://127.0.0.1:9', ...extra]);
+    runCli(['serve', '--dns', `127.0.0.1:${dns}`, '--http', `127.0.0.1:${http}`, '--no-local-records', '--upstream', 'udp://127.0.0.1:9', ...own(), ...extra]);
   const inUse = (port: number, what: string, setting: string) =>
     new RegExp(`^dnslinkd: \\[ADDRESS_IN_USE\\] cannot listen on 127\\.0\\.0\\.1:${port} for ${esc(what)}.*: address already in use .*; choose another address with ${esc(setting)}$`);
   const DNS_SETTING = 'dns.listen (--dns, DNSLINKD_DNS)';
@@ -98,7 +100,7 @@ describe.skipIf(!ok)('an address dnslinkd cannot listen on', () => {
   });
 
   it('an address no interface has', async () => {
-    const r = await runCli(['serve', '--dns', '192.0.2.1:10053', '--http', `127.0.0.1:${await freePort()}`, '--no-local-records', '--upstream', 'udp://127.0.0.1:9']);
+    const r = await runCli(['serve', '--dns', '192.0.2.1:10053', '--http', `127.0.0.1:${await freePort()}`, '--no-local-records', '--upstream', 'udp://127.0.0.1:9', ...own()]);
     expectOneLine(r, /^dnslinkd: \[ADDRESS_NOT_AVAILABLE\] cannot listen on 192\.0\.2\.1:10053 for DNS over UDP: .*dns\.listen \(--dns/);
   });
 
