@@ -3,6 +3,7 @@
 // printed); an instance down during a change applies it when it starts; with Redis stopped they
 // keep serving what they had, say they are degraded and refuse changes with 503; with Redis back
 // they reconcile and changes reach every one again.
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digAt, requireBinaries, requireBuild, startDnslinkd, startNsd, startRedis, stopAll, txtValue, waitFor, zone } from './support/index.js';
 import type { DnslinkdHandle, NsdHandle, RedisHandle } from './support/index.js';
@@ -103,6 +104,24 @@ describe.skipIf(!ok)('a fleet of three instances sharing Redis (real redis-serve
     fleet.push(back);
     expect(await value(back, plain)).toBe(CID_B);
     expect(back.logs()).toMatch(/"overrides":1.*control store opened/);
+  });
+
+  it('applies a change whose notice was lost, at the next periodic reconcile (syncIntervalMs 1000)', async () => {
+    // Written straight into Redis with no PUBLISH: only the version counter tells.
+    const raw = new Redis(redis.url);
+    try {
+      const now = new Date().toISOString();
+      const o = { name: hop3, value: CID_A, ttl: 60, reason: 'no notice', by: 'test', createdAt: now, updatedAt: now };
+      const since = Date.now();
+      await raw.multi().hset('dnslinkd:overrides', hop3, JSON.stringify(o)).hincrby('dnslinkd:meta', 'version', 1).hset('dnslinkd:meta', 'changedAt', now).exec();
+      const ms = await propagation(fleet, hop3, CID_A, since, 3000);
+      console.log(`fleet propagation without a notice (periodic reconcile): ${ms} ms`);
+      expect(ms).toBeLessThan(2000);
+      await raw.multi().hdel('dnslinkd:overrides', hop3).hincrby('dnslinkd:meta', 'version', 1).exec();
+      await waitFor('the removal everywhere', async () => (await Promise.all(fleet.map((d) => value(d, hop3)))).every((v) => v !== CID_A), 3000);
+    } finally {
+      raw.disconnect();
+    }
   });
 
   it('with Redis stopped: keeps serving, says it is degraded, refuses changes with 503', async () => {
