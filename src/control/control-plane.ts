@@ -89,6 +89,10 @@ export class ControlPlane {
   private overrides = new Map<string, Override>();
   private version = -1;
   private generation = 0;
+  /** The shared store's identity as last seen (a new one: its flush log is applied from the start). */
+  private epoch: string | undefined;
+  /** Why the shared store cannot be reached now (writes are refused), or undefined. */
+  private degradedReason: string | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -104,23 +108,67 @@ export class ControlPlane {
   async start(): Promise<void> {
     const snapshot = await this.store.snapshot();
     this.generation = snapshot.generation;
+    this.epoch = snapshot.epoch;
     await this.adopt(snapshot.overrides, snapshot.version, false);
     this.log.info({ store: this.store.kind, location: this.store.location, overrides: this.active().length, version: snapshot.version, generation: snapshot.generation }, 'control store opened');
     await this.expireDue();
   }
 
-  /** Reconciles with the store: newer overrides are applied (and their names flushed), then flushes not yet applied. */
+  /**
+   * Reconciles with the store: newer overrides are applied (and their names flushed), then flushes
+   * not yet applied (all caches when some were trimmed from the log before this instance saw them).
+   * A store that is new (another epoch) or went back (restored) is adopted as it is.
+   */
   async sync(): Promise<void> {
-    const snapshot = await this.store.snapshot();
-    if (snapshot.version !== this.version) await this.adopt(snapshot.overrides, snapshot.version, true);
+    let snapshot = await this.store.snapshot();
+    const reset = snapshot.epoch !== undefined && this.epoch !== undefined && snapshot.epoch !== this.epoch;
+    const wentBack = (s: typeof snapshot) => !reset && (s.version < this.version || s.generation < this.generation);
+    // A change made here may have landed between that read and now: read again before concluding.
+    if (wentBack(snapshot)) snapshot = await this.store.snapshot();
+    const behind = wentBack(snapshot);
+    if (reset || behind) {
+      this.log.warn(
+        { store: this.store.kind, location: this.store.location, version: snapshot.version, generation: snapshot.generation, had: { version: this.version, generation: this.generation } },
+        reset ? 'the control store is a new one (emptied or replaced): adopting its overrides and every flush in its log' : 'the control store went back (restored from a copy?): adopting its state',
+      );
+      if (reset) this.generation = 0;
+      else this.generation = Math.min(this.generation, snapshot.generation);
+    }
+    this.epoch = snapshot.epoch ?? this.epoch;
+    if (reset || behind || snapshot.version > this.version) {
+      await this.adopt(snapshot.overrides, snapshot.version, true);
+      if (snapshot.changedAt && !reset) this.lag(snapshot.changedAt);
+    }
     if (snapshot.generation > this.generation) {
-      for (const flush of await this.store.flushesAfter(this.generation)) {
+      const flushes = await this.store.flushesAfter(this.generation);
+      if ((flushes[0]?.generation ?? snapshot.generation + 1) > this.generation + 1) {
+        this.log.warn({ from: this.generation, to: snapshot.generation }, 'flushes were trimmed from the store before this instance applied them: flushing the whole cache');
+        this.countFlush({ all: true }, await this.replica.flush({ all: true }, false, false));
+      }
+      for (const flush of flushes) {
         const removed = await this.replica.flush(flush.target, flush.negativeOnly, false);
         this.countFlush(flush.target, removed);
         this.generation = flush.generation;
+        this.lag(flush.time);
       }
       this.generation = Math.max(this.generation, snapshot.generation);
     }
+  }
+
+  /** Records how late a change made at `time` (in the store) was applied here. */
+  private lag(time: string): void {
+    const ms = this.now() - Date.parse(time);
+    if (Number.isFinite(ms)) this.metrics.syncLag.set(Math.max(0, ms) / 1000);
+  }
+
+  /** Marks the shared store unreachable (a reason) or reachable again (undefined): while it is, writes are refused. */
+  setDegraded(reason: string | undefined): void {
+    this.degradedReason = reason;
+    this.metrics.degraded.set(reason === undefined ? 0 : 1);
+  }
+
+  get degraded(): string | undefined {
+    return this.degradedReason;
   }
 
   /** Makes `overrides` the set in force; with `flushChanged`, flushes every name whose override changed. */
@@ -169,6 +217,12 @@ export class ControlPlane {
   }
 
   private async write<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    if (this.degradedReason !== undefined) {
+      throw new CodedError(
+        'STORE_DEGRADED',
+        `the shared control store ${this.store.location} is unreachable (${this.degradedReason}): this instance serves the last state it had and accepts no change it could not share; retry once it is back`,
+      );
+    }
     try {
       return await work();
     } catch (err) {
@@ -339,8 +393,15 @@ export class ControlPlane {
     return controlName(raw);
   }
 
-  status(): { store: { kind: string; location: string }; version: number; generation: number; overrides: number } {
-    return { store: { kind: this.store.kind, location: this.store.location }, version: this.version, generation: this.generation, overrides: this.active().length };
+  status(): { store: { kind: string; location: string }; version: number; generation: number; overrides: number; degraded: boolean; degradedReason?: string } {
+    return {
+      store: { kind: this.store.kind, location: this.store.location },
+      version: this.version,
+      generation: this.generation,
+      overrides: this.active().length,
+      degraded: this.degradedReason !== undefined,
+      ...(this.degradedReason !== undefined ? { degradedReason: this.degradedReason } : {}),
+    };
   }
 
   cached(rawName: string) {

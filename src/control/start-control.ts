@@ -11,8 +11,12 @@ import { AdminAuth } from './admin-auth.js';
 import { isLoopback } from './config.js';
 import { ControlPlane } from './control-plane.js';
 import { EmbeddedStore } from './embedded-store.js';
+import { FleetSync } from './fleet-sync.js';
+import { registerControlHealth, unregisterControlHealth } from './health.js';
 import { ControlMetrics } from './metrics.js';
+import { RedisStore } from './redis-store.js';
 import type { Replica } from './replica.js';
+import type { ControlStore } from './store.js';
 
 export interface RunningControl {
   control: ControlPlane;
@@ -22,10 +26,20 @@ export interface RunningControl {
 
 export async function startControl(config: Config, log: Logger, replica: Replica, registry: Registry): Promise<RunningControl> {
   const auth = AdminAuth.load(config.admin.tokens, config.dataDir);
-  const store = EmbeddedStore.open(config.dataDir);
+  // A fleet shares Redis (state.redis / DNSLINKD_REDIS_URL); one machine keeps its state in dataDir.
+  const store: ControlStore = config.state.redis ? await RedisStore.open(config.state.redis) : EmbeddedStore.open(config.dataDir);
   const control = new ControlPlane(store, replica, log, new ControlMetrics(registry));
+  let fleet: FleetSync | undefined;
   try {
     await control.start();
+    if (store instanceof RedisStore) {
+      fleet = new FleetSync(store, control, log, config.state.syncIntervalMs);
+      await fleet.start();
+    }
+    registerControlHealth(registry, () => {
+      const reason = control.degraded;
+      return { store: store.kind, degraded: reason !== undefined, ...(reason !== undefined ? { reason } : {}) };
+    });
     const { host, port } = splitHostPort(config.admin.listen);
     const tls = config.admin.tls;
     const listener = await listenAs(LISTENER_ROLES.admin, host, port, () => startAdminListener(log, control, auth, { host, port, ...(tls ? { tls } : {}) }));
@@ -47,11 +61,15 @@ export async function startControl(config: Config, log: Logger, replica: Replica
       control,
       admin: listener.address,
       close: async () => {
+        unregisterControlHealth(registry);
         await listener.close();
+        await fleet?.close();
         await control.close();
       },
     };
   } catch (err) {
+    unregisterControlHealth(registry);
+    await fleet?.close();
     await control.close();
     throw err;
   }

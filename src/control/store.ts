@@ -37,6 +37,10 @@ export interface ControlSnapshot {
   /** The last flush generation. */
   generation: number;
   overrides: Override[];
+  /** A shared store's identity: a new one (the store was emptied) makes replicas re-apply its whole flush log. */
+  epoch?: string;
+  /** ISO time of the last override change (a shared store: to measure how late a replica applies it). */
+  changedAt?: string;
 }
 
 /** One override set (`after`) or removed (`after: null`); `ifUpdatedAt` makes it conditional. */

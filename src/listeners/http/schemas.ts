@@ -276,6 +276,18 @@ const healthBody = (description: string, status: string) =>
         },
       },
       localRecords: { type: 'integer', description: 'Local (name, type) pairs served.' },
+      control: {
+        type: 'object',
+        description: 'The control plane of this process (absent where there is none, as in a cluster worker).',
+        required: ['store', 'degraded'],
+        properties: {
+          store: { type: 'string', enum: ['embedded', 'redis'], description: 'Where overrides and flushes are kept.' },
+          degraded: {
+            type: 'boolean',
+            description: 'True while the shared store (Redis) is unreachable: the last state is served, admin changes are refused with 503. Readiness does not change for it.',
+          },
+        },
+      },
     },
   }) as const;
 

@@ -9,4 +9,5 @@ export * from './paths.js';
 export * from './ports.js';
 export * from './proc.js';
 export * from './raw.js';
+export * from './redis.js';
 export * from './unbound.js';

@@ -1,0 +1,287 @@
+// The fleet control store: the same data as the embedded store, in Redis, shared by every
+// instance. Keys under `dnslinkd:` (overrides in a hash, counters and the epoch in a meta hash, the
+// flush log in a sorted set by generation, trimmed, the audit log in a stream). Every change runs
+// as one Lua script with its audit records (atomic, conditional changes included) and publishes a
+// notice on `dnslinkd:changes`; replicas also reconcile on the counters (fleet-sync.ts), since
+// pub/sub alone loses messages. While Redis is unreachable, every call fails at once with
+// STORE_DEGRADED: nothing is queued to be replayed later.
+import { randomUUID } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
+import { CodedError, errorMessage } from '../errors.js';
+import type { Override } from '../stages/overrides/override.js';
+import type { AuditQuery, AuditRecord, ControlSnapshot, ControlStore, FlushRecord, NewAuditRecord, OverrideChange } from './store.js';
+
+export const KEY_PREFIX = 'dnslinkd:';
+const KEYS = {
+  meta: `${KEY_PREFIX}meta`,
+  overrides: `${KEY_PREFIX}overrides`,
+  flushes: `${KEY_PREFIX}flushes`,
+  audit: `${KEY_PREFIX}audit`,
+  channel: `${KEY_PREFIX}changes`,
+} as const;
+
+/** Flushes kept: the last FLUSH_KEEP generations, and any younger than a day. */
+const FLUSH_KEEP = 1000;
+const FLUSH_KEEP_MS = 86_400_000;
+/** Audit entries read per round trip when a query filters. */
+const AUDIT_BATCH = 500;
+/** A query for records since T reads the stream back to T minus this (clocks of instances differ). */
+const AUDIT_SKEW_MS = 300_000;
+
+/** What a change publishes on the channel. */
+export interface ChangeNotice {
+  kind: 'overrides' | 'flush';
+  version?: number;
+  generation?: number;
+  /** ISO time of the change. */
+  time: string;
+}
+
+// KEYS: overrides, meta, audit. ARGV: channel, time, n, then n x (name, after JSON or '', 'u:'<updatedAt> or ''), m, then m audit JSON.
+// Every check runs before any write (Redis does not roll a script back when it fails half way):
+// an unreadable stored record counts as changed meanwhile.
+const CHANGE_SCRIPT = `
+local n = tonumber(ARGV[3])
+local apply = {}
+local applied = 0
+for c = 0, n - 1 do
+  local name, cond = ARGV[4 + 3 * c], ARGV[6 + 3 * c]
+  local ok = true
+  if cond ~= '' then
+    local cur = redis.call('HGET', KEYS[1], name)
+    local decoded, rec = false, nil
+    if cur then decoded, rec = pcall(cjson.decode, cur) end
+    if not decoded or type(rec) ~= 'table' or rec.updatedAt ~= string.sub(cond, 3) then ok = false end
+  end
+  apply[c] = ok
+  if ok then applied = applied + 1 end
+end
+if applied == 0 then return false end
+for c = 0, n - 1 do
+  if apply[c] then
+    local name, after = ARGV[4 + 3 * c], ARGV[5 + 3 * c]
+    if after ~= '' then redis.call('HSET', KEYS[1], name, after) else redis.call('HDEL', KEYS[1], name) end
+  end
+end
+local i = 4 + 3 * n
+for a = 1, tonumber(ARGV[i]) do redis.call('XADD', KEYS[3], '*', 'r', ARGV[i + a]) end
+local version = redis.call('HINCRBY', KEYS[2], 'version', 1)
+redis.call('HSET', KEYS[2], 'changedAt', ARGV[2])
+redis.call('PUBLISH', ARGV[1], cjson.encode({kind = 'overrides', version = version, time = ARGV[2]}))
+return version
+`;
+
+// KEYS: meta, flushes, audit. ARGV: channel, time, flush JSON ({target, negativeOnly, time}), audit JSON, cutoff time.
+const FLUSH_SCRIPT = `
+local gen = redis.call('HINCRBY', KEYS[1], 'generation', 1)
+redis.call('ZADD', KEYS[2], gen, gen .. ' ' .. ARGV[3])
+local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', gen - ${FLUSH_KEEP}, 'LIMIT', 0, 100)
+for _, member in ipairs(old) do
+  local rec = cjson.decode(string.sub(member, string.find(member, ' ') + 1))
+  if rec.time < ARGV[5] then redis.call('ZREM', KEYS[2], member) end
+end
+redis.call('XADD', KEYS[3], '*', 'r', ARGV[4])
+redis.call('PUBLISH', ARGV[1], cjson.encode({kind = 'flush', generation = gen, time = ARGV[2]}))
+return gen
+`;
+
+// KEYS: meta, overrides. ARGV: a new epoch (kept only if the store has none).
+const SNAPSHOT_SCRIPT = `
+redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1])
+return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}
+`;
+
+/** The URL as shown in logs and /healthz: without its password. */
+export function redisLocation(url: string): string {
+  try {
+    const u = new URL(url);
+    u.password = '';
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//');
+  }
+}
+
+function pairs(flat: string[]): Map<string, string> {
+  const map = new Map<string, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) map.set(flat[i]!, flat[i + 1]!);
+  return map;
+}
+
+const defined = <T extends object>(value: T): T => Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+
+export interface RedisStoreOptions {
+  /** How long the first connection may take before the start fails (ms). */
+  connectTimeoutMs?: number;
+  /** A command without an answer after this long fails (ms): a hung Redis counts as unreachable. */
+  commandTimeoutMs?: number;
+}
+
+export class RedisStore implements ControlStore {
+  readonly kind = 'redis';
+  readonly location: string;
+  /** Commands: reads and the change scripts. */
+  readonly client: Redis;
+  /** Pub/sub: the change notices (a subscribed connection can do nothing else). */
+  readonly subscriber: Redis;
+  private closed = false;
+
+  private constructor(url: string, opts: RedisStoreOptions) {
+    this.location = redisLocation(url);
+    const options: RedisOptions = {
+      lazyConnect: true,
+      // Nothing waits for a reconnect: a change this instance cannot share now is refused now.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: opts.connectTimeoutMs ?? 5000,
+      commandTimeout: opts.commandTimeoutMs ?? 3000,
+      retryStrategy: (times) => Math.min(100 * times, 1000),
+      connectionName: 'dnslinkd',
+    };
+    this.client = new Redis(url, options);
+    this.subscriber = new Redis(url, { ...options, commandTimeout: undefined, connectionName: 'dnslinkd-sub' });
+    // Errors are reported as connection state (fleet-sync.ts); without a listener ioredis prints them.
+    this.client.on('error', () => {});
+    this.subscriber.on('error', () => {});
+  }
+
+  /** Connects both connections; throws STORE_UNAVAILABLE saying why when Redis does not answer. */
+  static async open(url: string, opts: RedisStoreOptions = {}): Promise<RedisStore> {
+    const store = new RedisStore(url, opts);
+    try {
+      await store.client.connect();
+      await store.client.ping();
+      await store.subscriber.connect();
+    } catch (err) {
+      await store.close();
+      throw new CodedError('STORE_UNAVAILABLE', `cannot reach the fleet store ${store.location}: ${errorMessage(err)} (is Redis running there? state.redis / DNSLINKD_REDIS_URL)`);
+    }
+    return store;
+  }
+
+  get connected(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  /** Runs a command; a lost connection becomes STORE_DEGRADED (a Redis error answer stays as it is). */
+  private async call<T>(what: string, work: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new CodedError('STORE_UNAVAILABLE', 'the control store is closed');
+    if (!this.connected) throw this.degradedError(what, `not connected (${this.client.status})`);
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof Error && err.name === 'ReplyError') throw err;
+      throw this.degradedError(what, errorMessage(err), true);
+    }
+  }
+
+  private degradedError(what: string, why: string, inFlight = false): CodedError {
+    return new CodedError(
+      'STORE_DEGRADED',
+      `the fleet store ${this.location} is unreachable (${why}): ${what} ${inFlight ? 'could not be confirmed; read the state again once it is back' : 'was not made'}; this instance serves the last state it had`,
+    );
+  }
+
+  async snapshot(): Promise<ControlSnapshot> {
+    const [metaFlat, overridesFlat] = (await this.call('reading the state', () => this.client.eval(SNAPSHOT_SCRIPT, 2, KEYS.meta, KEYS.overrides, randomUUID()))) as [string[], string[]];
+    const meta = pairs(metaFlat);
+    const overrides = [...pairs(overridesFlat).values()].map((v) => JSON.parse(v) as Override).sort((a, b) => (a.name < b.name ? -1 : 1));
+    const changedAt = meta.get('changedAt');
+    return {
+      version: Number(meta.get('version') ?? 0),
+      generation: Number(meta.get('generation') ?? 0),
+      overrides,
+      epoch: meta.get('epoch')!,
+      ...(changedAt ? { changedAt } : {}),
+    };
+  }
+
+  async flushesAfter(generation: number): Promise<FlushRecord[]> {
+    const members = await this.call('reading the flush log', () => this.client.zrangebyscore(KEYS.flushes, `(${generation}`, '+inf'));
+    return members.map((member) => {
+      const space = member.indexOf(' ');
+      const rec = JSON.parse(member.slice(space + 1)) as Omit<FlushRecord, 'generation'>;
+      return { generation: Number(member.slice(0, space)), target: rec.target, negativeOnly: rec.negativeOnly, time: rec.time };
+    });
+  }
+
+  private auditJson(record: NewAuditRecord, time: string): string {
+    return JSON.stringify(defined({ time, ...record }));
+  }
+
+  async changeOverrides(changes: OverrideChange[], audit: NewAuditRecord[]): Promise<number | undefined> {
+    const time = new Date().toISOString();
+    const args: string[] = [KEYS.channel, time, String(changes.length)];
+    for (const c of changes) args.push(c.name, c.after ? JSON.stringify(c.after) : '', c.ifUpdatedAt !== undefined ? `u:${c.ifUpdatedAt}` : '');
+    args.push(String(audit.length), ...audit.map((r) => this.auditJson(r, time)));
+    const version = (await this.call('the change', () => this.client.eval(CHANGE_SCRIPT, 3, KEYS.overrides, KEYS.meta, KEYS.audit, ...args))) as number | null;
+    return version === null ? undefined : Number(version);
+  }
+
+  async recordFlush(flush: Omit<FlushRecord, 'generation' | 'time'>, audit: NewAuditRecord): Promise<FlushRecord> {
+    const time = new Date().toISOString();
+    const cutoff = new Date(Date.now() - FLUSH_KEEP_MS).toISOString();
+    const member = JSON.stringify({ target: flush.target, negativeOnly: flush.negativeOnly, time });
+    const generation = (await this.call('the flush', () =>
+      this.client.eval(FLUSH_SCRIPT, 3, KEYS.meta, KEYS.flushes, KEYS.audit, KEYS.channel, time, member, this.auditJson(audit, time), cutoff),
+    )) as number;
+    return { ...flush, generation: Number(generation), time };
+  }
+
+  async appendAudit(records: NewAuditRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const time = new Date().toISOString();
+    await this.call('the audit record', async () => {
+      const multi = this.client.multi();
+      for (const r of records) multi.xadd(KEYS.audit, '*', 'r', this.auditJson(r, time));
+      const results = await multi.exec();
+      const failed = results?.find(([err]) => err);
+      if (failed) throw failed[0]!;
+    });
+  }
+
+  async audit(query: AuditQuery): Promise<AuditRecord[]> {
+    const out: AuditRecord[] = [];
+    const sinceMs = query.since !== undefined ? Date.parse(query.since) : undefined;
+    const floor = sinceMs !== undefined && !Number.isNaN(sinceMs) ? `${Math.max(0, sinceMs - AUDIT_SKEW_MS)}-0` : '-';
+    let end = '+';
+    while (out.length < query.limit) {
+      const batch = await this.call('reading the audit log', () => this.client.xrevrange(KEYS.audit, end, floor, 'COUNT', AUDIT_BATCH));
+      for (const [id, fields] of batch) {
+        const raw = pairs(fields).get('r');
+        if (raw === undefined) continue;
+        const r = JSON.parse(raw) as Omit<AuditRecord, 'id'>;
+        if (query.name !== undefined && r.name !== query.name) continue;
+        if (query.since !== undefined && r.time < query.since) continue;
+        out.push({ id, ...r });
+        if (out.length >= query.limit) break;
+      }
+      if (batch.length < AUDIT_BATCH) break;
+      end = `(${batch[batch.length - 1]![0]}`;
+    }
+    return out;
+  }
+
+  /** Calls `onNotice` for each change notice (any instance's, this one's included). */
+  async subscribe(onNotice: (notice: ChangeNotice | undefined) => void): Promise<void> {
+    this.subscriber.on('message', (_channel: string, message: string) => {
+      let notice: ChangeNotice | undefined;
+      try {
+        notice = JSON.parse(message) as ChangeNotice;
+      } catch {
+        notice = undefined;
+      }
+      onNotice(notice);
+    });
+    await this.subscriber.subscribe(KEYS.channel);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const conn of [this.subscriber, this.client]) {
+      if (conn.status === 'ready') await conn.quit().catch(() => conn.disconnect());
+      else conn.disconnect();
+    }
+  }
+}

@@ -1,0 +1,126 @@
+// ControlPlane.sync against a scripted store: newer versions adopted (not older ones a local
+// change overtook), every flush applied once in order, a trimmed log makes a full flush, a new
+// store (epoch) or one that went back is adopted, lag recorded; degraded refuses writes.
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { ControlPlane } from '../../../src/control/control-plane.js';
+import { ControlMetrics } from '../../../src/control/metrics.js';
+import type { Replica } from '../../../src/control/replica.js';
+import type { ControlSnapshot, ControlStore, FlushRecord } from '../../../src/control/store.js';
+import type { FlushTarget } from '../../../src/stages/cache/flush.js';
+import type { Override } from '../../../src/stages/overrides/override.js';
+
+const NOW = Date.parse('2026-11-25T12:00:00Z');
+const o = (name: string, value = '/ipfs/bafkreibaoaidvjxyomg4xguvlpaeekw7dqeahsqjfgj4igx3ywr4n3sp34'): Override => ({
+  name,
+  value,
+  ttl: 60,
+  reason: 'r',
+  by: 't',
+  createdAt: '2026-11-25T11:00:00Z',
+  updatedAt: '2026-11-25T11:00:00Z',
+});
+
+function setup() {
+  const state: { snap: ControlSnapshot; flushes: FlushRecord[] } = { snap: { version: 1, generation: 2, overrides: [], epoch: 'e1' }, flushes: [] };
+  const store: ControlStore = {
+    kind: 'redis',
+    location: 'redis://x',
+    snapshot: async () => structuredClone(state.snap),
+    flushesAfter: async (g) => state.flushes.filter((f) => f.generation > g),
+    changeOverrides: async () => 1,
+    recordFlush: async () => ({ generation: 1, target: { all: true }, negativeOnly: false, time: '' }),
+    appendAudit: async () => {},
+    audit: async () => [],
+    close: async () => {},
+  };
+  const flushed: FlushTarget[] = [];
+  let applied: readonly Override[] = [];
+  const replica: Replica = {
+    applyOverrides: async (list) => void (applied = list),
+    flush: async (target, _n, dryRun) => (dryRun ? 0 : (flushed.push(target), 1)),
+    cached: async () => [],
+    cachedTxt: async () => undefined,
+  };
+  const registry = new Registry();
+  const control = new ControlPlane(store, replica, pino({ level: 'silent' }), new ControlMetrics(registry), () => NOW);
+  const flush = (generation: number, name: string, minutesAgo = 0): FlushRecord => ({ generation, target: { name }, negativeOnly: false, time: new Date(NOW - minutesAgo * 60_000).toISOString() });
+  const gauge = async (name: string) => (await registry.getSingleMetric(name)!.get()).values[0]?.value;
+  return { state, control, flushed, applied: () => applied, flush, gauge };
+}
+
+describe('ControlPlane.sync (fleet reconcile)', () => {
+  it('adopts a newer version, flushing the names whose override changed, and records the lag', async () => {
+    const t = setup();
+    await t.control.start();
+    t.state.snap = { ...t.state.snap, version: 2, overrides: [o('a.example')], changedAt: new Date(NOW - 250).toISOString() };
+    await t.control.sync();
+    expect(t.applied().map((x) => x.name)).toEqual(['a.example']);
+    expect(t.flushed).toEqual([{ name: 'a.example' }]);
+    expect(await t.gauge('dnslinkd_fleet_sync_lag_seconds')).toBe(0.25);
+    await t.control.sync(); // nothing new
+    expect(t.flushed).toHaveLength(1);
+  });
+
+  it('applies each flush above its generation once, in order', async () => {
+    const t = setup();
+    await t.control.start();
+    t.state.flushes = [t.flush(1, 'old.example'), t.flush(2, 'seen.example'), t.flush(3, 'x.example'), t.flush(4, 'y.example', 0.05)];
+    t.state.snap.generation = 4;
+    await t.control.sync();
+    await t.control.sync();
+    expect(t.flushed).toEqual([{ name: 'x.example' }, { name: 'y.example' }]);
+    expect(await t.gauge('dnslinkd_fleet_sync_lag_seconds')).toBe(3);
+  });
+
+  it('flushes everything when flushes it never applied were trimmed from the log', async () => {
+    const t = setup();
+    await t.control.start();
+    t.state.flushes = [t.flush(9, 'z.example')];
+    t.state.snap.generation = 9;
+    await t.control.sync();
+    expect(t.flushed).toEqual([{ all: true }, { name: 'z.example' }]);
+  });
+
+  it('adopts a new store (another epoch): its overrides, even at a lower version, and every flush in its log', async () => {
+    const t = setup();
+    t.state.snap = { version: 5, generation: 7, overrides: [o('a.example')], epoch: 'e1' };
+    await t.control.start();
+    t.state.snap = { version: 1, generation: 1, overrides: [o('b.example')], epoch: 'e2' };
+    t.state.flushes = [t.flush(1, 'new.example')];
+    await t.control.sync();
+    expect(t.applied().map((x) => x.name)).toEqual(['b.example']);
+    expect(t.flushed).toEqual(expect.arrayContaining([{ name: 'a.example' }, { name: 'b.example' }, { name: 'new.example' }]));
+    expect(t.control.status()).toMatchObject({ version: 1, generation: 1 });
+  });
+
+  it('adopts a store that went back (restored copy, same epoch), then follows it', async () => {
+    const t = setup();
+    t.state.snap = { version: 5, generation: 7, overrides: [o('a.example')], epoch: 'e1' };
+    await t.control.start();
+    t.state.snap = { version: 3, generation: 4, overrides: [], epoch: 'e1' };
+    await t.control.sync();
+    expect(t.applied()).toEqual([]);
+    expect(t.control.status()).toMatchObject({ version: 3, generation: 4 });
+    t.state.snap.generation = 5;
+    t.state.flushes = [t.flush(5, 'after.example')];
+    await t.control.sync();
+    expect(t.flushed.at(-1)).toEqual({ name: 'after.example' });
+  });
+
+  it('refuses changes with STORE_DEGRADED while degraded, and sets the gauge', async () => {
+    const t = setup();
+    await t.control.start();
+    t.control.setDegraded('connection lost');
+    expect(await t.gauge('dnslinkd_control_degraded')).toBe(1);
+    expect(t.control.status()).toMatchObject({ degraded: true, degradedReason: 'connection lost' });
+    const ctx = { token: 'ops', dryRun: false };
+    await expect(t.control.setOverride('a.example', { value: o('a.example').value, reason: 'x' }, ctx)).rejects.toMatchObject({ code: 'STORE_DEGRADED' });
+    await expect(t.control.flush({ all: true }, false, ctx)).rejects.toMatchObject({ code: 'STORE_DEGRADED' });
+    await expect(t.control.flush({ all: true }, false, { ...ctx, dryRun: true })).rejects.toMatchObject({ code: 'STORE_DEGRADED' });
+    t.control.setDegraded(undefined);
+    expect(await t.gauge('dnslinkd_control_degraded')).toBe(0);
+    await expect(t.control.flush({ all: true }, false, ctx)).resolves.toMatchObject({ dryRun: false });
+  });
+});
