@@ -1,0 +1,120 @@
+// The incident drill of docs/runbook.md, run as written: its `dnslinkd` commands are read from the
+// page's `sh drill` blocks and run in order against one of three dnslinkd instances sharing a real
+// Redis, over a real nsd that is stopped (the domain's DNS fails) and started again; after each
+// step every instance is checked over DNS.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { digAt, repoRoot, requireBinaries, requireBuild, runCli, sleep, startDnslinkd, startNsd, startRedis, stopAll, txtValue, waitFor, zone } from './support/index.js';
+import type { DnslinkdHandle, NsdHandle, RedisHandle } from './support/index.js';
+
+const ok = requireBinaries('nsd', 'dig', 'redis-server') && requireBuild();
+const n = zone.names;
+const DOMAIN = n.plain.name.replace(/^_dnslink\./, '');
+const TOKEN = 'drill-write-token-0123456789';
+
+/** The drill's steps: the `npx dnslinkd ...` lines of each `sh drill` block, in order. */
+function drillSteps(): string[][][] {
+  const page = readFileSync(join(repoRoot, 'docs', 'runbook.md'), 'utf8');
+  const blocks = [...page.matchAll(/```sh drill\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  return blocks.map((block) =>
+    block
+      .split('\n')
+      .filter((line) => line.startsWith('npx dnslinkd '))
+      .map((line) => [...line.replace(/^npx dnslinkd /, '').matchAll(/"([^"]*)"|(\S+)/g)].map((m) => (m[1] ?? m[2]!).replace(/\bexample\.com\b/g, DOMAIN))),
+  );
+}
+
+describe.skipIf(!ok)('runbook incident drill on a three-instance fleet', () => {
+  let nsd: NsdHandle;
+  let nsdPort: number;
+  let redis: RedisHandle;
+  const fleet: DnslinkdHandle[] = [];
+  const steps = drillSteps();
+
+  const txt = async (d: DnslinkdHandle) => {
+    const r = await digAt(d.dnsPort, n.plain.name, 'TXT');
+    return { ede: r.parsed?.ede?.code, flags: r.parsed?.flags ?? [], values: (r.parsed?.answers ?? []).map((a) => txtValue(a.data)), ttl: r.parsed?.answers[0]?.ttl };
+  };
+  const everyInstance = async (what: string, check: (r: Awaited<ReturnType<typeof txt>>) => boolean) => {
+    await waitFor(what, async () => (await Promise.all(fleet.map(txt))).every(check), 5_000, { intervalMs: 50 });
+  };
+  const run = async (args: string[]) => {
+    const r = await runCli(args, 15_000, { DNSLINKD_ADMIN__LISTEN: `127.0.0.1:${fleet[0]!.adminPort}`, DNSLINKD_ADMIN_TOKEN: TOKEN, DNSLINKD_REDIS_URL: redis.url });
+    expect(r.code, `dnslinkd ${args.join(' ')}\n${r.stderr}`).toBe(0);
+    return r;
+  };
+
+  beforeAll(async () => {
+    nsd = await startNsd();
+    nsdPort = nsd.port;
+    redis = await startRedis();
+    for (let i = 0; i < 3; i++) {
+      fleet.push(
+        await startDnslinkd({
+          upstreams: [`udp://127.0.0.1:${nsdPort}`],
+          env: { DNSLINKD_ADMIN_TOKEN: TOKEN },
+          config: {
+            state: { redis: redis.url, syncIntervalMs: 1000 },
+            // Entries expire after a second, so the failing DNS shows at once; stale for a day.
+            cache: { maxTtl: 1, staleTtl: 30, staleMaxAge: 86_400, prefetch: false, clientDeadlineMs: 300 },
+            upstreamTimeoutMs: 300,
+          },
+        }),
+      );
+    }
+  });
+  afterAll(async () => {
+    for (const d of fleet) await d.stop();
+    await redis?.stop();
+    await nsd?.stop();
+    await stopAll();
+  });
+
+  it('has the four steps the page describes', () => {
+    expect(steps.map((s) => s.map((args) => args.slice(0, 2).join(' ')))).toEqual([
+      ['cache show'],
+      ['override pin', 'override pin', 'override ls'],
+      ['flush --name', 'flush --name'],
+      ['override rm', 'audit --name'],
+    ]);
+  });
+
+  it('runs each step as written, and every instance behaves as the page says', async () => {
+    const dnsValue = n.plain.values;
+    for (const d of fleet) expect((await txt(d)).values).toEqual(dnsValue); // cached from DNS
+
+    // 1. The domain's DNS fails: every instance serves its last answer, stale (EDE 3, TTL 30).
+    await nsd.stop();
+    await sleep(1100);
+    await everyInstance('stale answers on every instance', (r) => r.ede === 3 && r.ttl === 30 && r.values.join() === dnsValue.join());
+    const [show] = steps[0]!;
+    // The cache view: the entry is there, past its TTL, marked stale.
+    expect((await run(show!)).stdout).toMatch(new RegExp(`^${n.plain.name.replace(/\./g, '\\.')}\\s+TXT\\s+NOERROR\\s+0\\s+yes\\s`, 'm'));
+
+    // 2. Pin: a dry run first changes nothing; then every instance answers the pinned value, aa, EDE 4.
+    const [pinDry, pin, ls] = steps[1]!;
+    expect((await run(pinDry!)).stdout).toMatch(/dry run/);
+    expect((await Promise.all(fleet.map(txt))).every((r) => r.ede === 3)).toBe(true);
+    const started = Date.now();
+    await run(pin!);
+    await everyInstance('the pinned override on every instance', (r) => r.ede === 4 && r.flags.includes('aa') && r.values.join() === dnsValue.join());
+    console.log(`runbook drill: pin reached all 3 instances within ${Date.now() - started} ms`);
+    expect((await run(ls!)).stdout).toMatch(new RegExp(`${DOMAIN.replace(/\./g, '\\.')}.*INC-7`));
+
+    // 3. DNS is back; flush: the override still answers meanwhile.
+    nsd = await startNsd({ port: nsdPort });
+    const [flushDry, flush] = steps[2]!;
+    await run(flushDry!);
+    await run(flush!);
+    await everyInstance('the override still answering after the flush', (r) => r.ede === 4);
+
+    // 4. Remove the override: every instance answers from DNS again, fresh; the audit log has every step.
+    const [rm, audit] = steps[3]!;
+    await run(rm!);
+    await everyInstance('DNS answers on every instance', (r) => r.ede === undefined && r.values.join() === dnsValue.join() && !r.flags.includes('aa'));
+    const trail = (await run(audit!)).stdout;
+    for (const action of ['override.remove', 'cache.flush', 'override.pin']) expect(trail).toContain(action);
+    expect(trail).toMatch(/INC-7 resolved/);
+  }, 60_000);
+});
