@@ -74,8 +74,9 @@ function cacheableForm(res: Resolution, policy: CachePolicy): { ttl: number; neg
 /** The name part of a cache key (the key without its type and class). */
 export const nameKeyOfKey = (key: string): string => key.slice(0, -4);
 
-/** Names visited between two yields to the event loop while a flush scans the index. */
-const FLUSH_CHUNK = 4096;
+/** A flush scanning the index yields to the event loop after this long (checked every FLUSH_CHECK names). */
+const FLUSH_SLICE_MS = 2;
+const FLUSH_CHECK = 256;
 
 export class AnswerStore {
   private lru: LRUCache<string, CacheEntry>;
@@ -166,8 +167,8 @@ export class AnswerStore {
 
   /**
    * Removes the entries of every name `matches` accepts (negative ones only, if asked); resolves to
-   * the count removed. Scans the name index in chunks, yielding between them, so a flush over a
-   * large cache never stalls the listeners. Everything, with negatives too, is dropped at once.
+   * the count removed. Scans the name index in slices of about 2 ms, yielding between them, so a
+   * flush over a large cache never stalls the listeners. Everything, with negatives too, is dropped at once.
    */
   async removeWhere(matches: (nameKey: string) => boolean, negativeOnly: boolean, everything = false, dryRun = false): Promise<number> {
     if (everything && !negativeOnly) {
@@ -179,9 +180,13 @@ export class AnswerStore {
     }
     let removed = 0;
     let visited = 0;
+    let sliceStart = performance.now();
     for (const nameKey of this.byName.keys()) {
       if (matches(nameKey)) removed += this.removeNames([nameKey], negativeOnly, dryRun);
-      if (++visited % FLUSH_CHUNK === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (++visited % FLUSH_CHECK === 0 && performance.now() - sliceStart >= FLUSH_SLICE_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
     }
     return removed;
   }
