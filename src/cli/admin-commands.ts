@@ -6,6 +6,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RRType } from '../dns/constants.js';
 import { errorMessage } from '../errors.js';
 import { AdminClient, AdminError, ADMIN_EXIT, adminTarget, UsageError } from './admin-client.js';
+import type { OverrideChangeResult } from '../control/control-plane.js';
+import type { Override } from '../stages/overrides/override.js';
 
 export const ADMIN_USAGE = `  dnslinkd flush (--name NAME | --suffix ZONE | --all) [--negative-only] [--reason R] [--dry-run]
   dnslinkd override set NAME VALUE --reason R [--ttl S] [--expires T] [--dry-run]
@@ -108,26 +110,10 @@ export function table(headers: string[], rows: unknown[][]): string {
   return [line(headers.map((h) => h.toUpperCase())), ...cells.map(line)].join('\n');
 }
 
-interface OverrideView {
-  name: string;
-  value: string;
-  ttl: number;
-  reason: string;
-  expiresAt?: string;
-  pinned?: boolean;
-  by: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-interface OverrideChange {
-  dryRun: boolean;
-  name: string;
-  before: OverrideView | null;
-  after: OverrideView | null;
-  answers: { before: string | null; after: string | null };
-  cache: { removed: number };
-}
+/** An override as the admin API returns it. */
+type OverrideView = Override;
+/** A change to one override as the admin API reports it. */
+type OverrideChange = OverrideChangeResult;
 
 function overridesTable(overrides: OverrideView[]): string {
   if (overrides.length === 0) return 'no overrides in force';

@@ -3,6 +3,7 @@
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import * as dnsPacket from 'dns-packet';
+import { afterEach } from 'vitest';
 import { MessageReader, frameMessage } from '../../dns/tcp-framing.js';
 
 export type FakeReply = (query: dnsPacket.DecodedPacket, transport: 'udp' | 'tcp') => Buffer[] | null;
@@ -23,6 +24,19 @@ export function answerTxt(query: dnsPacket.DecodedPacket, values: string[], extr
     answers: values.map((v) => ({ name: q.name, type: 'TXT' as const, class: 'IN' as const, ttl: 60, data: [v] })),
     ...extra,
   });
+}
+
+/** For a test file: a `server(reply)` that starts fake servers, all closed after each test. */
+export function useFakeDnsServers(): (reply: FakeReply) => Promise<FakeDnsServer> {
+  const servers: FakeDnsServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  return async (reply) => {
+    const s = await startFakeDnsServer(reply);
+    servers.push(s);
+    return s;
+  };
 }
 
 export async function startFakeDnsServer(reply: FakeReply): Promise<FakeDnsServer> {

@@ -1,24 +1,16 @@
 // Upstream client and pool against an in-process fake server: answers accepted only when ID and
 // question match, TC=1 retried over TCP, timeouts, failover with the answering upstream reported.
 import * as dnsPacket from 'dns-packet';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RRType } from '../../dns/constants.js';
 import { makeQuestion } from '../../dns/names.js';
 import { joinTxtStrings } from '../../dns/txt-strings.js';
-import { answerTxt, startFakeDnsServer, type FakeDnsServer } from '../testing/fake-dns-server.js';
+import { answerTxt, useFakeDnsServers } from '../testing/fake-dns-server.js';
 import { exchange } from './upstream-exchange.js';
 import { UpstreamPool } from './upstream-pool.js';
 import { parseUpstreamUrl } from './upstream-url.js';
 
-const servers: FakeDnsServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-async function server(reply: Parameters<typeof startFakeDnsServer>[0]) {
-  const s = await startFakeDnsServer(reply);
-  servers.push(s);
-  return s;
-}
+const server = useFakeDnsServers();
 const question = makeQuestion('_dnslink.example.com', RRType.TXT);
 
 describe('upstream URLs', () => {

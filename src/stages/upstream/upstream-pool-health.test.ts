@@ -1,22 +1,14 @@
 // The pool's health for readiness: per upstream the last answer and the last error with its code;
 // failing while its last attempt got no answer within the penalty time. An answer of any rcode
 // (SERVFAIL, REFUSED) shows the upstream reachable; a later answer or the penalty passing clears it.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RRType } from '../../dns/constants.js';
 import { makeQuestion } from '../../dns/names.js';
 import { FakeClock } from '../testing/harness.js';
-import { answerTxt, startFakeDnsServer, type FakeDnsServer } from '../testing/fake-dns-server.js';
+import { answerTxt, useFakeDnsServers } from '../testing/fake-dns-server.js';
 import { UpstreamPool } from './upstream-pool.js';
 
-const servers: FakeDnsServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-async function server(reply: Parameters<typeof startFakeDnsServer>[0]) {
-  const s = await startFakeDnsServer(reply);
-  servers.push(s);
-  return s;
-}
+const server = useFakeDnsServers();
 const question = makeQuestion('_dnslink.example.com', RRType.TXT);
 /** A TCP port nothing listens on: connection refused at once. */
 const CLOSED = 'tcp://127.0.0.1:1';

@@ -3,22 +3,16 @@
 // marked `error` with an Extended DNS Error, so the cache can serve stale; metrics count both.
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EdeCode, RRType, Rcode } from '../../dns/constants.js';
 import { makeQuestion } from '../../dns/names.js';
-import { answerTxt, startFakeDnsServer, type FakeDnsServer, type FakeReply } from '../testing/fake-dns-server.js';
+import { answerTxt, useFakeDnsServers, type FakeReply } from '../testing/fake-dns-server.js';
 import { UpstreamMetrics } from './metrics.js';
 import { UpstreamStage } from './upstream-stage.js';
 
-const servers: FakeDnsServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-async function server(reply: FakeReply): Promise<string> {
-  const s = await startFakeDnsServer(reply);
-  servers.push(s);
-  return `udp://127.0.0.1:${s.port}`;
-}
+const fakeServer = useFakeDnsServers();
+/** A fake upstream, as the URL the stage is given. */
+const server = async (reply: FakeReply): Promise<string> => `udp://127.0.0.1:${(await fakeServer(reply)).port}`;
 
 function stage(upstreams: string[], timeoutMs = 300) {
   const registry = new Registry();
