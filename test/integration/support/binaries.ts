@@ -31,7 +31,8 @@ export function binPath(name: string): string {
   return p;
 }
 
-function missing(what: string): false {
+/** Reports a missing prerequisite: throws in CI (CI=true), warns loudly and returns false otherwise. */
+export function missing(what: string): false {
   const msg = `\n!!!!!! integration suite SKIPPED: ${what} !!!!!!\n`;
   if (inCI) throw new Error(`${what} (CI=true: .ci/run must install it)`);
   console.warn(msg);
