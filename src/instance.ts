@@ -67,7 +67,7 @@ export async function startInstance(config: Config, log: Logger, options: Instan
       https = server.address;
     }
     log.info(
-      { dns: `${dnsAddr.host}:${udp.address.port}`, http: `${httpAddr.host}:${http.address.port}`, ...(https ? { https: `${https.host}:${https.port}` } : {}), upstreams: config.upstreams, forward: config.dns.forward, localRecords: core.stages['local-records'].size, chain: CHAIN_ORDER },
+      { dns: `${dnsAddr.host}:${udp.address.port}`, http: `${httpAddr.host}:${http.address.port}`, ...(https ? { https: `${https.host}:${https.port}` } : {}), upstreams: config.upstreams, forward: config.dns.forward, localRecords: core.stages['local-records'].size, chain: CHAIN_ORDER, ens: core.stages.ens.enabled ? { rpc: config.ens.rpc.length, suffixes: config.ens.suffixes } : 'off: no ens.rpc configured' },
       'dnslinkd listening',
     );
     return {

@@ -18,7 +18,7 @@ import { AdminError, UsageError } from './admin-client.js';
 import { ADMIN_COMMANDS, ADMIN_HELP, ADMIN_USAGE, runAdminCommand } from './admin-commands.js';
 
 const USAGE = `Usage:
-  dnslinkd serve [--config FILE] [--dns HOST:PORT] [--http HOST:PORT] [--upstream URL ...]
+  dnslinkd serve [--config FILE] [--dns HOST:PORT] [--http HOST:PORT] [--upstream URL ...] [--ens-rpc URL ...]
                  [--no-forward] [--local-records FILE | --no-local-records] [--log-level LEVEL]
                  [--workers N] [--admin HOST:PORT] [--data-dir DIR]
   dnslinkd resolve NAME [--upstream URL ...] [--config FILE] [--json] [--gateway]
@@ -39,6 +39,7 @@ ${ADMIN_HELP}`;
 const COMMON_OPTIONS = {
   config: { type: 'string' },
   upstream: { type: 'string', multiple: true },
+  'ens-rpc': { type: 'string', multiple: true },
   'log-level': { type: 'string' },
   'local-records': { type: 'string' },
   'no-local-records': { type: 'boolean' },
@@ -68,6 +69,7 @@ function configFromFlags(values: FlagValues, defaultLogLevel?: string): Config {
   if (typeof values['admin-listen'] === 'string') flags.admin = { listen: values['admin-listen'] };
   if (typeof values['data-dir'] === 'string') flags.dataDir = values['data-dir'];
   if (Array.isArray(values.upstream)) flags.upstreams = values.upstream;
+  if (Array.isArray(values['ens-rpc'])) flags.ens = { rpc: values['ens-rpc'] };
   const logLevel = values['log-level'] ?? (envVariableFor(process.env, 'logLevel') ? undefined : defaultLogLevel);
   if (typeof logLevel === 'string') flags.logLevel = logLevel;
   if (typeof values['local-records'] === 'string') flags.localRecords = values['local-records'];

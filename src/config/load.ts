@@ -18,6 +18,7 @@ const ENV_ALIASES: Record<string, string[]> = {
   DNSLINKD_HTTP: ['http', 'listen'],
   DNSLINKD_FORWARD: ['dns', 'forward'],
   DNSLINKD_REDIS_URL: ['state', 'redis'],
+  DNSLINKD_ENS_RPC: ['ens', 'rpc'],
 };
 /** Variables that are not settings: the config file's path, and an admin token (read by the control plane). */
 const ENV_IGNORED = new Set(['DNSLINKD_CONFIG', 'DNSLINKD_ADMIN_TOKEN']);
@@ -135,7 +136,8 @@ function closestVariable(name: string): string {
 }
 
 function parseEnvValue(path: string[], raw: string): Json {
-  if (path.length === 1 && path[0] === 'upstreams' && !raw.trim().startsWith('[')) {
+  // Lists of URLs may be written comma- or space-separated.
+  if (((path.length === 1 && path[0] === 'upstreams') || path.join('.') === 'ens.rpc') && !raw.trim().startsWith('[')) {
     return raw.split(/[\s,]+/).filter(Boolean);
   }
   try {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { adminConfigSchema, controlRootKeys, stateConfigSchema } from '../control/config.js';
 import { dnsListenerKeys, httpConfigSchema } from '../listeners/config.js';
 import { cacheConfigSchema, cacheRootKeys, clientDeadlineConflict } from '../stages/cache/config.js';
+import { ensConfigSchema } from '../stages/ens/config.js';
 import { localRecordsRootKeys } from '../stages/local-records/config.js';
 import { queryPolicyDnsKeys } from '../stages/query-policy/config.js';
 import { upstreamRootKeys } from '../stages/upstream/config.js';
@@ -21,6 +22,7 @@ export const configSchema = z
     ...controlRootKeys,
     ...upstreamRootKeys,
     cache: cacheConfigSchema,
+    ens: ensConfigSchema,
     ...cacheRootKeys,
     ...localRecordsRootKeys,
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -13,7 +13,7 @@ import { resolveDnslink, resolveDomain, type DnslinkResult, type TxtLookup } fro
 import type { Caller, Stage } from '../stages/stage.js';
 
 /** What the resolution API reports as the `source` of a whole result (docs/api.md). */
-export const RESULT_SOURCES = ['dns', 'cache', 'stale', 'local', 'override'] as const;
+export const RESULT_SOURCES = ['dns', 'cache', 'stale', 'local', 'override', 'ens'] as const;
 export type ResultSource = (typeof RESULT_SOURCES)[number];
 
 /**
@@ -25,6 +25,7 @@ const REPORTED_AS: Readonly<Record<AnswerSource, { source: ResultSource; weight:
   override: { source: 'override', weight: 4 },
   stale: { source: 'stale', weight: 3 },
   upstream: { source: 'dns', weight: 2 },
+  ens: { source: 'ens', weight: 2 },
   error: { source: 'dns', weight: 2 },
   cache: { source: 'cache', weight: 1 },
   local: { source: 'local', weight: 0 },

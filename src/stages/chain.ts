@@ -12,6 +12,8 @@ import { readLocalRecords } from './local-records/records-file.js';
 import { OverridesMetrics } from './overrides/metrics.js';
 import { OverridesStage } from './overrides/overrides-stage.js';
 import { QueryPolicyStage } from './query-policy/query-policy-stage.js';
+import { EnsClient } from './ens/ens-client.js';
+import { EnsStage } from './ens/ens-stage.js';
 import { linkStages, type Stage } from './stage.js';
 import { UpstreamMetrics } from './upstream/metrics.js';
 import { UpstreamStage } from './upstream/upstream-stage.js';
@@ -52,8 +54,13 @@ const CHAIN = [
     build: ({ config, registry, now }: ChainDeps) =>
       new CacheStage(cacheStageOptions(config.cache, config.clientDeadlineMs), new CacheMetrics(registry), now),
   },
-  // 5. ens (coming): ENS names answered from the chain below the cache, so they are cached,
-  //    coalesced and served stale like DNS names; ENS as the fallback when DNS fails.
+  // 5. ens: ENS names (under ens.suffixes) answered from their contenthash, below the cache so
+  //    they are cached, coalesced and served stale like DNS names; off without ens.rpc.
+  {
+    name: 'ens',
+    build: ({ config, now }: ChainDeps) =>
+      new EnsStage(config.ens, config.ens.rpc.length > 0 ? new EnsClient({ ...config.ens, now }) : undefined),
+  },
   // 6. upstream: last, asks the configured resolvers in turn; SERVFAIL with an Extended DNS Error
   //    when none answers.
   {

@@ -53,7 +53,9 @@ export function isNegativeAnswer(res: Pick<Resolution, 'rcode' | 'answers'>): bo
 
 /** How long an answer may be cached and the records as stored; undefined when not cacheable. */
 function cacheableForm(res: Resolution, policy: CachePolicy): { ttl: number; negative: boolean; resolution: Resolution } | undefined {
-  const base = { rcode: res.rcode, source: res.source, upstream: res.upstream } as const;
+  // The Extended DNS Error the answer came with is kept with it (an unsupported ENS namespace, an
+  // upstream's own EDE): a hit tells the client what the miss did.
+  const base = { rcode: res.rcode, source: res.source, upstream: res.upstream, ...(res.ede ? { ede: res.ede } : {}) } as const;
   if (res.rcode === Rcode.NOERROR && res.answers.length > 0) {
     const fix = (rr: DnsRecord) => withTtl(rr, clamp(recordTtl(rr), policy.minTtl, policy.maxTtl));
     const answers = res.answers.map(fix);

@@ -1,0 +1,32 @@
+// Configuration of the ENS stage: the `ens` object (JSON-RPC endpoints tried in order, the
+// registry address, the TTL of ENS answers, which DNS suffixes are ENS names, and the bounds on
+// RPC and CCIP-Read gateway requests). No RPC configured: ENS is off.
+import { z } from 'zod';
+import { millis, seconds } from '../../config/units.js';
+
+/** Mainnet's ENS registry. */
+export const MAINNET_ENS_REGISTRY = '0x00000000000C2E074eC69A0dFb2997BA6C7d2e1e';
+
+const rpcUrl = z.string().regex(/^https?:\/\/\S+$/, 'expected an http:// or https:// JSON-RPC URL');
+const suffix = z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*$/, 'a DNS suffix such as "eth" (lower case, no dots at either end)');
+
+export const ensConfigSchema = z
+  .object({
+    /** Ethereum JSON-RPC endpoints, tried in order (--ens-rpc, DNSLINKD_ENS_RPC). Empty: ENS off. */
+    rpc: z.array(rpcUrl).default([]),
+    registry: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an address: 0x and 40 hex digits').default(MAINNET_ENS_REGISTRY),
+    /** TTL of ENS answers: short, since a changed contenthash should show soon. */
+    ttl: seconds.default(60),
+    /** Names under these suffixes are ENS names. */
+    suffixes: z.array(suffix).min(1).default(['eth']),
+    /** One try at one RPC endpoint. */
+    rpcTimeoutMs: millis.default(2_000),
+    /** One request to a CCIP-Read (EIP-3668) gateway. */
+    ccipTimeoutMs: millis.default(3_000),
+    /** Largest gateway answer read, in bytes. */
+    ccipMaxBytes: z.number().int().min(1024).max(4 * 1024 * 1024).default(64 * 1024),
+  })
+  .strict()
+  .prefault({});
+
+export type EnsConfig = z.output<typeof ensConfigSchema>;

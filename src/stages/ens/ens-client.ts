@@ -1,0 +1,163 @@
+// Reads a name's contenthash from ENS the way ENS clients do (viem over JSON-RPC): the registry's
+// resolver for the name or, walking up, an ENSIP-10 wildcard resolver of a parent; resolve(bytes,
+// bytes) when the resolver supports it, following EIP-3668 CCIP-Read to its gateway (bounded in
+// time and size), else contenthash(node). RPC endpoints are tried in order, with failover.
+import { createPublicClient, decodeFunctionResult, encodeFunctionData, http, isHex, toHex, zeroAddress, type Address, type Hex, type PublicClient } from 'viem';
+import { namehash, packetToBytes } from 'viem/ens';
+import { CodedError, errorMessage } from '../../errors.js';
+
+const registryAbi = [{ type: 'function', name: 'resolver', stateMutability: 'view', inputs: [{ name: 'node', type: 'bytes32' }], outputs: [{ type: 'address' }] }] as const;
+const resolverAbi = [
+  { type: 'function', name: 'supportsInterface', stateMutability: 'view', inputs: [{ name: 'interfaceID', type: 'bytes4' }], outputs: [{ type: 'bool' }] },
+  { type: 'function', name: 'contenthash', stateMutability: 'view', inputs: [{ name: 'node', type: 'bytes32' }], outputs: [{ type: 'bytes' }] },
+  { type: 'function', name: 'resolve', stateMutability: 'view', inputs: [{ name: 'name', type: 'bytes' }, { name: 'data', type: 'bytes' }], outputs: [{ type: 'bytes' }] },
+] as const;
+const ENSIP10 = '0x9061b923';
+
+export interface EnsClientOptions {
+  rpc: readonly string[];
+  registry: string;
+  rpcTimeoutMs: number;
+  ccipTimeoutMs: number;
+  ccipMaxBytes: number;
+  now?: () => number;
+}
+
+export type ContenthashLookup =
+  | { found: true; contenthash: Uint8Array; resolver: Address; wildcard: boolean; rpc: string }
+  /** No resolver for the name or a wildcard one above it: the name does not exist in ENS. */
+  | { found: false; rpc: string };
+
+/** How long a failed RPC endpoint is tried last. */
+const PENALTY_MS = 30_000;
+
+/** Reads at most `max` bytes of a response body. */
+async function readCapped(res: Response, max: number): Promise<string> {
+  const reader = res.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > max) {
+      await reader.cancel();
+      throw new CodedError('CCIP_TOO_LARGE', `the gateway's answer is larger than ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export class EnsClient {
+  private readonly clients: Array<{ url: string; client: PublicClient }>;
+  private readonly failedAt = new Map<string, number>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: EnsClientOptions) {
+    this.now = options.now ?? Date.now;
+    this.clients = options.rpc.map((url) => ({
+      url,
+      client: createPublicClient({
+        transport: http(url, { timeout: options.rpcTimeoutMs, retryCount: 0 }),
+        ccipRead: { request: (p) => this.ccipRequest(p.urls, p.sender, p.data) },
+      }) as PublicClient,
+    }));
+  }
+
+  /** EIP-3668: each gateway URL in turn, GET when it holds {data}, else POST; bounded in time and size. */
+  private async ccipRequest(urls: readonly string[], sender: Address, data: Hex): Promise<Hex> {
+    const failures: string[] = [];
+    for (const template of urls) {
+      const url = template.replace('{sender}', sender.toLowerCase()).replace('{data}', data);
+      const get = template.includes('{data}');
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method: get ? 'GET' : 'POST',
+          ...(get ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ data, sender }) }),
+          signal: AbortSignal.timeout(this.options.ccipTimeoutMs),
+        });
+      } catch (err) {
+        const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+        failures.push(`${new URL(url).origin}: ${timedOut ? `no answer within ${this.options.ccipTimeoutMs} ms` : errorMessage(err)}`);
+        continue;
+      }
+      const body = await readCapped(res, this.options.ccipMaxBytes).catch((err: unknown) => {
+        failures.push(`${new URL(url).origin}: ${errorMessage(err)}`);
+        return undefined;
+      });
+      if (body === undefined) continue;
+      if (!res.ok) {
+        failures.push(`${new URL(url).origin}: HTTP ${res.status}`);
+        if (res.status >= 400 && res.status < 500) break; // EIP-3668: a 4xx ends the lookup
+        continue;
+      }
+      let answer: unknown;
+      try {
+        answer = (JSON.parse(body) as { data?: unknown }).data;
+      } catch {
+        answer = undefined;
+      }
+      if (typeof answer === 'string' && isHex(answer)) return answer;
+      failures.push(`${new URL(url).origin}: the answer holds no hex "data"`);
+    }
+    throw new CodedError('CCIP_FAILED', `CCIP-Read gateway failed: ${failures.join('; ') || 'no gateway URL'}`);
+  }
+
+  private ordered(): Array<{ url: string; client: PublicClient }> {
+    const now = this.now();
+    const penalized = (url: string) => {
+      const at = this.failedAt.get(url);
+      return at !== undefined && now - at < PENALTY_MS;
+    };
+    return [...this.clients.filter((c) => !penalized(c.url)), ...this.clients.filter((c) => penalized(c.url))];
+  }
+
+  /**
+   * The contenthash of an ENS name (normalized), trying the RPC endpoints in order. Throws
+   * ENS_RPC_FAILED naming each endpoint's failure when none could answer.
+   */
+  async contenthash(name: string): Promise<ContenthashLookup> {
+    const failures: string[] = [];
+    for (const { url, client } of this.ordered()) {
+      try {
+        const result = await this.lookup(client, name, url);
+        this.failedAt.delete(url);
+        return result;
+      } catch (err) {
+        // A gateway's failure is the name's, not the RPC endpoint's: no failover for it.
+        if (err instanceof CodedError && err.code.startsWith('CCIP_')) throw err;
+        const viemCause = (err as { walk?: (fn: (e: unknown) => boolean) => unknown }).walk?.((e) => e instanceof CodedError);
+        if (viemCause instanceof CodedError) throw viemCause;
+        this.failedAt.set(url, this.now());
+        failures.push(`${url}: ${(err as { shortMessage?: string }).shortMessage ?? errorMessage(err)}`);
+      }
+    }
+    throw new CodedError('ENS_RPC_FAILED', `every ENS RPC endpoint failed: ${failures.join('; ') || 'none configured'}`);
+  }
+
+  private async lookup(client: PublicClient, name: string, rpc: string): Promise<ContenthashLookup> {
+    const registry = this.options.registry as Address;
+    const labels = name.split('.');
+    for (let i = 0; i < labels.length; i++) {
+      const candidate = labels.slice(i).join('.');
+      const resolver = await client.readContract({ address: registry, abi: registryAbi, functionName: 'resolver', args: [namehash(candidate)] });
+      if (resolver === zeroAddress) continue;
+      const node = namehash(name);
+      const wildcard = await client.readContract({ address: resolver, abi: resolverAbi, functionName: 'supportsInterface', args: [ENSIP10] }).catch(() => false);
+      // A parent's resolver answers for its subnames only when it is an ENSIP-10 wildcard resolver.
+      if (i > 0 && !wildcard) return { found: false, rpc };
+      if (wildcard) {
+        const call = encodeFunctionData({ abi: resolverAbi, functionName: 'contenthash', args: [node] });
+        const result = await client.readContract({ address: resolver, abi: resolverAbi, functionName: 'resolve', args: [toHex(packetToBytes(name)), call] });
+        const contenthash = result === '0x' ? '0x' : decodeFunctionResult({ abi: resolverAbi, functionName: 'contenthash', data: result });
+        return { found: true, contenthash: Buffer.from(contenthash.slice(2), 'hex'), resolver, wildcard: i > 0, rpc };
+      }
+      const contenthash = await client.readContract({ address: resolver, abi: resolverAbi, functionName: 'contenthash', args: [node] });
+      return { found: true, contenthash: Buffer.from(contenthash.slice(2), 'hex'), resolver, wildcard: false, rpc };
+    }
+    return { found: false, rpc };
+  }
+}

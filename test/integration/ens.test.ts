@@ -1,0 +1,120 @@
+// ENS names through dnslinkd, on a real local chain (anvil, the real ENSRegistry and PublicResolver,
+// compiled wildcard and offchain test resolvers, a CCIP gateway): ipfs and ipns contenthashes, an
+// unsupported namespace, unset and unregistered names, a wildcard and an offchain name, upper case
+// and punycode, a first RPC down, a hanging gateway, a change on chain shown after a flush, and
+// every RPC down with the stale answer served. Over UDP (dig) and the resolution API.
+import { createHash } from 'node:crypto';
+import { CID } from 'multiformats/cid';
+import * as Digest from 'multiformats/hashes/digest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { digAt, freePort, requireBinaries, requireBuild, sleep, startDnslinkd, stopAll, txtValue } from './support/index.js';
+import type { DnslinkdHandle } from './support/index.js';
+import { requireAnvil, startAnvil, type AnvilHandle } from './support/anvil.js';
+import { startCcipGateway, type CcipGateway } from './support/ccip-gateway.js';
+import { deployEns, type EnsChain } from './support/ens-chain.js';
+
+const ok = requireBinaries('dig') && requireBuild() && requireAnvil();
+
+/** An ipfs-ns contenthash (0xe3 0x01, then a CIDv1 dag-pb sha2-256) for `seed`, and its DNSLink value. */
+function ipfsContenthash(seed: string): { bytes: Uint8Array; value: string } {
+  const cid = CID.createV1(0x70, Digest.create(0x12, createHash('sha256').update(seed).digest()));
+  return { bytes: Uint8Array.from([0xe3, 0x01, ...cid.bytes]), value: `/ipfs/${cid.toString()}` };
+}
+const IPNS_NAME = Buffer.from('e5010170000f6170702e756e69737761702e6f7267', 'hex'); // ipns://app.uniswap.org
+const SWARM = Buffer.from('e40101fa011b20d1de9994b4d039f6548d191eb26786769f580809256b4685ef316805265ea162', 'hex');
+
+describe.skipIf(!ok)('ENS names through dnslinkd (anvil)', () => {
+  let anvil: AnvilHandle;
+  let ens: EnsChain;
+  let gateway: CcipGateway;
+  let hanging: CcipGateway;
+  let d: DnslinkdHandle;
+  const site = ipfsContenthash('site');
+  const wild = ipfsContenthash('wild');
+  const off = ipfsContenthash('off');
+  const txt = async (name: string) => {
+    const r = await digAt(d.dnsPort, name, 'TXT');
+    return { status: r.parsed?.status, ede: r.parsed?.ede, ttl: r.parsed?.answers[0]?.ttl, values: (r.parsed?.answers ?? []).map((a) => txtValue(a.data)) };
+  };
+
+  beforeAll(async () => {
+    anvil = await startAnvil();
+    ens = await deployEns(anvil.url);
+    gateway = await startCcipGateway({ contenthash: off.bytes });
+    hanging = await startCcipGateway({ mode: 'hang' });
+    await ens.registerName('site.eth', { contenthash: site.bytes });
+    await ens.registerName('bücher.eth', { contenthash: site.bytes });
+    await ens.registerName('ipns.eth', { contenthash: IPNS_NAME });
+    await ens.registerName('swarm.eth', { contenthash: SWARM });
+    await ens.registerName('unset.eth');
+    await ens.registerName('wild.eth', { resolver: await ens.deployWildcardResolver(wild.bytes) });
+    await ens.registerName('off.eth', { resolver: await ens.deployOffchainResolver(gateway.url) });
+    await ens.registerName('hang.eth', { resolver: await ens.deployOffchainResolver(hanging.url) });
+    const down = `http://127.0.0.1:${await freePort()}`; // nothing listens: the first RPC fails
+    d = await startDnslinkd({
+      upstreams: [],
+      config: { ens: { rpc: [down, anvil.url], registry: ens.registry, ttl: 2, ccipTimeoutMs: 500, rpcTimeoutMs: 1000 }, cache: { prefetch: false, clientDeadlineMs: 500, staleRefreshMs: 0 } },
+    });
+  });
+  afterAll(async () => {
+    await d?.stop();
+    await gateway?.close();
+    await hanging?.close();
+    await anvil?.stop();
+    await stopAll();
+  });
+
+  it('serves an ipfs contenthash as DNSLink at _dnslink.<name> and <name>, through a failed first RPC', async () => {
+    const api = (await fetch(`http://127.0.0.1:${d.httpPort}/v1/dnslink/site.eth`).then((r) => r.json())) as Record<string, unknown>;
+    expect(api).toMatchObject({ source: 'ens', value: site.value, ttl: 2 });
+    expect((api.lookups as Array<{ upstream?: string }>)[0]?.upstream).toContain(anvil.url);
+    for (const name of ['_dnslink.site.eth', 'site.eth']) {
+      expect(await txt(name)).toMatchObject({ status: 'NOERROR', values: [`dnslink=${site.value}`] });
+    }
+  });
+
+  it('serves an ipns contenthash, and names an unsupported namespace (EDE 21)', async () => {
+    expect((await txt('_dnslink.ipns.eth')).values).toEqual(['dnslink=/ipns/app.uniswap.org']);
+    expect(await txt('_dnslink.swarm.eth')).toMatchObject({ status: 'NOERROR', values: [], ede: { code: 21, text: expect.stringContaining('swarm') } });
+  });
+
+  it('answers NXDOMAIN for an unset and an unregistered name, as DNS would', async () => {
+    expect((await txt('_dnslink.unset.eth')).status).toBe('NXDOMAIN');
+    expect((await txt('_dnslink.never-registered.eth')).status).toBe('NXDOMAIN');
+  });
+
+  it('follows a wildcard (ENSIP-10) resolver and an offchain one (CCIP-Read through the gateway)', async () => {
+    expect((await txt('_dnslink.anything.wild.eth')).values).toEqual([`dnslink=${wild.value}`]);
+    const before = gateway.requests;
+    expect((await txt('_dnslink.off.eth')).values).toEqual([`dnslink=${off.value}`]);
+    expect(gateway.requests).toBe(before + 1);
+  });
+
+  it('normalizes upper case and decodes punycode before asking ENS', async () => {
+    expect((await txt('_dnslink.SITE.ETH')).values).toEqual([`dnslink=${site.value}`]);
+    expect((await txt('_dnslink.xn--bcher-kva.eth')).values).toEqual([`dnslink=${site.value}`]);
+  });
+
+  it('a hanging CCIP gateway: SERVFAIL with an EDE once its timeout passes', async () => {
+    const started = Date.now();
+    const r = await txt('_dnslink.hang.eth');
+    expect(r).toMatchObject({ status: 'SERVFAIL', ede: { code: 22, text: expect.stringMatching(/no answer within 500 ms/) } });
+    expect(Date.now() - started).toBeLessThan(1900);
+  });
+
+  it('a contenthash changed on chain shows after a flush', async () => {
+    const next = ipfsContenthash('site v2');
+    await txt('_dnslink.site.eth');
+    await ens.setContenthash('site.eth', next.bytes);
+    expect((await d.admin('POST', '/admin/v1/cache/flush', { name: 'site.eth' })).status).toBe(200);
+    expect((await txt('_dnslink.site.eth')).values).toEqual([`dnslink=${next.value}`]);
+  });
+
+  it('every RPC down: the last answer is served stale (EDE 3)', async () => {
+    expect((await txt('_dnslink.anything.wild.eth')).status).toBe('NOERROR');
+    await anvil.stop();
+    await sleep(2200); // past ens.ttl
+    const r = await txt('_dnslink.anything.wild.eth');
+    expect(r).toMatchObject({ status: 'NOERROR', ede: { code: 3 }, values: [`dnslink=${wild.value}`] });
+  });
+});
