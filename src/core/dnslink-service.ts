@@ -13,7 +13,7 @@ import { resolveDnslink, resolveDomain, type DnslinkResult, type TxtLookup } fro
 import type { Caller, Stage } from '../stages/stage.js';
 
 /** What the resolution API reports as the `source` of a whole result (docs/api.md). */
-export const RESULT_SOURCES = ['dns', 'cache', 'stale', 'local', 'override', 'ens'] as const;
+export const RESULT_SOURCES = ['dns', 'cache', 'stale', 'local', 'override', 'ens', 'ens-fallback'] as const;
 export type ResultSource = (typeof RESULT_SOURCES)[number];
 
 /**
@@ -22,7 +22,8 @@ export type ResultSource = (typeof RESULT_SOURCES)[number];
  * stale; one that went upstream, dns).
  */
 const REPORTED_AS: Readonly<Record<AnswerSource, { source: ResultSource; weight: number }>> = {
-  override: { source: 'override', weight: 4 },
+  override: { source: 'override', weight: 5 },
+  'ens-fallback': { source: 'ens-fallback', weight: 4 },
   stale: { source: 'stale', weight: 3 },
   upstream: { source: 'dns', weight: 2 },
   ens: { source: 'ens', weight: 2 },

@@ -54,8 +54,11 @@ const CHAIN = [
     build: ({ config, registry, now }: ChainDeps) =>
       new CacheStage(cacheStageOptions(config.cache, config.clientDeadlineMs), new CacheMetrics(registry), now),
   },
-  // 5. ens: ENS names (under ens.suffixes) answered from their contenthash, below the cache so
-  //    they are cached, coalesced and served stale like DNS names; off without ens.rpc.
+  // 5. ens: ENS names (under ens.suffixes, or mirror names) answered from their contenthash, below
+  //    the cache so they are cached, coalesced and served stale like DNS names; and the ENS fallback
+  //    for DNS names, here because it needs DNS's answer first, and the cache above tells it when
+  //    it holds a stale answer (a name's own last known value comes before the fallback). Off
+  //    without ens.rpc.
   {
     name: 'ens',
     build: ({ config, now }: ChainDeps) =>

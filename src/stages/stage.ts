@@ -13,6 +13,12 @@ export type Caller = Transport | 'api' | 'cli' | 'cache';
 
 export interface QueryContext {
   caller: Caller;
+  /**
+   * Set by the cache when it holds an expired answer it can serve stale: a stage below that would
+   * replace a failure with an answer of its own (the ENS fallback) lets the failure through instead,
+   * so the name's own last known answer comes first.
+   */
+  staleHeld?: boolean;
 }
 
 export interface Stage {

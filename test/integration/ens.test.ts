@@ -4,11 +4,12 @@
 // and punycode, a first RPC down, a hanging gateway, a change on chain shown after a flush, and
 // every RPC down with the stale answer served. Over UDP (dig) and the resolution API.
 import { createHash } from 'node:crypto';
+import * as dnsPacket from 'dns-packet';
 import { CID } from 'multiformats/cid';
 import * as Digest from 'multiformats/hashes/digest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digAt, freePort, requireBinaries, requireBuild, sleep, startDnslinkd, stopAll, txtValue } from './support/index.js';
-import type { DnslinkdHandle } from './support/index.js';
+import { digAt, freePort, requireBinaries, requireBuild, sleep, startDnslinkd, startNsd, stopAll, txtValue, zone } from './support/index.js';
+import type { DnslinkdHandle, NsdHandle } from './support/index.js';
 import { requireAnvil, startAnvil, type AnvilHandle } from './support/anvil.js';
 import { startCcipGateway, type CcipGateway } from './support/ccip-gateway.js';
 import { deployEns, type EnsChain } from './support/ens-chain.js';
@@ -53,7 +54,10 @@ describe.skipIf(!ok)('ENS names through dnslinkd (anvil)', () => {
     const down = `http://127.0.0.1:${await freePort()}`; // nothing listens: the first RPC fails
     d = await startDnslinkd({
       upstreams: [],
-      config: { ens: { rpc: [down, anvil.url], registry: ens.registry, ttl: 2, ccipTimeoutMs: 500, rpcTimeoutMs: 1000 }, cache: { prefetch: false, clientDeadlineMs: 500, staleRefreshMs: 0 } },
+      config: {
+        ens: { rpc: [down, anvil.url], registry: ens.registry, ttl: 2, ccipTimeoutMs: 500, rpcTimeoutMs: 1000, mirrors: ['eth.example.org'], mirrorAddresses: { A: ['192.0.2.10'], AAAA: ['2001:db8::10'] } },
+        cache: { prefetch: false, clientDeadlineMs: 500, staleRefreshMs: 0 },
+      },
     });
   });
   afterAll(async () => {
@@ -90,6 +94,20 @@ describe.skipIf(!ok)('ENS names through dnslinkd (anvil)', () => {
     expect(gateway.requests).toBe(before + 1);
   });
 
+  it('answers eth.link-style mirror names from ENS, with the gateway addresses for A and AAAA', async () => {
+    expect((await txt('_dnslink.site.eth.example.org')).values).toEqual([`dnslink=${site.value}`]);
+    const a = await digAt(d.dnsPort, 'site.eth.example.org', 'A');
+    expect(a.parsed?.answers.map((r) => r.data)).toEqual(['192.0.2.10']);
+    const aaaa = await digAt(d.dnsPort, 'site.eth.example.org', 'AAAA');
+    expect(aaaa.parsed?.answers.map((r) => r.data)).toEqual(['2001:db8::10']);
+  });
+
+  it('answers over DoH too', async () => {
+    const wire = dnsPacket.encode({ type: 'query', id: 0, flags: dnsPacket.RECURSION_DESIRED, questions: [{ name: '_dnslink.ipns.eth', type: 'TXT' }] });
+    const res = await fetch(`http://127.0.0.1:${d.httpPort}/dns-query`, { method: 'POST', headers: { 'content-type': 'application/dns-message' }, body: wire });
+    expect(dnsPacket.decode(Buffer.from(await res.arrayBuffer())).answers?.map((r) => String((r as { data: Buffer[] }).data))).toEqual(['dnslink=/ipns/app.uniswap.org']);
+  });
+
   it('normalizes upper case and decodes punycode before asking ENS', async () => {
     expect((await txt('_dnslink.SITE.ETH')).values).toEqual([`dnslink=${site.value}`]);
     expect((await txt('_dnslink.xn--bcher-kva.eth')).values).toEqual([`dnslink=${site.value}`]);
@@ -116,5 +134,68 @@ describe.skipIf(!ok)('ENS names through dnslinkd (anvil)', () => {
     await sleep(2200); // past ens.ttl
     const r = await txt('_dnslink.anything.wild.eth');
     expect(r).toMatchObject({ status: 'NOERROR', ede: { code: 3 }, values: [`dnslink=${wild.value}`] });
+  });
+});
+
+describe.skipIf(!ok || !requireBinaries('nsd'))('ENS as a fallback for DNS names (anvil, nsd)', () => {
+  let anvil: AnvilHandle;
+  let ens: EnsChain;
+  let nsd: NsdHandle;
+  let aliases: DnslinkdHandle;
+  let all: DnslinkdHandle;
+  const site = ipfsContenthash('fallback site');
+  const generic = ipfsContenthash('generic');
+  const txt = async (d: DnslinkdHandle, name: string) => {
+    const r = await digAt(d.dnsPort, name, 'TXT');
+    return { status: r.parsed?.status, ede: r.parsed?.ede, values: (r.parsed?.answers ?? []).map((a) => txtValue(a.data)) };
+  };
+  const api = async (d: DnslinkdHandle, name: string) => (await fetch(`http://127.0.0.1:${d.httpPort}/v1/dnslink/${name}`).then((r) => r.json())) as Record<string, unknown>;
+
+  beforeAll(async () => {
+    anvil = await startAnvil();
+    ens = await deployEns(anvil.url);
+    await ens.registerName('site.eth', { contenthash: site.bytes });
+    await ens.registerName('gen.dnslink.test', { contenthash: generic.bytes }); // a DNS name imported into ENS
+    nsd = await startNsd();
+    const common = { registry: ens.registry, rpc: [anvil.url], ttl: 60 };
+    const cache = { prefetch: false, maxTtl: 1, clientDeadlineMs: 500, staleRefreshMs: 0 };
+    aliases = await startDnslinkd({
+      upstreams: [`udp://127.0.0.1:${nsd.port}`],
+      config: { ens: { ...common, aliases: { 'missing.dnslink.test': 'site.eth', 'plain.dnslink.test': 'site.eth', 'bare.dnslink.test': 'site.eth' } }, cache, upstreamTimeoutMs: 300 },
+    });
+    all = await startDnslinkd({ upstreams: [`udp://127.0.0.1:${nsd.port}`], config: { ens: { ...common, fallback: 'all' }, cache, upstreamTimeoutMs: 300 } });
+  });
+  afterAll(async () => {
+    await aliases?.stop();
+    await all?.stop();
+    await nsd?.stop();
+    await anvil?.stop();
+    await stopAll();
+  });
+
+  it('an aliased name DNS does not know is answered from its ENS alias, and says so', async () => {
+    expect(await api(aliases, 'missing.dnslink.test')).toMatchObject({ source: 'ens-fallback', value: site.value });
+    const r = await txt(aliases, 'missing.dnslink.test');
+    expect(r.values).toEqual([`dnslink=${site.value}`]);
+    expect(r.ede?.text).toMatch(/ENS fallback: answered from ENS site\.eth \(DNS: no such name\)/);
+  });
+
+  it('with fallback "all", the DNS name itself is looked up in ENS', async () => {
+    expect(await api(all, 'gen.dnslink.test')).toMatchObject({ source: 'ens-fallback', value: generic.value });
+    expect((await api(aliases, 'gen.dnslink.test')).source).not.toBe('ens-fallback'); // no alias: no fallback there
+  });
+
+  it('a name that resolves in DNS is answered from DNS', async () => {
+    expect(await api(aliases, 'plain.dnslink.test')).toMatchObject({ source: 'dns', value: `/ipfs/${zone.names.plain.cid}` });
+  });
+
+  it('when the DNS upstream fails: the stale DNS answer first, the ENS alias for a name with nothing stale', async () => {
+    await nsd.stop();
+    await sleep(1100); // past the 1 s maxTtl: plain.dnslink.test is only held stale now
+    const stale = await txt(aliases, '_dnslink.plain.dnslink.test');
+    expect(stale).toMatchObject({ ede: { code: 3 }, values: [`dnslink=/ipfs/${zone.names.plain.cid}`] });
+    const fellBack = await txt(aliases, '_dnslink.bare.dnslink.test');
+    expect(fellBack.values).toEqual([`dnslink=${site.value}`]);
+    expect(fellBack.ede?.text).toMatch(/ENS fallback: answered from ENS site\.eth \(DNS failed/);
   });
 });

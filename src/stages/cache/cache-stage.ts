@@ -94,7 +94,8 @@ export class CacheStage implements Stage {
     const fetch: InflightFetch = { promise: undefined as unknown as Promise<Resolution> };
     // Never rejects: a prefetch runs unawaited. A stage that throws, or an upstream answer that
     // cannot be stored (re-encoding fails), becomes a SERVFAIL saying why.
-    const started = new Promise<Resolution>((resolve) => resolve(this.next.resolve(question, { caller: 'cache' })))
+    const staleHeld = this.options.serveStale && this.store.get(key) !== undefined;
+    const started = new Promise<Resolution>((resolve) => resolve(this.next.resolve(question, { caller: 'cache', ...(staleHeld ? { staleHeld } : {}) })))
       .then((res) => {
         if (res.source === 'error') return res;
         // Fetched before a flush of this name: answer the callers, but store nothing.

@@ -25,6 +25,20 @@ export const ensConfigSchema = z
     ccipTimeoutMs: millis.default(3_000),
     /** Largest gateway answer read, in bytes. */
     ccipMaxBytes: z.number().int().min(1024).max(4 * 1024 * 1024).default(64 * 1024),
+    /** DNS suffixes that stand for `eth`, as eth.link did: `site.eth.example.org` is ENS `site.eth`. */
+    mirrors: z.array(suffix).default([]),
+    /** Addresses mirror names answer A and AAAA with (a gateway's), so browsers reach them. */
+    mirrorAddresses: z
+      .object({
+        A: z.array(z.ipv4()).default([]),
+        AAAA: z.array(z.ipv6()).default([]),
+      })
+      .strict()
+      .prefault({}),
+    /** DNS names answered from an ENS name when their DNS fails or has no DNSLink: {"ipfs.io": "ipfs.eth"}. */
+    aliases: z.record(suffix, z.string().min(1)).default({}),
+    /** `aliases` (default): fall back for aliased names only; `all`: also try the DNS name itself in ENS; `off`. */
+    fallback: z.enum(['aliases', 'all', 'off']).default('aliases'),
   })
   .strict()
   .prefault({});

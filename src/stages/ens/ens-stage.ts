@@ -1,10 +1,12 @@
 // Fifth stage: ENS names. A TXT question at `_dnslink.<name>` or `<name>` under an ENS suffix
-// (`ens.suffixes`, default eth) is answered from the name's contenthash as `dnslink=<value>`, with
-// `ens.ttl`; below the cache, so ENS answers are cached, coalesced and served stale like DNS ones.
+// (`ens.suffixes`) or an eth.link-style mirror (`ens.mirrors`) is answered from the contenthash as
+// `dnslink=<value>`; a DNS name whose DNS fails or has no DNSLink may fall back to ENS (`ens.aliases`,
+// `ens.fallback`). Below the cache, so ENS answers are cached and served stale like DNS ones.
 import { EdeCode, RRType, Rcode } from '../../dns/constants.js';
 import { emptyResolution, type Resolution } from '../../dns/resolution.js';
 import type { DnsRecord, Question } from '../../dns/types.js';
 import { DNSLINK_PREFIX } from '../../dnslink/domain.js';
+import { joinTxtStrings } from '../../dns/txt-strings.js';
 import { CodedError, errorMessage } from '../../errors.js';
 import { UNLINKED, type QueryContext, type Stage } from '../stage.js';
 import type { EnsConfig } from './config.js';
@@ -23,41 +25,94 @@ function soa(zone: string, ttl: number): DnsRecord {
   };
 }
 
+/** What a question's name is to ENS: an ENS name (native or through a mirror), or a DNS name that may fall back. */
+type EnsTarget = { kind: 'ens'; dnsName: string; ensName: string; zone: string; mirror: boolean } | { kind: 'dns'; dnsName: string };
+
+const isDnslinkTxt = (rr: DnsRecord): boolean => rr.type === 'TXT' && joinTxtStrings((rr as { data?: unknown }).data).startsWith('dnslink=');
+
 export class EnsStage implements Stage {
   readonly name = 'ens';
   next: Stage = UNLINKED;
+  private readonly aliases: ReadonlyMap<string, string>;
 
   constructor(
-    private readonly options: Pick<EnsConfig, 'ttl' | 'suffixes'>,
+    private readonly options: Pick<EnsConfig, 'ttl' | 'suffixes' | 'mirrors' | 'mirrorAddresses' | 'aliases' | 'fallback'>,
     /** Undefined when no RPC endpoint is configured: ENS is off and every question passes on. */
     private readonly client: EnsClient | undefined,
-  ) {}
+  ) {
+    this.aliases = new Map(Object.entries(options.aliases).map(([dns, ens]) => [dns.toLowerCase(), ens]));
+  }
 
   get enabled(): boolean {
     return this.client !== undefined;
   }
 
-  /** The ENS suffix `name` (lower-cased, no `_dnslink.`) is under, if any. */
-  private suffixOf(name: string): string | undefined {
-    return this.options.suffixes.find((s) => name === s || name.endsWith(`.${s}`));
+  private targetOf(name: string): EnsTarget {
+    const lower = name.toLowerCase();
+    const dnsName = lower.startsWith(DNSLINK_PREFIX) ? lower.slice(DNSLINK_PREFIX.length) : lower;
+    const native = this.options.suffixes.find((s) => dnsName.endsWith(`.${s}`));
+    if (native) return { kind: 'ens', dnsName, ensName: dnsName, zone: native, mirror: false };
+    const mirror = this.options.mirrors.find((m) => dnsName.endsWith(`.${m}`));
+    if (mirror) return { kind: 'ens', dnsName, ensName: `${dnsName.slice(0, -mirror.length - 1)}.eth`, zone: mirror, mirror: true };
+    return { kind: 'dns', dnsName };
   }
 
   resolve(question: Question, ctx: QueryContext): Resolution | Promise<Resolution> {
     if (!this.client || question.class !== 1) return this.next.resolve(question, ctx);
-    const lower = question.name.toLowerCase();
-    const bare = lower.startsWith(DNSLINK_PREFIX) ? lower.slice(DNSLINK_PREFIX.length) : lower;
-    const zone = this.suffixOf(bare);
-    if (zone === undefined || bare === zone) return this.next.resolve(question, ctx);
-    if (question.type !== RRType.TXT) return this.negative(Rcode.NOERROR, zone);
-    return this.answer(question, bare, zone, this.client);
+    const target = this.targetOf(question.name);
+    if (target.kind === 'dns') {
+      if (question.type !== RRType.TXT || this.fallbackNameFor(target.dnsName) === undefined) return this.next.resolve(question, ctx);
+      return this.withFallback(question, ctx, target.dnsName, this.client);
+    }
+    if (question.type === RRType.TXT) return this.answer(question, target.ensName, target.zone, this.client);
+    if (target.mirror && !question.name.toLowerCase().startsWith(DNSLINK_PREFIX)) {
+      const addresses = question.type === RRType.A ? this.options.mirrorAddresses.A : question.type === RRType.AAAA ? this.options.mirrorAddresses.AAAA : [];
+      if (addresses.length > 0) {
+        const type = question.type === RRType.A ? 'A' : 'AAAA';
+        return { ...emptyResolution(Rcode.NOERROR, 'ens'), answers: addresses.map((data) => ({ name: question.name, type, class: 'IN', ttl: this.options.ttl, data }) as DnsRecord) };
+      }
+    }
+    return this.negative(Rcode.NOERROR, target.zone);
+  }
+
+  /** The ENS name a DNS name falls back to: its alias, or itself with `ens.fallback: all`. */
+  private fallbackNameFor(dnsName: string): string | undefined {
+    if (this.options.fallback === 'off') return undefined;
+    return this.aliases.get(dnsName) ?? (this.options.fallback === 'all' ? dnsName : undefined);
+  }
+
+  /**
+   * Asks DNS (the stages below) first; when that fails with nothing stale held above, or answers
+   * with no DNSLink, answers from ENS instead, saying so. NXDOMAIN at `_dnslink.` is passed on,
+   * so the DNSLink rules still try the bare name before anything falls back.
+   */
+  private async withFallback(question: Question, ctx: QueryContext, dnsName: string, client: EnsClient): Promise<Resolution> {
+    const res = await this.next.resolve(question, ctx);
+    const prefixed = question.name.toLowerCase().startsWith(DNSLINK_PREFIX);
+    let why: string;
+    if (res.source === 'error') {
+      if (ctx.staleHeld) return res; // the name's own last known answer comes first
+      why = `DNS failed${res.ede ? `: ${res.ede.text}` : ''}`;
+    } else if (res.rcode === Rcode.NXDOMAIN) {
+      if (prefixed) return res;
+      why = 'DNS: no such name';
+    } else if (res.rcode === Rcode.NOERROR && !res.answers.some(isDnslinkTxt)) {
+      why = 'DNS: no DNSLink';
+    } else {
+      return res;
+    }
+    const ensName = this.fallbackNameFor(dnsName)!;
+    const fallback = await this.answer(question, ensName, this.options.suffixes[0] ?? 'eth', client);
+    if (fallback.source !== 'ens' || fallback.answers.length === 0) return res;
+    return { ...fallback, source: 'ens-fallback', ede: { code: EdeCode.OTHER, text: `ENS fallback: answered from ENS ${ensName} (${why})` } };
   }
 
   private negative(rcode: number, zone: string, ede?: { code: number; text: string }): Resolution {
     return { ...emptyResolution(rcode, 'ens'), authorities: [soa(zone, this.options.ttl)], ...(ede ? { ede } : {}) };
   }
 
-  private async answer(question: Question, dnsName: string, zone: string, client: EnsClient): Promise<Resolution> {
-    const ens = ensNameOf(dnsName);
+  private async answer(question: Question, ensInput: string, zone: string, client: EnsClient): Promise<Resolution> {
+    const ens = ensNameOf(ensInput);
     if ('error' in ens) return this.negative(Rcode.NXDOMAIN, zone, { code: EdeCode.OTHER, text: ens.error });
     let lookup;
     try {
