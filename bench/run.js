@@ -3,7 +3,7 @@
 // 127.0.0.1, same query file, measured with dnsperf; then the DoH case (bench/doh-case.js).
 // Run: npm run bench (builds first). Servers are started with the integration-test support
 // (test/integration/support, TypeScript loaded through bench/ts-support.mjs).
-// Env: BENCH_SKIP_DOH=1 to skip the DoH case, BENCH_SKIP_CONTROL=1 the control-plane cases (bench/control-case.js), BENCH_SECONDS (default 10) per case, BENCH_CLIENTS (4), BENCH_QPS (-Q, default unlimited),
+// Env: BENCH_SKIP_DOH=1 to skip the DoH case, BENCH_SKIP_CONTROL=1 the control-plane cases (bench/control-case.js), BENCH_SKIP_ENS=1 the ENS case (bench/ens-case.js), BENCH_SECONDS (default 10) per case, BENCH_CLIENTS (4), BENCH_QPS (-Q, default unlimited),
 // BENCH_STRICT=1 to exit 1 when the target is missed. Results also go to .bench/results.json.
 //
 // Cases are a list: to add DoH later, push a case whose start() returns {port} and whose
@@ -27,6 +27,7 @@ import {
 } from '../test/integration/support/index.js';
 import { runControlCases } from './control-case.js';
 import { runDohCase } from './doh-case.js';
+import { runEnsCase } from './ens-case.js';
 
 const SECONDS = Math.max(1, Number(process.env.BENCH_SECONDS ?? 10));
 const CLIENTS = Math.max(1, Number(process.env.BENCH_CLIENTS ?? 4));
@@ -128,6 +129,7 @@ const cases = [
 const results = {};
 let doh;
 let control;
+let ensFigures;
 try {
   nsd = await startNsd();
   stops.push(nsd.stop);
@@ -144,6 +146,10 @@ try {
   if (process.env.BENCH_SKIP_CONTROL !== '1') {
     console.log('');
     control = await runControlCases({ upstreamPort: nsd.port, queryFile, seconds: Math.max(2, Math.round(SECONDS / 2)), clients: CLIENTS });
+  }
+  if (process.env.BENCH_SKIP_ENS !== '1') {
+    console.log('');
+    ensFigures = await runEnsCase({ upstreamPort: nsd.port, seconds: Math.max(2, Math.round(SECONDS / 2)), clients: CLIENTS });
   }
   if (process.env.BENCH_SKIP_DOH !== '1') {
     console.log('');
@@ -172,6 +178,6 @@ console.log(`target: dnslinkd >= 0.5x Unbound: ${met ? 'MET' : 'NOT MET'} (1 pro
 mkdirSync(join(repoRoot, '.bench'), { recursive: true });
 writeFileSync(
   join(repoRoot, '.bench', 'results.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, clients: CLIENTS, node: process.version, results, doh, control, ratios: { vsUnbound, workersVsUnbound, vsUnboundLocal: ratio('dnslinkd', 'unboundLocal'), vsBare: ratio('dnslinkd', 'bare') } }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, clients: CLIENTS, node: process.version, results, doh, control, ens: ensFigures, ratios: { vsUnbound, workersVsUnbound, vsUnboundLocal: ratio('dnslinkd', 'unboundLocal'), vsBare: ratio('dnslinkd', 'bare') } }, null, 2)}\n`,
 );
 if (process.env.BENCH_STRICT === '1' && (!met || (doh && !doh.met) || (control && !control.overrides.met))) process.exitCode = 1;
