@@ -9,7 +9,7 @@ import { joinTxtStrings } from '../dns/txt-strings.js';
 import type { TxtRecord } from '../dnslink/entries.js';
 import { resolveGatewayValue, type GatewayOptions, type GatewayResult } from '../dnslink/gateway.js';
 import { parseDnslinkHostname } from '../dnslink/hostname.js';
-import { resolveDnslink, resolveDomain, type DnslinkResult, type TxtLookup } from '../dnslink/resolve.js';
+import { describeDnslinkResultError, resolveDnslink, resolveDomain, type DnslinkResult, type TxtLookup } from '../dnslink/resolve.js';
 import type { Caller, Stage } from '../stages/stage.js';
 
 /** What the resolution API reports as the `source` of a whole result (docs/api.md). */
@@ -82,8 +82,20 @@ export function txtRecordsOf(res: Resolution): TxtRecord[] {
   return records;
 }
 
+/** Says why a name that passed the host-name rules cannot be resolved anyway (an ENS name ENSIP-15 refuses). */
+export type NameCheck = (domain: string) => string | undefined;
+
 export class DnslinkService {
-  constructor(private readonly chain: Stage) {}
+  constructor(
+    private readonly chain: Stage,
+    private readonly nameCheck: NameCheck = () => undefined,
+  ) {}
+
+  /** The INVALID_DOMAIN error for a name the name check refuses, or undefined. */
+  private refused(domain: string): { code: 'INVALID_DOMAIN'; reason: 'INVALID_ENS_NAME'; domain: string; detail: string } | undefined {
+    const why = this.nameCheck(domain);
+    return why === undefined ? undefined : { code: 'INVALID_DOMAIN', reason: 'INVALID_ENS_NAME', domain, detail: why };
+  }
 
   private tracingLookup(caller: Caller, lookups: LookupTrace[]): TxtLookup {
     return async (fqdn) => {
@@ -117,6 +129,8 @@ export class DnslinkService {
     if (rules === 'dnslink.dev') return this.traced(caller, { notes: [] }, (lookup) => resolveDnslink(name, lookup));
     const parsed = parseDnslinkHostname(name);
     if ('error' in parsed) return this.traced(caller, { notes: [] }, async () => parsed);
+    const refused = this.refused(parsed.domain);
+    if (refused) return this.traced(caller, parsed, async () => ({ error: refused }));
     return this.traced(caller, parsed, (lookup) => resolveDomain(parsed.domain, lookup));
   }
 
@@ -125,6 +139,11 @@ export class DnslinkService {
     // An invalid name is reported by the gateway rules themselves, with the hops (none) and reason.
     const parsed = parseDnslinkHostname(name);
     const naming: { domain?: string; notes: string[] } = 'error' in parsed ? { notes: [] } : parsed;
+    const refused = naming.domain === undefined ? undefined : this.refused(naming.domain);
+    if (refused) {
+      const error = { code: 'INVALID_DOMAIN' as const, reason: refused.reason, message: describeDnslinkResultError(refused), domain: refused.domain };
+      return this.traced(caller, naming, async () => ({ error, hops: [] }));
+    }
     return this.traced(caller, naming, (lookup) => resolveGatewayValue(naming.domain ?? name, lookup, options));
   }
 }

@@ -30,5 +30,5 @@ export function createResolverCore(config: Config, log: Logger, options: CoreOpt
   const metrics = new Metrics({ processMetrics: options.processMetrics ?? false });
   const { head, stages } = buildChain({ config, registry: metrics.registry, log, now: options.now ?? Date.now });
   const wireHandler = new WireHandler(head, { udpPayloadSize: config.dns.udpPayloadSize }, new WireMetrics(metrics.registry), log);
-  return { config, metrics, log, stages, wireHandler, dnslink: new DnslinkService(head) };
+  return { config, metrics, log, stages, wireHandler, dnslink: new DnslinkService(head, (domain) => stages.ens.invalidEnsName(domain)) };
 }

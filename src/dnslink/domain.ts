@@ -15,9 +15,10 @@ const utf8 = new TextEncoder();
 /**
  * TOO_LONG and EMPTY_PART are the dnslink.dev reference's; the hostname rules (hostname.ts) add
  * INVALID_CHARACTER (a character no host name holds), INVALID_IDN (a Unicode name IDNA cannot
- * convert) and NOT_A_HOST (a URL that names no host).
+ * convert) and NOT_A_HOST (a URL that names no host); INVALID_ENS_NAME is a name the ENS stage would
+ * answer that ENSIP-15 refuses.
  */
-export type InvalidDomainReason = 'TOO_LONG' | 'EMPTY_PART' | 'INVALID_CHARACTER' | 'INVALID_IDN' | 'NOT_A_HOST';
+export type InvalidDomainReason = 'TOO_LONG' | 'EMPTY_PART' | 'INVALID_CHARACTER' | 'INVALID_IDN' | 'NOT_A_HOST' | 'INVALID_ENS_NAME';
 
 export interface InvalidDomainError {
   code: 'INVALID_DOMAIN';

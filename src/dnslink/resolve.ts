@@ -48,6 +48,7 @@ const INVALID_DOMAIN_REASONS: Readonly<Record<InvalidDomainReason, string>> = {
   INVALID_CHARACTER: 'invalid character',
   INVALID_IDN: 'invalid internationalized name',
   NOT_A_HOST: 'not a host name',
+  INVALID_ENS_NAME: 'not a valid ENS name',
 };
 
 /** One sentence for the operator: why the name has no DNSLink result (CLI, API, gateway errors). */

@@ -90,8 +90,21 @@ describe.skipIf(!ok)('ENS names through dnslinkd (anvil)', () => {
   it('follows a wildcard (ENSIP-10) resolver and an offchain one (CCIP-Read through the gateway)', async () => {
     expect((await txt('_dnslink.anything.wild.eth')).values).toEqual([`dnslink=${wild.value}`]);
     const before = gateway.requests;
+    const api = (await fetch(`http://127.0.0.1:${d.httpPort}/v1/dnslink/off.eth`).then((r) => r.json())) as { source: string; lookups: Array<{ upstream?: string }> };
+    expect(api.source).toBe('ens');
+    expect(api.lookups[0]?.upstream).toMatch(/resolver 0x[0-9a-fA-F]{40}, CCIP-Read\)$/);
     expect((await txt('_dnslink.off.eth')).values).toEqual([`dnslink=${off.value}`]);
     expect(gateway.requests).toBe(before + 1);
+    const wildApi = (await fetch(`http://127.0.0.1:${d.httpPort}/v1/dnslink/other.wild.eth`).then((r) => r.json())) as { lookups: Array<{ upstream?: string }> };
+    expect(wildApi.lookups[0]?.upstream).toMatch(/, wildcard\)$/);
+  });
+
+  it('a name ENSIP-15 refuses: NXDOMAIN with an EDE saying why over DNS, 400 in the API', async () => {
+    const r = await txt('_dnslink.a_b.eth');
+    expect(r).toMatchObject({ status: 'NXDOMAIN', ede: { code: 0, text: expect.stringMatching(/"a_b\.eth" is not a valid ENS name/) } });
+    const res = await fetch(`http://127.0.0.1:${d.httpPort}/v1/dnslink/a_b.eth`);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: 'INVALID_DOMAIN', reason: 'INVALID_ENS_NAME' });
   });
 
   it('answers eth.link-style mirror names from ENS, with the gateway addresses for A and AAAA', async () => {
@@ -156,6 +169,7 @@ describe.skipIf(!ok || !requireBinaries('nsd'))('ENS as a fallback for DNS names
     ens = await deployEns(anvil.url);
     await ens.registerName('site.eth', { contenthash: site.bytes });
     await ens.registerName('gen.dnslink.test', { contenthash: generic.bytes }); // a DNS name imported into ENS
+    await ens.registerName('plain.dnslink.test', { contenthash: generic.bytes });
     nsd = await startNsd();
     const common = { registry: ens.registry, rpc: [anvil.url], ttl: 60 };
     const cache = { prefetch: false, maxTtl: 1, clientDeadlineMs: 500, staleRefreshMs: 0 };
@@ -197,5 +211,9 @@ describe.skipIf(!ok || !requireBinaries('nsd'))('ENS as a fallback for DNS names
     const fellBack = await txt(aliases, '_dnslink.bare.dnslink.test');
     expect(fellBack.values).toEqual([`dnslink=${site.value}`]);
     expect(fellBack.ede?.text).toMatch(/ENS fallback: answered from ENS site\.eth \(DNS failed/);
+    // Generic: with fallback "all", a name never asked before is looked up in ENS as itself.
+    const generic2 = await txt(all, '_dnslink.plain.dnslink.test');
+    expect(generic2.values).toEqual([`dnslink=${generic.value}`]);
+    expect(generic2.ede?.text).toMatch(/ENS fallback: answered from ENS plain\.dnslink\.test \(DNS failed/);
   });
 });

@@ -2,6 +2,7 @@
 // resolver for the name or, walking up, an ENSIP-10 wildcard resolver of a parent; resolve(bytes,
 // bytes) when the resolver supports it, following EIP-3668 CCIP-Read to its gateway (bounded in
 // time and size), else contenthash(node). RPC endpoints are tried in order, with failover.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createPublicClient, decodeFunctionResult, encodeFunctionData, http, isHex, toHex, zeroAddress, type Address, type Hex, type PublicClient } from 'viem';
 import { namehash, packetToBytes } from 'viem/ens';
 import { CodedError, errorMessage } from '../../errors.js';
@@ -24,12 +25,15 @@ export interface EnsClientOptions {
 }
 
 export type ContenthashLookup =
-  | { found: true; contenthash: Uint8Array; resolver: Address; wildcard: boolean; rpc: string }
+  | { found: true; contenthash: Uint8Array; resolver: Address; wildcard: boolean; ccipRead: boolean; rpc: string }
   /** No resolver for the name or a wildcard one above it: the name does not exist in ENS. */
   | { found: false; rpc: string };
 
 /** How long a failed RPC endpoint is tried last. */
 const PENALTY_MS = 30_000;
+
+/** Per lookup: whether viem went to a CCIP-Read gateway (async context, so exact under concurrency). */
+const lookupContext = new AsyncLocalStorage<{ ccipRead: boolean }>();
 
 /** Reads at most `max` bytes of a response body. */
 async function readCapped(res: Response, max: number): Promise<string> {
@@ -68,6 +72,8 @@ export class EnsClient {
 
   /** EIP-3668: each gateway URL in turn, GET when it holds {data}, else POST; bounded in time and size. */
   private async ccipRequest(urls: readonly string[], sender: Address, data: Hex): Promise<Hex> {
+    const context = lookupContext.getStore();
+    if (context) context.ccipRead = true;
     const failures: string[] = [];
     for (const template of urls) {
       const url = template.replace('{sender}', sender.toLowerCase()).replace('{data}', data);
@@ -151,12 +157,15 @@ export class EnsClient {
       if (i > 0 && !wildcard) return { found: false, rpc };
       if (wildcard) {
         const call = encodeFunctionData({ abi: resolverAbi, functionName: 'contenthash', args: [node] });
-        const result = await client.readContract({ address: resolver, abi: resolverAbi, functionName: 'resolve', args: [toHex(packetToBytes(name)), call] });
+        const context = { ccipRead: false };
+        const result = await lookupContext.run(context, () =>
+          client.readContract({ address: resolver, abi: resolverAbi, functionName: 'resolve', args: [toHex(packetToBytes(name)), call] }),
+        );
         const contenthash = result === '0x' ? '0x' : decodeFunctionResult({ abi: resolverAbi, functionName: 'contenthash', data: result });
-        return { found: true, contenthash: Buffer.from(contenthash.slice(2), 'hex'), resolver, wildcard: i > 0, rpc };
+        return { found: true, contenthash: Buffer.from(contenthash.slice(2), 'hex'), resolver, wildcard: i > 0, ccipRead: context.ccipRead, rpc };
       }
       const contenthash = await client.readContract({ address: resolver, abi: resolverAbi, functionName: 'contenthash', args: [node] });
-      return { found: true, contenthash: Buffer.from(contenthash.slice(2), 'hex'), resolver, wildcard: false, rpc };
+      return { found: true, contenthash: Buffer.from(contenthash.slice(2), 'hex'), resolver, wildcard: false, ccipRead: false, rpc };
     }
     return { found: false, rpc };
   }

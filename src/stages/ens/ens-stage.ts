@@ -47,6 +47,15 @@ export class EnsStage implements Stage {
     return this.client !== undefined;
   }
 
+  /** Why ENS would refuse `name` (a name this stage answers that ENSIP-15 cannot normalize); undefined otherwise. */
+  invalidEnsName(name: string): string | undefined {
+    if (!this.client) return undefined;
+    const target = this.targetOf(name);
+    if (target.kind !== 'ens') return undefined;
+    const ens = ensNameOf(target.ensName);
+    return 'error' in ens ? ens.error : undefined;
+  }
+
   private targetOf(name: string): EnsTarget {
     const lower = name.toLowerCase();
     const dnsName = lower.startsWith(DNSLINK_PREFIX) ? lower.slice(DNSLINK_PREFIX.length) : lower;
@@ -122,7 +131,7 @@ export class EnsStage implements Stage {
       return { ...emptyResolution(Rcode.SERVFAIL, 'error'), ede: { code: EdeCode.NO_REACHABLE_AUTHORITY, text } };
     }
     if (!lookup.found) return this.negative(Rcode.NXDOMAIN, zone);
-    const via = `${lookup.rpc} (resolver ${lookup.resolver}${lookup.wildcard ? ', wildcard' : ''})`;
+    const via = `${lookup.rpc} (resolver ${lookup.resolver}${lookup.wildcard ? ', wildcard' : ''}${lookup.ccipRead ? ', CCIP-Read' : ''})`;
     const decoded = decodeContenthash(lookup.contenthash);
     switch (decoded.kind) {
       case 'unset':
