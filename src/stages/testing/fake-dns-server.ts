@@ -39,7 +39,18 @@ export function useFakeDnsServers(): (reply: FakeReply) => Promise<FakeDnsServer
   };
 }
 
-export async function startFakeDnsServer(reply: FakeReply): Promise<FakeDnsServer> {
+/** Binds UDP on a free port and TCP on the same number; another port when that TCP port is taken. */
+export async function startFakeDnsServer(reply: FakeReply, attempts = 5): Promise<FakeDnsServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await bindFakeDnsServer(reply);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= attempts) throw err;
+    }
+  }
+}
+
+async function bindFakeDnsServer(reply: FakeReply): Promise<FakeDnsServer> {
   const queries: FakeDnsServer['queries'] = [];
   const udp = dgram.createSocket('udp4');
   udp.on('message', (msg, rinfo) => {
@@ -62,7 +73,19 @@ export async function startFakeDnsServer(reply: FakeReply): Promise<FakeDnsServe
       });
     });
   });
-  await new Promise<void>((resolve) => tcp.listen(port, '127.0.0.1', resolve));
+  try {
+    // The same port number over TCP may be held by another process: that rejects, not hangs.
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen(port, '127.0.0.1', () => {
+        tcp.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await new Promise<void>((r) => udp.close(() => r()));
+    throw err;
+  }
   return {
     port,
     queries,
