@@ -82,9 +82,19 @@ describe.skipIf(!ok)('ENS names through dnslinkd (anvil)', () => {
     expect(await txt('_dnslink.swarm.eth')).toMatchObject({ status: 'NOERROR', values: [], ede: { code: 21, text: expect.stringContaining('swarm') } });
   });
 
-  it('answers NXDOMAIN for an unset and an unregistered name, as DNS would', async () => {
+  it('answers NXDOMAIN for an unset and an unregistered name, as DNS would, and caches the miss', async () => {
     expect((await txt('_dnslink.unset.eth')).status).toBe('NXDOMAIN');
     expect((await txt('_dnslink.never-registered.eth')).status).toBe('NXDOMAIN');
+    const hits = await d.metric('dnslinkd_cache_hits_total');
+    expect((await txt('_dnslink.never-registered.eth')).status).toBe('NXDOMAIN');
+    expect(await d.metric('dnslinkd_cache_hits_total')).toBe(hits + 1); // no RPC call for the second miss
+  });
+
+  it('an override wins over ENS, as over DNS', async () => {
+    const set = await d.admin('PUT', '/admin/v1/overrides/swarm.eth', { value: site.value, reason: 'swarm is not served' });
+    expect(set.status).toBe(200);
+    expect(await txt('_dnslink.swarm.eth')).toMatchObject({ values: [`dnslink=${site.value}`], ede: { code: 4 } });
+    await d.admin('DELETE', '/admin/v1/overrides/swarm.eth', { reason: 'done' });
   });
 
   it('follows a wildcard (ENSIP-10) resolver and an offchain one (CCIP-Read through the gateway)', async () => {
