@@ -5,8 +5,7 @@ import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { findBinary, missing } from './binaries.js';
-import { freePort } from './ports.js';
-import { spawnManaged, waitFor } from './proc.js';
+import { exitedWith, spawnManaged, startOnFreePort, waitFor } from './proc.js';
 import type { Managed } from './proc.js';
 
 export const ANVIL_CHAIN_ID = 31337;
@@ -79,25 +78,20 @@ export async function rpc<T = unknown>(url: string, method: string, params: unkn
 export async function startAnvil(opts: { port?: number; extraArgs?: string[] } = {}): Promise<AnvilHandle> {
   const bin = findAnvil();
   if (!bin) throw new Error('anvil not found (call requireAnvil() first)');
-  let lastErr: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = opts.port ?? (await freePort());
-    const url = `http://127.0.0.1:${port}`;
-    const started = performance.now();
-    const proc = spawnManaged('anvil', bin, ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(ANVIL_CHAIN_ID), ...(opts.extraArgs ?? [])]);
-    const handle: AnvilHandle = { port, url, proc, startMs: 0, logs: () => proc.output(), stop: () => proc.stop() };
-    try {
-      await waitFor(`anvil on ${url}`, async () => Number(await rpc<string>(url, 'eth_chainId', [], 1000)) === ANVIL_CHAIN_ID, 15_000, {
+  let started = 0;
+  return startOnFreePort(
+    opts.port,
+    (port): AnvilHandle => {
+      started = performance.now();
+      const proc = spawnManaged('anvil', bin, ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(ANVIL_CHAIN_ID), ...(opts.extraArgs ?? [])]);
+      return { port, url: `http://127.0.0.1:${port}`, proc, startMs: 0, logs: () => proc.output(), stop: () => proc.stop() };
+    },
+    async (handle) => {
+      await waitFor(`anvil on ${handle.url}`, async () => Number(await rpc<string>(handle.url, 'eth_chainId', [], 1000)) === ANVIL_CHAIN_ID, 15_000, {
         intervalMs: 25,
-        abortIf: () => (proc.exitCode !== undefined ? `exited ${proc.exitCode}: ${proc.output()}` : undefined),
+        abortIf: exitedWith(handle.proc),
       });
       handle.startMs = performance.now() - started;
-      return handle;
-    } catch (err) {
-      lastErr = err;
-      await handle.stop();
-      if (opts.port !== undefined) break;
-    }
-  }
-  throw lastErr;
+    },
+  );
 }

@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binPath } from './binaries.js';
 import { dig } from './dig.js';
-import { freePort } from './ports.js';
-import { spawnManaged, waitFor } from './proc.js';
+import { exitedWith, spawnManaged, startOnFreePort, waitFor } from './proc.js';
 import type { Managed } from './proc.js';
 
 export interface DaemonHandle {
@@ -29,38 +28,33 @@ export interface DaemonSpec {
   port?: number;
 }
 
-export async function startDaemon(spec: DaemonSpec): Promise<DaemonHandle> {
-  let lastErr: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = spec.port ?? (await freePort());
-    const dir = mkdtempSync(join(tmpdir(), `dnslinkd-${spec.name}-`));
-    const conf = join(dir, `${spec.name}.conf`);
-    writeFileSync(conf, spec.config(port, dir));
-    const proc = spawnManaged(spec.name, binPath(spec.name), ['-d', '-c', conf]);
-    const handle: DaemonHandle = {
-      port,
-      dir,
-      proc,
-      logs: () => proc.output(),
-      stop: async () => {
-        await proc.stop();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-    try {
+export function startDaemon(spec: DaemonSpec): Promise<DaemonHandle> {
+  return startOnFreePort(
+    spec.port,
+    (port): DaemonHandle => {
+      const dir = mkdtempSync(join(tmpdir(), `dnslinkd-${spec.name}-`));
+      const conf = join(dir, `${spec.name}.conf`);
+      writeFileSync(conf, spec.config(port, dir));
+      const proc = spawnManaged(spec.name, binPath(spec.name), ['-d', '-c', conf]);
+      return {
+        port,
+        dir,
+        proc,
+        logs: () => proc.output(),
+        stop: async () => {
+          await proc.stop();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+    async (handle, port) => {
       const [probeName, probeType] = spec.probe;
       await waitFor(
         `${spec.name} on 127.0.0.1:${port}`,
         async () => (await dig(['+time=1', '@127.0.0.1', '-p', String(port), probeName, probeType])).parsed?.status === 'NOERROR',
         10_000,
-        { intervalMs: 100, abortIf: () => (proc.exitCode !== undefined ? `exited ${proc.exitCode}: ${proc.output()}` : undefined) },
+        { intervalMs: 100, abortIf: exitedWith(handle.proc) },
       );
-      return handle;
-    } catch (err) {
-      lastErr = err;
-      await handle.stop();
-      if (spec.port !== undefined) break;
-    }
-  }
-  throw lastErr;
+    },
+  );
 }

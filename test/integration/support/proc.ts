@@ -1,6 +1,7 @@
 // Child processes for integration tests: each in its own process group, output kept, always stopped.
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { freePort } from './ports.js';
 
 export interface Managed {
   name: string;
@@ -119,4 +120,34 @@ export function runTool(cmd: string, args: string[], timeoutMs: number): Promise
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });
+}
+
+/** `waitFor`'s abortIf for a managed process: stop waiting, with its output, once it has exited. */
+export function exitedWith(proc: Managed): () => string | undefined {
+  return () => (proc.exitCode !== undefined ? `exited ${proc.exitCode}: ${proc.output()}` : undefined);
+}
+
+/**
+ * Starts a server on a free port (or on `fixed`) and waits until `ready`; when it does not come up
+ * (another process took the port meanwhile), stops it and tries another port, 3 times at most.
+ */
+export async function startOnFreePort<H extends { stop(): Promise<void> }>(
+  fixed: number | undefined,
+  start: (port: number) => H,
+  ready: (handle: H, port: number) => Promise<void>,
+): Promise<H> {
+  let lastErr: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = fixed ?? (await freePort());
+    const handle = start(port);
+    try {
+      await ready(handle, port);
+      return handle;
+    } catch (err) {
+      lastErr = err;
+      await handle.stop();
+      if (fixed !== undefined) break;
+    }
+  }
+  throw lastErr;
 }

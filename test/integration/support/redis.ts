@@ -6,8 +6,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binPath } from './binaries.js';
-import { freePort } from './ports.js';
-import { spawnManaged, waitFor } from './proc.js';
+import { exitedWith, spawnManaged, startOnFreePort, waitFor } from './proc.js';
 import type { Managed } from './proc.js';
 
 export interface RedisHandle {
@@ -39,33 +38,23 @@ export function pingRedis(port: number, timeoutMs = 1000): Promise<boolean> {
   });
 }
 
-export async function startRedis(opts: { port?: number } = {}): Promise<RedisHandle> {
-  let lastErr: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = opts.port ?? (await freePort());
-    const dir = mkdtempSync(join(tmpdir(), 'dnslinkd-redis-'));
-    const proc = spawnManaged('redis-server', binPath('redis-server'), ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no']);
-    const handle: RedisHandle = {
-      port,
-      url: `redis://127.0.0.1:${port}`,
-      proc,
-      logs: () => proc.output(),
-      stop: async () => {
-        await proc.stop();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-    try {
-      await waitFor(`redis-server on 127.0.0.1:${port}`, () => pingRedis(port), 10_000, {
-        intervalMs: 50,
-        abortIf: () => (proc.exitCode !== undefined ? `exited ${proc.exitCode}: ${proc.output()}` : undefined),
-      });
-      return handle;
-    } catch (err) {
-      lastErr = err;
-      await handle.stop();
-      if (opts.port !== undefined) break;
-    }
-  }
-  throw lastErr;
+export function startRedis(opts: { port?: number } = {}): Promise<RedisHandle> {
+  return startOnFreePort(
+    opts.port,
+    (port): RedisHandle => {
+      const dir = mkdtempSync(join(tmpdir(), 'dnslinkd-redis-'));
+      const proc = spawnManaged('redis-server', binPath('redis-server'), ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no']);
+      return {
+        port,
+        url: `redis://127.0.0.1:${port}`,
+        proc,
+        logs: () => proc.output(),
+        stop: async () => {
+          await proc.stop();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+    (handle, port) => waitFor(`redis-server on 127.0.0.1:${port}`, () => pingRedis(port), 10_000, { intervalMs: 50, abortIf: exitedWith(handle.proc) }),
+  );
 }
