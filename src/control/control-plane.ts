@@ -8,7 +8,7 @@ import { parseDnslinkHostname } from '../dnslink/hostname.js';
 import { describeDnslinkResultError, type TxtLookup } from '../dnslink/resolve.js';
 import { CodedError, errorMessage } from '../errors.js';
 import type { FlushTarget } from '../stages/cache/flush.js';
-import { checkOverrideValue, DEFAULT_OVERRIDE_TTL, type Override } from '../stages/overrides/override.js';
+import { checkOverrideValue, DEFAULT_OVERRIDE_TTL, expiryOf, inForce, type Override } from '../stages/overrides/override.js';
 import type { ControlMetrics } from './metrics.js';
 import type { Replica } from './replica.js';
 import type { AuditQuery, AuditRecord, ControlStore, NewAuditRecord, OverrideChange } from './store.js';
@@ -186,17 +186,17 @@ export class ControlPlane {
   /** Overrides in force (set and not expired), by name. */
   active(): Override[] {
     const now = this.now();
-    return [...this.overrides.values()].filter((o) => o.expiresAt === undefined || Date.parse(o.expiresAt) > now).sort((a, b) => (a.name < b.name ? -1 : 1));
+    return [...this.overrides.values()].filter((o) => inForce(o, now)).sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
   get(rawName: string): Override | undefined {
     const override = this.overrides.get(controlName(rawName));
-    return override && this.active().includes(override) ? override : undefined;
+    return override && inForce(override, this.now()) ? override : undefined;
   }
 
   /** What the name resolves to now as a DNSLink value: its override, or what is cached (stale included). */
   private async currentValue(name: string): Promise<string | null> {
-    const override = this.active().find((o) => o.name === name);
+    const override = this.get(name);
     if (override) return override.value;
     return (await this.cachedValue(name)) ?? null;
   }
@@ -319,7 +319,7 @@ export class ControlPlane {
       const name = controlName(o.name, `${where}: name`);
       const checked = typeof o.value === 'string' ? checkOverrideValue(o.value) : { error: 'value is required' };
       if ('error' in checked) throw invalid('INVALID_IMPORT', `${where}: ${checked.error}`);
-      if (typeof o.expiresAt === 'string' && Date.parse(o.expiresAt) <= this.now()) {
+      if (typeof o.expiresAt === 'string' && !inForce({ expiresAt: o.expiresAt }, this.now())) {
         skipped.push({ name, why: `expired at ${o.expiresAt}` });
         return;
       }
@@ -411,7 +411,7 @@ export class ControlPlane {
   /** Removes the overrides whose time has come (one audit record each), then waits for the next. */
   private async expireDue(): Promise<void> {
     const now = this.now();
-    const due = [...this.overrides.values()].filter((o) => o.expiresAt !== undefined && Date.parse(o.expiresAt) <= now);
+    const due = [...this.overrides.values()].filter((o) => !inForce(o, now));
     for (const o of due) {
       const audit: NewAuditRecord = { token: 'system', action: 'override.expire', name: o.name, reason: `expired at ${o.expiresAt}`, before: o, after: null, dryRun: false };
       try {
@@ -430,7 +430,8 @@ export class ControlPlane {
   private scheduleExpiry(): void {
     clearTimeout(this.expiryTimer);
     if (this.closed) return;
-    const next = Math.min(...[...this.overrides.values()].map((o) => (o.expiresAt === undefined ? Infinity : Date.parse(o.expiresAt))));
+    let next = Infinity; // a loop, not Math.min(...all): that throws past ~100k arguments
+    for (const o of this.overrides.values()) next = Math.min(next, expiryOf(o) ?? Infinity);
     if (!Number.isFinite(next)) return;
     this.expiryTimer = setTimeout(() => void this.expireDue(), Math.min(Math.max(0, next - this.now()), MAX_TIMER_MS));
     this.expiryTimer.unref();

@@ -31,6 +31,17 @@ export interface Override {
 
 export const DEFAULT_OVERRIDE_TTL = 60;
 
+/** When an override stops applying (epoch ms), or undefined: until removed. */
+export function expiryOf(override: Pick<Override, 'expiresAt'>): number | undefined {
+  return override.expiresAt === undefined ? undefined : Date.parse(override.expiresAt);
+}
+
+/** True while the override applies: set, and its expiry (if any) not reached. */
+export function inForce(override: Pick<Override, 'expiresAt'>, now: number): boolean {
+  const expiresAt = expiryOf(override);
+  return expiresAt === undefined || now < expiresAt;
+}
+
 /** Checks an override value (namespace, CID or IPNS name, path); the value, or why it is refused. */
 export function checkOverrideValue(value: string): { value: string } | { error: string } {
   const namespace = /^\/(ipfs|ipns)\//.exec(value)?.[1];

@@ -5,7 +5,7 @@ import type { Resolution } from '../../dns/resolution.js';
 import type { Question } from '../../dns/types.js';
 import { UNLINKED, type QueryContext, type Stage } from '../stage.js';
 import type { OverridesMetrics } from './metrics.js';
-import { overriddenQuestions, overrideAnswer, type Override } from './override.js';
+import { expiryOf, overriddenQuestions, overrideAnswer, type Override } from './override.js';
 
 interface ActiveAnswer {
   answer: Resolution;
@@ -18,7 +18,6 @@ export class OverridesStage implements Stage {
   next: Stage = UNLINKED;
   /** Question key -> answer; replaced whole, so a query sees one set or the other. */
   private answers = new Map<string, ActiveAnswer>();
-  private current: readonly Override[] = [];
 
   constructor(
     private readonly metrics?: OverridesMetrics,
@@ -38,18 +37,11 @@ export class OverridesStage implements Stage {
   replaceAll(overrides: readonly Override[]): void {
     const answers = new Map<string, ActiveAnswer>();
     for (const override of overrides) {
-      const expiresAt = override.expiresAt === undefined ? undefined : Date.parse(override.expiresAt);
+      const expiresAt = expiryOf(override);
       for (const { owner, key } of overriddenQuestions(override.name)) {
         answers.set(key, { answer: overrideAnswer(override, owner), ...(expiresAt === undefined ? {} : { expiresAt }) });
       }
     }
     this.answers = answers;
-    this.current = overrides;
-  }
-
-  /** The overrides in force now (set and not expired). */
-  active(): Override[] {
-    const now = this.now();
-    return this.current.filter((o) => o.expiresAt === undefined || now < Date.parse(o.expiresAt));
   }
 }
