@@ -107,7 +107,7 @@ async function serve(args: string[]): Promise<number> {
 }
 
 /** Exit codes of the command line (README, "Commands"). */
-export const EXIT = {
+const EXIT = {
   /** `resolve`: a DNSLink was found. */
   FOUND: 0,
   /** Configuration or internal error (`serve` and `resolve`). */
@@ -121,7 +121,7 @@ export const EXIT = {
 } as const;
 
 /** The exit code of a `resolve` that found no DNSLink, by its error code. */
-export function resolveFailureExit(code: GatewayErrorCode, upstreamFailed: boolean): number {
+function resolveFailureExit(code: GatewayErrorCode, upstreamFailed: boolean): number {
   switch (code) {
     case 'INVALID_DOMAIN':
       return EXIT.INVALID_INPUT;

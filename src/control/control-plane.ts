@@ -54,7 +54,7 @@ function invalid(code: string, message: string): CodedError {
 }
 
 /** An admin name: a host name, lower-cased, without `_dnslink.` or a trailing dot. */
-export function controlName(raw: string, what = 'name'): string {
+function controlName(raw: string, what = 'name'): string {
   if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(raw)) throw invalid('INVALID_NAME', `${what} "${raw}" is a URL: give the domain name alone`);
   const parsed = parseDnslinkHostname(raw);
   if ('error' in parsed) throw invalid('INVALID_NAME', `${what}: ${describeDnslinkResultError(parsed.error)}`);

@@ -11,7 +11,7 @@ import { CodedError, errorMessage } from '../errors.js';
 import type { Override } from '../stages/overrides/override.js';
 import type { AuditQuery, AuditRecord, ControlSnapshot, ControlStore, FlushRecord, NewAuditRecord, OverrideChange } from './store.js';
 
-export const KEY_PREFIX = 'dnslinkd:';
+const KEY_PREFIX = 'dnslinkd:';
 const KEYS = {
   meta: `${KEY_PREFIX}meta`,
   overrides: `${KEY_PREFIX}overrides`,

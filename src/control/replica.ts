@@ -48,7 +48,7 @@ function recordViews(records: readonly DnsRecord[], age: number) {
   return records.map((rr) => ({ name: rr.name, type: recordTypeNumber(rr.type), ttl: remainingTtl(recordTtl(rr), { ttlAge: age }), data: recordData(rr) }));
 }
 
-export function cachedAnswerView(entry: CacheEntry, now: number): CachedAnswerView {
+function cachedAnswerView(entry: CacheEntry, now: number): CachedAnswerView {
   const age = Math.floor((now - entry.storedAt) / 1000);
   const res = entry.resolution;
   const nameEnd = entry.key.length - 4;

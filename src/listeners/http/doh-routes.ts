@@ -14,8 +14,8 @@ import { ALLOW_ORIGIN } from './cors.js';
 import { sendError, unsupportedMediaTypeMessage } from './http-errors.js';
 import { dohGetSchema, dohPostSchema, resolveSchema } from './schemas.js';
 
-export const DNS_MESSAGE = 'application/dns-message';
-export const DNS_JSON = 'application/dns-json';
+const DNS_MESSAGE = 'application/dns-message';
+const DNS_JSON = 'application/dns-json';
 
 interface DohQuery {
   dns?: string;

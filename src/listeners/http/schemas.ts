@@ -4,7 +4,7 @@ import { RESULT_SOURCES } from '../../core/dnslink-service.js';
 import { ANSWER_SOURCES } from '../../dns/resolution.js';
 
 /** Every error body: a stable code and a sentence for the operator. */
-export function errorResponse(description: string) {
+function errorResponse(description: string) {
   return {
     description,
     type: 'object',
@@ -27,7 +27,7 @@ const jsonRecordSchema = {
   },
 } as const;
 
-export const dnsJsonSchema = {
+const dnsJsonSchema = {
   type: 'object',
   description: 'DNS JSON (Google /resolve and Cloudflare application/dns-json field set).',
   required: ['Status', 'TC', 'RD', 'RA', 'AD', 'CD', 'Question'],
@@ -166,7 +166,7 @@ const linkSchema = {
 } as const;
 
 
-export const dnslinkResultSchema = {
+const dnslinkResultSchema = {
   type: 'object',
   description: 'The resolved DNSLink.',
   required: ['name', 'ttl', 'source', 'stale', 'log'],

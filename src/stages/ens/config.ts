@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { millis, seconds } from '../../config/units.js';
 
 /** Mainnet's ENS registry. */
-export const MAINNET_ENS_REGISTRY = '0x00000000000C2E074eC69A0dFb2997BA6C7d2e1e';
+const MAINNET_ENS_REGISTRY = '0x00000000000C2E074eC69A0dFb2997BA6C7d2e1e';
 
 const rpcUrl = z.string().regex(/^https?:\/\/\S+$/, 'expected an http:// or https:// JSON-RPC URL');
 const suffix = z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*$/, 'a DNS suffix such as "eth" (lower case, no dots at either end)');
