@@ -143,6 +143,8 @@ describe.skipIf(!ok)('RedisStore (real redis-server)', () => {
     store = await RedisStore.open(redis.url);
     const dry = (name: string): NewAuditRecord => ({ token: 'ops', action: 'override.set', name, reason: 'try', dryRun: true });
     await store.appendAudit([dry('f1.example'), dry('f2.example')]);
+    // `since` is inclusive: keep a few milliseconds on both sides of it.
+    await new Promise((r) => setTimeout(r, 5));
     const middle = new Date().toISOString();
     await new Promise((r) => setTimeout(r, 5));
     for (let i = 0; i < 600; i++) await store.appendAudit([dry(i % 2 ? 'f1.example' : 'f3.example')]);
