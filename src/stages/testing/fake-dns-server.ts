@@ -1,12 +1,25 @@
 // A tiny in-process DNS server on 127.0.0.1 (UDP and TCP on one port) for upstream-client unit
-// tests: it answers from a handler that can misbehave on purpose (wrong ID, truncation, silence).
+// tests and the fault-injecting upstream of the integration tests: it answers from a handler that
+// can misbehave on purpose (wrong ID, truncation, silence, late or from elsewhere).
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import { afterEach } from 'vitest';
 import { MessageReader, frameMessage } from '../../dns/tcp-framing.js';
 
-export type FakeReply = (query: dnsPacket.DecodedPacket, transport: 'udp' | 'tcp') => Buffer[] | null;
+/** Where a query came from (UDP: the client's address and port; TCP: the connection's peer). */
+export interface FakeClient {
+  address: string;
+  port: number;
+}
+
+/** The messages to answer `query` with (none: silence); may take its time (a late answer). */
+export type FakeReply = (
+  query: dnsPacket.DecodedPacket,
+  transport: 'udp' | 'tcp',
+  client: FakeClient,
+  raw: Buffer,
+) => Buffer[] | null | Promise<Buffer[] | null>;
 
 export interface FakeDnsServer {
   port: number;
@@ -39,26 +52,48 @@ export function useFakeDnsServers(): (reply: FakeReply) => Promise<FakeDnsServer
   };
 }
 
-/** Binds UDP on a free port and TCP on the same number; another port when that TCP port is taken. */
-export async function startFakeDnsServer(reply: FakeReply, attempts = 5): Promise<FakeDnsServer> {
+/**
+ * Binds UDP on a free port (or `port`, to come back where a stopped server was) and TCP on the same
+ * number; another free port when that TCP port is taken.
+ */
+export async function startFakeDnsServer(reply: FakeReply, port = 0, attempts = 5): Promise<FakeDnsServer> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await bindFakeDnsServer(reply);
+      return await bindFakeDnsServer(reply, port);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= attempts) throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port !== 0 || attempt >= attempts) throw err;
     }
   }
 }
 
-async function bindFakeDnsServer(reply: FakeReply): Promise<FakeDnsServer> {
+/** A query that does not decode is answered with nothing (the handler never sees it). */
+function decodeQuery(msg: Buffer): dnsPacket.DecodedPacket | undefined {
+  try {
+    return dnsPacket.decode(msg);
+  } catch {
+    return undefined;
+  }
+}
+
+async function bindFakeDnsServer(reply: FakeReply, wantedPort: number): Promise<FakeDnsServer> {
   const queries: FakeDnsServer['queries'] = [];
   const udp = dgram.createSocket('udp4');
+  let open = true;
   udp.on('message', (msg, rinfo) => {
-    const query = dnsPacket.decode(msg);
+    const query = decodeQuery(msg);
+    if (!query) return;
     queries.push({ transport: 'udp', name: query.questions?.[0]?.name ?? '', id: query.id ?? 0 });
-    for (const out of reply(query, 'udp') ?? []) udp.send(out, rinfo.port, rinfo.address);
+    void Promise.resolve(reply(query, 'udp', { address: rinfo.address, port: rinfo.port }, msg)).then((outs) => {
+      for (const out of outs ?? []) if (open) udp.send(out, rinfo.port, rinfo.address);
+    });
   });
-  await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    udp.once('error', reject);
+    udp.bind(wantedPort, '127.0.0.1', () => {
+      udp.off('error', reject);
+      resolve();
+    });
+  });
   const port = udp.address().port;
   const sockets = new Set<net.Socket>();
   const tcp = net.createServer((socket) => {
@@ -67,9 +102,13 @@ async function bindFakeDnsServer(reply: FakeReply): Promise<FakeDnsServer> {
     const reader = new MessageReader();
     socket.on('data', (chunk: Buffer) => {
       reader.push(chunk, (message) => {
-        const query = dnsPacket.decode(message);
+        const query = decodeQuery(message);
+        if (!query) return;
         queries.push({ transport: 'tcp', name: query.questions?.[0]?.name ?? '', id: query.id ?? 0 });
-        for (const out of reply(query, 'tcp') ?? []) socket.write(frameMessage(out));
+        const peer = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+        void Promise.resolve(reply(query, 'tcp', peer, message)).then((outs) => {
+          for (const out of outs ?? []) if (!socket.destroyed) socket.write(frameMessage(out));
+        });
       });
     });
   });
@@ -90,6 +129,7 @@ async function bindFakeDnsServer(reply: FakeReply): Promise<FakeDnsServer> {
     port,
     queries,
     close: async () => {
+      open = false;
       for (const s of sockets) s.destroy();
       await Promise.all([new Promise<void>((r) => udp.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))]);
     },

@@ -1,7 +1,8 @@
 // Upstream client and pool against an in-process fake server: answers accepted only when ID and
 // question match, TC=1 retried over TCP, timeouts, failover with the answering upstream reported.
+import * as dgram from 'node:dgram';
 import * as dnsPacket from 'dns-packet';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { RRType } from '../../dns/constants.js';
 import { makeQuestion } from '../../dns/names.js';
 import { joinTxtStrings } from '../../dns/txt-strings.js';
@@ -12,6 +13,21 @@ import { parseUpstreamUrl } from './upstream-url.js';
 
 const server = useFakeDnsServers();
 const question = makeQuestion('_dnslink.example.com', RRType.TXT);
+
+const extraSockets: dgram.Socket[] = [];
+afterEach(() => {
+  for (const socket of extraSockets.splice(0)) socket.close();
+});
+/** A UDP socket of the test's own (closed after each test). */
+async function bindUdp(address: string, port: number): Promise<dgram.Socket> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, address, () => resolve());
+  });
+  extraSockets.push(socket);
+  return socket;
+}
 
 describe('upstream URLs', () => {
   it('parses udp, tcp, https and http URLs with default ports', () => {
@@ -34,6 +50,30 @@ describe('exchange', () => {
     });
     const res = await exchange(parseUpstreamUrl(`udp://127.0.0.1:${s.port}`), question, 1000);
     expect(joinTxtStrings((res.answers[0] as { data: unknown }).data)).toBe('dnslink=/ipfs/real');
+  });
+
+  it('ignores an answer from another address or port, however well it matches (the socket is connected)', async () => {
+    // Spoofers: the upstream's own port number on another loopback address, and another port on its address.
+    const elsewhere = await bindUdp('127.0.0.1', 0);
+    let sameportOtherAddress: dgram.Socket | undefined;
+    const s = await server(async (q, _transport, client) => {
+      const spoof = answerTxt(q, ['dnslink=/ipfs/spoofed']);
+      sameportOtherAddress?.send(spoof, client.port, client.address);
+      elsewhere.send(spoof, client.port, client.address);
+      await new Promise((r) => setTimeout(r, 50)); // the spoofs arrive first
+      return [answerTxt(q, ['dnslink=/ipfs/real'])];
+    });
+    sameportOtherAddress = await bindUdp('127.0.0.2', s.port);
+    const res = await exchange(parseUpstreamUrl(`udp://127.0.0.1:${s.port}`), question, 1000);
+    expect(joinTxtStrings((res.answers[0] as { data: unknown }).data)).toBe('dnslink=/ipfs/real');
+  });
+
+  it('fails at once with UPSTREAM_NETWORK when the UDP port is closed (ICMP unreachable), not after the timeout', async () => {
+    const closed = await bindUdp('127.0.0.1', 0);
+    const port = closed.address().port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    extraSockets.splice(extraSockets.indexOf(closed), 1);
+    await expect(exchange(parseUpstreamUrl(`udp://127.0.0.1:${port}`), question, 10_000)).rejects.toMatchObject({ code: 'UPSTREAM_NETWORK', message: expect.stringMatching(/ECONNREFUSED/) });
   });
 
   it('uses a random query ID', async () => {

@@ -1,6 +1,7 @@
 // One exchange with one upstream server over UDP, TCP or DoH (RFC 8484 POST). Each exchange uses a
-// random ID and (UDP) a fresh socket on a random source port; an answer whose ID or question does
-// not match is dropped, as is anything that is not a response. Truncated UDP answers retry on TCP.
+// random ID and (UDP) a fresh socket on a random source port, connected to the upstream so answers
+// from any other address or port never arrive; an answer whose ID or question does not match is
+// dropped, as is anything that is not a response. Truncated UDP answers retry on TCP.
 import { randomInt } from 'node:crypto';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
@@ -25,22 +26,32 @@ function exchangeUdp(endpoint: UpstreamEndpoint, question: Question, timeoutMs: 
   const query = encodeQuery(id, question);
   const socket = dgram.createSocket(net.isIPv6(endpoint.host) ? 'udp6' : 'udp4');
   return new Promise<DecodedResponse>((resolve, reject) => {
+    let settled = false;
     const timer = setTimeout(() => finish(new CodedError('UPSTREAM_TIMEOUT', `no answer from ${endpoint.url} within ${timeoutMs} ms`)), timeoutMs);
     function finish(result: DecodedResponse | Error): void {
+      if (settled) return; // a late send callback or error after the timeout closed the socket
+      settled = true;
       clearTimeout(timer);
       socket.removeAllListeners('message');
       socket.close();
       if (result instanceof Error) reject(result);
       else resolve(result);
     }
-    socket.on('error', (err) => finish(new CodedError('UPSTREAM_NETWORK', `${endpoint.url}: ${err.message}`)));
-    socket.on('message', (msg, rinfo) => {
-      if (rinfo.port !== endpoint.port) return;
+    const failed = (err: Error) => finish(new CodedError('UPSTREAM_NETWORK', `${endpoint.url}: ${err.message}`));
+    // ICMP port unreachable reaches a connected socket as ECONNREFUSED: a closed port fails at once.
+    socket.on('error', failed);
+    socket.on('message', (msg) => {
       const response = acceptAnswer(msg, id, question);
       if (response) finish(response); // else spoofed or stray: keep waiting
     });
-    socket.send(query, endpoint.port, endpoint.host, (err) => {
-      if (err) finish(new CodedError('UPSTREAM_NETWORK', `${endpoint.url}: ${err.message}`));
+    // Connected: the kernel delivers only datagrams from the upstream's own address and port, so
+    // an answer sent from anywhere else (another port, another address) never reaches us.
+    socket.connect(endpoint.port, endpoint.host, (err?: Error) => {
+      if (err) return failed(err);
+      if (settled) return;
+      socket.send(query, (sendErr) => {
+        if (sendErr) failed(sendErr);
+      });
     });
   });
 }
