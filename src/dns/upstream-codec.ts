@@ -6,6 +6,7 @@ import * as dnsPacket from 'dns-packet';
 import { DEFAULT_UDP_PAYLOAD, EDNS_OPTION_EDE, Flag, HEADER_SIZE, RRType } from './constants.js';
 import { writeOpt } from './edns.js';
 import { MAX_NAME_WIRE, sameWireName } from './names.js';
+import { CodedError } from '../errors.js';
 import { withRecordWire, type RecordWire } from './record-sections.js';
 import type { DnsRecord, ExtendedError, Question } from './types.js';
 
@@ -167,13 +168,19 @@ function readSectionWires(buf: Buffer): SectionWires | undefined {
 }
 
 /** dns-packet's records, each given its wire form when the two readings agree on the count. */
-function keepingWire(records: DnsRecord[], wires: RecordWire[] | undefined): DnsRecord[] {
-  if (!wires || wires.length !== records.length) return records;
+function keepingWire(records: DnsRecord[], wires: RecordWire[]): DnsRecord[] {
+  if (wires.length !== records.length) return records;
   return records.map((record, i) => withRecordWire(record, wires[i]!));
 }
 
-/** Decodes an upstream response with dns-packet; OPT is pulled out of the additional section. */
+/**
+ * Decodes an upstream response with dns-packet; OPT is pulled out of the additional section.
+ * Throws (UPSTREAM_BAD_RESPONSE) when its records do not parse strictly: counts that lie, records
+ * or names running past the end. dns-packet alone reads such a message, cut short, without a word.
+ */
 export function decodeResponse(buf: Buffer): DecodedResponse {
+  const wires = readSectionWires(buf);
+  if (!wires) throw new CodedError('UPSTREAM_BAD_RESPONSE', 'malformed response: its records do not parse');
   const packet = dnsPacket.decode(buf);
   const additionals: DnsRecord[] = [];
   let ede: ExtendedError | undefined;
@@ -190,15 +197,14 @@ export function decodeResponse(buf: Buffer): DecodedResponse {
       additionals.push(rr);
     }
   }
-  const wires = readSectionWires(buf);
   const flags = packet.flags ?? 0;
   return {
     id: packet.id ?? 0,
     rcode: ((extendedRcode << 4) | (flags & 0xf)) >>> 0,
     truncated: (flags & Flag.TC) !== 0,
-    answers: keepingWire(packet.answers ?? [], wires?.answers),
-    authorities: keepingWire(packet.authorities ?? [], wires?.authorities),
-    additionals: keepingWire(additionals, wires?.additionals),
+    answers: keepingWire(packet.answers ?? [], wires.answers),
+    authorities: keepingWire(packet.authorities ?? [], wires.authorities),
+    additionals: keepingWire(additionals, wires.additionals),
     ede,
   };
 }

@@ -76,6 +76,15 @@ describe('exchange', () => {
     await expect(exchange(parseUpstreamUrl(`udp://127.0.0.1:${port}`), question, 10_000)).rejects.toMatchObject({ code: 'UPSTREAM_NETWORK', message: expect.stringMatching(/ECONNREFUSED/) });
   });
 
+  it('drops a matching answer whose records run past its end, and takes the whole one', async () => {
+    const s = await server((q) => {
+      const cut = answerTxt(q, ['dnslink=/ipfs/cut-short-by-the-upstream']);
+      return [cut.subarray(0, cut.length - 7), answerTxt(q, ['dnslink=/ipfs/real'])];
+    });
+    const res = await exchange(parseUpstreamUrl(`udp://127.0.0.1:${s.port}`), question, 1000);
+    expect(joinTxtStrings((res.answers[0] as { data: unknown }).data)).toBe('dnslink=/ipfs/real');
+  });
+
   it('uses a random query ID', async () => {
     const s = await server((q) => [answerTxt(q, ['v'])]);
     for (let i = 0; i < 5; i++) await exchange(parseUpstreamUrl(`udp://127.0.0.1:${s.port}`), question, 1000);
