@@ -3,7 +3,8 @@
 // fault: a cached name is served stale (EDE 3, TTL 30), an uncached one gets SERVFAIL (or the
 // rcode passed on) with EDE 22 naming the upstream, no forged answer is ever served or cached, and
 // with a healthy second upstream every question is answered by it and the failing one is demoted.
-// Then ten minutes of simulated outage on the real chain with a fake clock.
+// Then ten minutes of simulated outage on the real chain with a fake clock, and ENS JSON-RPC
+// endpoints failing (a fault-injecting proxy in front of anvil).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,9 +19,13 @@ import { joinTxtStrings } from '../../src/dns/txt-strings.js';
 import { FakeClock } from '../../src/stages/testing/harness.js';
 import { UPSTREAM_DOWN_CONFIG, digAt, requireBinaries, requireBuild, sleep, startDnslinkd, startNsd, stopAll, txtValue } from './support/index.js';
 import type { DigResult, DnslinkdHandle, NsdHandle } from './support/index.js';
+import { requireAnvil, startAnvil, type AnvilHandle } from './support/anvil.js';
+import { deployEns } from './support/ens-chain.js';
 import { FAULTS, FORGED_VALUE, startFaultUpstream, type Fault, type FaultUpstream } from './support/fault-upstream.js';
+import { RPC_FAULTS, startFaultRpc, type FaultRpc, type RpcFault } from './support/fault-rpc.js';
 
 const ok = requireBinaries('nsd', 'dig') && requireBuild();
+const okEns = requireBinaries('dig') && requireBuild() && requireAnvil();
 
 const ORIGIN = 'faults.test';
 const OUTAGE_NAMES = Array.from({ length: 12 }, (_, i) => `outage-${i}`);
@@ -50,6 +55,11 @@ function writeZone(dir: string): string {
   return file;
 }
 
+afterAll(() => {
+  const total = [...faultsRun.values()].reduce((a, b) => a + b, 0);
+  console.log(`upstream faults run: ${total} (${[...faultsRun].map(([suite, n]) => `${suite}: ${n}`).join(', ')})`);
+});
+
 const values = (r: DigResult) => (r.parsed?.answers ?? []).map((a) => txtValue(a.data));
 
 describe.skipIf(!ok)('upstream faults (fault-injecting upstream in front of nsd)', () => {
@@ -63,8 +73,6 @@ describe.skipIf(!ok)('upstream faults (fault-injecting upstream in front of nsd)
     await nsd?.stop();
     await stopAll();
     rmSync(dir, { recursive: true, force: true });
-    const total = [...faultsRun.values()].reduce((a, b) => a + b, 0);
-    console.log(`upstream faults run: ${total} (${[...faultsRun].map(([suite, n]) => `${suite}: ${n}`).join(', ')})`);
   });
 
   describe('the only upstream failing', () => {
@@ -241,5 +249,68 @@ describe.skipIf(!ok)('upstream faults (fault-injecting upstream in front of nsd)
       for (const label of OUTAGE_NAMES) expect(await ask(label)).toMatchObject({ rcode: Rcode.NOERROR, ede: undefined, answers: [[TTL_S, valueOf(label)]] });
       console.log(`simulated outage: ${steps} steps of 30 s over ${((clock.now() - start) / 60_000).toFixed(1)} min, ${OUTAGE_NAMES.length} names, ${upstream.forged} forged messages ignored`);
     }, 60_000);
+  });
+});
+
+describe.skipIf(!okEns)('ENS JSON-RPC endpoints failing (fault-injecting proxies in front of anvil)', () => {
+  let anvil: AnvilHandle;
+  const rpcs: FaultRpc[] = [];
+  let d: DnslinkdHandle;
+  /** What every name under wild.eth is answered with while the chain is reachable. */
+  let expected: string[];
+  const ensTxt = async (label: string) => {
+    const r = await digAt(d.dnsPort, `_dnslink.${label}.wild.eth`, 'TXT', ['+time=5']);
+    return { status: r.parsed?.status, ede: r.parsed?.ede, ttls: r.parsed?.answers.map((a) => a.ttl), values: values(r) };
+  };
+
+  beforeAll(async () => {
+    anvil = await startAnvil();
+    const ens = await deployEns(anvil.url);
+    // One wildcard resolver (ENSIP-10) answers every name under wild.eth with one contenthash.
+    const contenthash = `0xe30101701220${'ab'.repeat(32)}` as const;
+    await ens.registerName('wild.eth', { resolver: await ens.deployWildcardResolver(contenthash) });
+    for (let i = 0; i < 2; i++) rpcs.push(await startFaultRpc(anvil.url));
+    d = await startDnslinkd({
+      upstreams: [],
+      config: {
+        ens: { rpc: rpcs.map((r) => r.url), registry: ens.registry, ttl: 1, rpcTimeoutMs: 500 },
+        cache: { prefetch: false, staleTtl: 30, clientDeadlineMs: 1000, staleRefreshMs: 0 },
+      },
+    });
+    expected = (await ensTxt('first')).values;
+    expect(expected).toEqual([expect.stringMatching(/^dnslink=\/ipfs\/b/)]);
+    for (const f of RPC_FAULTS) expect((await ensTxt(`cached-${f}`)).values).toEqual(expected);
+    await sleep(1200); // past ens.ttl: every cached-* entry is expired, held for serve-stale
+  });
+  afterAll(async () => {
+    await d?.stop();
+    for (const r of rpcs) await r.close();
+    await anvil?.stop();
+    await stopAll();
+  });
+
+  it.each(RPC_FAULTS)('%s', async (fault: RpcFault) => {
+    countFault('ENS RPC');
+    const [first, second] = rpcs as [FaultRpc, FaultRpc];
+    // Every endpoint failing: the cached name stale and marked, the other SERVFAIL naming both.
+    await Promise.all(rpcs.map((r) => r.setMode(fault)));
+    expect(await ensTxt(`cached-${fault}`)).toMatchObject({ status: 'NOERROR', ede: { code: EdeCode.STALE_ANSWER }, ttls: [30], values: expected });
+    const fresh = await ensTxt(`fresh-${fault}`);
+    expect(fresh).toMatchObject({ status: 'SERVFAIL', ede: { code: EdeCode.NO_REACHABLE_AUTHORITY }, values: [] });
+    expect(fresh.ede?.text).toContain(first.url);
+    expect(fresh.ede?.text).toContain(second.url);
+    // The first endpoint failing: the second answers, and the first is then asked last.
+    await second.setMode('pass');
+    const firstBefore = first.requests;
+    expect(await ensTxt(`fo1-${fault}`)).toMatchObject({ status: 'NOERROR', ede: undefined, values: expected });
+    if (fault !== 'down') expect(first.requests).toBeGreaterThan(firstBefore);
+    const firstAfter = first.requests;
+    const secondBefore = second.requests;
+    expect(await ensTxt(`fo2-${fault}`)).toMatchObject({ status: 'NOERROR', ede: undefined, values: expected });
+    expect(first.requests).toBe(firstAfter);
+    expect(second.requests).toBeGreaterThan(secondBefore);
+    // Cleared: both names fresh from the chain.
+    await first.setMode('pass');
+    for (const label of [`cached-${fault}`, `fresh-${fault}`]) expect(await ensTxt(label)).toMatchObject({ status: 'NOERROR', ede: undefined, values: expected });
   });
 });
