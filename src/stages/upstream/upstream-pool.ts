@@ -1,5 +1,5 @@
 // A list of upstreams asked in turn, each attempt with its own timeout;
-// SERVFAIL/REFUSED/network errors move on to the next upstream. Upstreams that failed recently are
+// SERVFAIL/REFUSED/FORMERR/NOTIMP answers and network errors move on to the next upstream. Upstreams that failed recently are
 // tried last, so one dead server does not cost every query a timeout; health() tells readiness.
 import { Rcode, rcodeName } from '../../dns/constants.js';
 import type { Question } from '../../dns/types.js';
@@ -7,6 +7,14 @@ import type { DecodedResponse } from '../../dns/upstream-codec.js';
 import { CodedError, errorMessage } from '../../errors.js';
 import { exchange } from './upstream-exchange.js';
 import { parseUpstreamUrl, type UpstreamEndpoint } from './upstream-url.js';
+
+/**
+ * Rcodes that say an upstream could not answer this question: the next one is asked. FORMERR and
+ * NOTIMP too (an upstream that rejects EDNS, a broken middlebox): our query is well-formed.
+ */
+const UNUSABLE_RCODES: ReadonlySet<number> = new Set([Rcode.FORMERR, Rcode.SERVFAIL, Rcode.NOTIMP, Rcode.REFUSED]);
+/** Of those, the ones passed on when every upstream gave one; FORMERR and NOTIMP would blame the client. */
+const PASSED_ON_RCODES: ReadonlySet<number> = new Set([Rcode.SERVFAIL, Rcode.REFUSED]);
 
 export interface UpstreamAnswer {
   response: DecodedResponse;
@@ -132,10 +140,10 @@ export class UpstreamPool {
         const rttMs = this.now() - started;
         this.record(endpoint.url, true);
         this.options.observer?.onAnswer?.(endpoint.url, rttMs, response.rcode);
-        if (response.rcode === Rcode.SERVFAIL || response.rcode === Rcode.REFUSED) {
+        if (UNUSABLE_RCODES.has(response.rcode)) {
           failures.push(`${endpoint.url}: answered ${rcodeName(response.rcode)}`);
           this.failedAt.set(endpoint.url, this.now());
-          rejected = { response, upstream: endpoint.url, rttMs, usable: false, failures };
+          if (PASSED_ON_RCODES.has(response.rcode)) rejected = { response, upstream: endpoint.url, rttMs, usable: false, failures };
           continue;
         }
         this.failedAt.delete(endpoint.url);

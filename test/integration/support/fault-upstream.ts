@@ -15,6 +15,7 @@ export const FAULTS = [
   'silent', // questions dropped
   'servfail',
   'refused',
+  'formerr', // as an upstream that rejects EDNS would answer
   'truncated', // TC=1 over UDP with no records; TCP answers normally
   'wrong-id', // a forged answer with another ID
   'wrong-question', // a forged answer to another name
@@ -103,6 +104,8 @@ export async function startFaultUpstream(options: FaultUpstreamOptions): Promise
         return [response(query, { flags: dnsPacket.RECURSION_AVAILABLE | 2 })];
       case 'refused':
         return [response(query, { flags: dnsPacket.RECURSION_AVAILABLE | 5 })];
+      case 'formerr':
+        return [response(query, { flags: dnsPacket.RECURSION_AVAILABLE | 1 })];
       case 'truncated':
         if (transport === 'udp') return [response(query, { flags: dnsPacket.RECURSION_AVAILABLE | dnsPacket.TRUNCATED_RESPONSE })];
         break;
