@@ -153,6 +153,7 @@ describe.skipIf(!ok)('upstream faults (fault-injecting upstream in front of nsd)
     // first now; the other answers, and the failing one is moved back: the next question does not
     // reach it. So the two take turns.
     let first = 0;
+    const failoverMs: string[] = [];
     it.each(FAULTS.filter((f) => f !== 'truncated'))('%s', async (fault: Fault) => {
       countFault('one of two');
       const failing = upstreams[first]!;
@@ -160,7 +161,9 @@ describe.skipIf(!ok)('upstream faults (fault-injecting upstream in front of nsd)
       await failing.setMode(fault);
       const failingBefore = failing.received.udp;
       const healthyBefore = healthy.received.udp;
+      const started = performance.now();
       const r1 = await digAt(d.dnsPort, nameOf(`fo1-${fault}`), 'TXT', ['+time=5']);
+      failoverMs.push(`${fault} ${Math.round(performance.now() - started)}`);
       if (fault !== 'down') expect(failing.received.udp).toBe(failingBefore + 1);
       expect(healthy.received.udp).toBe(healthyBefore + 1);
       const failingAfterFirst = failing.received.udp;
@@ -175,6 +178,7 @@ describe.skipIf(!ok)('upstream faults (fault-injecting upstream in front of nsd)
     });
 
     it('counts the failed attempts per upstream', async () => {
+      console.log(`failover, ms to the answer through the healthy upstream (dig included; provisional): ${failoverMs.join(', ')}`);
       const metrics = await d.metrics();
       for (const u of upstreams) {
         const failed = metrics
