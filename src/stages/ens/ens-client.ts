@@ -6,6 +6,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createPublicClient, decodeFunctionResult, encodeFunctionData, http, isHex, toHex, zeroAddress, type Address, type Hex, type PublicClient } from 'viem';
 import { namehash, packetToBytes } from 'viem/ens';
 import { CodedError, errorMessage } from '../../errors.js';
+import { readCapped } from '../../http-body.js';
 
 const registryAbi = [{ type: 'function', name: 'resolver', stateMutability: 'view', inputs: [{ name: 'node', type: 'bytes32' }], outputs: [{ type: 'address' }] }] as const;
 const resolverAbi = [
@@ -34,25 +35,6 @@ const PENALTY_MS = 30_000;
 
 /** Per lookup: whether viem went to a CCIP-Read gateway (async context, so exact under concurrency). */
 const lookupContext = new AsyncLocalStorage<{ ccipRead: boolean }>();
-
-/** Reads at most `max` bytes of a response body. */
-async function readCapped(res: Response, max: number): Promise<string> {
-  const reader = res.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > max) {
-      await reader.cancel();
-      throw new CodedError('CCIP_TOO_LARGE', `the gateway's answer is larger than ${max} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 export class EnsClient {
   private readonly clients: Array<{ url: string; client: PublicClient }>;
@@ -90,7 +72,8 @@ export class EnsClient {
         failures.push(`${new URL(url).origin}: ${timedOut ? `no answer within ${this.options.ccipTimeoutMs} ms` : errorMessage(err)}`);
         continue;
       }
-      const body = await readCapped(res, this.options.ccipMaxBytes).catch((err: unknown) => {
+      const tooLarge = () => new CodedError('CCIP_TOO_LARGE', `the gateway's answer is larger than ${this.options.ccipMaxBytes} bytes`);
+      const body = await readCapped(res, this.options.ccipMaxBytes, tooLarge).then((bytes) => bytes.toString('utf8')).catch((err: unknown) => {
         failures.push(`${new URL(url).origin}: ${errorMessage(err)}`);
         return undefined;
       });

@@ -1,6 +1,8 @@
 // Upstream client and pool against an in-process fake server: answers accepted only when ID and
 // question match, TC=1 retried over TCP, timeouts, failover with the answering upstream reported.
 import * as dgram from 'node:dgram';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RRType } from '../../dns/constants.js';
@@ -15,9 +17,23 @@ const server = useFakeDnsServers();
 const question = makeQuestion('_dnslink.example.com', RRType.TXT);
 
 const extraSockets: dgram.Socket[] = [];
-afterEach(() => {
+const httpServers: Server[] = [];
+afterEach(async () => {
   for (const socket of extraSockets.splice(0)) socket.close();
+  await Promise.all(
+    httpServers.splice(0).map((s) => {
+      s.closeAllConnections();
+      return new Promise((r) => s.close(r));
+    }),
+  );
 });
+/** A DoH upstream answering every request with `answer`, as the http:// upstream URL. */
+async function dohUpstream(answer: (res: ServerResponse) => void): Promise<string> {
+  const s = createServer((req, res) => req.resume().on('end', () => answer(res)));
+  httpServers.push(s);
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(s.address() as AddressInfo).port}/dns-query`;
+}
 /** A UDP socket of the test's own (closed after each test). */
 async function bindUdp(address: string, port: number): Promise<dgram.Socket> {
   const socket = dgram.createSocket('udp4');
@@ -119,6 +135,54 @@ describe('exchange', () => {
   it('times out with UPSTREAM_TIMEOUT when nothing answers', async () => {
     const s = await server(() => null);
     await expect(exchange(parseUpstreamUrl(`udp://127.0.0.1:${s.port}`), question, 100)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+  });
+});
+
+describe('exchange over DoH with a failing upstream', () => {
+  const dnsMessage = (res: ServerResponse, status = 200) => res.writeHead(status, { 'content-type': 'application/dns-message' });
+
+  it('HTTP 500: UPSTREAM_HTTP', async () => {
+    const url = await dohUpstream((res) => {
+      dnsMessage(res, 500);
+      res.end('told to fail');
+    });
+    await expect(exchange(parseUpstreamUrl(url), question, 1000)).rejects.toMatchObject({ code: 'UPSTREAM_HTTP', message: `${url}: HTTP 500` });
+  });
+
+  it('garbage for a body: UPSTREAM_BAD_RESPONSE', async () => {
+    const url = await dohUpstream((res) => {
+      dnsMessage(res);
+      res.end(Buffer.from('<html>not DNS</html>'));
+    });
+    await expect(exchange(parseUpstreamUrl(url), question, 1000)).rejects.toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE' });
+  });
+
+  it('a body larger than a DNS message, declared or streamed: UPSTREAM_BAD_RESPONSE, the rest never read', async () => {
+    const declared = await dohUpstream((res) => {
+      res.writeHead(200, { 'content-type': 'application/dns-message', 'content-length': String(10 * 1024 * 1024) });
+      res.write(Buffer.alloc(1024));
+    });
+    let streamed = 0;
+    const endless = await dohUpstream((res) => {
+      dnsMessage(res);
+      const more = () => {
+        while (streamed < 64 * 1024 * 1024 && res.write(Buffer.alloc(16 * 1024))) streamed += 16 * 1024;
+      };
+      res.on('drain', more);
+      more();
+    });
+    for (const url of [declared, endless]) {
+      await expect(exchange(parseUpstreamUrl(url), question, 5000)).rejects.toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE', message: `${url}: answer larger than 65535 bytes` });
+    }
+    expect(streamed).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('a body that never ends: UPSTREAM_TIMEOUT', async () => {
+    const url = await dohUpstream((res) => {
+      dnsMessage(res);
+      res.write(Buffer.alloc(10));
+    });
+    await expect(exchange(parseUpstreamUrl(url), question, 200)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
   });
 });
 

@@ -1,14 +1,16 @@
 // One exchange with one upstream server over UDP, TCP or DoH (RFC 8484 POST). Each exchange uses a
 // random ID and (UDP) a fresh socket on a random source port, connected to the upstream so answers
 // from any other address or port never arrive; an answer whose ID or question does not match is
-// dropped, as is anything that is not a response. Truncated UDP answers retry on TCP.
+// dropped, as is anything that is not a response. Truncated UDP answers retry on TCP. A DoH body
+// is read up to the largest DNS message, no further.
 import { randomInt } from 'node:crypto';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { MessageReader, frameMessage } from '../../dns/tcp-framing.js';
 import type { Question } from '../../dns/types.js';
 import { decodeResponse, encodeQuery, responseMatches, type DecodedResponse } from '../../dns/upstream-codec.js';
-import { CodedError } from '../../errors.js';
+import { CodedError, errorMessage } from '../../errors.js';
+import { readCapped } from '../../http-body.js';
 import type { UpstreamEndpoint } from './upstream-url.js';
 
 /** The response in `buf` when it answers query `id` for `question`, else undefined (spoofed, stray or broken). */
@@ -83,6 +85,15 @@ function exchangeTcp(endpoint: UpstreamEndpoint, question: Question, timeoutMs: 
   });
 }
 
+/** The largest DNS message (a DoH answer's body is one). */
+const MAX_DNS_MESSAGE = 65_535;
+
+/** A DoH request or its body read that failed: timed out (the request's signal) or the network. */
+function fetchFailure(endpoint: UpstreamEndpoint, err: unknown): CodedError {
+  const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+  return new CodedError(timedOut ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_NETWORK', `${endpoint.url}: ${errorMessage(err)}`);
+}
+
 async function exchangeDoh(endpoint: UpstreamEndpoint, question: Question, timeoutMs: number): Promise<DecodedResponse> {
   const query = encodeQuery(0, question, 65535); // RFC 8484 4.1: ID 0 for cache friendliness
   let res: Response;
@@ -94,11 +105,20 @@ async function exchangeDoh(endpoint: UpstreamEndpoint, question: Question, timeo
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
-    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-    throw new CodedError(timedOut ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_NETWORK', `${endpoint.url}: ${err instanceof Error ? err.message : String(err)}`);
+    throw fetchFailure(endpoint, err);
   }
-  if (!res.ok) throw new CodedError('UPSTREAM_HTTP', `${endpoint.url}: HTTP ${res.status}`);
-  const response = acceptAnswer(Buffer.from(await res.arrayBuffer()), 0, question);
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new CodedError('UPSTREAM_HTTP', `${endpoint.url}: HTTP ${res.status}`);
+  }
+  const tooLarge = () => new CodedError('UPSTREAM_BAD_RESPONSE', `${endpoint.url}: answer larger than ${MAX_DNS_MESSAGE} bytes`);
+  let body: Buffer;
+  try {
+    body = await readCapped(res, MAX_DNS_MESSAGE, tooLarge);
+  } catch (err) {
+    throw err instanceof CodedError ? err : fetchFailure(endpoint, err);
+  }
+  const response = acceptAnswer(body, 0, question);
   if (!response) {
     throw new CodedError('UPSTREAM_BAD_RESPONSE', `${endpoint.url}: answer does not match the question`);
   }
