@@ -80,6 +80,7 @@ describe.skipIf(!ok)('upstream faults (fault-injecting upstream in front of nsd)
     let d: DnslinkdHandle;
     beforeAll(async () => {
       upstream = await startFaultUpstream({ targetPort: nsd.port, lateMs: LATE_MS });
+      console.log(`fault upstream ${upstream.url}: wrong-source answers from ${upstream.sources.join(' and ')}`);
       // Entries expire after 1 s; after a failed refresh the next question asks again (staleRefreshMs 0).
       d = await startDnslinkd({ upstreams: [upstream.url], config: { ...UPSTREAM_DOWN_CONFIG, cache: { ...UPSTREAM_DOWN_CONFIG.cache, staleRefreshMs: 0 } } });
       for (const f of FAULTS) {

@@ -45,12 +45,14 @@ export interface FaultUpstream {
   setMode(mode: FaultMode): Promise<void>;
   /** Questions received (while up), by transport. */
   received: { udp: number; tcp: number };
+  /** Where `wrong-source` answers come from: another port, and this port on 127.0.0.2 where it exists. */
+  sources: string[];
   /** Forged messages sent (wrong ID, question or source, late, garbage). */
   forged: number;
   close(): Promise<void>;
 }
 
-const TEST_NET_SOURCE = '127.0.0.2';
+const OTHER_LOOPBACK = '127.0.0.2';
 
 function response(query: dnsPacket.DecodedPacket, extra: Partial<dnsPacket.Packet>): Buffer {
   return dnsPacket.encode({ type: 'response', id: query.id, flags: dnsPacket.RECURSION_AVAILABLE, questions: query.questions, ...extra });
@@ -81,9 +83,9 @@ function garbage(query: dnsPacket.DecodedPacket): Buffer[] {
 
 export async function startFaultUpstream(options: FaultUpstreamOptions): Promise<FaultUpstream> {
   const received = { udp: 0, tcp: 0 };
-  // Forged answers from elsewhere: the upstream's port number on another loopback address, and
-  // another port on its own address.
-  const elsewhere = [dgram.createSocket('udp4'), dgram.createSocket('udp4')];
+  // Forged answers from elsewhere: another port on the upstream's own address, and its port number
+  // on another loopback address (Linux routes all of 127/8 to lo; macOS has 127.0.0.1 only).
+  const elsewhere: dgram.Socket[] = [];
   let server: FakeDnsServer | undefined;
   let mode: FaultMode = 'pass';
 
@@ -135,10 +137,16 @@ export async function startFaultUpstream(options: FaultUpstreamOptions): Promise
 
   server = await startFakeDnsServer(reply);
   const port = server.port;
-  await new Promise<void>((resolve, reject) => {
-    elsewhere[0]!.once('error', reject).bind(port, TEST_NET_SOURCE, () => resolve());
-  });
-  await new Promise<void>((resolve) => elsewhere[1]!.bind(0, '127.0.0.1', () => resolve()));
+  for (const [address, sourcePort] of [['127.0.0.1', 0], [OTHER_LOOPBACK, port]] as const) {
+    const socket = dgram.createSocket('udp4');
+    const bound = await new Promise<boolean>((resolve) => {
+      socket.once('error', () => resolve(false));
+      socket.bind(sourcePort, address, () => resolve(true));
+    });
+    if (bound) elsewhere.push(socket);
+    else if (address === '127.0.0.1') throw new Error('fault upstream: no UDP port free on 127.0.0.1');
+    else socket.close();
+  }
 
   const handle: FaultUpstream = {
     port,
@@ -147,6 +155,7 @@ export async function startFaultUpstream(options: FaultUpstreamOptions): Promise
       return mode;
     },
     received,
+    sources: elsewhere.map((socket) => `${socket.address().address}:${socket.address().port}`),
     forged: 0,
     async setMode(next) {
       if (next === 'down' && server) {
