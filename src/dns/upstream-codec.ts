@@ -1,7 +1,7 @@
 // The messages dnslinkd exchanges with upstream resolvers: an outgoing query carrying the
 // question's name bytes exactly (EDNS0, no DO); an answer matched to it on its raw question bytes
-// and decoded with dns-packet, each record keeping its exact wire form, the OPT pulled out into
-// rcode bits and the EDE.
+// and decoded with dns-packet, each record keeping its exact wire form (an answer whose records do
+// not all parse is refused), the OPT pulled out into rcode bits and the EDE.
 import * as dnsPacket from 'dns-packet';
 import { DEFAULT_UDP_PAYLOAD, EDNS_OPTION_EDE, Flag, HEADER_SIZE, RRType } from './constants.js';
 import { writeOpt } from './edns.js';
@@ -166,13 +166,21 @@ function readSectionWires(buf: Buffer): SectionWires | undefined {
   return { answers: sections[0]!, authorities: sections[1]!, additionals: sections[2]! };
 }
 
-/** dns-packet's records, each given its wire form when the two readings agree on the count. */
-function keepingWire(records: DnsRecord[], wires: RecordWire[] | undefined): DnsRecord[] {
-  if (!wires || wires.length !== records.length) return records;
+/**
+ * dns-packet's records, each given its wire form. The two readings must agree on the count: a
+ * record kept without its wire form would be encoded again from dns-packet's reading, which loses
+ * what it cannot represent (an unknown class, label bytes that are not UTF-8).
+ */
+function keepingWire(records: DnsRecord[], wires: RecordWire[], section: string): DnsRecord[] {
+  if (wires.length !== records.length) throw new Error(`malformed upstream answer: the ${section} section holds an OPT record`);
   return records.map((record, i) => withRecordWire(record, wires[i]!));
 }
 
-/** Decodes an upstream response with dns-packet; OPT is pulled out of the additional section. */
+/**
+ * Decodes an upstream response with dns-packet; OPT is pulled out of the additional section.
+ * Throws on what does not parse, including what dns-packet alone would accept (a record or an OPT
+ * past the end of the message, rdata longer than its names and numbers): such an answer is dropped.
+ */
 export function decodeResponse(buf: Buffer): DecodedResponse {
   const packet = dnsPacket.decode(buf);
   const additionals: DnsRecord[] = [];
@@ -191,14 +199,15 @@ export function decodeResponse(buf: Buffer): DecodedResponse {
     }
   }
   const wires = readSectionWires(buf);
+  if (!wires) throw new Error('malformed upstream answer: a name, a record or its rdata runs past its bounds');
   const flags = packet.flags ?? 0;
   return {
     id: packet.id ?? 0,
     rcode: ((extendedRcode << 4) | (flags & 0xf)) >>> 0,
     truncated: (flags & Flag.TC) !== 0,
-    answers: keepingWire(packet.answers ?? [], wires?.answers),
-    authorities: keepingWire(packet.authorities ?? [], wires?.authorities),
-    additionals: keepingWire(additionals, wires?.additionals),
+    answers: keepingWire(packet.answers ?? [], wires.answers, 'answer'),
+    authorities: keepingWire(packet.authorities ?? [], wires.authorities, 'authority'),
+    additionals: keepingWire(additionals, wires.additionals, 'additional'),
     ede,
   };
 }
