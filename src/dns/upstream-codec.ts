@@ -1,11 +1,12 @@
 // The messages dnslinkd exchanges with upstream resolvers: an outgoing query carrying the
 // question's name bytes exactly (EDNS0, no DO); an answer matched to it on its raw question bytes
-// and decoded with dns-packet, each record keeping its exact wire form (an answer whose records do
-// not all parse is refused), the OPT pulled out into rcode bits and the EDE.
+// and decoded, each record read by dns-packet from its own exact wire form and keeping it (an
+// answer whose records do not all parse is refused), the OPT pulled out into rcode bits and the EDE.
 import * as dnsPacket from 'dns-packet';
 import { DEFAULT_UDP_PAYLOAD, EDNS_OPTION_EDE, Flag, HEADER_SIZE, RRType } from './constants.js';
 import { writeOpt } from './edns.js';
 import { MAX_NAME_WIRE, sameWireName } from './names.js';
+import { packetCodecs } from './dns-packet-internals.js';
 import { withRecordWire, type RecordWire } from './record-sections.js';
 import type { DnsRecord, ExtendedError, Question } from './types.js';
 
@@ -167,35 +168,36 @@ function readSectionWires(buf: Buffer): SectionWires | undefined {
 }
 
 /**
- * dns-packet's records, each given its wire form. The two readings must agree on the count: a
- * record kept without its wire form would be encoded again from dns-packet's reading, which loses
- * what it cannot represent (an unknown class, label bytes that are not UTF-8).
+ * The record dns-packet reads from exactly `wire` (its names uncompressed), carrying it. Read from
+ * its own bytes, not from the whole message: there a decoder that reads past its rdata (CAA's, on
+ * a short one) sets the next record's owner, TTL or data from bytes that are not theirs, and the
+ * records would no longer be what the wire form served says.
  */
-function keepingWire(records: DnsRecord[], wires: RecordWire[], section: string): DnsRecord[] {
-  if (wires.length !== records.length) throw new Error(`malformed upstream answer: the ${section} section holds an OPT record`);
-  return records.map((record, i) => withRecordWire(record, wires[i]!));
+function recordOf(wire: RecordWire): DnsRecord {
+  const record = packetCodecs.answer.decode(wire.bytes, 0);
+  if (packetCodecs.answer.decode.bytes !== wire.bytes.length) {
+    throw new Error(`malformed upstream answer: a ${record.type} record's data does not fill its length`);
+  }
+  return withRecordWire(record, wire);
 }
 
 /**
- * Decodes an upstream response with dns-packet; OPT is pulled out of the additional section.
- * Throws on what does not parse, including what dns-packet alone would accept (a record or an OPT
- * past the end of the message, rdata longer than its names and numbers): such an answer is dropped.
+ * Decodes an upstream response: the header and the OPT (extended rcode, EDE) as dns-packet reads
+ * the message, each record as dns-packet reads its own uncompressed wire form (recordOf). Throws
+ * on what does not parse, including what dns-packet alone would accept (a record or an OPT past the
+ * end of the message, rdata longer or shorter than its names and numbers): such an answer is dropped.
  */
 export function decodeResponse(buf: Buffer): DecodedResponse {
   const packet = dnsPacket.decode(buf);
-  const additionals: DnsRecord[] = [];
   let ede: ExtendedError | undefined;
   let extendedRcode = 0;
   for (const rr of packet.additionals ?? []) {
-    if (rr.type === 'OPT') {
-      extendedRcode = (rr as { extendedRcode?: number }).extendedRcode ?? 0;
-      for (const option of (rr as { options?: Array<{ code: number; data?: Buffer }> }).options ?? []) {
-        if (option.code === EDNS_OPTION_EDE && option.data && option.data.length >= 2) {
-          ede = { code: option.data.readUInt16BE(0), text: option.data.toString('utf8', 2) };
-        }
+    if (rr.type !== 'OPT') continue;
+    extendedRcode = (rr as { extendedRcode?: number }).extendedRcode ?? 0;
+    for (const option of (rr as { options?: Array<{ code: number; data?: Buffer }> }).options ?? []) {
+      if (option.code === EDNS_OPTION_EDE && option.data && option.data.length >= 2) {
+        ede = { code: option.data.readUInt16BE(0), text: option.data.toString('utf8', 2) };
       }
-    } else {
-      additionals.push(rr);
     }
   }
   const wires = readSectionWires(buf);
@@ -205,9 +207,9 @@ export function decodeResponse(buf: Buffer): DecodedResponse {
     id: packet.id ?? 0,
     rcode: ((extendedRcode << 4) | (flags & 0xf)) >>> 0,
     truncated: (flags & Flag.TC) !== 0,
-    answers: keepingWire(packet.answers ?? [], wires.answers, 'answer'),
-    authorities: keepingWire(packet.authorities ?? [], wires.authorities, 'authority'),
-    additionals: keepingWire(additionals, wires.additionals, 'additional'),
+    answers: wires.answers.map(recordOf),
+    authorities: wires.authorities.map(recordOf),
+    additionals: wires.additionals.map(recordOf),
     ede,
   };
 }

@@ -119,8 +119,8 @@ const arbitraryBytes = fc.uint8Array({ maxLength: 600 }).map((b) => Buffer.from(
 const validQueries = querySpec.map(encodeQuerySpec);
 
 describe(`fuzz: ${TARGET}`, () => {
-  it('replays the saved corpus (a seed whose comment ends in a verdict gets that verdict)', () => {
-    const replayed = replayCorpus(TARGET, (packet, comment) => {
+  it('replays the saved corpus (a seed whose comment ends in a verdict gets that verdict)', async () => {
+    const replayed = await replayCorpus(TARGET, (packet, comment) => {
       checkPacket(packet);
       const expected = /: (parsed|FORMERR|dropped)\b/.exec(comment)?.[1];
       const result = parseQuery(packet);

@@ -7,6 +7,7 @@
 import * as dnsPacket from 'dns-packet';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { packetCodecs } from '../../src/dns/dns-packet-internals.js';
 import { parseQuery, type WireQuery } from '../../src/dns/query-parser.js';
 import { recordTtl, remainingTtl, type Resolution } from '../../src/dns/resolution.js';
 import { buildResponse, udpSizeLimit } from '../../src/dns/response-builder.js';
@@ -69,6 +70,23 @@ function withoutTtl(record: dnsPacket.Answer): unknown {
 /** How far the inputs got: a run that never reaches the splice tests little, so the counts are printed. */
 const reached = { matched: 0, spliced: 0, cut: 0 };
 
+/**
+ * The records of a response, each read by dns-packet from its own bytes (the stored records are
+ * read that way too: a decoder that reads past its rdata, as CAA's does on a short one, would
+ * otherwise see the bytes of whatever follows).
+ */
+function recordsServed(out: Buffer, questionEnd: number): dnsPacket.Answer[] {
+  const records: dnsPacket.Answer[] = [];
+  let at = questionEnd;
+  while (at < out.length) {
+    packetCodecs.answer.decode(out, at);
+    const size = packetCodecs.answer.decode.bytes;
+    records.push(packetCodecs.answer.decode(out.subarray(at, at + size), 0));
+    at += size;
+  }
+  return records;
+}
+
 function checkSplice(input: Buffer): void {
   const [queryPacket = Buffer.alloc(0), upstreamPacket = Buffer.alloc(0), paramBytes = Buffer.alloc(0)] = unframe(input);
   const parsed = parseQuery(queryPacket);
@@ -124,10 +142,11 @@ function checkSplice(input: Buffer): void {
     expect(opts).toHaveLength(0);
   }
 
+  const served = recordsServed(out, query.questionEnd);
   const sections: Array<[dnsPacket.Answer[], dnsPacket.Answer[]]> = [
-    [message.answers ?? [], decoded.answers],
-    [message.authorities ?? [], decoded.authorities],
-    [additionals.filter((rr) => rr.type !== 'OPT'), decoded.additionals],
+    [served.slice(0, message.answers?.length ?? 0), decoded.answers],
+    [served.slice(message.answers?.length ?? 0, served.length - (message.additionals?.length ?? 0)), decoded.authorities],
+    [served.slice(served.length - (message.additionals?.length ?? 0)).filter((rr) => rr.type !== 'OPT'), decoded.additionals],
   ];
   for (const [served, stored] of sections) {
     if (cut) {
@@ -159,8 +178,8 @@ const splices: fc.Arbitrary<Buffer> = querySpec.chain((spec) => {
 });
 
 describe(`fuzz: ${TARGET}`, () => {
-  it('replays the saved corpus', () => {
-    expect(replayCorpus(TARGET, checkSplice)).toBeGreaterThan(0);
+  it('replays the saved corpus', async () => {
+    expect(await replayCorpus(TARGET, checkSplice)).toBeGreaterThan(0);
   });
 
   it('queries x stored upstream answers: well-formed, ID and question echoed, TTLs as asked, within the UDP size', () => {

@@ -55,12 +55,12 @@ export function fuzzParameters(defaultRuns: number): { seed: number; numRuns: nu
   return { seed, numRuns };
 }
 
-/** Replays every corpus case of `target` through `property` (which throws when it does not hold). */
-export function replayCorpus(target: string, property: (input: Buffer, comment: string) => void): number {
+/** Replays every corpus case of `target` through `property` (which throws or rejects when it does not hold). */
+export async function replayCorpus(target: string, property: (input: Buffer, comment: string) => void | Promise<void>): Promise<number> {
   const cases = readCorpus(target);
   for (const { file, comment, input } of cases) {
     try {
-      property(input, comment);
+      await property(input, comment);
     } catch (err) {
       throw new Error(`corpus case fixtures/fuzz/${target}/${file} (${comment}) fails: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
@@ -68,14 +68,8 @@ export function replayCorpus(target: string, property: (input: Buffer, comment: 
   return cases.length;
 }
 
-/**
- * Runs `property` over `inputs` (every input encoded as one buffer, the corpus form). A failure is
- * shrunk by fast-check, saved to the corpus and reported with the seed that reproduces it.
- * Returns the number of runs.
- */
-export function fuzz(target: string, inputs: fc.Arbitrary<Buffer>, property: (input: Buffer) => void, defaultRuns: number): number {
-  const { seed, numRuns } = fuzzParameters(defaultRuns);
-  const details = fc.check(fc.property(inputs, (input) => property(input)), { seed, numRuns });
+/** Saves a failure's shrunk counterexample to the corpus and throws the report; returns the number of runs. */
+function verdict(target: string, seed: number, details: fc.RunDetails<[Buffer]>): number {
   if (details.failed && details.counterexample) {
     const [input] = details.counterexample;
     const message = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
@@ -87,6 +81,22 @@ export function fuzz(target: string, inputs: fc.Arbitrary<Buffer>, property: (in
   }
   if (details.failed) throw new Error(`fuzz target ${target} failed: ${String(details.errorInstance)}`);
   return details.numRuns;
+}
+
+/**
+ * Runs `property` over `inputs` (every input encoded as one buffer, the corpus form). A failure is
+ * shrunk by fast-check, saved to the corpus and reported with the seed that reproduces it.
+ * Returns the number of runs.
+ */
+export function fuzz(target: string, inputs: fc.Arbitrary<Buffer>, property: (input: Buffer) => void, defaultRuns: number): number {
+  const { seed, numRuns } = fuzzParameters(defaultRuns);
+  return verdict(target, seed, fc.check(fc.property(inputs, (input) => property(input)), { seed, numRuns }));
+}
+
+/** `fuzz` for a property that awaits (e.g. a reference implementation with an async API). */
+export async function fuzzAsync(target: string, inputs: fc.Arbitrary<Buffer>, property: (input: Buffer) => Promise<void>, defaultRuns: number): Promise<number> {
+  const { seed, numRuns } = fuzzParameters(defaultRuns);
+  return verdict(target, seed, await fc.check(fc.asyncProperty(inputs, (input) => property(input)), { seed, numRuns }));
 }
 
 /** Replaces, inserts or removes bytes of `base`: the mutations every target applies to valid input. */
