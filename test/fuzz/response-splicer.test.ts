@@ -160,6 +160,27 @@ function checkSplice(input: Buffer): void {
     expect(served.map(withoutTtl)).toEqual(stored.map(withoutTtl));
     expect(served.map(recordTtl)).toEqual(stored.map((record) => remainingTtl(recordTtl(record), res)));
   }
+
+  // The same stored sections answer another query of the same key (a cache hit): another ID, the
+  // name in upper case, no EDNS, over UDP.
+  const other = Buffer.from(query.packet.subarray(0, query.questionEnd));
+  other.writeUInt16BE(query.id ^ 0xffff, 0);
+  other.writeUInt16BE(0, 10);
+  other.set(upperAscii(query.nameWire), HEADER);
+  const hit = parseQuery(other);
+  expect(hit.ok).toBe(true);
+  if (!hit.ok) return;
+  expect(hit.query.key).toBe(query.key);
+  const hitOut = buildResponse(hit.query, res, { sizeLimit: udpSizeLimit(hit.query, params.payload), advertisedPayload: params.payload });
+  expect(hitOut.length).toBeLessThanOrEqual(512);
+  const hitMessage = dnsPacket.decode(hitOut);
+  expect(hitMessage.id).toBe(query.id ^ 0xffff);
+  expect(hitOut.subarray(HEADER, hit.query.questionEnd)).toEqual(other.subarray(HEADER));
+  expect((hitMessage.additionals ?? []).filter((rr) => rr.type === 'OPT')).toHaveLength(0);
+}
+
+function upperAscii(bytes: Buffer): Buffer {
+  return Buffer.from(bytes.map((c) => (c >= 0x61 && c <= 0x7a ? c - 0x20 : c)));
 }
 
 const params: fc.Arbitrary<Buffer> = fc
