@@ -1,6 +1,7 @@
 // The hot path out: assembles a response from a query and a resolution without encoding records
 // (the client's ID and question bytes, pre-encoded sections, TTLs patched to what is left, an OPT
-// when the client sent one, TC past the UDP size), and the bare error responses.
+// when the client sent one, TC past the UDP size, an EDE text cut to fit it), and the bare error
+// responses.
 import { DEFAULT_UDP_PAYLOAD, Flag, HEADER_SIZE, MIN_UDP_PAYLOAD } from './constants.js';
 import { optSize, writeOpt } from './edns.js';
 import type { WireQuery } from './query-parser.js';
@@ -26,6 +27,14 @@ export function udpSizeLimit(query: WireQuery, ourPayload: number): number {
   return Math.max(MIN_UDP_PAYLOAD, Math.min(query.edns.udpSize, ourPayload));
 }
 
+/** `ede` with its text cut to at most `maxBytes` UTF-8 bytes, on a character boundary. */
+function withTextWithin(ede: ExtendedError, maxBytes: number): ExtendedError {
+  const bytes = Buffer.from(ede.text, 'utf8');
+  let end = Math.max(0, maxBytes);
+  while (end > 0 && end < bytes.length && (bytes[end]! & 0xc0) === 0x80) end--;
+  return { code: ede.code, text: bytes.toString('utf8', 0, end) };
+}
+
 /**
  * Builds the response to `query` from a resolution: header patched from the query, the client's
  * own question bytes, the pre-encoded sections with TTLs aged, and an OPT when the client sent one.
@@ -34,11 +43,19 @@ export function buildResponse(query: WireQuery, res: Resolution, options: Respon
   const sections = encodedSectionsOf(res);
   const questionLen = query.questionEnd - HEADER_SIZE;
   const rcode = res.rcode;
-  const ede = query.edns ? res.ede : undefined;
-  const opt = query.edns ? optSize(ede) : 0;
+  let ede = query.edns ? res.ede : undefined;
+  let opt = query.edns ? optSize(ede) : 0;
   let total = HEADER_SIZE + questionLen + sections.body.length + opt;
   const truncated = options.sizeLimit !== undefined && total > options.sizeLimit;
-  if (truncated) total = HEADER_SIZE + questionLen + opt;
+  if (truncated) {
+    total = HEADER_SIZE + questionLen + opt;
+    if (ede && total > options.sizeLimit!) {
+      // An EDE text (an upstream's, up to 64 KB) may not fit even with no records: cut the text.
+      ede = withTextWithin(ede, Buffer.byteLength(ede.text, 'utf8') - (total - options.sizeLimit!));
+      opt = optSize(ede);
+      total = HEADER_SIZE + questionLen + opt;
+    }
+  }
 
   const out = Buffer.allocUnsafe(total);
   out.writeUInt16BE(query.id, 0);

@@ -1,12 +1,13 @@
 // The messages dnslinkd exchanges with upstream resolvers: an outgoing query carrying the
 // question's name bytes exactly (EDNS0, no DO); an answer matched to it on its raw question bytes
-// and decoded with dns-packet, each record keeping its exact wire form, the OPT pulled out into
-// rcode bits and the EDE.
+// and decoded, each record read by dns-packet from its own exact wire form and keeping it (an
+// answer whose records do not all parse is refused), the OPT pulled out into rcode bits and the EDE.
 import * as dnsPacket from 'dns-packet';
 import { DEFAULT_UDP_PAYLOAD, EDNS_OPTION_EDE, Flag, HEADER_SIZE, RRType } from './constants.js';
 import { writeOpt } from './edns.js';
 import { MAX_NAME_WIRE, sameWireName } from './names.js';
 import { CodedError } from '../errors.js';
+import { packetCodecs } from './dns-packet-internals.js';
 import { withRecordWire, type RecordWire } from './record-sections.js';
 import type { DnsRecord, ExtendedError, Question } from './types.js';
 
@@ -167,34 +168,39 @@ function readSectionWires(buf: Buffer): SectionWires | undefined {
   return { answers: sections[0]!, authorities: sections[1]!, additionals: sections[2]! };
 }
 
-/** dns-packet's records, each given its wire form when the two readings agree on the count. */
-function keepingWire(records: DnsRecord[], wires: RecordWire[]): DnsRecord[] {
-  if (wires.length !== records.length) return records;
-  return records.map((record, i) => withRecordWire(record, wires[i]!));
+/**
+ * The record dns-packet reads from exactly `wire` (its names uncompressed), carrying it. Read from
+ * its own bytes, not from the whole message: there a decoder that reads past its rdata (CAA's, on
+ * a short one) sets the next record's owner, TTL or data from bytes that are not theirs, and the
+ * records would no longer be what the wire form served says.
+ */
+function recordOf(wire: RecordWire): DnsRecord {
+  const record = packetCodecs.answer.decode(wire.bytes, 0);
+  if (packetCodecs.answer.decode.bytes !== wire.bytes.length) {
+    throw new CodedError('UPSTREAM_BAD_RESPONSE', `malformed response: a ${record.type} record's data does not fill its length`);
+  }
+  return withRecordWire(record, wire);
 }
 
 /**
- * Decodes an upstream response with dns-packet; OPT is pulled out of the additional section.
- * Throws (UPSTREAM_BAD_RESPONSE) when its records do not parse strictly: counts that lie, records
- * or names running past the end. dns-packet alone reads such a message, cut short, without a word.
+ * Decodes an upstream response: the header and the OPT (extended rcode, EDE) as dns-packet reads
+ * the message, each record as dns-packet reads its own uncompressed wire form (recordOf). Throws
+ * on what does not parse, including what dns-packet alone would accept (a record or an OPT past the
+ * end of the message, rdata longer or shorter than its names and numbers): such an answer is dropped.
  */
 export function decodeResponse(buf: Buffer): DecodedResponse {
   const wires = readSectionWires(buf);
-  if (!wires) throw new CodedError('UPSTREAM_BAD_RESPONSE', 'malformed response: its records do not parse');
+  if (!wires) throw new CodedError('UPSTREAM_BAD_RESPONSE', 'malformed response: a name, a record or its rdata runs past its bounds');
   const packet = dnsPacket.decode(buf);
-  const additionals: DnsRecord[] = [];
   let ede: ExtendedError | undefined;
   let extendedRcode = 0;
   for (const rr of packet.additionals ?? []) {
-    if (rr.type === 'OPT') {
-      extendedRcode = (rr as { extendedRcode?: number }).extendedRcode ?? 0;
-      for (const option of (rr as { options?: Array<{ code: number; data?: Buffer }> }).options ?? []) {
-        if (option.code === EDNS_OPTION_EDE && option.data && option.data.length >= 2) {
-          ede = { code: option.data.readUInt16BE(0), text: option.data.toString('utf8', 2) };
-        }
+    if (rr.type !== 'OPT') continue;
+    extendedRcode = (rr as { extendedRcode?: number }).extendedRcode ?? 0;
+    for (const option of (rr as { options?: Array<{ code: number; data?: Buffer }> }).options ?? []) {
+      if (option.code === EDNS_OPTION_EDE && option.data && option.data.length >= 2) {
+        ede = { code: option.data.readUInt16BE(0), text: option.data.toString('utf8', 2) };
       }
-    } else {
-      additionals.push(rr);
     }
   }
   const flags = packet.flags ?? 0;
@@ -202,9 +208,9 @@ export function decodeResponse(buf: Buffer): DecodedResponse {
     id: packet.id ?? 0,
     rcode: ((extendedRcode << 4) | (flags & 0xf)) >>> 0,
     truncated: (flags & Flag.TC) !== 0,
-    answers: keepingWire(packet.answers ?? [], wires.answers),
-    authorities: keepingWire(packet.authorities ?? [], wires.authorities),
-    additionals: keepingWire(additionals, wires.additionals),
+    answers: wires.answers.map(recordOf),
+    authorities: wires.authorities.map(recordOf),
+    additionals: wires.additionals.map(recordOf),
     ede,
   };
 }

@@ -9,6 +9,14 @@ import type { MultibaseDecoder } from 'multiformats/bases/interface';
 /** Multicodec of an IPNS public key CID (`/ipns/k51...`). */
 const LIBP2P_KEY_CODEC = 0x72;
 
+/**
+ * Longest CID text we decode. boxo accepts digests of 128 bytes at most, so a CID is under 150
+ * bytes: about 1,200 characters in base2, its longest multibase. Base58 and base36 decoding take
+ * time quadratic in the length (a 60,000-character TXT value cost seconds), so longer text is
+ * refused before it is decoded.
+ */
+const MAX_CID_TEXT_LENGTH = 2048;
+
 export type CidErrorCode = 'INVALID_CID' | 'INVALID_PATH';
 
 export class CidError extends Error {
@@ -67,6 +75,9 @@ export function parseCid(text: string): ParsedCid {
   if (text === '') {
     throw new CidError('INVALID_CID', 'empty CID');
   }
+  if (text.length > MAX_CID_TEXT_LENGTH) {
+    throw new CidError('INVALID_CID', `invalid CID "${text.slice(0, 32)}...": ${text.length} characters, longer than any CID (${MAX_CID_TEXT_LENGTH} at most)`);
+  }
   try {
     const cid = CID.parse(text, anyMultibase);
     return { cid, text, cidV1: cid.toV1().toString() };
@@ -93,7 +104,7 @@ export function parseIpnsKey(text: string): ParsedCid | undefined {
   if (asCid !== undefined) {
     return asCid;
   }
-  if (!/^[1-9A-HJ-NP-Za-km-z]+$/.test(text)) {
+  if (text.length > MAX_CID_TEXT_LENGTH || !/^[1-9A-HJ-NP-Za-km-z]+$/.test(text)) {
     return undefined;
   }
   try {

@@ -1,4 +1,7 @@
 import { base16 } from 'multiformats/bases/base16';
+import { base2 } from 'multiformats/bases/base2';
+import { CID } from 'multiformats/cid';
+import { identity } from 'multiformats/hashes/identity';
 import { base32upper } from 'multiformats/bases/base32';
 import { base58btc } from 'multiformats/bases/base58';
 import { describe, expect, it } from 'vitest';
@@ -63,5 +66,21 @@ describe('parseIpnsKey', () => {
     expect(parseIpnsKey('example.com')).toBeUndefined();
     expect(parseIpnsKey('docs.ipfs.tech')).toBeUndefined();
     expect(parseIpnsKey('localhost')).toBeUndefined();
+  });
+});
+
+describe('CID text length', () => {
+  it('refuses text longer than any CID before decoding it (base58 decoding is quadratic; found by the TXT fuzz target)', () => {
+    const long = `Qm${'z'.repeat(20_000)}`;
+    expect(() => parseCid(long)).toThrow(/20002 characters, longer than any CID/);
+    expect(tryParseCid(long)).toBeUndefined();
+    expect(parseIpnsKey(`1${'z'.repeat(20_000)}`)).toBeUndefined();
+  });
+
+  it('still reads the longest CID boxo accepts in its longest multibase (128-byte identity digest, base2)', () => {
+    const cid = CID.createV1(0x55, identity.digest(new Uint8Array(128).fill(7)));
+    const text = cid.toString(base2);
+    expect(text.length).toBeGreaterThan(1000);
+    expect(parseCid(text).cidV1).toBe(cid.toString());
   });
 });
