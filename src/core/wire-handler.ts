@@ -133,10 +133,20 @@ export class WireHandler {
     return { ok: true, wire, rcode: res.rcode, maxAge: httpMaxAge(res) };
   }
 
+  /**
+   * Encodes the answer for the query. Never throws: a resolution the encoder cannot write (none
+   * known; the splicer's fuzz target looks for them) becomes SERVFAIL for the question, logged.
+   */
   private respond(query: WireQuery, res: Resolution, transport: Transport, udp: boolean): Buffer {
-    this.metrics.countQuery(transport, res.rcode);
     const sizeLimit = udp ? udpSizeLimit(query, this.options.udpPayloadSize) : undefined;
-    return buildResponse(query, res, { sizeLimit, advertisedPayload: this.options.udpPayloadSize });
+    try {
+      const wire = buildResponse(query, res, { sizeLimit, advertisedPayload: this.options.udpPayloadSize });
+      this.metrics.countQuery(transport, res.rcode);
+      return wire;
+    } catch (err) {
+      this.log.error({ err, name: query.name, type: query.type }, 'answer could not be encoded');
+      return this.error(query, transport, Rcode.SERVFAIL);
+    }
   }
 
   private error(query: WireQuery, transport: Transport, rcode: number): Buffer {

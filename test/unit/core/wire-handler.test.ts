@@ -109,4 +109,17 @@ describe('WireHandler', () => {
       expect(res).toMatchObject({ rcode: Rcode.SERVFAIL, source: 'error', ede: { code: EdeCode.OTHER } });
     }
   });
+
+  it('answers SERVFAIL for a resolution the encoder cannot write, synchronous or late, never a rejection', async () => {
+    const unwritable = { rcode: Rcode.NOERROR, answers: [{ name: 'x.example', type: 'MX', ttl: 60, data: 5 }], authorities: [], additionals: [], source: 'upstream' } as never;
+    const now: Stage = { name: 'now', next: UNLINKED, resolve: () => unwritable };
+    const later: Stage = { name: 'later', next: UNLINKED, resolve: () => Promise.resolve(unwritable) };
+    for (const stage of [now, later]) {
+      const handler = new WireHandler(stage, { udpPayloadSize: 1232 }, new WireMetrics(new Registry()), pino({ level: 'silent' }));
+      const wire = dnsPacket.decode((await handler.handle(query('x.example', 'MX', { id: 4242 }), 'udp', true))!);
+      expect(wire.id).toBe(4242);
+      expect(wire.flags! & 0xf).toBe(Rcode.SERVFAIL);
+      expect(wire.questions).toEqual([{ name: 'x.example', type: 'MX', class: 'IN' }]);
+    }
+  });
 });
