@@ -34,11 +34,19 @@ export function buildResponse(query: WireQuery, res: Resolution, options: Respon
   const sections = encodedSectionsOf(res);
   const questionLen = query.questionEnd - HEADER_SIZE;
   const rcode = res.rcode;
-  const ede = query.edns ? res.ede : undefined;
-  const opt = query.edns ? optSize(ede) : 0;
+  let ede = query.edns ? res.ede : undefined;
+  let opt = query.edns ? optSize(ede) : 0;
   let total = HEADER_SIZE + questionLen + sections.body.length + opt;
   const truncated = options.sizeLimit !== undefined && total > options.sizeLimit;
-  if (truncated) total = HEADER_SIZE + questionLen + opt;
+  if (truncated) {
+    // A long EDE text (SERVFAIL naming each upstream) must not make the cut answer too big itself:
+    // the code stays, the text goes (the TCP retry gets it).
+    if (ede && HEADER_SIZE + questionLen + opt > options.sizeLimit!) {
+      ede = { code: ede.code, text: '' };
+      opt = optSize(ede);
+    }
+    total = HEADER_SIZE + questionLen + opt;
+  }
 
   const out = Buffer.allocUnsafe(total);
   out.writeUInt16BE(query.id, 0);
