@@ -13,6 +13,8 @@ export interface ResponseOptions {
   sizeLimit?: number;
   /** Payload size we advertise in our OPT. */
   advertisedPayload?: number;
+  /** Send TC=1 and no records whatever the size (a rate-limit slip: the client retries over TCP). */
+  truncate?: boolean;
 }
 
 /** The response's flags word: QR and RA set, opcode, RD and CD echoed from the query, the rcode's low bits. */
@@ -37,11 +39,11 @@ export function buildResponse(query: WireQuery, res: Resolution, options: Respon
   let ede = query.edns ? res.ede : undefined;
   let opt = query.edns ? optSize(ede) : 0;
   let total = HEADER_SIZE + questionLen + sections.body.length + opt;
-  const truncated = options.sizeLimit !== undefined && total > options.sizeLimit;
+  const truncated = options.truncate === true || (options.sizeLimit !== undefined && total > options.sizeLimit);
   if (truncated) {
     // A long EDE text (SERVFAIL naming each upstream) must not make the cut answer too big itself:
     // the code stays, the text goes (the TCP retry gets it).
-    if (ede && HEADER_SIZE + questionLen + opt > options.sizeLimit!) {
+    if (ede && options.sizeLimit !== undefined && HEADER_SIZE + questionLen + opt > options.sizeLimit) {
       ede = { code: ede.code, text: '' };
       opt = optSize(ede);
     }
