@@ -7,7 +7,7 @@ import type { Config } from './config/schema.js';
 import { splitHostPort } from './config/units.js';
 import { createResolverCore, type CoreOptions, type ResolverCore } from './core/resolver-core.js';
 import { startHttpListener } from './listeners/http/http-listener.js';
-import { assertNotAccidentallyOpen } from './listeners/access-control.js';
+import { assertNotAccidentallyOpen, unreachableClientsWarning } from './listeners/access-control.js';
 import { listenAs, LISTENER_ROLES as ROLES } from './listeners/listen-errors.js';
 import type { RunningListener } from './listeners/running-listener.js';
 import { startTcpListener } from './listeners/tcp-listener.js';
@@ -38,6 +38,8 @@ export interface InstanceOptions extends CoreOptions {
 
 export async function startInstance(config: Config, log: Logger, options: InstanceOptions = {}): Promise<RunningInstance> {
   assertNotAccidentallyOpen(config);
+  const accessWarning = unreachableClientsWarning(config);
+  if (accessWarning) log.warn(accessWarning);
   const core = createResolverCore(config, log, options);
   const dnsAddr = splitHostPort(config.dns.listen);
   const httpAddr = splitHostPort(config.http.listen);

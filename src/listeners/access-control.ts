@@ -9,7 +9,7 @@ import { NetworkSet, parseNetwork, type ClientAddress, type ClientNetwork } from
 import type { ClientPolicyConfig } from './client-policy-config.js';
 
 /** Unbound's default: only this host's own clients. */
-export const LOOPBACK_NETWORKS = ['127.0.0.0/8', '::1/128'] as const;
+const LOOPBACK_NETWORKS = ['127.0.0.0/8', '::1/128'] as const;
 
 /** The clients the DNS listeners answer, tested per packet without allocating. */
 export class AccessList {
@@ -58,6 +58,16 @@ export function openResolverRefusal(config: Pick<Config, 'dns' | 'upstreams'>): 
     'that is an open resolver (amplification, cache snooping). Set dns.allow to your clients\' networks ' +
     '(e.g. ["10.0.0.0/8", "2001:db8::/32"]), or dns.openResolver: true to serve everyone on purpose'
   );
+}
+
+/**
+ * What the start log should warn about, or undefined: a listener other hosts can reach that
+ * answers loopback only (no upstreams, so the guard let it start, but no dns.allow either).
+ */
+export function unreachableClientsWarning(config: Pick<Config, 'dns'>): string | undefined {
+  const { dns } = config;
+  if (dns.allow || dns.openResolver || isLoopback(splitHostPort(dns.listen).host)) return undefined;
+  return `dns.listen ${dns.listen} is reachable from other hosts, but dns.allow is not set: only loopback clients are answered (others get REFUSED); list your clients' networks in dns.allow`;
 }
 
 /** Throws CONFIG_INVALID when `openResolverRefusal` has a reason (the CLI prints it and exits 1). */

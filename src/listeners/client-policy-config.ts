@@ -11,7 +11,7 @@ const clientNetwork = z.string().superRefine((text, ctx) => {
 });
 
 /** Responses per second per client network when `dns.openResolver` is true and no rate is given. */
-export const OPEN_RESOLVER_RESPONSES_PER_SECOND = 100;
+const OPEN_RESOLVER_RESPONSES_PER_SECOND = 100;
 
 /** Keys under `dns` owned by the client policy (listeners/access-control.ts, response-rate-limit.ts). */
 export const clientPolicyDnsKeys = {

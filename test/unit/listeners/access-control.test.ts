@@ -7,7 +7,7 @@ import { loadConfig, type JsonObject } from '../../../src/config/load.js';
 import { createResolverCore } from '../../../src/core/resolver-core.js';
 import { EdeCode, Flag, Rcode } from '../../../src/dns/constants.js';
 import { decodeResponse } from '../../../src/dns/upstream-codec.js';
-import { AccessList, openResolverRefusal } from '../../../src/listeners/access-control.js';
+import { AccessList, openResolverRefusal, unreachableClientsWarning } from '../../../src/listeners/access-control.js';
 import { ClientAddress, parseAddressInto } from '../../../src/listeners/client-address.js';
 import { Admission } from '../../../src/listeners/client-gate.js';
 
@@ -64,6 +64,12 @@ describe('the open-resolver guard', () => {
     expect(openResolverRefusal(config({ dns: { listen: '0.0.0.0:53', allow: ['10.0.0.0/8'] } }))).toBeUndefined();
     expect(openResolverRefusal(config({ dns: { listen: '0.0.0.0:53', openResolver: true } }))).toBeUndefined();
     expect(openResolverRefusal(config({ dns: { listen: '0.0.0.0:53' } }, []))).toBeUndefined();
+  });
+
+  it('warns when a listener other hosts reach answers loopback only (nothing to forward, no dns.allow)', () => {
+    expect(unreachableClientsWarning(config({ dns: { listen: '0.0.0.0:53' } }, []))).toMatch(/only loopback clients are answered.*dns\.allow/);
+    expect(unreachableClientsWarning(config({ dns: { listen: '0.0.0.0:53', allow: ['10.0.0.0/8'] } }, []))).toBeUndefined();
+    expect(unreachableClientsWarning(config({ dns: { listen: '127.0.0.1:53' } }, []))).toBeUndefined();
   });
 });
 
