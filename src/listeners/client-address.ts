@@ -127,7 +127,7 @@ export function parseAddressInto(text: string, out: ClientAddress): ClientAddres
 export type ClientNetwork = { family: 4; address: number; prefix: number } | { family: 6; groups: Uint16Array; prefix: number };
 
 /** The IPv4 netmask of a prefix length, as an unsigned 32-bit number. */
-export function v4Mask(prefix: number): number {
+function v4Mask(prefix: number): number {
   return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
 }
 

@@ -3,7 +3,7 @@
 // and every `slip`-th one goes out as a TC=1 answer so a real client retries over TCP (never limited).
 import type { Registry } from 'prom-client';
 import { FastCounter, scrapedCounter } from '../observability/metrics.js';
-import { v4Mask, type ClientAddress } from './client-address.js';
+import type { ClientAddress } from './client-address.js';
 import type { RateLimitOptions } from './client-policy-config.js';
 
 /** What to do with one response. */
@@ -34,7 +34,8 @@ export class ResponseRateLimiter {
   /** The account networks share once `maxNetworks` are tracked. */
   private readonly overflow: Account;
   private readonly floor: number;
-  private readonly v4Mask: number;
+  /** Bits of an IPv4 address past the network prefix. */
+  private readonly v4HostBits: number;
   private lastSweep: number;
 
   constructor(
@@ -43,7 +44,7 @@ export class ResponseRateLimiter {
     private readonly now: () => number,
   ) {
     this.floor = -options.responsesPerSecond * options.window;
-    this.v4Mask = v4Mask(options.ipv4PrefixLength);
+    this.v4HostBits = 32 - options.ipv4PrefixLength;
     this.lastSweep = now();
     this.overflow = { balance: options.responsesPerSecond, updatedAt: this.lastSweep, sinceSlip: 0 };
   }
@@ -84,11 +85,12 @@ export class ResponseRateLimiter {
   }
 
   /**
-   * The network's key: IPv4 networks as their masked address (0 to 2^32-1); IPv6 networks as a
-   * negative 52-bit hash of the masked groups (a collision of two /56s is a 2^-52 chance).
+   * The network's key: IPv4 networks as their prefix bits (a /24 is under 2^24, a small integer
+   * V8 keeps unboxed); IPv6 networks as a negative 52-bit hash of the masked groups (a collision
+   * of two /56s is a 2^-52 chance).
    */
   private networkKey(client: ClientAddress): number {
-    if (client.family !== 6) return (client.v4 & this.v4Mask) >>> 0;
+    if (client.family !== 6) return client.v4 >>> this.v4HostBits;
     let high = 0x811c9dc5;
     let low = 0x01000193;
     let bits = this.options.ipv6PrefixLength;
