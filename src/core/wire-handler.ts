@@ -13,8 +13,9 @@ import { Admission } from '../listeners/client-gate.js';
 import type { Caller, QueryContext, Stage, Transport } from '../stages/stage.js';
 import type { WireMetrics } from './wire-metrics.js';
 
-/** The EDE of a client outside dns.allow (RFC 8914: 18, Prohibited). */
+/** The EDE of a client outside dns.allow (RFC 8914: 18, Prohibited); over UDP without its text, so a refusal is barely larger than the query. */
 const CLIENT_NOT_ALLOWED: ExtendedError = { code: EdeCode.PROHIBITED, text: 'client not allowed (dns.allow)' };
+const CLIENT_NOT_ALLOWED_UDP: ExtendedError = { code: EdeCode.PROHIBITED, text: '' };
 /** What a rate-limit slip carries: nothing but TC=1 (RFC 2181 9: the client retries over TCP). */
 const SLIP_ANSWER: Resolution = emptyResolution(Rcode.NOERROR, 'policy');
 
@@ -111,7 +112,7 @@ export class WireHandler {
     }
     const query = parsed.query;
     if (admission === Admission.SLIP) return buildResponse(query, SLIP_ANSWER, { truncate: true, advertisedPayload: this.options.udpPayloadSize });
-    return this.error(query, transport, Rcode.REFUSED, CLIENT_NOT_ALLOWED);
+    return this.error(query, transport, Rcode.REFUSED, transport === 'udp' ? CLIENT_NOT_ALLOWED_UDP : CLIENT_NOT_ALLOWED);
   }
 
   /** NOTIMP for opcodes other than QUERY, BADVERS for EDNS versions other than 0. */
