@@ -9,9 +9,9 @@ import { encodedSectionsOf } from '../dns/record-sections.js';
 import { emptyResolution, internalErrorResolution, remainingTtl, type Resolution } from '../dns/resolution.js';
 import { buildErrorResponse, buildResponse, udpSizeLimit } from '../dns/response-builder.js';
 import type { ExtendedError, Question } from '../dns/types.js';
-import { Admission } from '../listeners/client-gate.js';
 import type { Caller, QueryContext, Stage, Transport } from '../stages/stage.js';
 import type { WireMetrics } from './wire-metrics.js';
+import { Admission } from './admission.js';
 
 /** The EDE of a client outside dns.allow (RFC 8914: 18, Prohibited); over UDP without its text, so a refusal is barely larger than the query. */
 const CLIENT_NOT_ALLOWED: ExtendedError = { code: EdeCode.PROHIBITED, text: 'client not allowed (dns.allow)' };

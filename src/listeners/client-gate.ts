@@ -2,24 +2,12 @@
 // (access-control.ts), and over UDP, is its network within its response rate (response-rate-limit.ts).
 // One address parse per packet into a reused scratch; nothing allocated on the way.
 import type { Registry } from 'prom-client';
+import { Admission } from '../core/admission.js';
 import { FastCounter, scrapedCounter } from '../observability/metrics.js';
 import { AccessList } from './access-control.js';
 import { ClientAddress, parseAddressInto } from './client-address.js';
 import { rateLimitOptions, type ClientPolicyConfig } from './client-policy-config.js';
 import { RateLimitMetrics, RateVerdict, ResponseRateLimiter } from './response-rate-limit.js';
-
-/** What a listener does with a client's query. */
-export const Admission = {
-  /** Resolve and answer it. */
-  ANSWER: 0,
-  /** Answer REFUSED with EDE 18 (the client is not in dns.allow). */
-  REFUSE: 1,
-  /** Send nothing (over the rate limit). */
-  DROP: 2,
-  /** Answer TC=1 without records (over the rate limit, this one slips): the client retries over TCP. */
-  SLIP: 3,
-} as const;
-export type Admission = (typeof Admission)[keyof typeof Admission];
 
 export class ClientGate {
   readonly access: AccessList;

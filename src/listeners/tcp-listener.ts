@@ -2,8 +2,8 @@
 // as they complete (possibly out of order), idle connections closed, a cap on connections and on
 // unanswered queries per connection. A thin adapter over the shared wire handler.
 import * as net from 'node:net';
+import { Admission } from '../core/admission.js';
 import type { ResolverCore } from '../core/resolver-core.js';
-import { Admission } from './client-gate.js';
 import { MessageReader, frameMessage } from '../dns/tcp-framing.js';
 import type { RunningListener } from './running-listener.js';
 

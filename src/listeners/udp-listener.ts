@@ -3,8 +3,8 @@
 // are answered synchronously; nothing a client sends can throw here.
 import * as dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
+import { Admission } from '../core/admission.js';
 import type { ResolverCore } from '../core/resolver-core.js';
-import { Admission } from './client-gate.js';
 import type { RunningListener } from './running-listener.js';
 
 export function startUdpListener(core: ResolverCore, host: string, port: number): Promise<RunningListener> {

@@ -9,7 +9,7 @@ import { EdeCode, Flag, Rcode } from '../../../src/dns/constants.js';
 import { decodeResponse } from '../../../src/dns/upstream-codec.js';
 import { AccessList, openResolverRefusal, unreachableClientsWarning } from '../../../src/listeners/access-control.js';
 import { ClientAddress, parseAddressInto } from '../../../src/listeners/client-address.js';
-import { Admission } from '../../../src/listeners/client-gate.js';
+import { Admission } from '../../../src/core/admission.js';
 
 const config = (flags: JsonObject, upstreams: string[] = ['udp://192.0.2.53:53']) =>
   loadConfig({ env: {}, flags: { upstreams, ...flags }, resolvConf: '/nonexistent' });
