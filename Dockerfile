@@ -12,8 +12,12 @@ COPY src ./src
 RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --ignore-scripts
 
 FROM node:24-slim
+# DNS answers loopback and private networks only (RFC 1918, RFC 4193): the container listens on
+# every address, and dnslinkd refuses to start as an open resolver. Set DNSLINKD_DNS__ALLOW to your
+# clients' networks (docs/configuration.md, dns.allow).
 ENV NODE_ENV=production \
     DNSLINKD_DNS=0.0.0.0:10053 \
+    DNSLINKD_DNS__ALLOW='["127.0.0.0/8","::1","10.0.0.0/8","172.16.0.0/12","192.168.0.0/16","fc00::/7"]' \
     DNSLINKD_HTTP=0.0.0.0:8053
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { AggregatorRegistry, Registry } from 'prom-client';
 import type { Config } from './config/schema.js';
 import { splitHostPort } from './config/units.js';
+import { assertNotAccidentallyOpen } from './listeners/access-control.js';
 import { ClusterReplica, joinPrimary, type ReplicaMessage } from './control/cluster-replica.js';
 import { startControl, type RunningControl } from './control/start-control.js';
 import { CodedError, errorMessage } from './errors.js';
@@ -40,6 +41,7 @@ export function serveCluster(config: Config, log: Logger): Promise<number> {
 
 async function runPrimary(config: Config, log: Logger): Promise<number> {
   const count = config.dns.workers;
+  assertNotAccidentallyOpen(config);
   if (splitHostPort(config.dns.listen).port === 0) {
     throw new CodedError('CONFIG_INVALID', `dns.listen: port 0 (any free port) is not supported with dns.workers=${count}; give a fixed port`);
   }

@@ -7,6 +7,7 @@ import type { Config } from './config/schema.js';
 import { splitHostPort } from './config/units.js';
 import { createResolverCore, type CoreOptions, type ResolverCore } from './core/resolver-core.js';
 import { startHttpListener } from './listeners/http/http-listener.js';
+import { assertNotAccidentallyOpen, unreachableClientsWarning } from './listeners/access-control.js';
 import { listenAs, LISTENER_ROLES as ROLES } from './listeners/listen-errors.js';
 import type { RunningListener } from './listeners/running-listener.js';
 import { startTcpListener } from './listeners/tcp-listener.js';
@@ -36,6 +37,9 @@ export interface InstanceOptions extends CoreOptions {
 }
 
 export async function startInstance(config: Config, log: Logger, options: InstanceOptions = {}): Promise<RunningInstance> {
+  assertNotAccidentallyOpen(config);
+  const accessWarning = unreachableClientsWarning(config);
+  if (accessWarning) log.warn(accessWarning);
   const core = createResolverCore(config, log, options);
   const dnsAddr = splitHostPort(config.dns.listen);
   const httpAddr = splitHostPort(config.http.listen);
@@ -67,7 +71,7 @@ export async function startInstance(config: Config, log: Logger, options: Instan
       https = server.address;
     }
     log.info(
-      { dns: `${dnsAddr.host}:${udp.address.port}`, http: `${httpAddr.host}:${http.address.port}`, ...(https ? { https: `${https.host}:${https.port}` } : {}), upstreams: config.upstreams, forward: config.dns.forward, localRecords: core.stages['local-records'].size, chain: CHAIN_ORDER, ens: core.stages.ens.enabled ? { rpc: config.ens.rpc.length, suffixes: config.ens.suffixes } : 'off: no ens.rpc configured' },
+      { dns: `${dnsAddr.host}:${udp.address.port}`, http: `${httpAddr.host}:${http.address.port}`, ...(https ? { https: `${https.host}:${https.port}` } : {}), upstreams: config.upstreams, forward: config.dns.forward, clients: core.clientGate.access.description, rateLimit: core.clientGate.rateLimiter.description, localRecords: core.stages['local-records'].size, chain: CHAIN_ORDER, ens: core.stages.ens.enabled ? { rpc: config.ens.rpc.length, suffixes: config.ens.suffixes } : 'off: no ens.rpc configured' },
       'dnslinkd listening',
     );
     return {

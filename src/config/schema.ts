@@ -3,6 +3,7 @@
 // in docs/configuration.md; an unknown key or bad value stops the start with its dotted path named.
 import { z } from 'zod';
 import { adminConfigSchema, controlRootKeys, stateConfigSchema } from '../control/config.js';
+import { clientPolicyDnsKeys } from '../listeners/client-policy-config.js';
 import { dnsListenerKeys, httpConfigSchema } from '../listeners/config.js';
 import { cacheConfigSchema, cacheRootKeys, clientDeadlineConflict } from '../stages/cache/config.js';
 import { ensConfigSchema } from '../stages/ens/config.js';
@@ -13,7 +14,7 @@ import { upstreamRootKeys } from '../stages/upstream/config.js';
 export const configSchema = z
   .object({
     dns: z
-      .object({ ...dnsListenerKeys, ...queryPolicyDnsKeys })
+      .object({ ...dnsListenerKeys, ...clientPolicyDnsKeys, ...queryPolicyDnsKeys })
       .strict()
       .prefault({}),
     http: httpConfigSchema,

@@ -3,6 +3,7 @@
 // Listeners, the CLI and the HTTP routes get this object and nothing else.
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
+import { ClientGate } from '../listeners/client-gate.js';
 import { Metrics } from '../observability/metrics.js';
 import { buildChain, type ChainStages } from '../stages/chain.js';
 import { DnslinkService } from './dnslink-service.js';
@@ -19,6 +20,8 @@ export interface ResolverCore {
   wireHandler: WireHandler;
   /** DNSLink results (dnslink.dev and gateway semantics) through the chain. */
   dnslink: DnslinkService;
+  /** Who the DNS listeners answer and how much (dns.allow, dns.rateLimit), checked before the wire handler. */
+  clientGate: ClientGate;
 }
 
 export interface CoreOptions {
@@ -29,6 +32,7 @@ export interface CoreOptions {
 export function createResolverCore(config: Config, log: Logger, options: CoreOptions = {}): ResolverCore {
   const metrics = new Metrics({ processMetrics: options.processMetrics ?? false });
   const { head, stages } = buildChain({ config, registry: metrics.registry, log, now: options.now ?? Date.now });
+  const clientGate = new ClientGate(config.dns, metrics.registry, options.now ?? Date.now);
   const wireHandler = new WireHandler(head, { udpPayloadSize: config.dns.udpPayloadSize }, new WireMetrics(metrics.registry), log);
-  return { config, metrics, log, stages, wireHandler, dnslink: new DnslinkService(head, (domain) => stages.ens.invalidEnsName(domain)) };
+  return { config, metrics, log, stages, wireHandler, clientGate, dnslink: new DnslinkService(head, (domain) => stages.ens.invalidEnsName(domain)) };
 }

@@ -3,14 +3,21 @@
 // API). Malformed input gets FORMERR or is dropped, never an exception; answers come from the
 // resolver chain and are assembled from pre-encoded sections.
 import type { Logger } from 'pino';
-import { Rcode } from '../dns/constants.js';
+import { EdeCode, Rcode } from '../dns/constants.js';
 import { parseQuery, type WireQuery } from '../dns/query-parser.js';
 import { encodedSectionsOf } from '../dns/record-sections.js';
-import { internalErrorResolution, remainingTtl, type Resolution } from '../dns/resolution.js';
+import { emptyResolution, internalErrorResolution, remainingTtl, type Resolution } from '../dns/resolution.js';
 import { buildErrorResponse, buildResponse, udpSizeLimit } from '../dns/response-builder.js';
-import type { Question } from '../dns/types.js';
+import type { ExtendedError, Question } from '../dns/types.js';
 import type { Caller, QueryContext, Stage, Transport } from '../stages/stage.js';
 import type { WireMetrics } from './wire-metrics.js';
+import { Admission } from './admission.js';
+
+/** The EDE of a client outside dns.allow (RFC 8914: 18, Prohibited); over UDP without its text, so a refusal is barely larger than the query. */
+const CLIENT_NOT_ALLOWED: ExtendedError = { code: EdeCode.PROHIBITED, text: 'client not allowed (dns.allow)' };
+const CLIENT_NOT_ALLOWED_UDP: ExtendedError = { code: EdeCode.PROHIBITED, text: '' };
+/** What a rate-limit slip carries: nothing but TC=1 (RFC 2181 9: the client retries over TCP). */
+const SLIP_ANSWER: Resolution = emptyResolution(Rcode.NOERROR, 'policy');
 
 export interface WireHandlerOptions {
   /** Our EDNS UDP payload size: advertised, and the ceiling for clients' sizes. */
@@ -91,6 +98,23 @@ export class WireHandler {
     return this.httpRespond(query, res, transport);
   }
 
+  /**
+   * Answers a query the client gate stopped before any resolution (listeners/client-gate.ts):
+   * REFUSED with EDE 18 for a client outside dns.allow, a TC=1 answer without records for a
+   * rate-limit slip, nothing for a drop. A packet that is no query is dropped, never FORMERR'd.
+   */
+  answerStopped(packet: Buffer, transport: Transport, admission: Exclude<Admission, typeof Admission.ANSWER>): WireAnswer {
+    if (admission === Admission.DROP) return null;
+    const parsed = parseQuery(packet);
+    if (!parsed.ok) {
+      this.metrics.malformed.inc({ transport, action: 'drop' });
+      return null;
+    }
+    const query = parsed.query;
+    if (admission === Admission.SLIP) return buildResponse(query, SLIP_ANSWER, { truncate: true, advertisedPayload: this.options.udpPayloadSize });
+    return this.error(query, transport, Rcode.REFUSED, transport === 'udp' ? CLIENT_NOT_ALLOWED_UDP : CLIENT_NOT_ALLOWED);
+  }
+
   /** NOTIMP for opcodes other than QUERY, BADVERS for EDNS versions other than 0. */
   private refusalRcode(query: WireQuery): number | undefined {
     if (query.opcode !== 0) return Rcode.NOTIMP;
@@ -149,9 +173,9 @@ export class WireHandler {
     }
   }
 
-  private error(query: WireQuery, transport: Transport, rcode: number): Buffer {
+  private error(query: WireQuery, transport: Transport, rcode: number, ede?: ExtendedError): Buffer {
     this.metrics.countQuery(transport, rcode);
-    const edns = query.edns ? { payload: this.options.udpPayloadSize } : undefined;
+    const edns = query.edns ? { payload: this.options.udpPayloadSize, ...(ede ? { ede } : {}) } : undefined;
     return buildErrorResponse(query.id, query.flags, rcode, { packet: query.packet, end: query.questionEnd }, edns);
   }
 

@@ -14,6 +14,8 @@ export interface ResponseOptions {
   sizeLimit?: number;
   /** Payload size we advertise in our OPT. */
   advertisedPayload?: number;
+  /** Send TC=1 and no records whatever the size (a rate-limit slip: the client retries over TCP). */
+  truncate?: boolean;
 }
 
 /** The response's flags word: QR and RA set, opcode, RD and CD echoed from the query, the rcode's low bits. */
@@ -46,12 +48,13 @@ export function buildResponse(query: WireQuery, res: Resolution, options: Respon
   let ede = query.edns ? res.ede : undefined;
   let opt = query.edns ? optSize(ede) : 0;
   let total = HEADER_SIZE + questionLen + sections.body.length + opt;
-  const truncated = options.sizeLimit !== undefined && total > options.sizeLimit;
+  const truncated = options.truncate === true || (options.sizeLimit !== undefined && total > options.sizeLimit);
   if (truncated) {
     total = HEADER_SIZE + questionLen + opt;
-    if (ede && total > options.sizeLimit!) {
-      // An EDE text (an upstream's, up to 64 KB) may not fit even with no records: cut the text.
-      ede = withTextWithin(ede, Buffer.byteLength(ede.text, 'utf8') - (total - options.sizeLimit!));
+    if (ede && options.sizeLimit !== undefined && total > options.sizeLimit) {
+      // An EDE text (an upstream's, up to 64 KB) may not fit even with no records: cut the text
+      // (the code stays; the TCP retry gets the whole text).
+      ede = withTextWithin(ede, Buffer.byteLength(ede.text, 'utf8') - (total - options.sizeLimit));
       opt = optSize(ede);
       total = HEADER_SIZE + questionLen + opt;
     }

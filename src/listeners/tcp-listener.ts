@@ -2,6 +2,7 @@
 // as they complete (possibly out of order), idle connections closed, a cap on connections and on
 // unanswered queries per connection. A thin adapter over the shared wire handler.
 import * as net from 'node:net';
+import { Admission } from '../core/admission.js';
 import type { ResolverCore } from '../core/resolver-core.js';
 import { MessageReader, frameMessage } from '../dns/tcp-framing.js';
 import type { RunningListener } from './running-listener.js';
@@ -23,6 +24,8 @@ export function startTcpListener(core: ResolverCore, host: string, port: number,
     socket.on('close', () => connections.delete(socket));
     socket.on('error', (err) => log.debug({ err }, 'TCP client error'));
 
+    // dns.allow is decided once per connection; TCP is never rate limited (it is where slips send clients).
+    const admission = core.clientGate.tcp(socket.remoteAddress);
     const reader = new MessageReader();
     let pending = 0;
     const send = (out: Buffer | null) => {
@@ -34,7 +37,7 @@ export function startTcpListener(core: ResolverCore, host: string, port: number,
       reader.push(chunk, (packet) => {
         pending++;
         try {
-          const out = wireHandler.handle(packet, 'tcp', false);
+          const out = admission === Admission.ANSWER ? wireHandler.handle(packet, 'tcp', false) : wireHandler.answerStopped(packet, 'tcp', admission);
           if (out instanceof Promise) out.then(send, (err: unknown) => { log.error({ err }, 'TCP reply failed'); send(null); });
           else send(out);
         } catch (err) {

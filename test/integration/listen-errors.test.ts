@@ -100,7 +100,9 @@ describe.skipIf(!ok)('an address dnslinkd cannot listen on', () => {
   });
 
   it('an address no interface has', async () => {
-    const r = await runCli(['serve', '--dns', '192.0.2.1:10053', '--http', `127.0.0.1:${await freePort()}`, '--no-local-records', '--upstream', 'udp://127.0.0.1:9', ...own()]);
+    // An allow-list, so that the open-resolver guard (dns.allow) lets it reach the bind.
+    const env = { ...process.env, DNSLINKD_DNS__ALLOW: '["192.0.2.0/24"]' };
+    const r = await runCli(['serve', '--dns', '192.0.2.1:10053', '--http', `127.0.0.1:${await freePort()}`, '--no-local-records', '--upstream', 'udp://127.0.0.1:9', ...own()], 15_000, env);
     expectOneLine(r, /^dnslinkd: \[ADDRESS_NOT_AVAILABLE\] cannot listen on 192\.0\.2\.1:10053 for DNS over UDP: .*dns\.listen \(--dns/);
   });
 

@@ -96,3 +96,23 @@ export function tcpExchange(port: number, queries: Buffer[], timeoutMs: number):
     });
   });
 }
+
+/**
+ * Sends every payload back to back from ONE UDP socket to 127.0.0.1:port (one client address, as a
+ * flood from one host looks), then collects the replies that arrive within settleMs.
+ */
+export function udpBurst(port: number, payloads: Buffer[], settleMs: number): Promise<Buffer[]> {
+  return new Promise((resolve) => {
+    const sock = createSocket('udp4');
+    const replies: Buffer[] = [];
+    sock.on('message', (msg) => replies.push(msg));
+    sock.on('error', () => undefined);
+    sock.bind(0, '127.0.0.1', () => {
+      for (const payload of payloads) sock.send(payload, port, '127.0.0.1');
+      setTimeout(() => {
+        sock.close();
+        resolve(replies);
+      }, settleMs);
+    });
+  });
+}
