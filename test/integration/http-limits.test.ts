@@ -73,13 +73,7 @@ const SLOW_LORIS: Array<[kind: string, start: SlowLoris]> = [
     c.socket.write('PR');
     return c;
   }],
-  ['HTTP/1.1 headers, one line every 200 ms, never ending', async (port) => {
-    const c = await hold(port);
-    c.socket.write(`GET /v1/dnslink/${DNSLINK_NAME} HTTP/1.1\r\nHost: x\r\n`);
-    let n = 0;
-    trickle(c.socket, () => `X-Slow-${n++}: y\r\n`, 200);
-    return c;
-  }],
+  ['HTTP/1.1 headers, one line every 200 ms, never ending', async (port) => trickleHeaders(await hold(port), `/v1/dnslink/${DNSLINK_NAME}`)],
   ['HTTP/1.1 POST whose body trickles a byte every 200 ms', async (port) => {
     const c = await hold(port);
     c.socket.write('POST /dns-query HTTP/1.1\r\nHost: x\r\nContent-Type: application/dns-message\r\nContent-Length: 512\r\n\r\n');
@@ -108,10 +102,10 @@ const SLOW_LORIS: Array<[kind: string, start: SlowLoris]> = [
 ];
 
 /** An h2c session driven by `drive`, resolving to when the server ended it (GOAWAY or close). */
-function h2Slow(port: number, drive: (session: http2.ClientHttp2Session) => void): Promise<{ closed: Promise<number> }> {
+function h2Slow(port: number, drive: (session: http2.ClientHttp2Session) => void, tls = false): Promise<{ closed: Promise<number> }> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const session = http2.connect(`http://127.0.0.1:${port}`);
+    const session = http2.connect(`${tls ? 'https' : 'http'}://127.0.0.1:${port}`, { rejectUnauthorized: false });
     session.on('error', () => {});
     const ended = new Promise<number>((done) => {
       session.once('goaway', () => done(Date.now() - started));
@@ -125,18 +119,62 @@ function h2Slow(port: number, drive: (session: http2.ClientHttp2Session) => void
   });
 }
 
+/** Header lines, one every 200 ms, after a request line that never gets its empty line. */
+function trickleHeaders(c: Held, path: string): Held {
+  c.socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n`);
+  let n = 0;
+  trickle(c.socket, () => `X-Slow-${n++}: y\r\n`, 200);
+  return c;
+}
+
+/** The same timeouts on the TLS listener (HTTP/1.1 and h2 by ALPN) and on the admin listener. */
+const SLOW_ELSEWHERE: Array<[kind: string, start: (ports: { tls: number; admin: number }) => Promise<{ closed: Promise<number> }>]> = [
+  ['TLS: connects and never starts the handshake', (p) => hold(p.tls)],
+  ['TLS: HTTP/1.1 headers, one line every 200 ms', async (p) => trickleHeaders(await hold(p.tls, '127.0.0.1', true), '/livez')],
+  ['TLS: h2 session that only PINGs', (p) => h2Slow(p.tls, (session) => {
+    const timer = setInterval(() => {
+      if (session.closed || session.destroyed) clearInterval(timer);
+      else session.ping(() => {});
+    }, 200);
+  }, true)],
+  ['admin: connects and says nothing', (p) => hold(p.admin)],
+  ['admin: headers, one line every 200 ms', async (p) => trickleHeaders(await hold(p.admin), '/admin/v1/status')],
+  ['admin: POST whose body trickles a byte every 200 ms', async (p) => {
+    const c = await hold(p.admin);
+    c.socket.write('POST /admin/v1/cache/flush HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 512\r\n\r\n');
+    trickle(c.socket, () => ' ', 200);
+    return c;
+  }],
+];
+
 describe.skipIf(!ok)('slow-loris: 200 slow connections are closed, a well-behaved client is served throughout', () => {
   let d: DnslinkdHandle;
+  let cert: SelfSigned;
+  let tlsPort: number;
   beforeAll(async () => {
+    cert = makeSelfSignedCert();
+    tlsPort = await freePort();
     d = await startDnslinkd({
       upstreams: ['udp://127.0.0.1:9'],
-      config: { localRecords: localRecordsFile, http: { ...LIMITS, maxConnectionsPerClient: 1000 } },
+      config: {
+        localRecords: localRecordsFile,
+        http: { ...LIMITS, maxConnectionsPerClient: 1000, tls: { listen: `127.0.0.1:${tlsPort}`, cert: cert.cert, key: cert.key } },
+      },
     });
   });
   afterAll(async () => {
     await d?.stop();
+    cert?.remove();
     await stopAll();
   });
+
+  it.each(SLOW_ELSEWHERE)('%s: closed by the server within the configured timeouts', async (kind, start) => {
+    const slow = await Promise.all(Array.from({ length: 5 }, () => start({ tls: tlsPort, admin: d.adminPort })));
+    const ms = await Promise.all(slow.map((s) => Promise.race([s.closed, sleep(CLOSED_WITHIN_MS).then(() => Infinity)])));
+    console.log(`${kind}: 5 connections closed by the server after ${Math.min(...ms)}-${Math.max(...ms)} ms`);
+    for (const t of ms) expect(t).toBeLessThan(CLOSED_WITHIN_MS);
+    for (const t of ms) expect(t).toBeGreaterThanOrEqual(LIMITS.headersTimeoutMs - 100);
+  }, 30_000);
 
   it('every one is closed by the server within the configured timeouts', async () => {
     const perKind = Math.ceil(200 / SLOW_LORIS.length);
