@@ -2,7 +2,8 @@
 // seconds: 200 slow-loris connections of seven kinds (HTTP/1.1 and h2c) are all closed by the
 // server while a well-behaved client is served throughout; connections past
 // http.maxConnectionsPerClient are closed on the cleartext, TLS and admin listeners alike; HTTP/2
-// advertises its limits and survives rapid reset (CVE-2023-44487), PING and SETTINGS floods.
+// advertises its limits, refuses streams past them, and survives rapid reset (CVE-2023-44487), PING
+// and SETTINGS floods.
 import http2 from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -365,8 +366,43 @@ describe.skipIf(!ok)('HTTP/2 limits: streams, header list, rapid reset, PING and
     return Buffer.concat([header, payload]);
   }
   const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+  const HEADERS = 0x1;
+  const RST_STREAM = 0x3;
   const SETTINGS = 0x4;
   const PING = 0x6;
+  const END_HEADERS = 0x4;
+  const REFUSED_STREAM = 0x7;
+  /** The frames in `bytes`, as far as they are complete. */
+  function framesOf(bytes: Buffer): Array<{ type: number; payload: Buffer }> {
+    const frames: Array<{ type: number; payload: Buffer }> = [];
+    for (let at = 0; at + 9 <= bytes.length; ) {
+      const length = bytes.readUIntBE(at, 3);
+      if (at + 9 + length > bytes.length) break;
+      frames.push({ type: bytes[at + 3]!, payload: bytes.subarray(at + 9, at + 9 + length) });
+      at += 9 + length;
+    }
+    return frames;
+  }
+
+  it('streams past SETTINGS_MAX_CONCURRENT_STREAMS are refused (RST_STREAM REFUSED_STREAM), from a client that ignores it', async () => {
+    const socket = connect({ host: '127.0.0.1', port: d.httpPort });
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('connect', resolve));
+    // HPACK: :method GET, :scheme http, :path / (static table 2, 6, 4), :authority "x" (literal, name 1).
+    const headerBlock = Buffer.from([0x82, 0x86, 0x84, 0x01, 0x01, 0x78]);
+    const opened = 80;
+    // END_HEADERS without END_STREAM: every stream stays open on the client's side.
+    const requests = Array.from({ length: opened }, (_, i) => frame(HEADERS, END_HEADERS, 1 + 2 * i, headerBlock));
+    socket.write(Buffer.concat([PREFACE, frame(SETTINGS, 0, 0), ...requests]));
+    const refused = (): number => framesOf(Buffer.concat(received)).filter((f) => f.type === RST_STREAM && f.payload.readUInt32BE(0) === REFUSED_STREAM).length;
+    for (let waited = 0; refused() < opened - 50 && waited < 5000; waited += 50) await sleep(50);
+    socket.destroy();
+    console.log(`${opened} streams opened at once on a session limited to 50: ${refused()} refused`);
+    expect(refused()).toBe(opened - 50);
+    await expectStillServing();
+  });
 
   it.each([
     ['PING flood', () => frame(PING, 0, 0, Buffer.alloc(8))],

@@ -25,12 +25,13 @@ export function http1Options(limits: HttpLimits): http.ServerOptions {
 }
 
 /**
- * HTTP/2 settings and Node's session guards, past any of which the session is closed: rapid reset
- * (CVE-2023-44487) by nghttp2's stream-reset rate limit (streamResetBurst, streamResetRate; nghttp2
- * 1.57 and later, Node 24 ships 1.70), streams opened past maxConcurrentStreams by
- * maxSessionRejectedStreams, malformed frames by maxSessionInvalidFrames, a SETTINGS frame with
- * too many entries by maxSettings; a PING or SETTINGS flood by nghttp2's bound on the
- * acknowledgements it queues. The values given are Node's defaults, spelled out on purpose.
+ * HTTP/2 settings and Node's session guards. nghttp2 refuses each stream past maxConcurrentStreams
+ * (RST_STREAM REFUSED_STREAM) and the session goes on. Past the others the session is closed: rapid
+ * reset (CVE-2023-44487) by nghttp2's stream-reset rate limit (streamResetBurst, streamResetRate;
+ * nghttp2 1.57 and later, Node 24 ships 1.70), streams Node itself refuses (session memory) by
+ * maxSessionRejectedStreams, malformed frames by maxSessionInvalidFrames, a SETTINGS frame with too
+ * many entries by maxSettings; a PING or SETTINGS flood by nghttp2's bound on the acknowledgements it
+ * queues. The values given are Node's defaults, spelled out on purpose.
  */
 export function http2Options(limits: HttpLimits): http2.ServerOptions {
   return {
