@@ -67,8 +67,11 @@ export function registerAdminRoutes(app: FastifyInstance, control: ControlPlane,
   // body, invalid JSON) and no route is told apart from an unknown one.
   app.addHook('onRequest', async (request, reply) => {
     const outcome = auth.check(request.headers.authorization, 'read');
-    if (!outcome.ok) return refuse(reply, outcome);
-    return undefined;
+    if (outcome.ok) return undefined;
+    // A body announced and not read: close rather than read it to its end to keep the connection.
+    const { 'content-length': length, 'transfer-encoding': chunked } = request.headers;
+    if ((length !== undefined && length !== '0') || chunked !== undefined) reply.header('connection', 'close');
+    return refuse(reply, outcome);
   });
 
   /** Runs a handler with the caller's token checked for `need`; coded errors become JSON answers. */

@@ -8,7 +8,7 @@ import http2 from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, localRecordsFile, requireBinaries, requireBuild, sleep, startDnslinkd, stopAll } from './support/index.js';
+import { freePort, generatedAdminToken, localRecordsFile, requireBinaries, requireBuild, sleep, startDnslinkd, stopAll } from './support/index.js';
 import type { DnslinkdHandle } from './support/index.js';
 import { b64url, dohQuery, h2cRequest, httpGet } from './support/http.js';
 import { makeSelfSignedCert, type SelfSigned } from './support/tls.js';
@@ -129,7 +129,14 @@ function trickleHeaders(c: Held, path: string): Held {
 }
 
 /** The same timeouts on the TLS listener (HTTP/1.1 and h2 by ALPN) and on the admin listener. */
-const SLOW_ELSEWHERE: Array<[kind: string, start: (ports: { tls: number; admin: number }) => Promise<{ closed: Promise<number> }>]> = [
+interface Elsewhere {
+  tls: number;
+  admin: number;
+  /** A valid admin token: a request without one is refused (and closed) before its body is read. */
+  adminToken: string;
+}
+
+const SLOW_ELSEWHERE: Array<[kind: string, start: (target: Elsewhere) => Promise<{ closed: Promise<number> }>]> = [
   ['TLS: connects and never starts the handshake', (p) => hold(p.tls)],
   ['TLS: HTTP/1.1 headers, one line every 200 ms', async (p) => trickleHeaders(await hold(p.tls, '127.0.0.1', true), '/livez')],
   ['TLS: h2 session that only PINGs', (p) => h2Slow(p.tls, (session) => {
@@ -140,9 +147,11 @@ const SLOW_ELSEWHERE: Array<[kind: string, start: (ports: { tls: number; admin: 
   }, true)],
   ['admin: connects and says nothing', (p) => hold(p.admin)],
   ['admin: headers, one line every 200 ms', async (p) => trickleHeaders(await hold(p.admin), '/admin/v1/status')],
-  ['admin: POST whose body trickles a byte every 200 ms', async (p) => {
+  ['admin: POST with a valid token whose body trickles a byte every 200 ms', async (p) => {
     const c = await hold(p.admin);
-    c.socket.write('POST /admin/v1/cache/flush HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 512\r\n\r\n');
+    c.socket.write(
+      `POST /admin/v1/cache/flush HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${p.adminToken}\r\nContent-Type: application/json\r\nContent-Length: 512\r\n\r\n`,
+    );
     trickle(c.socket, () => ' ', 200);
     return c;
   }],
@@ -170,7 +179,7 @@ describe.skipIf(!ok)('slow-loris: 200 slow connections are closed, a well-behave
   });
 
   it.each(SLOW_ELSEWHERE)('%s: closed by the server within the configured timeouts', async (kind, start) => {
-    const slow = await Promise.all(Array.from({ length: 5 }, () => start({ tls: tlsPort, admin: d.adminPort })));
+    const slow = await Promise.all(Array.from({ length: 5 }, () => start({ tls: tlsPort, admin: d.adminPort, adminToken: generatedAdminToken(d.dataDir) })));
     const ms = await Promise.all(slow.map((s) => Promise.race([s.closed, sleep(CLOSED_WITHIN_MS).then(() => Infinity)])));
     console.log(`${kind}: 5 connections closed by the server after ${Math.min(...ms)}-${Math.max(...ms)} ms`);
     for (const t of ms) expect(t).toBeLessThan(CLOSED_WITHIN_MS);
