@@ -59,7 +59,7 @@ export async function startInstance(config: Config, log: Logger, options: Instan
     };
     const tcp = await listenAs(ROLES.tcp, dnsAddr.host, udp.address.port, () => startTcpListener(core, dnsAddr.host, udp.address.port, tcpOptions));
     started.push(tcp);
-    const httpOptions = { h2c: config.http.h2c, bodyLimit: config.http.bodyLimit };
+    const httpOptions = { h2c: config.http.h2c, bodyLimit: config.http.bodyLimit, limits: config.http };
     const http = await listenAs(ROLES.http, httpAddr.host, httpAddr.port, () => startHttpListener(core, httpAddr.host, httpAddr.port, httpOptions));
     started.push(http);
     let https: { host: string; port: number } | undefined;

@@ -1,11 +1,12 @@
 // The admin API (/admin/v1/...): cache flush and inspection, overrides (set, pin, read, remove,
 // import), the audit log and the control plane's status. Every route needs a bearer token (a write
-// token to change anything); `?dryRun=true` on every change says what would change, changing nothing.
+// token to change anything, checked before the body is read); `?dryRun=true` on every change says
+// what would change, changing nothing.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CodedError } from '../errors.js';
 import { sendError } from '../listeners/http/http-errors.js';
 import type { FlushTarget } from '../stages/cache/flush.js';
-import type { AdminAuth, TokenScope } from './admin-auth.js';
+import type { AdminAuth, AuthOutcome, TokenScope } from './admin-auth.js';
 import type { ChangeContext, ControlPlane } from './control-plane.js';
 
 /** HTTP status for the control plane's error codes; anything else coded is a 400. */
@@ -54,17 +55,31 @@ function optionalString(b: Record<string, unknown>, key: string): string | undef
   return v;
 }
 
+/** The 401 or 403 of a token that does not do. */
+function refuse(reply: FastifyReply, outcome: Extract<AuthOutcome, { ok: false }>): FastifyReply {
+  if (outcome.status === 401) reply.header('www-authenticate', 'Bearer realm="dnslinkd admin"');
+  sendError(reply, outcome.status, outcome.code, outcome.message);
+  return reply;
+}
+
 export function registerAdminRoutes(app: FastifyInstance, control: ControlPlane, auth: AdminAuth): void {
+  // Before the body is read, any path: without a valid token nothing is parsed (an 8 MiB JSON
+  // body, invalid JSON) and no route is told apart from an unknown one.
+  app.addHook('onRequest', async (request, reply) => {
+    const outcome = auth.check(request.headers.authorization, 'read');
+    if (outcome.ok) return undefined;
+    // A body announced and not read: close rather than read it to its end to keep the connection.
+    const { 'content-length': length, 'transfer-encoding': chunked } = request.headers;
+    if ((length !== undefined && length !== '0') || chunked !== undefined) reply.header('connection', 'close');
+    return refuse(reply, outcome);
+  });
+
   /** Runs a handler with the caller's token checked for `need`; coded errors become JSON answers. */
   const guarded =
     (need: TokenScope, handler: (request: FastifyRequest<AdminRequest>, ctx: ChangeContext, reply: FastifyReply) => Promise<unknown>) =>
     async (request: FastifyRequest<AdminRequest>, reply: FastifyReply): Promise<unknown> => {
       const outcome = auth.check(request.headers.authorization, need);
-      if (!outcome.ok) {
-        if (outcome.status === 401) reply.header('www-authenticate', 'Bearer realm="dnslinkd admin"');
-        sendError(reply, outcome.status, outcome.code, outcome.message);
-        return reply;
-      }
+      if (!outcome.ok) return refuse(reply, outcome);
       try {
         const result = await handler(request, { token: outcome.label, dryRun: isTrue(request.query.dryRun) }, reply);
         return reply.header('cache-control', 'no-store').send(result);

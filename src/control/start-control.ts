@@ -42,7 +42,7 @@ export async function startControl(config: Config, log: Logger, replica: Replica
     });
     const { host, port } = splitHostPort(config.admin.listen);
     const tls = config.admin.tls;
-    const listener = await listenAs(LISTENER_ROLES.admin, host, port, () => startAdminListener(log, control, auth, { host, port, ...(tls ? { tls } : {}) }));
+    const listener = await listenAs(LISTENER_ROLES.admin, host, port, () => startAdminListener(log, control, auth, { host, port, limits: config.http, ...(tls ? { tls } : {}) }));
     const plaintextOffLoopback = !tls && !isLoopback(host);
     log[plaintextOffLoopback ? 'warn' : 'info'](
       {

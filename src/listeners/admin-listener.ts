@@ -1,12 +1,15 @@
 // The admin listener: a separate fastify app serving only the admin API, on loopback by default,
 // over TLS when configured (required off loopback unless plaintext is allowed on purpose). No
-// admin route is served by the DNS, DoH or public HTTP listeners.
+// admin route is served by the DNS, DoH or public HTTP listeners. The client limits of the HTTP
+// listeners (`http.*` timeouts, connections per client) apply to it too.
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import type { Logger } from 'pino';
 import type { AdminAuth } from '../control/admin-auth.js';
 import { registerAdminRoutes } from '../control/admin-routes.js';
 import type { ControlPlane } from '../control/control-plane.js';
+import { http1Options, limitConnectionsPerClient, type HttpLimits } from './http/connection-limits.js';
 import { createJsonApp } from './http/json-app.js';
 import type { RunningListener } from './running-listener.js';
 
@@ -14,18 +17,25 @@ export interface AdminListenerOptions {
   host: string;
   port: number;
   tls?: { cert: string; key: string };
+  limits: HttpLimits;
 }
 
 /** Imports of many overrides fit; anything larger is refused with 413. */
 const ADMIN_BODY_LIMIT = 8 * 1024 * 1024;
 
 export async function startAdminListener(log: Logger, control: ControlPlane, auth: AdminAuth, options: AdminListenerOptions): Promise<RunningListener> {
-  const { tls } = options;
+  const { tls, limits } = options;
   const app = createJsonApp(log, {
     transport: 'admin',
     bodyLimit: ADMIN_BODY_LIMIT,
     maxParamLength: 1024,
-    ...(tls ? { serverFactory: (handler) => https.createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, handler) } : {}),
+    serverFactory: (handler) => {
+      const server = tls
+        ? https.createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key), handshakeTimeout: limits.headersTimeoutMs, ...http1Options(limits) }, handler)
+        : http.createServer(http1Options(limits), handler);
+      limitConnectionsPerClient(server, limits.maxConnectionsPerClient);
+      return server;
+    },
   });
   registerAdminRoutes(app, control, auth);
   await app.ready();

@@ -1,6 +1,7 @@
 // Configuration of the listeners: the keys under `dns` that the UDP and TCP listeners own
 // (address, EDNS size, TCP limits, worker processes) and the `http` object (address, h2c, body
-// limit, TLS). docs/configuration.md is the complete reference.
+// limit, TLS, and the limits every HTTP server applies to its clients: timeouts, connections per
+// client address, HTTP/2 streams and header size). docs/configuration.md is the complete reference.
 import { z } from 'zod';
 import { hostPort, millis } from '../config/units.js';
 
@@ -34,6 +35,34 @@ export const httpConfigSchema = z
       })
       .strict()
       .optional(),
+    /** A request's line and headers must all arrive within this (slow-loris); HTTP/2: see keepAliveTimeoutMs. */
+    headersTimeoutMs: millis.default(10_000),
+    /** A whole request, body included, must arrive within this (an HTTP/2 stream: be answered and closed). */
+    requestTimeoutMs: millis.default(30_000),
+    /** A connection with no request in progress (an HTTP/2 session with no open stream) is closed after this. */
+    keepAliveTimeoutMs: millis.default(30_000),
+    /** Connections one client address may hold open at once, per listener; more are closed at once. */
+    maxConnectionsPerClient: z.number().int().min(1).default(64),
+    /** Streams one HTTP/2 session may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
+    h2MaxConcurrentStreams: z.number().int().min(1).max(10_000).default(100),
+    /** Largest HTTP/2 header list, in bytes (SETTINGS_MAX_HEADER_LIST_SIZE); HTTP/1.1's limit is 16384. */
+    h2MaxHeaderListSize: z.number().int().min(1024).max(65_535).default(16_384),
   })
   .strict()
-  .prefault({});
+  .prefault({})
+  .superRefine((http, ctx) => {
+    // Node refuses a headers timeout longer than the request timeout it is part of.
+    if (http.headersTimeoutMs > http.requestTimeoutMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['headersTimeoutMs'],
+        message: `${http.headersTimeoutMs} is longer than http.requestTimeoutMs (${http.requestTimeoutMs}): the headers are part of the request`,
+      });
+    }
+  });
+
+/** What every HTTP server of dnslinkd (public, TLS, admin) limits its clients to. */
+export type HttpLimits = Pick<
+  z.output<typeof httpConfigSchema>,
+  'headersTimeoutMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'maxConnectionsPerClient' | 'h2MaxConcurrentStreams' | 'h2MaxHeaderListSize'
+>;

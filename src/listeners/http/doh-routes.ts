@@ -69,10 +69,18 @@ function answerWire(core: ResolverCore, reply: FastifyReply, packet: Buffer): vo
   }
 }
 
+const CONTROL_CHARACTER = /[\x00-\x1f\x7f]/;
+
 /** The DNS JSON API: resolves name/type through the chain and answers JSON. */
 function answerJson(core: ResolverCore, reply: FastifyReply, q: DohQuery, contentType: string): void {
   if (q.name === undefined || q.name === '') {
     sendError(reply, 400, 'MISSING_QUERY', 'the name parameter is required for the JSON API (?name=example.com&type=TXT)');
+    return;
+  }
+  // DNS labels may hold any byte, but a name typed into a URL with CR, LF or NUL in it is an
+  // injection attempt, not a lookup (the wire format, GET ?dns= or POST, still carries any name).
+  if (CONTROL_CHARACTER.test(q.name)) {
+    sendError(reply, 400, 'INVALID_NAME', `invalid name ${JSON.stringify(q.name)}: control characters are not allowed in the name parameter`);
     return;
   }
   const type = parseRecordType(q.type);

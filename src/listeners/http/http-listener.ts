@@ -8,6 +8,7 @@ import { VERSION } from '../../version.js';
 import { registerDnslinkRoutes } from './dnslink-routes.js';
 import { registerPreflight } from './cors.js';
 import { registerDohRoutes } from './doh-routes.js';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './connection-limits.js';
 import { createDualServer, createTlsServer, type TlsFiles } from './http-sockets.js';
 import { registerOpenApi } from './openapi.js';
 import { registerOpsRoutes } from './ops-routes.js';
@@ -20,13 +21,16 @@ export interface HttpAppOptions {
   tls?: TlsFiles;
   /** Largest DoH POST body in bytes. Default 65535. */
   bodyLimit?: number;
+  /** Timeouts, connections per client, HTTP/2 limits. Default: the `http.*` defaults. */
+  limits?: HttpLimits;
 }
 
 export async function buildHttpApp(core: ResolverCore, options: HttpAppOptions = {}): Promise<FastifyInstance> {
   const { tls } = options;
+  const limits = options.limits ?? DEFAULT_HTTP_LIMITS;
   const app = createJsonApp(core.log, {
     transport: tls ? 'https' : 'http',
-    serverFactory: (handler) => (tls ? createTlsServer(handler, tls) : createDualServer(handler, options.h2c ?? true)),
+    serverFactory: (handler) => (tls ? createTlsServer(handler, tls, limits) : createDualServer(handler, options.h2c ?? true, limits)),
     // A domain is up to 253 characters, more once percent-encoded (UTF-8 labels): fastify's
     // default of 100 would refuse valid names in /v1/dnslink/{name}.
     maxParamLength: 1024,

@@ -1,22 +1,22 @@
 // The sockets under the fastify app: a cleartext server that speaks HTTP/1.1 and, on the same
 // port, HTTP/2 with prior knowledge (h2c, what `dig +http-plain` sends) by sniffing the HTTP/2
-// connection preface; and a TLS server offering h2 and http/1.1 by ALPN.
+// connection preface; and a TLS server offering h2 and http/1.1 by ALPN. Both apply the client
+// limits of connection-limits.ts.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import type { FastifyServerFactoryHandler } from 'fastify';
+import { guardHttp2Session, http1Options, http2Options, limitConnectionsPerClient, type HttpLimits } from './connection-limits.js';
 
 /** The first bytes of every HTTP/2 connection (RFC 9113 section 3.4): "PRI * HTTP/2.0...". */
 const PREFACE_START = Buffer.from('PRI ', 'latin1');
-/** Idle HTTP/2 sessions are closed after this long (fastify's default http2SessionTimeout). */
-const H2_SESSION_TIMEOUT_MS = 72_000;
-
-/** A connection that sends nothing for this long is closed before any parser sees it. */
-const SNIFF_TIMEOUT_MS = 10_000;
-
 const onEarlyError = (): void => {};
+/** The server allows half-open sockets (for HTTP/1.1): one the client ends before speaking is closed here. */
+function onEarlyEnd(this: Socket): void {
+  this.destroy();
+}
 
 export interface TlsFiles {
   cert: string;
@@ -57,11 +57,11 @@ function replayingStream(socket: Socket, head: Buffer): Duplex {
   return duplex;
 }
 
-function trackSessions(server: http2.Http2Server | http2.Http2SecureServer): Set<http2.Http2Session> {
+function trackSessions(server: http2.Http2Server | http2.Http2SecureServer, limits: HttpLimits): Set<http2.Http2Session> {
   const sessions = new Set<http2.Http2Session>();
-  server.on('session', (session: http2.Http2Session) => {
+  server.on('session', (session: http2.ServerHttp2Session) => {
     sessions.add(session);
-    session.setTimeout(H2_SESSION_TIMEOUT_MS, () => session.close());
+    guardHttp2Session(session, limits);
     session.once('close', () => sessions.delete(session));
   });
   return sessions;
@@ -76,21 +76,23 @@ function closeAll(sessions: Set<http2.Http2Session>): void {
  * apart (once per connection, not per request), then handed to Node's HTTP/1.1 parser or to an
  * HTTP/2 server that never listens itself.
  */
-export function createDualServer(handler: FastifyServerFactoryHandler, h2c: boolean): DualServer {
-  const server = http.createServer(handler) as DualServer;
+export function createDualServer(handler: FastifyServerFactoryHandler, h2c: boolean, limits: HttpLimits): DualServer {
+  const server = http.createServer(http1Options(limits), handler) as DualServer;
   if (!h2c) {
     server.closeHttp2Sessions = () => {};
+    limitConnectionsPerClient(server, limits.maxConnectionsPerClient);
     return server;
   }
   // The http2 compat API hands fastify request/response objects it handles like HTTP/1.1 ones.
-  const h2 = http2.createServer(handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
-  const sessions = trackSessions(h2);
+  const h2 = http2.createServer(http2Options(limits), handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
+  const sessions = trackSessions(h2, limits);
   const h1Listeners = server.listeners('connection') as Array<(socket: Socket) => void>;
   server.removeAllListeners('connection');
 
-  const dispatch = (socket: Socket, head: Buffer): void => {
+  const dispatch = (socket: Socket, head: Buffer, deadline: NodeJS.Timeout): void => {
     socket.removeListener('error', onEarlyError);
-    socket.setTimeout(0);
+    socket.removeListener('end', onEarlyEnd);
+    clearTimeout(deadline);
     if (head.subarray(0, PREFACE_START.length).equals(PREFACE_START)) {
       // Node's HTTP/2 session reads the socket's native handle and would miss the bytes already
       // read: it gets a stream that replays them first (JS-level I/O, for h2c only).
@@ -114,14 +116,20 @@ export function createDualServer(handler: FastifyServerFactoryHandler, h2c: bool
       // Undecided while the bytes so far are a prefix of "PRI " (at most 3 bytes: rare).
       if (head.length < PREFACE_START.length && head.subarray(0, n).equals(PREFACE_START.subarray(0, n))) return;
       socket.removeListener('data', onData);
-      dispatch(socket, head);
+      dispatch(socket, head, deadline);
     };
     socket.on('data', onData);
-    // Until a parser owns the socket: swallow resets, and drop a client that never speaks.
+    // Until a parser owns the socket: swallow resets, and drop a client that has not said which
+    // protocol it speaks within the header timeout (counted from the connection, not reset by bytes).
     socket.on('error', onEarlyError);
-    socket.setTimeout(SNIFF_TIMEOUT_MS, () => socket.destroy());
+    socket.on('end', onEarlyEnd);
+    const deadline = setTimeout(() => socket.destroy(), limits.headersTimeoutMs);
+    deadline.unref();
+    socket.once('close', () => clearTimeout(deadline));
   });
   server.closeHttp2Sessions = () => closeAll(sessions);
+  // Last, so that it runs first, before the sniffer.
+  limitConnectionsPerClient(server, limits.maxConnectionsPerClient);
   return server;
 }
 
@@ -129,11 +137,21 @@ export function createDualServer(handler: FastifyServerFactoryHandler, h2c: bool
  * HTTPS with ALPN h2 and http/1.1 (allowHTTP1). Typed as an http.Server for fastify's default
  * generics: fastify only calls listen/close/address and the request handler on it.
  */
-export function createTlsServer(handler: FastifyServerFactoryHandler, files: TlsFiles): DualServer {
+export function createTlsServer(handler: FastifyServerFactoryHandler, files: TlsFiles, limits: HttpLimits): DualServer {
   const server = http2.createSecureServer(
-    { cert: readFileSync(files.cert), key: readFileSync(files.key), allowHTTP1: true },
+    // allowHTTP1 servers take Node's HTTP/1.1 options too, and track those connections like http.Server;
+    // a TLS handshake must end within the header timeout (Node's default handshakeTimeout is 120 s).
+    {
+      cert: readFileSync(files.cert),
+      key: readFileSync(files.key),
+      allowHTTP1: true,
+      handshakeTimeout: limits.headersTimeoutMs,
+      ...http2Options(limits),
+      ...http1Options(limits),
+    },
     handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
   );
-  const sessions = trackSessions(server);
+  limitConnectionsPerClient(server, limits.maxConnectionsPerClient);
+  const sessions = trackSessions(server, limits);
   return Object.assign(server, { closeHttp2Sessions: () => closeAll(sessions) }) as unknown as DualServer;
 }

@@ -76,6 +76,23 @@ describe('loadConfig', () => {
     expect(problems({ env: {}, flags: { http: { listen: 'x:99999' } }, resolvConf: noResolv })).toEqual(['http.listen: port must be 0-65535']);
   });
 
+  it('has the HTTP client limits, and refuses a header timeout longer than the request timeout by its key', () => {
+    const config = loadConfig({ env: { DNSLINKD_HTTP__MAX_CONNECTIONS_PER_CLIENT: '16' }, resolvConf: noResolv });
+    expect(config.http).toMatchObject({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 30_000,
+      maxConnectionsPerClient: 16,
+      h2MaxConcurrentStreams: 100,
+      h2MaxHeaderListSize: 16_384,
+    });
+    const path = file('http-timeouts.json', JSON.stringify({ http: { headersTimeoutMs: 5000, requestTimeoutMs: 2000 } }));
+    expect(problems({ configFile: path, env: {}, resolvConf: noResolv })).toEqual([
+      'http.headersTimeoutMs: 5000 is longer than http.requestTimeoutMs (2000): the headers are part of the request',
+    ]);
+    expect(problems({ env: { DNSLINKD_HTTP__H2_MAX_CONCURRENT_STREAMS: '0' }, resolvConf: noResolv })[0]).toMatch(/^DNSLINKD_HTTP__H2_MAX_CONCURRENT_STREAMS=0: http\.h2MaxConcurrentStreams: /);
+  });
+
   it('reports unreadable and non-JSON config files with codes', () => {
     expect(() => loadConfig({ configFile: join(dir, 'nope.json'), env: {} })).toThrow(expect.objectContaining({ code: 'CONFIG_UNREADABLE' }));
     expect(() => loadConfig({ configFile: file('bad.json', '{'), env: {} })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));

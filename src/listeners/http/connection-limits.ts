@@ -1,0 +1,93 @@
+// What every HTTP server of dnslinkd (cleartext HTTP/1.1 + h2c, TLS, admin) limits a client to:
+// connections per client address, Node's HTTP/1.1 header, request and keep-alive timeouts, and for
+// HTTP/2 the stream and header-list limits it advertises and the timeouts Node has no option for.
+import type http from 'node:http';
+import http2 from 'node:http2';
+import type { Server, Socket } from 'node:net';
+import { httpConfigSchema, type HttpLimits } from '../config.js';
+
+export type { HttpLimits };
+
+/** The configured defaults (`http.*`), for servers started without a configuration (tests). */
+export const DEFAULT_HTTP_LIMITS: HttpLimits = httpConfigSchema.parse({});
+
+/**
+ * Node's HTTP/1.1 timeouts. Node checks them every connectionsCheckingInterval (30 s by default,
+ * which would let a 10 s header timeout run to 40 s): here a tenth of the shorter one.
+ */
+export function http1Options(limits: HttpLimits): http.ServerOptions {
+  return {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.max(50, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 10)),
+  };
+}
+
+/**
+ * HTTP/2 settings and Node's session guards. nghttp2 refuses each stream past maxConcurrentStreams
+ * (RST_STREAM REFUSED_STREAM) and the session goes on. Past the others the session is closed: rapid
+ * reset (CVE-2023-44487) by nghttp2's stream-reset rate limit (streamResetBurst, streamResetRate;
+ * nghttp2 1.57 and later, Node 24 ships 1.70), streams Node itself refuses (session memory) by
+ * maxSessionRejectedStreams, malformed frames by maxSessionInvalidFrames, a SETTINGS frame with too
+ * many entries by maxSettings; a PING or SETTINGS flood by nghttp2's bound on the acknowledgements it
+ * queues. The values given are Node's defaults, spelled out on purpose.
+ */
+export function http2Options(limits: HttpLimits): http2.ServerOptions {
+  return {
+    settings: { maxConcurrentStreams: limits.h2MaxConcurrentStreams, maxHeaderListSize: limits.h2MaxHeaderListSize },
+    maxSessionRejectedStreams: 100,
+    maxSessionInvalidFrames: 1000,
+    maxSettings: 32,
+    streamResetBurst: 1000,
+    streamResetRate: 33,
+  };
+}
+
+/**
+ * Closes at once each connection past `max` from one client address. Prepended, so the servers'
+ * own 'connection' listeners (the h2c sniffer, TLS) run after it and find the socket destroyed.
+ */
+export function limitConnectionsPerClient(server: Server, max: number): void {
+  const open = new Map<string, number>();
+  server.prependListener('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? '';
+    const count = (open.get(address) ?? 0) + 1;
+    if (count > max) {
+      socket.destroy();
+      return;
+    }
+    open.set(address, count);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left <= 0) open.delete(address);
+      else open.set(address, left);
+    });
+  });
+}
+
+/**
+ * The timeouts Node's HTTP/2 server lacks: a session with no open stream for keepAliveTimeoutMs is
+ * closed (GOAWAY), however many PINGs or SETTINGS keep it busy, which also bounds a session that
+ * never sends a request; a stream not closed within requestTimeoutMs (a body that trickles, an
+ * answer the client does not read) is cancelled.
+ */
+export function guardHttp2Session(session: http2.ServerHttp2Session, limits: HttpLimits): void {
+  let openStreams = 0;
+  const idle = setTimeout(function closeIfIdle() {
+    if (openStreams > 0) idle.refresh();
+    else session.close();
+  }, limits.keepAliveTimeoutMs);
+  idle.unref();
+  session.once('close', () => clearTimeout(idle));
+  session.on('stream', (stream: http2.ServerHttp2Stream) => {
+    openStreams++;
+    const deadline = setTimeout(() => stream.close(http2.constants.NGHTTP2_CANCEL), limits.requestTimeoutMs);
+    deadline.unref();
+    stream.once('close', () => {
+      clearTimeout(deadline);
+      openStreams--;
+      if (openStreams === 0) idle.refresh();
+    });
+  });
+}
