@@ -18,6 +18,9 @@ const SNIFF_TIMEOUT_MS = 10_000;
 
 const onEarlyError = (): void => {};
 
+/** Called with each HTTP/2 server before it serves (the DoH fast path puts itself first there). */
+export type Http2Hook = (server: http2.Http2Server | http2.Http2SecureServer) => void;
+
 export interface TlsFiles {
   cert: string;
   key: string;
@@ -76,7 +79,7 @@ function closeAll(sessions: Set<http2.Http2Session>): void {
  * apart (once per connection, not per request), then handed to Node's HTTP/1.1 parser or to an
  * HTTP/2 server that never listens itself.
  */
-export function createDualServer(handler: FastifyServerFactoryHandler, h2c: boolean): DualServer {
+export function createDualServer(handler: FastifyServerFactoryHandler, h2c: boolean, onHttp2Server?: Http2Hook): DualServer {
   const server = http.createServer(handler) as DualServer;
   if (!h2c) {
     server.closeHttp2Sessions = () => {};
@@ -84,6 +87,7 @@ export function createDualServer(handler: FastifyServerFactoryHandler, h2c: bool
   }
   // The http2 compat API hands fastify request/response objects it handles like HTTP/1.1 ones.
   const h2 = http2.createServer(handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
+  onHttp2Server?.(h2);
   const sessions = trackSessions(h2);
   const h1Listeners = server.listeners('connection') as Array<(socket: Socket) => void>;
   server.removeAllListeners('connection');
@@ -129,11 +133,12 @@ export function createDualServer(handler: FastifyServerFactoryHandler, h2c: bool
  * HTTPS with ALPN h2 and http/1.1 (allowHTTP1). Typed as an http.Server for fastify's default
  * generics: fastify only calls listen/close/address and the request handler on it.
  */
-export function createTlsServer(handler: FastifyServerFactoryHandler, files: TlsFiles): DualServer {
+export function createTlsServer(handler: FastifyServerFactoryHandler, files: TlsFiles, onHttp2Server?: Http2Hook): DualServer {
   const server = http2.createSecureServer(
     { cert: readFileSync(files.cert), key: readFileSync(files.key), allowHTTP1: true },
     handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
   );
+  onHttp2Server?.(server);
   const sessions = trackSessions(server);
   return Object.assign(server, { closeHttp2Sessions: () => closeAll(sessions) }) as unknown as DualServer;
 }
