@@ -8,7 +8,7 @@
 // Called by bench/run.js, or run alone: node --import ./bench/ts-support.mjs bench/doh-case.js
 // Env (standalone): BENCH_SECONDS (default 10) per measurement, BENCH_CLIENTS_DOH (8), BENCH_ROUNDS (3),
 // BENCH_DOH_STREAMS (16, h2+TLS streams per connection).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,7 +50,7 @@ async function startBare(name, args) {
   const port = await freePort();
   const proc = spawnManaged(name, process.execPath, args(port));
   await waitFor(name, async () => /listening/.test(proc.output()), 10_000, { abortIf: exitedWith(proc) });
-  return { port, stop: () => proc.stop() };
+  return { port, pid: proc.child.pid, stop: () => proc.stop() };
 }
 
 const startBareFastify = (answer, h2c) =>
@@ -97,7 +97,50 @@ async function startDnsdistDoh(upstreamPort, dohPort, cert) {
     await stop();
     throw err;
   }
-  return { port: dohPort, dnsPort, stop };
+  return { port: dohPort, dnsPort, pid: proc.child.pid, stop };
+}
+
+/** Clock ticks per second in /proc/PID/stat (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system) used so far by `root` and its descendants (cluster workers). */
+function cpuSecondsOfTree(root) {
+  const procs = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // After "pid (comm) ": state ppid ... utime (index 11) stime (12).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      procs.push({ pid: Number(entry), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const tree = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of procs) {
+      if (!tree.has(p.pid) && tree.has(p.ppid)) {
+        tree.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  return procs.filter((p) => tree.has(p.pid)).reduce((sum, p) => sum + p.ticks, 0) / TICKS_PER_SECOND;
+}
+
+/**
+ * Server CPU time per request (µs): `requests` GETs (h2load -n, no warm-up) against `url`, the CPU
+ * the server's process tree used meanwhile divided by the requests answered. Less sensitive than
+ * req/s to other load on a shared machine.
+ */
+async function cpuPerRequest(url, pid, { requests, clients, streams }) {
+  const before = cpuSecondsOfTree(pid);
+  const r = await runTool('h2load', ['-m', String(streams), '-c', String(clients), '-t', '1', '-n', String(requests), url], 300_000);
+  const ok = Number(/status codes: (\d+) 2xx/.exec(r.stdout)?.[1] ?? NaN);
+  if (!(ok > 0)) throw new Error(`h2load gave no result (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+  return ((cpuSecondsOfTree(pid) - before) / ok) * 1e6;
 }
 
 /** One h2load run; `h1` selects HTTP/1.1, otherwise HTTP/2 (h2c with prior knowledge, or h2 over https://) with -m streams. */
@@ -156,13 +199,16 @@ export async function runDohCase(options = {}) {
     stops.push(bare.h2c.stop);
 
     const servers = { dnslinkd: portOf(dConfig) };
+    const pids = { dnslinkd: d.proc.child.pid };
     const bareH2 = await startBareH2(answer, cert);
     stops.push(bareH2.stop);
     servers.bare = bareH2.port;
+    pids.bare = bareH2.pid;
     const workersConfig = await tlsConfig();
     const workers = await startDnslinkd({ upstreams, config: workersConfig, args: ['--workers', '2'] });
     stops.push(workers.stop);
     servers.workers2 = portOf(workersConfig);
+    pids.workers2 = workers.proc.child.pid;
     const peers = {};
     const upstreamPort = Number(/:(\d+)$/.exec(upstreams[0])?.[1]);
     try {
@@ -171,6 +217,7 @@ export async function runDohCase(options = {}) {
       stops.push(unbound.stop);
       for (let i = 0; i < 3; i++) await digAt(unbound.port, QNAME, 'TXT');
       servers.unbound = unboundPort;
+      pids.unbound = unbound.proc.child.pid;
     } catch (err) {
       peers.unbound = `not measured: ${String(err).split('\n')[0]}`;
     }
@@ -180,6 +227,7 @@ export async function runDohCase(options = {}) {
         stops.push(dnsdist.stop);
         for (let i = 0; i < 3; i++) await digAt(dnsdist.dnsPort, QNAME, 'TXT');
         servers.dnsdist = dnsdist.port;
+        pids.dnsdist = dnsdist.pid;
       } catch (err) {
         peers.dnsdist = `not measured: ${String(err).split('\n')[0]}`;
       }
@@ -198,17 +246,25 @@ export async function runDohCase(options = {}) {
         tlsRuns[key].push((await h2load(`https://127.0.0.1:${port}${path}`, { seconds, clients, streams })).rps);
       }
     }
-    const h2tls = { connections: clients, streams, runs: tlsRuns };
+    const h2tls = { connections: clients, streams, runs: tlsRuns, cpuUsPerRequest: {} };
     for (const [key, runs] of Object.entries(tlsRuns)) h2tls[key] = median(runs);
     h2tls.ratio = h2tls.dnslinkd / h2tls.bare;
+    // About two seconds of work per server at the rate measured above.
+    const requests = Math.max(20_000, Math.round(h2tls.bare * 2));
+    for (const [key, port] of Object.entries(servers)) {
+      h2tls.cpuUsPerRequest[key] = await cpuPerRequest(`https://127.0.0.1:${port}${path}`, pids[key], { requests, clients, streams });
+    }
+    const cpu = h2tls.cpuUsPerRequest;
+    h2tls.cpuRatio = cpu.bare / cpu.dnslinkd;
     results.h2tls = h2tls;
     const LABELS = { dnslinkd: 'dnslinkd', bare: 'bare node:http2', workers2: 'dnslinkd --workers 2', unbound: "Unbound's DoH", dnsdist: "dnsdist's DoH" };
-    log(`  h2+TLS (${clients} connections x ${streams} streams):`);
+    log(`  h2+TLS (${clients} connections x ${streams} streams; server CPU per request over ${requests} more requests):`);
     for (const key of Object.keys(servers)) {
       const vs = key === 'bare' ? '' : `  ${(h2tls[key] / h2tls.bare).toFixed(2)}x bare`;
       const vsUnbound = h2tls.unbound && key !== 'unbound' ? `  ${(h2tls[key] / h2tls.unbound).toFixed(2)}x Unbound` : '';
-      log(`    ${LABELS[key].padEnd(22)}${String(Math.round(h2tls[key])).padStart(8)} req/s${vs}${vsUnbound}`);
+      log(`    ${LABELS[key].padEnd(22)}${String(Math.round(h2tls[key])).padStart(8)} req/s  ${cpu[key].toFixed(1).padStart(6)} µs CPU/req${vs}${vsUnbound}`);
     }
+    log(`    CPU per request, bare / dnslinkd: ${h2tls.cpuRatio.toFixed(2)}x (the req/s ratio on a core of its own)`);
     for (const [key, why] of Object.entries(peers)) log(`    ${LABELS[key].padEnd(22)}${why}`);
 
     for (const [mode, h1] of [

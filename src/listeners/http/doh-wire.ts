@@ -21,7 +21,7 @@ const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
 export function decodeDnsParam(dns: string): Buffer | string {
   if (dns.length === 0) return 'the dns parameter is empty';
   if (!BASE64URL.test(dns)) return 'the dns parameter is not base64url (RFC 8484: A-Z a-z 0-9 - _ without padding)';
-  const bare = dns.replace(/=+$/, '');
+  const bare = dns.endsWith('=') ? dns.replace(/=+$/, '') : dns;
   if (bare.length % 4 === 1) return 'the dns parameter has an impossible base64url length';
   return Buffer.from(bare, 'base64url');
 }
