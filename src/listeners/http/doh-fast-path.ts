@@ -125,7 +125,8 @@ export function dohStreamFilter(core: ResolverCore, options: DohFastPathOptions)
       answerDnsParam(core, dns, new StreamResponder(stream, method === 'HEAD'));
       return true;
     }
-    if (method !== 'POST' || path.length !== DOH_PATH.length) return false;
+    // `expect: 100-continue` is the compat layer's to answer (an interim 100 before the body).
+    if (method !== 'POST' || path.length !== DOH_PATH.length || headers.expect !== undefined) return false;
     listenForReset(stream);
     servePost(core, stream, headers, options.bodyLimit);
     return true;
