@@ -1,6 +1,7 @@
 // DNS-over-HTTPS end to end: dnslinkd in front of nsd, queried with RFC 8484 GET and POST over
 // HTTP/1.1, with dig +http-plain (h2c) and dig +https (TLS, self-signed certificate made here),
 // answers compared with what UDP gives; the DNS JSON API; every malformed input gets its 4xx.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   digAt,
@@ -135,6 +136,35 @@ describe.skipIf(!ok)('DNS-over-HTTPS', () => {
     expectSameAsUdp(get, udp, n.multi.name);
     const a = await digAt(tlsPort, n.www.name, 'A', ['+https']);
     expect(a.parsed?.answers.map((r) => r.data)).toEqual([n.www.a]);
+  });
+
+  it('h2 over TLS (the HTTP/2 fast path): a miss, then a hit, answer like UDP; HEAD, bad base64url and POST errors', async () => {
+    const tlsCa = readFileSync(cert.cert);
+    const path = `/dns-query?dns=${b64url(dohQuery(n.two.name))}`;
+    // First asked here: a miss resolved by nsd; then the same from the cache.
+    const miss = await h2cRequest(tlsPort, path, { tlsCa });
+    const hit = await h2cRequest(tlsPort, path, { tlsCa });
+    const udp = await udpAnswer(n.two.name);
+    for (const r of [miss, hit]) {
+      expect(r.status).toBe(200);
+      expect(r.headers['content-type']).toBe('application/dns-message');
+      expect(r.headers['access-control-allow-origin']).toBe('*');
+      expect(answerSummary(r.body).answers).toEqual(udp.answers);
+      expect(r.headers['cache-control']).toBe(`max-age=${Math.min(...answerSummary(r.body).ttls)}`);
+    }
+    const head = await h2cRequest(tlsPort, path, { method: 'HEAD', tlsCa });
+    expect(head.status).toBe(200);
+    expect(head.body.length).toBe(0);
+    expect(Number(head.headers['content-length'])).toBe(hit.body.length);
+    const bad = await h2cRequest(tlsPort, '/dns-query?dns=ab*c', { tlsCa });
+    expect(bad.status).toBe(400);
+    expect(bad.headers['access-control-allow-origin']).toBe('*');
+    expect(JSON.parse(bad.body.toString())).toMatchObject({ code: 'INVALID_DNS_PARAM' });
+    const wrongType = await h2cRequest(tlsPort, '/dns-query', { method: 'POST', body: dohQuery(n.two.name), headers: { 'content-type': 'text/plain' }, tlsCa });
+    expect(wrongType.status).toBe(415);
+    expect(JSON.parse(wrongType.body.toString())).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
+    const post = await h2cRequest(tlsPort, '/dns-query', { method: 'POST', body: dohQuery(n.two.name), headers: { 'content-type': 'application/dns-message' }, tlsCa });
+    expect(answerSummary(post.body).answers).toEqual(udp.answers);
   });
 
   it('the JSON API on /dns-query (accept: application/dns-json) and /resolve quotes TXT as Cloudflare does', async () => {

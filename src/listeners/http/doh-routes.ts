@@ -1,8 +1,9 @@
 // DNS-over-HTTPS: `/dns-query` (RFC 8484 GET ?dns= and POST application/dns-message, plus the
 // DNS JSON form with accept: application/dns-json) and Google-style `/resolve`. Wire queries go
-// through core.wireHandler (same cache and fast path as UDP: a cache hit is answered synchronously).
+// through core.wireHandler (same cache and fast path as UDP: a cache hit is answered synchronously)
+// with the rules of doh-wire.ts; over HTTP/2 most of them never get here (doh-fast-path.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { httpMaxAge, type HttpWireAnswer } from '../../core/wire-handler.js';
+import { httpMaxAge } from '../../core/wire-handler.js';
 import type { ResolverCore } from '../../core/resolver-core.js';
 import { makeQuestion } from '../../dns/names.js';
 import { parseRecordType } from '../../dns/record-types.js';
@@ -11,10 +12,10 @@ import type { Question } from '../../dns/types.js';
 import { errorMessage } from '../../errors.js';
 import { toDnsJson } from './dns-json.js';
 import { ALLOW_ORIGIN } from './cors.js';
+import { answerDnsParam, answerWire, DNS_MESSAGE, DOH_PATH, DOH_POST_BODY, EMPTY_BODY_MESSAGE, isDnsMessageType, type DohResponder } from './doh-wire.js';
 import { sendError, unsupportedMediaTypeMessage } from './http-errors.js';
 import { dohGetSchema, dohPostSchema, resolveSchema } from './schemas.js';
 
-const DNS_MESSAGE = 'application/dns-message';
 const DNS_JSON = 'application/dns-json';
 
 interface DohQuery {
@@ -31,42 +32,14 @@ export interface DohOptions {
   bodyLimit: number;
 }
 
-/** base64url alphabet; padding tolerated although RFC 8484 says clients omit it. */
-const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
-
-/** Decodes `?dns=`; a string when it is not base64url. */
-export function decodeDnsParam(dns: string): Buffer | string {
-  if (dns.length === 0) return 'the dns parameter is empty';
-  if (!BASE64URL.test(dns)) return 'the dns parameter is not base64url (RFC 8484: A-Z a-z 0-9 - _ without padding)';
-  const bare = dns.replace(/=+$/, '');
-  if (bare.length % 4 === 1) return 'the dns parameter has an impossible base64url length';
-  return Buffer.from(bare, 'base64url');
-}
-
 const isTrue = (v: string | undefined): boolean => v === '1' || v === 'true';
 
-function sendWire(reply: FastifyReply, answer: HttpWireAnswer): void {
-  if (!answer.ok) {
-    sendError(reply, 400, 'INVALID_DNS_MESSAGE', `not a DNS query: ${answer.reason}`);
-    return;
-  }
-  void reply
-    .header('content-type', DNS_MESSAGE)
-    .header('cache-control', `max-age=${answer.maxAge}`)
-    .header(ALLOW_ORIGIN, '*')
-    .send(answer.wire);
-}
-
-function answerWire(core: ResolverCore, reply: FastifyReply, packet: Buffer): void {
-  const answer = core.wireHandler.answerHttp(packet, 'doh');
-  if (answer instanceof Promise) {
-    answer.then(
-      (a) => sendWire(reply, a),
-      (err: unknown) => sendError(reply, 500, 'INTERNAL', errorMessage(err)),
-    );
-  } else {
-    sendWire(reply, answer);
-  }
+/** The fastify side of a wire exchange. */
+function replyResponder(reply: FastifyReply): DohResponder {
+  return {
+    answer: (headers, wire) => void reply.headers(headers).send(wire),
+    fail: (status, code, message) => sendError(reply, status, code, message),
+  };
 }
 
 const CONTROL_CHARACTER = /[\x00-\x1f\x7f]/;
@@ -123,15 +96,10 @@ export function registerDohRoutes(app: FastifyInstance, core: ResolverCore, opti
   });
 
   // Not async: a cache hit is answered before this function returns.
-  app.get('/dns-query', { schema: dohGetSchema }, (request, reply) => {
+  app.get(DOH_PATH, { schema: dohGetSchema }, (request, reply) => {
     const q = request.query as DohQuery;
     if (q.dns !== undefined) {
-      const packet = decodeDnsParam(q.dns);
-      if (typeof packet === 'string') {
-        sendError(reply, 400, 'INVALID_DNS_PARAM', packet);
-        return;
-      }
-      answerWire(core, reply, packet);
+      answerDnsParam(core, q.dns, replyResponder(reply));
       return;
     }
     const accept = request.headers.accept;
@@ -142,20 +110,18 @@ export function registerDohRoutes(app: FastifyInstance, core: ResolverCore, opti
     sendError(reply, 400, 'MISSING_QUERY', 'the dns parameter is required (RFC 8484 GET /dns-query?dns=<base64url>), or name= with accept: application/dns-json');
   });
 
-  const takes = { what: 'one DNS message', contentType: DNS_MESSAGE };
-  app.post('/dns-query', { schema: dohPostSchema, bodyLimit: options.bodyLimit, config: { takes } }, (request, reply) => {
+  app.post(DOH_PATH, { schema: dohPostSchema, bodyLimit: options.bodyLimit, config: { takes: DOH_POST_BODY } }, (request, reply) => {
     // fastify refuses a body of another type before this runs; a request without a body comes here.
-    const mediaType = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
-    if (mediaType !== DNS_MESSAGE) {
+    if (!isDnsMessageType(request.headers['content-type'])) {
       sendError(reply, 415, 'UNSUPPORTED_MEDIA_TYPE', unsupportedMediaTypeMessage(request));
       return;
     }
     const body = request.body;
     if (!Buffer.isBuffer(body) || body.length === 0) {
-      sendError(reply, 400, 'INVALID_DNS_MESSAGE', 'the body is empty: send one DNS query message');
+      sendError(reply, 400, 'INVALID_DNS_MESSAGE', EMPTY_BODY_MESSAGE);
       return;
     }
-    answerWire(core, reply, body);
+    answerWire(core, body, replyResponder(reply));
   });
 
   app.get('/resolve', { schema: resolveSchema }, (request, reply) => {

@@ -1,8 +1,10 @@
 // HTTP error bodies: every 4xx/5xx is JSON `{code, message}` (plus context fields), never cached;
 // fastify's own errors (content type, body size, validation) get our status, code and words, so
 // client input never produces a 500; over HTTP/2 an unread request body is read before the answer.
+// The HTTP/2 DoH fast path (doh-fast-path.ts) sends the same headers, words and drain.
 import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
+import type { Readable } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 
@@ -25,8 +27,15 @@ function unreadHttp2Body(request: FastifyRequest): Http2ServerRequest | undefine
   return h2.complete || h2.readableEnded || h2.stream.endAfterHeaders || h2.stream.destroyed ? undefined : h2;
 }
 
+/** Headers of every error answer: never cached, readable by a browser client (CORS), JSON. */
+export const ERROR_HEADERS = {
+  'cache-control': 'max-age=0',
+  'access-control-allow-origin': '*',
+  'content-type': 'application/json; charset=utf-8',
+} as const;
+
 /** Reads `raw` to its end (or the drain limits), dropping the bytes, then calls `then` once. */
-function drain(raw: Http2ServerRequest, then: () => void): void {
+export function drainBody(raw: Readable, then: () => void): void {
   let seen = 0;
   let done = false;
   const finish = (): void => {
@@ -54,11 +63,7 @@ function drain(raw: Http2ServerRequest, then: () => void): void {
 export function sendError(reply: FastifyReply, status: number, code: string, message: string, extra: Record<string, unknown> = {}): void {
   const body: ErrorBody = { code, message, ...extra };
   // Errors carry CORS too, so a browser client can read why it failed.
-  reply
-    .code(status)
-    .header('cache-control', 'max-age=0')
-    .header('access-control-allow-origin', '*')
-    .header('content-type', 'application/json; charset=utf-8');
+  reply.code(status).headers(ERROR_HEADERS);
   const unread = unreadHttp2Body(reply.request);
   if (unread === undefined) {
     void reply.send(body);
@@ -69,7 +74,7 @@ export function sendError(reply: FastifyReply, status: number, code: string, mes
   // client still sends makes Node reset the stream (RST_STREAM NO_ERROR), which curl takes as a
   // failed transfer without showing the status: read the rest of the body first.
   reply.removeHeader('connection');
-  drain(unread, () => {
+  drainBody(unread, () => {
     if (!reply.sent && !reply.raw.destroyed) void reply.send(body);
   });
 }
@@ -93,21 +98,25 @@ function routeName(request: FastifyRequest): string {
 }
 
 /**
- * The 415 message, the same whichever layer refuses the body (the route's own check, or fastify
- * finding no parser for it): what the route takes and what was sent.
+ * The 415 message, the same whichever layer refuses the body (the route's own check, fastify
+ * finding no parser for it, or the fast path): what `route` ("POST /path") takes and what was sent.
  */
-export function unsupportedMediaTypeMessage(request: FastifyRequest): string {
-  const sent = request.headers['content-type'];
+export function mediaTypeMessage(route: string, sent: string | undefined, takes: BodySpec | undefined): string {
   const got = sent === undefined || sent.trim() === '' ? 'no content-type' : sent.slice(0, 200);
-  const takes = request.routeOptions.config?.takes;
-  return takes
-    ? `${routeName(request)} takes ${takes.what}: content-type must be ${takes.contentType}, got ${got}`
-    : `${routeName(request)} takes no body of type ${got}`;
+  return takes ? `${route} takes ${takes.what}: content-type must be ${takes.contentType}, got ${got}` : `${route} takes no body of type ${got}`;
+}
+
+export function unsupportedMediaTypeMessage(request: FastifyRequest): string {
+  return mediaTypeMessage(routeName(request), request.headers['content-type'], request.routeOptions.config?.takes);
+}
+
+/** The 413 message: what `route` takes and its limit. */
+export function tooLargeMessage(route: string, limit: number, takes: BodySpec | undefined): string {
+  return `${route} takes ${takes ? `${takes.what} of ` : 'a body of '}at most ${limit} bytes; this one is larger`;
 }
 
 function bodyTooLargeMessage(request: FastifyRequest): string {
-  const takes = request.routeOptions.config?.takes;
-  return `${routeName(request)} takes ${takes ? `${takes.what} of ` : 'a body of '}at most ${request.routeOptions.bodyLimit} bytes; this one is larger`;
+  return tooLargeMessage(routeName(request), request.routeOptions.bodyLimit, request.routeOptions.config?.takes);
 }
 
 interface ClientError {

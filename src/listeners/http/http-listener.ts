@@ -7,9 +7,10 @@ import type { RunningListener } from '../running-listener.js';
 import { VERSION } from '../../version.js';
 import { registerDnslinkRoutes } from './dnslink-routes.js';
 import { registerPreflight } from './cors.js';
+import { dohStreamFilter, filterStreams } from './doh-fast-path.js';
 import { registerDohRoutes } from './doh-routes.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './connection-limits.js';
-import { createDualServer, createTlsServer, type TlsFiles } from './http-sockets.js';
+import { createDualServer, createTlsServer, type Http2Hook, type TlsFiles } from './http-sockets.js';
 import { registerOpenApi } from './openapi.js';
 import { registerOpsRoutes } from './ops-routes.js';
 import { createJsonApp } from './json-app.js';
@@ -28,9 +29,12 @@ export interface HttpAppOptions {
 export async function buildHttpApp(core: ResolverCore, options: HttpAppOptions = {}): Promise<FastifyInstance> {
   const { tls } = options;
   const limits = options.limits ?? DEFAULT_HTTP_LIMITS;
+  const bodyLimit = options.bodyLimit ?? 65_535;
+  // RFC 8484 over HTTP/2 (h2 and h2c) is answered from the raw stream, before fastify (doh-fast-path.ts).
+  const dohFirst: Http2Hook = (server) => filterStreams(server, dohStreamFilter(core, { bodyLimit }));
   const app = createJsonApp(core.log, {
     transport: tls ? 'https' : 'http',
-    serverFactory: (handler) => (tls ? createTlsServer(handler, tls, limits) : createDualServer(handler, options.h2c ?? true, limits)),
+    serverFactory: (handler) => (tls ? createTlsServer(handler, tls, limits, dohFirst) : createDualServer(handler, options.h2c ?? true, limits, dohFirst)),
     // A domain is up to 253 characters, more once percent-encoded (UTF-8 labels): fastify's
     // default of 100 would refuse valid names in /v1/dnslink/{name}.
     maxParamLength: 1024,
@@ -40,7 +44,7 @@ export async function buildHttpApp(core: ResolverCore, options: HttpAppOptions =
   // DoH and the resolution API answer browsers too (Helia in a service worker): CORS on them only,
   // set by the handlers themselves (a hook would cost every DoH query a hook run).
   await app.register(async (scope) => {
-    registerDohRoutes(scope, core, { bodyLimit: options.bodyLimit ?? 65_535 });
+    registerDohRoutes(scope, core, { bodyLimit });
     registerDnslinkRoutes(scope, core);
     registerPreflight(scope, ['/dns-query', '/resolve', '/v1/dnslink/:name']);
   });

@@ -18,6 +18,9 @@ function onEarlyEnd(this: Socket): void {
   this.destroy();
 }
 
+/** Called with each HTTP/2 server before it serves (the DoH fast path puts itself first there). */
+export type Http2Hook = (server: http2.Http2Server | http2.Http2SecureServer) => void;
+
 export interface TlsFiles {
   cert: string;
   key: string;
@@ -76,7 +79,7 @@ function closeAll(sessions: Set<http2.Http2Session>): void {
  * apart (once per connection, not per request), then handed to Node's HTTP/1.1 parser or to an
  * HTTP/2 server that never listens itself.
  */
-export function createDualServer(handler: FastifyServerFactoryHandler, h2c: boolean, limits: HttpLimits): DualServer {
+export function createDualServer(handler: FastifyServerFactoryHandler, h2c: boolean, limits: HttpLimits, onHttp2Server?: Http2Hook): DualServer {
   const server = http.createServer(http1Options(limits), handler) as DualServer;
   if (!h2c) {
     server.closeHttp2Sessions = () => {};
@@ -85,6 +88,7 @@ export function createDualServer(handler: FastifyServerFactoryHandler, h2c: bool
   }
   // The http2 compat API hands fastify request/response objects it handles like HTTP/1.1 ones.
   const h2 = http2.createServer(http2Options(limits), handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
+  onHttp2Server?.(h2);
   const sessions = trackSessions(h2, limits);
   const h1Listeners = server.listeners('connection') as Array<(socket: Socket) => void>;
   server.removeAllListeners('connection');
@@ -137,7 +141,7 @@ export function createDualServer(handler: FastifyServerFactoryHandler, h2c: bool
  * HTTPS with ALPN h2 and http/1.1 (allowHTTP1). Typed as an http.Server for fastify's default
  * generics: fastify only calls listen/close/address and the request handler on it.
  */
-export function createTlsServer(handler: FastifyServerFactoryHandler, files: TlsFiles, limits: HttpLimits): DualServer {
+export function createTlsServer(handler: FastifyServerFactoryHandler, files: TlsFiles, limits: HttpLimits, onHttp2Server?: Http2Hook): DualServer {
   const server = http2.createSecureServer(
     // allowHTTP1 servers take Node's HTTP/1.1 options too, and track those connections like http.Server;
     // a TLS handshake must end within the header timeout (Node's default handshakeTimeout is 120 s).
@@ -152,6 +156,7 @@ export function createTlsServer(handler: FastifyServerFactoryHandler, files: Tls
     handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
   );
   limitConnectionsPerClient(server, limits.maxConnectionsPerClient);
+  onHttp2Server?.(server);
   const sessions = trackSessions(server, limits);
   return Object.assign(server, { closeHttp2Sessions: () => closeAll(sessions) }) as unknown as DualServer;
 }

@@ -2,6 +2,7 @@
 // are what /openapi.json publishes (via @fastify/swagger). Field names here are API contracts.
 import { RESULT_SOURCES } from '../../core/dnslink-service.js';
 import { ANSWER_SOURCES } from '../../dns/resolution.js';
+import { DNS_PARAM_MAX_LENGTH } from './doh-wire.js';
 
 /** Every error body: a stable code and a sentence for the operator. */
 function errorResponse(description: string) {
@@ -73,7 +74,7 @@ export const dohGetSchema = {
   querystring: {
     type: 'object',
     properties: {
-      dns: { type: 'string', maxLength: 87_382, description: 'DNS query message, base64url without padding (RFC 8484).' },
+      dns: { type: 'string', maxLength: DNS_PARAM_MAX_LENGTH, description: 'DNS query message, base64url without padding (RFC 8484).' },
       ...jsonQueryProperties,
     },
   },

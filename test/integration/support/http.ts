@@ -31,14 +31,17 @@ export function json<T = Record<string, unknown>>(r: HttpResult): T {
   return JSON.parse(r.body.toString('utf8')) as T;
 }
 
-/** One request over HTTP/2 with prior knowledge (h2c): what `dig +http-plain` speaks. */
+/**
+ * One request over HTTP/2 with prior knowledge (h2c): what `dig +http-plain` speaks; with `tlsCa`
+ * (the PEM certificate to trust), over TLS (h2), the way Kubo and Rainbow reach a DoH server.
+ */
 export function h2cRequest(
   port: number,
   path: string,
-  opts: { method?: string; body?: Buffer; headers?: Record<string, string> } = {},
+  opts: { method?: string; body?: Buffer; headers?: Record<string, string>; tlsCa?: Buffer } = {},
 ): Promise<{ status: number; headers: http2.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const session = http2.connect(`http://127.0.0.1:${port}`);
+    const session = opts.tlsCa ? http2.connect(`https://127.0.0.1:${port}`, { ca: opts.tlsCa }) : http2.connect(`http://127.0.0.1:${port}`);
     const timer = setTimeout(() => {
       session.destroy();
       reject(new Error('h2c request timed out'));

@@ -13,6 +13,8 @@ export interface UnboundOptions {
   threads?: number;
   /** A name that answers NOERROR once the server is up (default: a local-data probe). */
   readyName?: string;
+  /** Also serve DoH (Unbound >= 1.12: https-port, HTTP/2 over TLS, /dns-query) on this port. */
+  https?: { port: number; cert: string; key: string };
 }
 
 export async function startUnbound(opts: UnboundOptions = {}): Promise<UnboundHandle> {
@@ -25,6 +27,9 @@ export async function startUnbound(opts: UnboundOptions = {}): Promise<UnboundHa
         'server:',
         '  interface: 127.0.0.1',
         `  port: ${port}`,
+        ...(opts.https
+          ? [`  interface: 127.0.0.1@${opts.https.port}`, `  https-port: ${opts.https.port}`, `  tls-service-key: "${opts.https.key}"`, `  tls-service-pem: "${opts.https.cert}"`]
+          : []),
         '  username: ""',
         '  chroot: ""',
         `  directory: "${dir}"`,

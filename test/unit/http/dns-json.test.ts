@@ -8,7 +8,7 @@ import type { DnsRecord } from '../../../src/dns/types.js';
 import { decodeInlinedLabel, isInlinedLabel } from '../../../src/listeners/http/dnslink-routes.js';
 import { recordData } from '../../../src/dns/presentation.js';
 import { toDnsJson } from '../../../src/listeners/http/dns-json.js';
-import { decodeDnsParam } from '../../../src/listeners/http/doh-routes.js';
+import { decodeDnsParam } from '../../../src/listeners/http/doh-wire.js';
 
 const res = (answers: DnsRecord[], extra: Partial<Resolution> = {}): Resolution => ({
   rcode: 0,
