@@ -155,12 +155,12 @@ export class HostilePackets {
   readonly rng: SeededRandom;
   /** How many of each shape were made. */
   readonly made = new Map<PacketShape, number>();
+  private readonly name: string;
 
-  constructor(
-    seed: number,
-    private readonly name: string,
-  ) {
+  // No parameter properties: the bench loads this support with Node's type stripping.
+  constructor(seed: number, name: string) {
     this.rng = new SeededRandom(seed);
+    this.name = name;
   }
 
   next(): Buffer {
