@@ -49,12 +49,15 @@ export async function startInstance(config: Config, log: Logger, options: Instan
     // The control plane first: the overrides in force apply before the first query is answered.
     if (options.control !== false) control = await startControl(config, log, new LocalReplica(core, options.now), core.metrics.registry);
     await options.beforeListen?.(core);
-    const udp = await listenAs(ROLES.udp, dnsAddr.host, dnsAddr.port, () => startUdpListener(core, dnsAddr.host, dnsAddr.port));
+    const udpOptions = { recvBufferSize: config.dns.recvBufferSize };
+    const udp = await listenAs(ROLES.udp, dnsAddr.host, dnsAddr.port, () => startUdpListener(core, dnsAddr.host, dnsAddr.port, udpOptions));
     started.push(udp);
     // Port 0 picks a free UDP port; TCP follows it so both transports share one port.
     const tcpOptions = {
       idleTimeoutMs: config.dns.tcpIdleTimeoutMs,
+      queryTimeoutMs: config.dns.tcpQueryTimeoutMs,
       maxConnections: config.dns.tcpMaxConnections,
+      maxConnectionsPerClient: config.dns.tcpMaxConnectionsPerClient,
       maxPipelined: config.dns.tcpMaxPipelined,
     };
     const tcp = await listenAs(ROLES.tcp, dnsAddr.host, udp.address.port, () => startTcpListener(core, dnsAddr.host, udp.address.port, tcpOptions));

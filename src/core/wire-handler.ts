@@ -65,7 +65,7 @@ export class WireHandler {
   handle(packet: Buffer, transport: Transport, udp: boolean): WireAnswer | Promise<WireAnswer> {
     const parsed = parseQuery(packet);
     if (!parsed.ok) {
-      this.metrics.malformed.inc({ transport, action: parsed.action });
+      this.metrics.countMalformed(transport, parsed.action);
       if (parsed.action === 'drop') return null;
       this.log.debug({ transport, reason: parsed.reason }, 'FORMERR');
       this.metrics.countQuery(transport, Rcode.FORMERR);
@@ -87,7 +87,7 @@ export class WireHandler {
   answerHttp(packet: Buffer, transport: Transport = 'doh'): HttpWireAnswer | Promise<HttpWireAnswer> {
     const parsed = parseQuery(packet);
     if (!parsed.ok) {
-      this.metrics.malformed.inc({ transport, action: parsed.action });
+      this.metrics.countMalformed(transport, parsed.action);
       return { ok: false, reason: parsed.action === 'drop' ? (packet.length < 12 ? `${packet.length} bytes is shorter than a DNS header` : 'a DNS response, not a query') : parsed.reason };
     }
     const query = parsed.query;

@@ -13,6 +13,11 @@ export function frameMessage(message: Buffer): Buffer {
 export class MessageReader {
   private buffered: Buffer = Buffer.alloc(0);
 
+  /** Bytes of a message not complete yet (0 between messages). */
+  get partialBytes(): number {
+    return this.buffered.length;
+  }
+
   /** Adds `chunk` and calls `onMessage` for every message now complete, in order, until it returns false. */
   push(chunk: Buffer, onMessage: (message: Buffer) => boolean | void): void {
     this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);

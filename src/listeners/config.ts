@@ -9,8 +9,14 @@ import { hostPort, millis } from '../config/units.js';
 export const dnsListenerKeys = {
   listen: hostPort.default('127.0.0.1:10053'),
   udpPayloadSize: z.number().int().min(512).max(4096).default(1232),
+  /** SO_RCVBUF of the UDP socket, in bytes (Unbound's so-rcvbuf); the kernel caps it at net.core.rmem_max. */
+  recvBufferSize: z.number().int().min(4096).max(1024 * 1024 * 1024).default(4 * 1024 * 1024),
   tcpIdleTimeoutMs: millis.default(10_000),
   tcpMaxConnections: z.number().int().min(1).default(1024),
+  /** A TCP message must be complete this long after its first byte, however the bytes trickle in (RFC 7766 6.2.3). */
+  tcpQueryTimeoutMs: millis.default(5_000),
+  /** Concurrent TCP connections from one client address; past it a new one is closed at once. */
+  tcpMaxConnectionsPerClient: z.number().int().min(1).default(32),
   /** Queries one TCP connection may have unanswered at once. */
   tcpMaxPipelined: z.number().int().min(1).default(64),
   /** Processes serving (node:cluster); 1: a single process, no cluster. Each has its own cache. */

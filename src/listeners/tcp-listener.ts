@@ -1,40 +1,99 @@
 // The TCP listener (RFC 7766): length-prefixed messages, several queries per connection answered
-// as they complete (possibly out of order), idle connections closed, a cap on connections and on
-// unanswered queries per connection. A thin adapter over the shared wire handler.
+// as they complete (possibly out of order), idle connections closed, a cap on connections, on
+// connections per client address and on unanswered queries per connection, and a bound on how long
+// one message may take to arrive (a client trickling bytes is closed). A thin adapter over the
+// shared wire handler.
 import * as net from 'node:net';
 import { Admission } from '../core/admission.js';
 import type { ResolverCore } from '../core/resolver-core.js';
 import { MessageReader, frameMessage } from '../dns/tcp-framing.js';
 import type { RunningListener } from './running-listener.js';
+import { TcpListenerMetrics } from './tcp-metrics.js';
 
 export interface TcpOptions {
+  /** No byte in either direction for this long: the connection is closed (the gap between queries). */
   idleTimeoutMs: number;
+  /** A message not complete this long after its first byte (or the end of the one before): closed. */
+  queryTimeoutMs: number;
   maxConnections: number;
+  maxConnectionsPerClient: number;
   maxPipelined: number;
+}
+
+/** Open connections per client address, for the per-client cap. */
+class ConnectionsPerClient {
+  private readonly open = new Map<string, number>();
+
+  /** Counts one more connection from `address`; false (and nothing counted) when it already has `cap`. */
+  admit(address: string, cap: number): boolean {
+    const count = this.open.get(address) ?? 0;
+    if (count >= cap) return false;
+    this.open.set(address, count + 1);
+    return true;
+  }
+
+  release(address: string): void {
+    const count = this.open.get(address) ?? 0;
+    if (count <= 1) this.open.delete(address);
+    else this.open.set(address, count - 1);
+  }
 }
 
 export function startTcpListener(core: ResolverCore, host: string, port: number, options: TcpOptions): Promise<RunningListener> {
   const { wireHandler, log } = core;
+  const metrics = new TcpListenerMetrics(core.metrics.registry);
   const connections = new Set<net.Socket>();
+  const perClient = new ConnectionsPerClient();
 
   const server = net.createServer((socket) => {
+    // A socket already reset by its peer has no address: it is closing anyway.
+    const client = socket.remoteAddress ?? '';
+    if (!perClient.admit(client, options.maxConnectionsPerClient)) {
+      metrics.overClientCap.inc();
+      socket.on('error', () => {});
+      socket.destroy();
+      return;
+    }
     connections.add(socket);
     socket.setNoDelay(true);
     socket.setTimeout(options.idleTimeoutMs, () => socket.destroy());
-    socket.on('close', () => connections.delete(socket));
     socket.on('error', (err) => log.debug({ err }, 'TCP client error'));
 
     // dns.allow is decided once per connection; TCP is never rate limited (it is where slips send clients).
     const admission = core.clientGate.tcp(socket.remoteAddress);
     const reader = new MessageReader();
     let pending = 0;
+    // Armed while a message is partly read; any byte resets the idle timer, this one only a complete message.
+    let queryTimer: NodeJS.Timeout | undefined;
+    const stopQueryTimer = () => {
+      clearTimeout(queryTimer);
+      queryTimer = undefined;
+    };
+    const onQueryTimeout = () => {
+      queryTimer = undefined;
+      // Reading is paused by us (too many queries unanswered), not by the client: wait for the answers.
+      if (socket.isPaused()) {
+        queryTimer = setTimeout(onQueryTimeout, options.queryTimeoutMs);
+        return;
+      }
+      metrics.queryTimeouts.inc();
+      socket.destroy();
+    };
+    socket.on('close', () => {
+      stopQueryTimer();
+      connections.delete(socket);
+      perClient.release(client);
+    });
+
     const send = (out: Buffer | null) => {
       pending--;
       if (out && !socket.destroyed) socket.write(frameMessage(out));
       if (pending < options.maxPipelined && socket.isPaused()) socket.resume();
     };
     socket.on('data', (chunk: Buffer) => {
+      let completed = 0;
       reader.push(chunk, (packet) => {
+        completed++;
         pending++;
         try {
           const out = admission === Admission.ANSWER ? wireHandler.handle(packet, 'tcp', false) : wireHandler.answerStopped(packet, 'tcp', admission);
@@ -45,6 +104,8 @@ export function startTcpListener(core: ResolverCore, host: string, port: number,
           send(null);
         }
       });
+      if (completed > 0) stopQueryTimer();
+      if (reader.partialBytes > 0 && queryTimer === undefined && !socket.destroyed) queryTimer = setTimeout(onQueryTimeout, options.queryTimeoutMs);
       if (pending >= options.maxPipelined) socket.pause();
     });
   });

@@ -1,14 +1,53 @@
 // The UDP listener: a thin adapter that hands each datagram to the shared wire handler and sends
-// back what it returns, once the client gate admits the sender (dns.allow, dns.rateLimit). Cache hits
-// are answered synchronously; nothing a client sends can throw here.
+// back what it returns, once the client gate admits the sender (dns.allow, dns.rateLimit), on a
+// socket with a receive buffer sized for bursts (dns.recvBufferSize). Cache hits are answered
+// synchronously; nothing a client sends can throw here.
 import * as dgram from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { lookup, type LookupOneOptions } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
+import type { Logger } from 'pino';
 import { Admission } from '../core/admission.js';
 import type { ResolverCore } from '../core/resolver-core.js';
 import type { RunningListener } from './running-listener.js';
 
-export function startUdpListener(core: ResolverCore, host: string, port: number): Promise<RunningListener> {
-  const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: 4 * 1024 * 1024 });
+export interface UdpOptions {
+  /** SO_RCVBUF asked of the kernel, in bytes. */
+  recvBufferSize: number;
+}
+
+/** Today's size when no option is given (bench scripts); the configured default is the same. */
+const DEFAULT_UDP_OPTIONS: UdpOptions = { recvBufferSize: 4 * 1024 * 1024 };
+
+/**
+ * The receive buffer the kernel granted. Linux reports twice what it grants (the other half is its
+ * bookkeeping, socket(7)) and caps the request at net.core.rmem_max without an error.
+ */
+function grantedRecvBufferSize(socket: dgram.Socket): number {
+  const reported = socket.getRecvBufferSize();
+  return process.platform === 'linux' ? reported / 2 : reported;
+}
+
+function warnIfBufferCapped(socket: dgram.Socket, asked: number, log: Logger): void {
+  const granted = grantedRecvBufferSize(socket);
+  if (granted >= asked) return;
+  log.warn(
+    { asked, granted, setting: 'dns.recvBufferSize' },
+    'UDP receive buffer smaller than configured: the kernel caps it (Linux: raise net.core.rmem_max, e.g. sysctl -w net.core.rmem_max=8388608)',
+  );
+}
+
+/**
+ * The socket's address lookup. Every reply goes to an IP literal (the client's address), which
+ * dgram would otherwise pass through dns.lookup and a process.nextTick per datagram sent.
+ */
+function literalLookup(host: string, options: LookupOneOptions, done: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const family = isIP(host);
+  if (family !== 0) done(null, host, family);
+  else lookup(host, options, done);
+}
+
+export function startUdpListener(core: ResolverCore, host: string, port: number, options: UdpOptions = DEFAULT_UDP_OPTIONS): Promise<RunningListener> {
+  const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: options.recvBufferSize, lookup: literalLookup });
   const { wireHandler, clientGate, log } = core;
   socket.on('message', (packet, rinfo) => {
     let out: Buffer | null | Promise<Buffer | null>;
@@ -37,6 +76,7 @@ export function startUdpListener(core: ResolverCore, host: string, port: number)
       // A bind error rejects (the caller reports it once); errors after that are logged.
       socket.off('error', reject);
       socket.on('error', (err) => log.error({ err }, 'UDP socket error'));
+      warnIfBufferCapped(socket, options.recvBufferSize, log);
       const addr = socket.address();
       resolve({
         address: { host: addr.address, port: addr.port },

@@ -3,6 +3,7 @@ export * from './binaries.js';
 export * from './counting-proxy.js';
 export * from './dig.js';
 export * from './dnslinkd.js';
+export * from './hostile-dns.js';
 export * from './metrics.js';
 export * from './nsd.js';
 export * from './paths.js';

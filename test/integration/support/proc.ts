@@ -1,5 +1,6 @@
 // Child processes for integration tests: each in its own process group, output kept, always stopped.
 import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { freePort } from './ports.js';
 
@@ -150,4 +151,11 @@ export async function startOnFreePort<H extends { stop(): Promise<void> }>(
     }
   }
   throw lastErr;
+}
+
+/** Resident set size of a process in kB (VmRSS in /proc/<pid>/status, Linux). */
+export function residentKb(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(match[1]);
 }

@@ -1,5 +1,6 @@
 // TCP length framing, the one framer both the TCP listener and the upstream client use: messages
-// split across chunks, several in one chunk, and a reader told to stop.
+// split across chunks, several in one chunk, a reader told to stop, and the bytes of a message not
+// complete yet (the TCP listener's query timeout runs while there are any).
 import { describe, expect, it } from 'vitest';
 import { frameMessage, MessageReader } from '../../../src/dns/tcp-framing.js';
 
@@ -36,5 +37,21 @@ describe('TCP framing', () => {
       got.push(m.toString());
     });
     expect(got).toEqual(['a', 'b']);
+  });
+
+  it('counts the bytes of a message not complete yet, 0 between messages', () => {
+    const reader = new MessageReader();
+    const framed = frameMessage(Buffer.from('query'));
+    const got: string[] = [];
+    reader.push(framed.subarray(0, 1), (m) => void got.push(m.toString()));
+    expect(reader.partialBytes).toBe(1);
+    reader.push(framed.subarray(1, 4), (m) => void got.push(m.toString()));
+    expect(reader.partialBytes).toBe(4);
+    reader.push(Buffer.concat([framed.subarray(4), framed.subarray(0, 3)]), (m) => void got.push(m.toString()));
+    expect(got).toEqual(['query']);
+    expect(reader.partialBytes).toBe(3);
+    reader.push(framed.subarray(3), (m) => void got.push(m.toString()));
+    expect(got).toEqual(['query', 'query']);
+    expect(reader.partialBytes).toBe(0);
   });
 });
