@@ -107,7 +107,7 @@ export class WireHandler {
     if (admission === Admission.DROP) return null;
     const parsed = parseQuery(packet);
     if (!parsed.ok) {
-      this.metrics.malformed.inc({ transport, action: 'drop' });
+      this.metrics.countMalformed(transport, 'drop');
       return null;
     }
     const query = parsed.query;
