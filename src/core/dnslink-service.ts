@@ -102,12 +102,12 @@ export class DnslinkService {
       const res = await this.chain.resolve(makeQuestion(fqdn, RRType.TXT), { caller });
       lookups.push({
         name: fqdn,
-        rcode: res.rcode,
+        rcode: res.upstreamRcode ?? res.rcode,
         source: res.source,
         ...(res.upstream ? { upstream: res.upstream } : {}),
         ...(res.ede ? { ede: res.ede } : {}),
       });
-      return { rcode: res.rcode, records: txtRecordsOf(res) };
+      return { rcode: res.upstreamRcode ?? res.rcode, records: txtRecordsOf(res) };
     };
   }
 

@@ -13,6 +13,11 @@ export type AnswerSource = (typeof ANSWER_SOURCES)[number];
 
 export interface Resolution {
   rcode: number;
+  /**
+   * The rcode every upstream answered when it is not the one served: FORMERR or NOTIMP, served as
+   * SERVFAIL (they would blame the client's query). DNSLink reports it (DNS_RCODE_1, DNS_RCODE_4).
+   */
+  upstreamRcode?: number;
   answers: DnsRecord[];
   authorities: DnsRecord[];
   additionals: DnsRecord[];

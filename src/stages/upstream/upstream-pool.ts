@@ -13,14 +13,12 @@ import { parseUpstreamUrl, type UpstreamEndpoint } from './upstream-url.js';
  * NOTIMP too (an upstream that rejects EDNS, a broken middlebox): our query is well-formed.
  */
 const UNUSABLE_RCODES: ReadonlySet<number> = new Set([Rcode.FORMERR, Rcode.SERVFAIL, Rcode.NOTIMP, Rcode.REFUSED]);
-/** Of those, the ones passed on when every upstream gave one; FORMERR and NOTIMP would blame the client. */
-const PASSED_ON_RCODES: ReadonlySet<number> = new Set([Rcode.SERVFAIL, Rcode.REFUSED]);
 
 export interface UpstreamAnswer {
   response: DecodedResponse;
   upstream: string;
   rttMs: number;
-  /** False when every upstream failed and this is the last SERVFAIL/REFUSED one of them gave. */
+  /** False when every upstream failed and this is the last unusable answer (SERVFAIL, REFUSED, FORMERR, NOTIMP) one of them gave. */
   usable: boolean;
   /** Why earlier upstreams were passed over. */
   failures: string[];
@@ -143,7 +141,7 @@ export class UpstreamPool {
         if (UNUSABLE_RCODES.has(response.rcode)) {
           failures.push(`${endpoint.url}: answered ${rcodeName(response.rcode)}`);
           this.failedAt.set(endpoint.url, this.now());
-          if (PASSED_ON_RCODES.has(response.rcode)) rejected = { response, upstream: endpoint.url, rttMs, usable: false, failures };
+          rejected = { response, upstream: endpoint.url, rttMs, usable: false, failures };
           continue;
         }
         this.failedAt.delete(endpoint.url);
@@ -156,8 +154,8 @@ export class UpstreamPool {
         failures.push(errorMessage(err));
       }
     }
-    // Every upstream failed, but one answered: pass its rcode on (DNSLink reports DNS_RCODE_5 for
-    // REFUSED), still marked unusable so the cache can serve stale instead.
+    // Every upstream failed, but one answered: pass its answer on (DNSLink reports DNS_RCODE_5 for
+    // REFUSED, DNS_RCODE_1 for FORMERR), still marked unusable so the cache can serve stale instead.
     if (rejected) return rejected;
     throw new CodedError('UPSTREAMS_FAILED', `all upstreams failed: ${failures.join('; ')}`);
   }

@@ -54,6 +54,15 @@ describe('upstream stage', () => {
     expect(res).toMatchObject({ rcode: Rcode.REFUSED, source: 'error', upstream: url, ede: { code: EdeCode.NO_REACHABLE_AUTHORITY } });
   });
 
+  it('serves SERVFAIL when every upstream answers FORMERR or NOTIMP (theirs would blame the client), keeping their rcode for DNSLink', async () => {
+    for (const rcode of [Rcode.FORMERR, Rcode.NOTIMP]) {
+      const url = await server((q) => [answerTxt(q, [], { flags: rcode })]);
+      const res = await stage([url]).upstream.resolve(question, { caller: 'udp' });
+      expect(res).toMatchObject({ rcode: Rcode.SERVFAIL, upstreamRcode: rcode, source: 'error', upstream: url, ede: { code: EdeCode.NO_REACHABLE_AUTHORITY } });
+      expect(res.ede?.text).toMatch(/answered (FORMERR|NOTIMP)/);
+    }
+  });
+
   it('answers SERVFAIL with EDE 22 when no upstream is configured', async () => {
     const res = await stage([]).upstream.resolve(question, { caller: 'cli' });
     expect(res).toMatchObject({ rcode: Rcode.SERVFAIL, source: 'error', ede: { code: EdeCode.NO_REACHABLE_AUTHORITY, text: 'no upstream resolvers are configured' } });

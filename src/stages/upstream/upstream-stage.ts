@@ -45,10 +45,14 @@ export class UpstreamStage implements Stage {
     try {
       const { response, upstream, usable, failures } = await this.pool.query(question);
       if (!usable) {
+        // SERVFAIL and REFUSED are passed on; FORMERR and NOTIMP would blame the client's query, so
+        // clients get SERVFAIL, and DNSLink still reports what the upstreams said (upstreamRcode).
+        const blamesClient = response.rcode === Rcode.FORMERR || response.rcode === Rcode.NOTIMP;
         return {
-          ...emptyResolution(response.rcode, 'error'),
+          ...emptyResolution(blamesClient ? Rcode.SERVFAIL : response.rcode, 'error'),
+          ...(blamesClient ? { upstreamRcode: response.rcode } : {}),
           upstream,
-          ede: response.ede ?? { code: EdeCode.NO_REACHABLE_AUTHORITY, text: `all upstreams failed: ${failures.join('; ')}` },
+          ede: (!blamesClient && response.ede) || { code: EdeCode.NO_REACHABLE_AUTHORITY, text: `all upstreams failed: ${failures.join('; ')}` },
         };
       }
       return {
