@@ -17,7 +17,9 @@ const VALUE = '/ipfs/bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi
 /** The test runner's environment without a token of its own: the CLI must find the instance's. */
 const baseEnv: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DNSLINKD_')));
 
-describe.skipIf(!ok)('dnslinkd admin commands', () => {
+// Each case runs the real CLI several times (a Node start each): on a loaded 2-core box that takes
+// well past the default 20 s, so the suite has its own timeout.
+describe.skipIf(!ok)('dnslinkd admin commands', { timeout: 90_000 }, () => {
   let nsd: NsdHandle;
   let a: DnslinkdHandle;
   let b: DnslinkdHandle;
