@@ -1,0 +1,56 @@
+// Sustained cache-hit load on dnslinkd at 70% of its measured peak: UDP with dnsperf -Q (answers
+// lost and p50/p99 from every query's latency, dnsperf -v) and DoH GET over HTTP/2 with TLS with
+// h2load --rps (h2load gives min/max/mean/stddev per request, no percentiles; dnsperf 2.10's DoH
+// mode fails against Node's HTTP/2 answers: "frame received when already having a dns msg").
+import { digAt, freePort, runTool, startDnslinkd } from '../test/integration/support/index.js';
+import { makeSelfSignedCert } from '../test/integration/support/tls.js';
+import { dohQuery } from './doh-case.js';
+import { dnsperf } from './dnsperf.js';
+
+const LOAD = 0.7;
+const DOH_CONNECTIONS = 8;
+const DOH_STREAMS = 16;
+
+/** h2load over h2+TLS: `rps` per connection when given (else as fast as it goes); req/s, lost and per-request times. */
+async function h2loadTls(url, { seconds, rps }) {
+  const args = ['-c', String(DOH_CONNECTIONS), '-m', String(DOH_STREAMS), '-t', '1', '-D', String(seconds), ...(rps ? [`--rps=${rps}`] : ['--warm-up-time=1']), url];
+  const r = await runTool('h2load', args, (seconds + 30) * 1000);
+  const requests = /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(r.stdout);
+  const rate = Number(/finished in [^,]+, ([\d.]+) req\/s/.exec(r.stdout)?.[1] ?? NaN);
+  if (!requests || !Number.isFinite(rate)) throw new Error(`h2load gave no result (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+  const [, , started, , succeeded, failed, errored, timeout] = requests.map(Number);
+  const toMs = (v) => (v.endsWith('us') ? Number(v.slice(0, -2)) / 1000 : v.endsWith('ms') ? Number(v.slice(0, -2)) : Number(v.slice(0, -1)) * 1000);
+  const times = /time for request:\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)/.exec(r.stdout)?.slice(1).map(toMs) ?? [];
+  const [minMs, maxMs, meanMs, stddevMs] = times;
+  return { rps: rate, started, succeeded, lost: started - succeeded, failed, errored, timeout, minMs, maxMs, meanMs, stddevMs };
+}
+
+/**
+ * Runs the sustained case against one dnslinkd (UDP and a TLS listener) forwarding to `upstreams`.
+ * `udpPeakQps`: the UDP peak measured earlier in the run (measured here for 5 s when absent).
+ */
+export async function runSustainedCase({ upstreams, queryFile, qname, seconds, clients, udpPeakQps, log = console.log }) {
+  const cert = makeSelfSignedCert();
+  const tlsPort = await freePort();
+  const d = await startDnslinkd({ upstreams, config: { http: { tls: { listen: `127.0.0.1:${tlsPort}`, cert: cert.cert, key: cert.key } } } });
+  try {
+    const status = (await digAt(d.dnsPort, qname, 'TXT')).parsed?.status;
+    if (status !== 'NOERROR') throw new Error(`sustained: dnslinkd answered ${status}`);
+    const peak = udpPeakQps ?? (await dnsperf({ port: d.dnsPort, queryFile, seconds: 5, clients })).qps;
+    const udpRate = Math.round(peak * LOAD);
+    log(`sustained UDP: ${seconds}s at ${udpRate} qps (${LOAD * 100}% of ${Math.round(peak)})`);
+    const udp = { rate: udpRate, ...(await dnsperf({ port: d.dnsPort, queryFile, seconds, clients, qps: udpRate, perQuery: true })) };
+    log(`  lost ${udp.lost} of ${udp.sent}, p50 ${udp.p50Ms.toFixed(3)} ms, p99 ${udp.p99Ms.toFixed(3)} ms, max ${udp.maxMs.toFixed(3)} ms (${udp.rcodes})`);
+
+    const url = `https://127.0.0.1:${tlsPort}/dns-query?dns=${dohQuery(qname)}`;
+    const dohPeak = (await h2loadTls(url, { seconds: 5 })).rps;
+    const perConnection = Math.max(1, Math.round((dohPeak * LOAD) / DOH_CONNECTIONS));
+    log(`sustained DoH (h2+TLS, GET, ${DOH_CONNECTIONS} connections): ${seconds}s at ${perConnection * DOH_CONNECTIONS} req/s (${LOAD * 100}% of ${Math.round(dohPeak)})`);
+    const doh = { rate: perConnection * DOH_CONNECTIONS, peak: dohPeak, ...(await h2loadTls(url, { seconds, rps: perConnection })) };
+    log(`  lost ${doh.lost} of ${doh.started}, mean ${doh.meanMs?.toFixed(3)} ms, stddev ${doh.stddevMs?.toFixed(3)} ms, min ${doh.minMs?.toFixed(3)}, max ${doh.maxMs?.toFixed(3)} ms (h2load gives no percentiles)`);
+    return { seconds, load: LOAD, udp: { peak, ...udp }, doh };
+  } finally {
+    await d.stop();
+    cert.remove();
+  }
+}
