@@ -2,9 +2,9 @@
 // answers the plain fixture name with nsd's TXT value, twice (the second from its cache), so a
 // ratio in `npm run bench` is never taken against a server that answers SERVFAIL. A peer whose
 // Debian package is not installed is skipped (they are bench-only, not required by CI).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digAt, findBinary, requireBinaries, startNsd, stopAll, txtValue, zone } from './support/index.js';
-import type { NsdHandle } from './support/index.js';
+import { describe, expect, it } from 'vitest';
+import { digAt, findBinary, requireBinaries, txtValue, zone } from './support/index.js';
+import { nsdForSuite } from './support/suite.js';
 
 const ok = requireBinaries('nsd', 'dig');
 const plain = zone.names.plain;
@@ -32,19 +32,12 @@ const peers: { file: string; exportName: string; binary?: string }[] = [
 ];
 
 describe.skipIf(!ok)('bench peers answer the fixture name like nsd', () => {
-  let nsd: NsdHandle;
-  beforeAll(async () => {
-    nsd = await startNsd();
-  });
-  afterAll(async () => {
-    await nsd?.stop();
-    await stopAll();
-  });
+  const servers = nsdForSuite();
 
   for (const peer of peers) {
     it.skipIf(peer.binary !== undefined && !findBinary(peer.binary))(`${peer.file}`, async () => {
       const start = await peerStarter(peer.file, peer.exportName);
-      const server = await start({ zone: 'dnslink.test', upstreamPort: nsd.port, readyName: plain.name });
+      const server = await start({ zone: 'dnslink.test', upstreamPort: servers.nsd.port, readyName: plain.name });
       try {
         for (let i = 0; i < 2; i++) {
           const r = await digAt(server.port, plain.name, 'TXT');
