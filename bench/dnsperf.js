@@ -9,10 +9,10 @@ export const quantile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.l
 
 /**
  * Runs dnsperf against 127.0.0.1:`port` with `queryFile` for `seconds`: `clients` clients, one
- * thread, 256 outstanding, 2 s timeout; `qps` caps the rate (-Q); `extra` is appended.
+ * thread, `outstanding` queries at most (-q, 256), 2 s timeout; `qps` caps the rate (-Q); `extra` is appended.
  */
-export function dnsperf({ port, queryFile, seconds, clients, qps, perQuery = false, extra = [] }) {
-  const args = ['-s', '127.0.0.1', '-p', String(port), '-d', queryFile, '-l', String(seconds), '-c', String(clients), '-T', '1', '-q', '256', '-t', '2'];
+export function dnsperf({ port, queryFile, seconds, clients, qps, outstanding = 256, perQuery = false, extra = [] }) {
+  const args = ['-s', '127.0.0.1', '-p', String(port), '-d', queryFile, '-l', String(seconds), '-c', String(clients), '-T', '1', '-q', String(outstanding), '-t', '2'];
   if (qps) args.push('-Q', String(Math.round(qps)));
   if (perQuery) args.push('-v');
   args.push(...extra);
