@@ -1,8 +1,7 @@
 // Sustained cache-hit load on dnslinkd at 70% of its measured peak: UDP with dnsperf -Q (answers
 // lost and p50/p99 from every query's latency, dnsperf -v) and DoH GET over HTTP/2 with TLS with
-// h2load --rps (h2load gives min/max/mean/stddev per request, no percentiles; dnsperf 2.10's DoH
-// mode fails against Node's HTTP/2 answers: "frame received when already having a dns msg"); the
-// DoH p50/p99 come from h2load's per-request log (--log-file: microseconds until end of response).
+// h2load --rps (p50/p99 from its per-request log, --log-file; dnsperf 2.10's DoH mode fails against
+// Node's HTTP/2 answers: "frame received when already having a dns msg").
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
