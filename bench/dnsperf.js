@@ -28,6 +28,7 @@ export function dnsperf({ port, queryFile, seconds, clients, qps, outstanding = 
       if (!line.startsWith('> ')) return summary.push(line);
       if (!latencies) return;
       const seconds = Number(line.slice(line.lastIndexOf(' ') + 1));
+      if (!Number.isFinite(seconds)) return; // "> T name type": a lost query, no latency (p50/p99 are over answered ones)
       if (count === latencies.length) {
         const grown = new Float64Array(latencies.length * 2);
         grown.set(latencies);
