@@ -1,4 +1,4 @@
-// A DNS daemon from Debian (nsd, Unbound) started for a test: its config written to a temp dir,
+// A DNS daemon from Debian (nsd, Unbound; the bench's peers too) started for a test: its config written to a temp dir,
 // run in the foreground on a free 127.0.0.1 port, ready once a probe query answers NOERROR;
 // retried on another port if it fails to come up. Always stopped (and its dir removed).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,8 +18,11 @@ export interface DaemonHandle {
 }
 
 export interface DaemonSpec {
-  /** Binary name, also used for the config file name (`<name>.conf`). */
-  name: 'nsd' | 'unbound';
+  /** Binary name, also used for the config file name (`<name>.conf`) unless `configFile` names it. */
+  name: string;
+  configFile?: string;
+  /** Command-line arguments for the config file and working dir (default: `-d -c <conf>`, nsd's and Unbound's foreground mode). */
+  args?(conf: string, dir: string): string[];
   /** The config file's text for this port and working dir. */
   config(port: number, dir: string): string;
   /** A question (name and type) that answers NOERROR once the daemon serves. */
@@ -33,9 +36,9 @@ export function startDaemon(spec: DaemonSpec): Promise<DaemonHandle> {
     spec.port,
     (port): DaemonHandle => {
       const dir = mkdtempSync(join(tmpdir(), `dnslinkd-${spec.name}-`));
-      const conf = join(dir, `${spec.name}.conf`);
+      const conf = join(dir, spec.configFile ?? `${spec.name}.conf`);
       writeFileSync(conf, spec.config(port, dir));
-      const proc = spawnManaged(spec.name, binPath(spec.name), ['-d', '-c', conf]);
+      const proc = spawnManaged(spec.name, binPath(spec.name), spec.args?.(conf, dir) ?? ['-d', '-c', conf]);
       return {
         port,
         dir,

@@ -25,3 +25,16 @@ export function nsdWithDnslinkd(options: Omit<DnslinkdOptions, 'upstreams'> = {}
   });
   return servers;
 }
+
+/** Registers beforeAll/afterAll hooks for nsd alone (the suite starts its own servers in front of it). */
+export function nsdForSuite(): { nsd: NsdHandle } {
+  const servers = {} as { nsd: NsdHandle };
+  beforeAll(async () => {
+    servers.nsd = await startNsd();
+  });
+  afterAll(async () => {
+    await servers.nsd?.stop();
+    await stopAll();
+  });
+  return servers;
+}
