@@ -1,5 +1,5 @@
 // Typed access to the parts of dns-packet that @types/dns-packet leaves out: the per-record and
-// name codecs (used to pre-encode record sections) and the type-name table. The hot path relies on
+// name codecs (used to pre-encode record sections, and to decode a cached answer for the APIs) and the type-name table. The hot path relies on
 // these internals (`encode.bytes`, `answer`, `name`), which is why package.json pins dns-packet to
 // an exact version: check them again before moving it.
 import { createRequire } from 'node:module';
@@ -8,6 +8,8 @@ import type { DnsRecord } from './types.js';
 interface Codec<T> {
   encode: ((value: T, buf: Buffer, offset: number) => Buffer) & { bytes: number };
   encodingLength(value: T): number;
+  /** Reads one value at `offset`; `bytes` is then how many bytes it took. */
+  decode: ((buf: Buffer, offset: number) => T) & { bytes: number };
 }
 
 interface DnsPacketInternals {
