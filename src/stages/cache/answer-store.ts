@@ -26,10 +26,12 @@ export interface CachePolicy {
 /**
  * What an entry costs beyond its key's characters and its encoded bytes: the entry object (and
  * the boxed number of its store time), the key string's header, its slot in the table (a Map) and
- * the garbage collector's headroom over them. Measured with bench/memory-case.js (RSS delta per entry at 100k
- * and 1M names, minus key and body bytes), not estimated.
+ * the garbage collector's headroom over them. Measured, not estimated: a dnslinkd filled with 1M
+ * DNSLink names from nsd (bench/memory-case.js) grew its RSS by 485 bytes per entry, of which 204
+ * were encoded bytes and key characters (in process, store alone, after a full GC: 214 heap bytes
+ * per entry besides the slab bytes).
  */
-export const ENTRY_OVERHEAD_BYTES = 350;
+export const ENTRY_OVERHEAD_BYTES = 280;
 
 /** Encoded sections are copied into shared slabs of this size (larger ones get their own buffer). */
 const SLAB_BYTES = 64 * 1024;
