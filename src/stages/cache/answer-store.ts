@@ -28,13 +28,13 @@ export interface CachePolicy {
  * the boxed number of its store time), the key string's header, its slot in the table (a Map) and
  * the garbage collector's headroom over them. Measured, not estimated: a dnslinkd filled with 1M
  * DNSLink names from nsd (bench/memory-case.js) grew its RSS by 485 bytes per entry, of which 204
- * were encoded bytes and key characters (in process, store alone, after a full GC: 214 heap bytes
+ * were encoded bytes and key characters (in process, store alone, after a full GC: 190 heap bytes
  * per entry besides the slab bytes).
  */
 export const ENTRY_OVERHEAD_BYTES = 280;
 
 /** Encoded sections are copied into shared slabs of this size (larger ones get their own buffer). */
-const SLAB_BYTES = 64 * 1024;
+const SLAB_BYTES = 32 * 1024;
 const OWN_BUFFER_BYTES = 4 * 1024;
 
 /** Where a slab copy landed: the slab and the offset in it. */
@@ -61,6 +61,9 @@ class Slabs {
   }
 }
 
+/** When an entry's last refresh failed (ms), for the few entries where one did: kept beside them, not in each. */
+const refreshFailures = new WeakMap<CacheEntry, number>();
+
 /** Where an answer came from, shared by every entry from the same upstream (interned by the store). */
 export interface AnswerOrigin {
   /** `upstream`, `ens`...: as the miss reported it. */
@@ -74,6 +77,8 @@ export interface AnswerOrigin {
 const COUNT_BITS = 13;
 const COUNT_MASK = (1 << COUNT_BITS) - 1;
 const NEGATIVE_BIT = 1 << 25;
+/** Hits saturate here (kept in a small integer with the CLOCK bit). */
+const MAX_USES = 2 ** 30 - 2;
 
 /**
  * One cached answer: its encoded sections (TTLs already clamped) in a shared slab and the numbers
@@ -81,11 +86,10 @@ const NEGATIVE_BIT = 1 << 25;
  * when asked (`resolution`, a view's `answers`).
  */
 export class CacheEntry implements EncodedSections {
-  hits = 0;
-  /** Last time a refresh of this entry failed (ms), for RFC 8767 stale-refresh. */
-  refreshFailedAt: number | undefined = undefined;
-  /** Set by a hit, cleared when eviction passes it over once (CLOCK). */
-  recentlyUsed = false;
+  /** Hits (bits 1 and up, saturating) and the CLOCK bit (bit 0: hit since eviction last passed it). */
+  private uses = 0;
+  /** bodyStart * 65536 + bodyLength (a slab is 32 KB; an answer on its own buffer starts at 0). */
+  private readonly place: number;
   /** answerCount, authorityCount (13 bits each). */
   private readonly counts: number;
   /** additionalCount (13 bits), rcode (12 bits), negative (bit 25). */
@@ -94,8 +98,8 @@ export class CacheEntry implements EncodedSections {
   constructor(
     readonly key: string,
     readonly slab: Buffer,
-    readonly bodyStart: number,
-    readonly bodyLength: number,
+    bodyStart: number,
+    bodyLength: number,
     sections: { answerCount: number; authorityCount: number; additionalCount: number },
     rcode: number,
     negative: boolean,
@@ -104,8 +108,42 @@ export class CacheEntry implements EncodedSections {
     /** Seconds it stays fresh (the smallest TTL stored). */
     readonly ttl: number,
   ) {
+    this.place = bodyStart * 0x10000 + bodyLength;
     this.counts = sections.answerCount | (sections.authorityCount << COUNT_BITS);
     this.flags = sections.additionalCount | ((rcode & 0xfff) << COUNT_BITS) | (negative ? NEGATIVE_BIT : 0);
+  }
+
+  /** A hit: counted, and marked used for eviction. */
+  recordHit(): void {
+    this.uses = Math.min(this.uses + 2, MAX_USES) | 1;
+  }
+
+  get hits(): number {
+    return this.uses >>> 1;
+  }
+
+  /** Hit since eviction last passed it (CLOCK's bit). */
+  get recentlyUsed(): boolean {
+    return (this.uses & 1) !== 0;
+  }
+  set recentlyUsed(used: boolean) {
+    this.uses = used ? this.uses | 1 : this.uses & ~1;
+  }
+
+  /** Last time a refresh of this entry failed (ms), for RFC 8767 stale-refresh. */
+  get refreshFailedAt(): number | undefined {
+    return refreshFailures.get(this);
+  }
+  set refreshFailedAt(at: number | undefined) {
+    if (at === undefined) refreshFailures.delete(this);
+    else refreshFailures.set(this, at);
+  }
+
+  get bodyStart(): number {
+    return this.place >>> 16;
+  }
+  get bodyLength(): number {
+    return this.place & 0xffff;
   }
 
   get answerCount(): number {

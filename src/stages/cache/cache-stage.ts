@@ -37,8 +37,7 @@ export class CacheStage implements Stage {
     const now = this.now();
     const entry = this.store.get(question.key, now);
     if (entry && now < entry.expiresAt) {
-      entry.hits++;
-      entry.recentlyUsed = true;
+      entry.recordHit();
       this.metrics?.hits.inc();
       if (this.options.prefetch) this.maybePrefetch(question, entry, now);
       return this.freshView(entry, now);
