@@ -52,6 +52,10 @@ export interface BurstResult {
   answered: number;
   /** Answers with NOERROR and at least one record. */
   positive: number;
+  /** Names with at least one such answer. */
+  namesAnswered: number;
+  /** Names without one (each answered SERVFAIL, or never). */
+  namesUnanswered: string[];
   /** Rounds it took (the first, plus resends of what got no answer). */
   rounds: number;
 }
@@ -61,8 +65,8 @@ export interface BurstResult {
  * and at most `window` queries unanswered at a time (default 2,000), resending what got
  * no answer up to `rounds` times. At most 65536 queries.
  */
-export async function queryBurst(port: number, names: readonly string[], copies: number, opts: { window?: number; rounds?: number; timeoutMs?: number } = {}): Promise<BurstResult> {
-  const total = names.length * copies;
+export async function queryBurst(port: number, queried: readonly string[], copies: number, opts: { window?: number; rounds?: number; timeoutMs?: number } = {}): Promise<BurstResult> {
+  const total = queried.length * copies;
   if (total > 65_536) throw new Error('queryBurst: at most 65536 queries (one DNS ID each)');
   const window = opts.window ?? 2_000;
   const answers = new Map<number, Buffer>();
@@ -86,7 +90,7 @@ export async function queryBurst(port: number, names: readonly string[], copies:
           continue;
         }
         const id = pending[at++]!;
-        sock.send(encodeQuery(id, names[Math.floor(id / copies)]!, 'TXT'), port, '127.0.0.1');
+        sock.send(encodeQuery(id, queried[Math.floor(id / copies)]!, 'TXT'), port, '127.0.0.1');
         if (at % 256 === 0) await new Promise((resolve) => setImmediate(resolve));
       }
       const deadline = Date.now() + (opts.timeoutMs ?? 3_000);
@@ -96,9 +100,13 @@ export async function queryBurst(port: number, names: readonly string[], copies:
     sock.close();
   }
   let positive = 0;
-  for (const msg of answers.values()) {
+  const names = new Set<number>();
+  for (const [id, msg] of answers) {
     const header = parseHeader(msg);
-    if (header.rcode === 0 && header.ancount > 0) positive++;
+    if (header.rcode !== 0 || header.ancount === 0) continue;
+    positive++;
+    names.add(Math.floor(id / copies));
   }
-  return { sent: total, answered: answers.size, positive, rounds };
+  const namesUnanswered = queried.filter((_, i) => !names.has(i));
+  return { sent: total, answered: answers.size, positive, namesAnswered: names.size, namesUnanswered, rounds };
 }
