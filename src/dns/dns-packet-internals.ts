@@ -1,8 +1,8 @@
 // Typed access to the parts of dns-packet that @types/dns-packet leaves out: the per-record and
-// name codecs (used to pre-encode record sections and to read upstream records one by one) and the
-// type-name table. The hot path relies on these internals (`encode.bytes`, `decode.bytes`,
-// `answer`, `name`), which is why package.json pins dns-packet to an exact version: check them
-// again before moving it.
+// name codecs (used to pre-encode record sections, to read upstream records one by one, and to
+// decode a cached answer for the APIs) and the type-name table. The hot path relies on these
+// internals (`encode.bytes`, `decode.bytes`, `answer`, `name`), which is why package.json pins
+// dns-packet to an exact version: check them again before moving it.
 import { createRequire } from 'node:module';
 import type { DnsRecord } from './types.js';
 

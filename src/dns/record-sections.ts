@@ -78,6 +78,54 @@ export function encodeSections(answers: DnsRecord[], authorities: DnsRecord[], a
   };
 }
 
+/**
+ * The offset of the TTL of the record at `at` in `body`: past its owner name (labels up to the
+ * root byte, or up to a compression pointer, which our sections never hold), type and class.
+ */
+export function ttlOffsetOf(body: Uint8Array, at: number): number {
+  for (let len = body[at]!; len !== 0; len = body[at]!) {
+    if ((len & 0xc0) === 0xc0) return at + 2 + 4;
+    at += len + 1;
+  }
+  return at + 1 + 4;
+}
+
+/** The offset just past the record whose TTL is at `ttlAt` (TTL, RDLENGTH, RDATA). */
+export function recordEndAfterTtl(body: Uint8Array, ttlAt: number): number {
+  return ttlAt + 6 + ((body[ttlAt + 4]! << 8) | body[ttlAt + 5]!);
+}
+
+/** The TTL offsets of the first `count` records laid out from offset 0 of `body`, found by walking them. */
+export function ttlOffsetsIn(body: Uint8Array, count: number): Uint32Array {
+  const offsets = new Uint32Array(count);
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    offsets[i] = ttlOffsetOf(body, at);
+    at = recordEndAfterTtl(body, offsets[i]!);
+  }
+  return offsets;
+}
+
+/** The records of encoded sections decoded back (for the APIs, never for a cache hit). */
+export function decodeSections(sections: Pick<EncodedSections, 'body' | 'answerCount' | 'authorityCount' | 'additionalCount'>): {
+  answers: DnsRecord[];
+  authorities: DnsRecord[];
+  additionals: DnsRecord[];
+} {
+  let at = 0;
+  const take = (count: number): DnsRecord[] => {
+    const records: DnsRecord[] = [];
+    for (let i = 0; i < count; i++) {
+      records.push(packetCodecs.answer.decode(sections.body, at) as DnsRecord);
+      at += packetCodecs.answer.decode.bytes;
+    }
+    return records;
+  };
+  const answers = take(sections.answerCount);
+  const authorities = take(sections.authorityCount);
+  return { answers, authorities, additionals: take(sections.additionalCount) };
+}
+
 /** The encoded sections of `res`, encoding them on first use. */
 export function encodedSectionsOf(res: Resolution): EncodedSections {
   if (!res.encoded) res.encoded = encodeSections(res.answers, res.authorities, res.additionals);

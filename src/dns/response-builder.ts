@@ -5,7 +5,7 @@
 import { DEFAULT_UDP_PAYLOAD, Flag, HEADER_SIZE, MIN_UDP_PAYLOAD } from './constants.js';
 import { optSize, writeOpt } from './edns.js';
 import type { WireQuery } from './query-parser.js';
-import { encodedSectionsOf } from './record-sections.js';
+import { encodedSectionsOf, recordEndAfterTtl, ttlOffsetOf } from './record-sections.js';
 import { remainingTtl, type Resolution } from './resolution.js';
 import type { ExtendedError } from './types.js';
 
@@ -47,7 +47,11 @@ export function buildResponse(query: WireQuery, res: Resolution, options: Respon
   const rcode = res.rcode;
   let ede = query.edns ? res.ede : undefined;
   let opt = query.edns ? optSize(ede) : 0;
-  let total = HEADER_SIZE + questionLen + sections.body.length + opt;
+  // Cached sections sit in a shared slab: copied from there, no view made per answer.
+  const bytes = sections.slab ?? sections.body;
+  const bodyStart = sections.bodyStart ?? 0;
+  const bodyLength = sections.bodyLength ?? bytes.length;
+  let total = HEADER_SIZE + questionLen + bodyLength + opt;
   const truncated = options.truncate === true || (options.sizeLimit !== undefined && total > options.sizeLimit);
   if (truncated) {
     total = HEADER_SIZE + questionLen + opt;
@@ -76,12 +80,17 @@ export function buildResponse(query: WireQuery, res: Resolution, options: Respon
     out.writeUInt16BE(sections.answerCount, 6);
     out.writeUInt16BE(sections.authorityCount, 8);
     out.writeUInt16BE(sections.additionalCount + (opt ? 1 : 0), 10);
-    sections.body.copy(out, offset);
+    bytes.copy(out, offset, bodyStart, bodyStart + bodyLength);
     if ((res.ttlAge ?? 0) !== 0 || res.ttlOverride !== undefined) {
-      const { ttlOffsets, ttls } = sections;
-      for (let i = 0; i < ttlOffsets.length; i++) out.writeUInt32BE(remainingTtl(ttls[i]!, res), offset + ttlOffsets[i]!);
+      // The TTLs are found by walking the copied records (no offset table kept per answer).
+      const count = sections.answerCount + sections.authorityCount + sections.additionalCount;
+      for (let i = 0, at = offset; i < count; i++) {
+        const ttlAt = ttlOffsetOf(out, at);
+        out.writeUInt32BE(remainingTtl(out.readUInt32BE(ttlAt), res), ttlAt);
+        at = recordEndAfterTtl(out, ttlAt);
+      }
     }
-    offset += sections.body.length;
+    offset += bodyLength;
   }
   if (opt) writeOpt(out, offset, options.advertisedPayload ?? DEFAULT_UDP_PAYLOAD, rcode, ede);
   return out;

@@ -25,12 +25,24 @@ export interface ExtendedError {
   text: string;
 }
 
-/** Record sections encoded once, with the offsets of every TTL so they can be patched in place. */
+/**
+ * Record sections encoded once, names uncompressed, so a response copies them and patches TTLs in
+ * place. `ttlOffsets` and `ttls` may be computed on demand by walking `body` (a cached answer keeps
+ * no table of them); responses find the TTLs by walking the copied records.
+ */
 export interface EncodedSections {
-  body: Buffer;
+  /** The sections' bytes (a view made on demand when they sit in a slab). */
+  readonly body: Buffer;
+  /**
+   * Set when the sections sit in a shared slab (cached answers): they are `bodyLength` bytes at
+   * `bodyStart` of it, and responses copy them from there without making a view.
+   */
+  readonly slab?: Buffer;
+  readonly bodyStart?: number;
+  readonly bodyLength?: number;
   answerCount: number;
   authorityCount: number;
   additionalCount: number;
-  ttlOffsets: Uint32Array;
-  ttls: Uint32Array;
+  readonly ttlOffsets: Uint32Array;
+  readonly ttls: Uint32Array;
 }

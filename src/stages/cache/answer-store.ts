@@ -1,12 +1,15 @@
 // The answer store and its policy: which answers may be kept and for how long (TTLs clamped,
-// negative answers by the SOA minimum per RFC 2308), bounded by entry count and bytes (lru-cache),
-// kept past expiry for the serve-stale window (RFC 8767), and indexed by name so a flush finds a
-// name's entries without a scan. No I/O; the clock is injected.
-import { LRUCache } from 'lru-cache';
+// negative answers by the SOA minimum per RFC 2308), bounded by entry count and bytes (CLOCK, a
+// second-chance LRU), kept past expiry for the serve-stale window (RFC 8767), and indexed by name
+// so a flush finds a name's entries without a scan. No I/O; the clock is injected.
+//
+// Memory: an entry is one small object holding its place in a shared slab (its encoded sections)
+// and a few numbers; records are decoded only when an API asks. `bytes` counts what an entry
+// really costs (measured: see ENTRY_OVERHEAD_BYTES), so `maxBytes` bounds the process's memory.
 import { Rcode } from '../../dns/constants.js';
-import { encodeSections } from '../../dns/record-sections.js';
-import { recordTtl, type Resolution } from '../../dns/resolution.js';
-import type { DnsRecord } from '../../dns/types.js';
+import { decodeSections, encodeSections, recordEndAfterTtl, ttlOffsetOf, ttlOffsetsIn } from '../../dns/record-sections.js';
+import { recordTtl, type AnswerSource, type Resolution } from '../../dns/resolution.js';
+import type { DnsRecord, EncodedSections, ExtendedError } from '../../dns/types.js';
 
 export interface CachePolicy {
   maxEntries: number;
@@ -20,23 +23,220 @@ export interface CachePolicy {
   staleMaxAge: number;
 }
 
-export interface CacheEntry {
-  key: string;
-  /** Answer as stored: TTLs already clamped, sections pre-encoded. */
-  resolution: Resolution;
-  storedAt: number;
-  expiresAt: number;
-  ttl: number;
-  negative: boolean;
-  hits: number;
+/**
+ * What an entry costs beyond its key's characters and its encoded bytes: the entry object (and
+ * the boxed number of its store time), the key string's header, its slot in the table (a Map) and
+ * the garbage collector's headroom over them. Measured, not estimated: a dnslinkd filled with 1M
+ * DNSLink names from nsd (bench/memory-case.js) grew its RSS by 485 bytes per entry, of which 204
+ * were encoded bytes and key characters (in process, store alone, after a full GC: 190 heap bytes
+ * per entry besides the slab bytes).
+ */
+export const ENTRY_OVERHEAD_BYTES = 280;
+
+/** Encoded sections are copied into shared slabs of this size (larger ones get their own buffer). */
+const SLAB_BYTES = 32 * 1024;
+const OWN_BUFFER_BYTES = 4 * 1024;
+
+/** Where a slab copy landed: the slab and the offset in it. */
+interface SlabPlace {
+  slab: Buffer;
+  start: number;
+}
+
+/** Bump allocation of encoded sections in shared slabs: no Buffer (view or ArrayBuffer) per entry. */
+class Slabs {
+  private slab = Buffer.allocUnsafeSlow(0);
+  private used = 0;
+
+  copy(bytes: Buffer): SlabPlace {
+    if (bytes.length > OWN_BUFFER_BYTES) return { slab: Buffer.from(bytes), start: 0 };
+    if (this.used + bytes.length > this.slab.length) {
+      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      this.used = 0;
+    }
+    const start = this.used;
+    bytes.copy(this.slab, start);
+    this.used += bytes.length;
+    return { slab: this.slab, start };
+  }
+}
+
+/** When an entry's last refresh failed (ms), for the few entries where one did: kept beside them, not in each. */
+const refreshFailures = new WeakMap<CacheEntry, number>();
+
+/** Where an answer came from, shared by every entry from the same upstream (interned by the store). */
+export interface AnswerOrigin {
+  /** `upstream`, `ens`...: as the miss reported it. */
+  readonly source: AnswerSource;
+  readonly upstream: string | undefined;
+  /** The Extended DNS Error the answer came with, served again with it. */
+  readonly ede: ExtendedError | undefined;
+}
+
+/** Record counts fit in 13 bits (a message holds at most 65535 bytes, a record at least 11). */
+const COUNT_BITS = 13;
+const COUNT_MASK = (1 << COUNT_BITS) - 1;
+const NEGATIVE_BIT = 1 << 25;
+/** Hits saturate here (kept in a small integer with the CLOCK bit). */
+const MAX_USES = 2 ** 30 - 2;
+
+/**
+ * One cached answer: its encoded sections (TTLs already clamped) in a shared slab and the numbers
+ * a hit needs, packed; it is the EncodedSections a response copies. Its records are decoded only
+ * when asked (`resolution`, a view's `answers`).
+ */
+export class CacheEntry implements EncodedSections {
+  /** Hits (bits 1 and up, saturating) and the CLOCK bit (bit 0: hit since eviction last passed it). */
+  private uses = 0;
+  /** bodyStart * 65536 + bodyLength (a slab is 32 KB; an answer on its own buffer starts at 0). */
+  private readonly place: number;
+  /** answerCount, authorityCount (13 bits each). */
+  private readonly counts: number;
+  /** additionalCount (13 bits), rcode (12 bits), negative (bit 25). */
+  private readonly flags: number;
+
+  constructor(
+    readonly key: string,
+    readonly slab: Buffer,
+    bodyStart: number,
+    bodyLength: number,
+    sections: { answerCount: number; authorityCount: number; additionalCount: number },
+    rcode: number,
+    negative: boolean,
+    readonly origin: AnswerOrigin,
+    readonly storedAt: number,
+    /** Seconds it stays fresh (the smallest TTL stored). */
+    readonly ttl: number,
+  ) {
+    this.place = bodyStart * 0x10000 + bodyLength;
+    this.counts = sections.answerCount | (sections.authorityCount << COUNT_BITS);
+    this.flags = sections.additionalCount | ((rcode & 0xfff) << COUNT_BITS) | (negative ? NEGATIVE_BIT : 0);
+  }
+
+  /** A hit: counted, and marked used for eviction. */
+  recordHit(): void {
+    this.uses = Math.min(this.uses + 2, MAX_USES) | 1;
+  }
+
+  get hits(): number {
+    return this.uses >>> 1;
+  }
+
+  /** Hit since eviction last passed it (CLOCK's bit). */
+  get recentlyUsed(): boolean {
+    return (this.uses & 1) !== 0;
+  }
+  set recentlyUsed(used: boolean) {
+    this.uses = used ? this.uses | 1 : this.uses & ~1;
+  }
+
   /** Last time a refresh of this entry failed (ms), for RFC 8767 stale-refresh. */
-  refreshFailedAt?: number;
-  /** The fresh answer as last served, reused while its age in seconds is unchanged. */
-  view?: Resolution;
+  get refreshFailedAt(): number | undefined {
+    return refreshFailures.get(this);
+  }
+  set refreshFailedAt(at: number | undefined) {
+    if (at === undefined) refreshFailures.delete(this);
+    else refreshFailures.set(this, at);
+  }
+
+  get bodyStart(): number {
+    return this.place >>> 16;
+  }
+  get bodyLength(): number {
+    return this.place & 0xffff;
+  }
+
+  get answerCount(): number {
+    return this.counts & COUNT_MASK;
+  }
+  get authorityCount(): number {
+    return this.counts >>> COUNT_BITS;
+  }
+  get additionalCount(): number {
+    return this.flags & COUNT_MASK;
+  }
+  get rcode(): number {
+    return (this.flags >>> COUNT_BITS) & 0xfff;
+  }
+  get negative(): boolean {
+    return (this.flags & NEGATIVE_BIT) !== 0;
+  }
+
+  get expiresAt(): number {
+    return this.storedAt + this.ttl * 1000;
+  }
+
+  /** The sections' bytes as a view of the slab (made per call: responses copy from the slab). */
+  get body(): Buffer {
+    return this.slab.subarray(this.bodyStart, this.bodyStart + this.bodyLength);
+  }
+
+  get ttlOffsets(): Uint32Array {
+    return ttlOffsetsIn(this.body, this.answerCount + this.authorityCount + this.additionalCount);
+  }
+
+  /** Each record's stored TTL, read from the slab where the walk finds it (no view made). */
+  get ttls(): Uint32Array {
+    const count = this.answerCount + this.authorityCount + this.additionalCount;
+    const ttls = new Uint32Array(count);
+    for (let i = 0, at = this.bodyStart; i < count; i++) {
+      const ttlAt = ttlOffsetOf(this.slab, at);
+      ttls[i] = this.slab.readUInt32BE(ttlAt);
+      at = recordEndAfterTtl(this.slab, ttlAt);
+    }
+    return ttls;
+  }
+
+  /** The answer as a resolution, served with `source` and its TTLs aged or overridden. */
+  view(source: AnswerSource, ttlAge: number, stale?: { ttl: number; ede: ExtendedError }): Resolution {
+    return new CachedResolution(this, source, ttlAge, stale);
+  }
+
+  /** The answer as stored, records decoded (for the admin API). */
+  get resolution(): Resolution {
+    const { answers, authorities, additionals } = decodeSections(this);
+    const { source, upstream, ede } = this.origin;
+    return { rcode: this.rcode, source, answers, authorities, additionals, ...(upstream ? { upstream } : {}), ...(ede ? { ede } : {}), encoded: this };
+  }
+}
+
+/** A cached answer as served: the entry's sections, aged; records decoded only if someone reads them. */
+class CachedResolution implements Resolution {
+  readonly rcode: number;
+  readonly upstream: string | undefined;
+  readonly ede: ExtendedError | undefined;
+  readonly ttlOverride: number | undefined;
+  readonly encoded: EncodedSections;
+  private decoded: ReturnType<typeof decodeSections> | undefined = undefined;
+
+  constructor(
+    entry: CacheEntry,
+    readonly source: AnswerSource,
+    readonly ttlAge: number,
+    stale: { ttl: number; ede: ExtendedError } | undefined,
+  ) {
+    this.rcode = entry.rcode;
+    this.upstream = entry.origin.upstream;
+    this.ede = stale ? stale.ede : entry.origin.ede;
+    this.ttlOverride = stale?.ttl;
+    this.encoded = entry;
+  }
+
+  private get records(): ReturnType<typeof decodeSections> {
+    return (this.decoded ??= decodeSections(this.encoded));
+  }
+  get answers(): DnsRecord[] {
+    return this.records.answers;
+  }
+  get authorities(): DnsRecord[] {
+    return this.records.authorities;
+  }
+  get additionals(): DnsRecord[] {
+    return this.records.additionals;
+  }
 }
 
 const clamp = (value: number, min: number, max: number): number => Math.min(Math.max(value, min), max);
-const ENTRY_OVERHEAD_BYTES = 256;
 
 function withTtl(record: DnsRecord, ttl: number): DnsRecord {
   return { ...record, ttl } as DnsRecord;
@@ -51,24 +251,27 @@ export function isNegativeAnswer(res: Pick<Resolution, 'rcode' | 'answers'>): bo
   return res.rcode === Rcode.NXDOMAIN || (res.rcode === Rcode.NOERROR && res.answers.length === 0);
 }
 
+interface CacheableForm {
+  ttl: number;
+  negative: boolean;
+  answers: DnsRecord[];
+  authorities: DnsRecord[];
+  additionals: DnsRecord[];
+}
+
 /** How long an answer may be cached and the records as stored; undefined when not cacheable. */
-function cacheableForm(res: Resolution, policy: CachePolicy): { ttl: number; negative: boolean; resolution: Resolution } | undefined {
-  // The Extended DNS Error the answer came with is kept with it (an unsupported ENS namespace, an
-  // upstream's own EDE): a hit tells the client what the miss did.
-  const base = { rcode: res.rcode, source: res.source, upstream: res.upstream, ...(res.ede ? { ede: res.ede } : {}) } as const;
+function cacheableForm(res: Resolution, policy: CachePolicy): CacheableForm | undefined {
   if (res.rcode === Rcode.NOERROR && res.answers.length > 0) {
     const fix = (rr: DnsRecord) => withTtl(rr, clamp(recordTtl(rr), policy.minTtl, policy.maxTtl));
     const answers = res.answers.map(fix);
     const ttl = Math.min(...answers.map(recordTtl));
-    const resolution: Resolution = { ...base, answers, authorities: res.authorities.map(fix), additionals: res.additionals.map(fix) };
-    return { ttl, negative: false, resolution };
+    return { ttl, negative: false, answers, authorities: res.authorities.map(fix), additionals: res.additionals.map(fix) };
   }
   if (isNegativeAnswer(res)) {
     const soa = soaOf(res);
     if (!soa || soa.type !== 'SOA') return undefined; // RFC 2308 5: no SOA, no negative caching
     const ttl = clamp(Math.min(soa.ttl ?? 0, soa.data.minimum ?? 0), policy.negativeMinTtl, policy.negativeMaxTtl);
-    const resolution: Resolution = { ...base, answers: [], authorities: [withTtl(soa, ttl)], additionals: [] };
-    return { ttl, negative: true, resolution };
+    return { ttl, negative: true, answers: [], authorities: [withTtl(soa, ttl)], additionals: [] };
   }
   return undefined;
 }
@@ -76,79 +279,120 @@ function cacheableForm(res: Resolution, policy: CachePolicy): { ttl: number; neg
 /** The name part of a cache key (the key without its type and class). */
 export const nameKeyOfKey = (key: string): string => key.slice(0, -4);
 
-/** A flush scanning the index yields to the event loop after this long (checked every FLUSH_CHECK names). */
+/** Type TXT, class IN as the last four characters of a cache key: the keys the name index leaves out. */
+const TXT_IN = '\x00\x10\x00\x01';
+
+/** A flush scanning the table yields to the event loop after this long (checked every FLUSH_CHECK keys). */
 const FLUSH_SLICE_MS = 2;
 const FLUSH_CHECK = 256;
 
+const bytesOf = (entry: CacheEntry): number => entry.bodyLength + entry.key.length + ENTRY_OVERHEAD_BYTES;
+
 export class AnswerStore {
-  private lru: LRUCache<string, CacheEntry>;
-  /** name part of a key -> the keys (one per type and class) cached for it. */
-  private byName = new Map<string, Set<string>>();
+  /** key -> entry, in CLOCK order: eviction looks at the oldest first and gives used ones a second pass. */
+  private table = new Map<string, CacheEntry>();
+  /** Where eviction looks next (a live Map iterator: it follows inserts and deletes). */
+  private hand: Iterator<[string, CacheEntry]> | undefined;
+  /**
+   * The name index, compact: name part of a key -> its keys of any type but TXT IN. A name's TXT IN
+   * key is its name part plus TXT_IN, found without an index: a DNSLink cache indexes nothing.
+   */
+  private otherTypes = new Map<string, string[]>();
+  private slabs = new Slabs();
+  private readonly origins = new Map<string, AnswerOrigin>();
+  private usedBytes = 0;
 
   constructor(
     readonly policy: CachePolicy,
     private readonly now: () => number = Date.now,
-  ) {
-    this.lru = this.newLru();
-  }
-
-  private newLru(): LRUCache<string, CacheEntry> {
-    const byName = this.byName;
-    return new LRUCache<string, CacheEntry>({
-      max: this.policy.maxEntries,
-      maxSize: this.policy.maxBytes,
-      sizeCalculation: (entry) => entry.resolution.encoded!.body.length + entry.key.length + ENTRY_OVERHEAD_BYTES,
-      // Evicted, expired or deleted: out of the name index too (an overwrite keeps its key).
-      dispose: (_entry, key, reason) => {
-        if (reason === 'set') return;
-        const nameKey = nameKeyOfKey(key);
-        const keys = byName.get(nameKey);
-        if (keys && keys.delete(key) && keys.size === 0) byName.delete(nameKey);
-      },
-    });
-  }
+  ) {}
 
   /** The entry for `key`, fresh or within the stale window; older entries are dropped. */
   get(key: string, now: number = this.now()): CacheEntry | undefined {
-    const entry = this.lru.get(key);
+    const entry = this.table.get(key);
     if (!entry) return undefined;
     const staleWindow = this.policy.serveStale ? this.policy.staleMaxAge * 1000 : 0;
-    if (now > entry.expiresAt + staleWindow) {
-      this.lru.delete(key);
+    if (now > entry.storedAt + entry.ttl * 1000 + staleWindow) {
+      this.delete(key, entry);
       return undefined;
     }
     return entry;
   }
 
-  /** Stores an answer if the policy allows; returns the stored entry. */
+  /** Stores an answer if the policy allows; returns the entry (not kept when it alone exceeds maxBytes). */
   put(key: string, res: Resolution): CacheEntry | undefined {
     const form = cacheableForm(res, this.policy);
     if (!form) return undefined;
-    const { resolution } = form;
-    resolution.encoded = encodeSections(resolution.answers, resolution.authorities, resolution.additionals);
-    const storedAt = this.now();
-    const entry: CacheEntry = {
-      key,
-      resolution,
-      storedAt,
-      expiresAt: storedAt + form.ttl * 1000,
-      ttl: form.ttl,
-      negative: form.negative,
-      hits: 0,
-    };
-    this.lru.set(key, entry);
-    const nameKey = nameKeyOfKey(key);
-    let keys = this.byName.get(nameKey);
-    if (!keys) this.byName.set(nameKey, (keys = new Set()));
-    keys.add(key);
+    const sections = encodeSections(form.answers, form.authorities, form.additionals);
+    const { slab, start } = this.slabs.copy(sections.body);
+    const entry = new CacheEntry(key, slab, start, sections.body.length, sections, res.rcode, form.negative, this.originOf(res), this.now(), form.ttl);
+    const old = this.table.get(key);
+    if (old) this.delete(key, old);
+    const size = bytesOf(entry);
+    if (size > this.policy.maxBytes) return entry;
+    this.table.set(key, entry);
+    this.usedBytes += size;
+    if (!key.endsWith(TXT_IN)) {
+      const nameKey = nameKeyOfKey(key);
+      const keys = this.otherTypes.get(nameKey);
+      if (keys) keys.push(key);
+      else this.otherTypes.set(nameKey, [key]);
+    }
+    this.evictOverLimits(entry);
     return entry;
+  }
+
+  /** One shared origin per source and upstream; an answer with its own EDE keeps its own. */
+  private originOf(res: Resolution): AnswerOrigin {
+    if (res.ede) return { source: res.source, upstream: res.upstream, ede: res.ede };
+    const id = `${res.source} ${res.upstream ?? ''}`;
+    let origin = this.origins.get(id);
+    if (!origin) this.origins.set(id, (origin = { source: res.source, upstream: res.upstream, ede: undefined }));
+    return origin;
+  }
+
+  private evictOverLimits(justStored: CacheEntry): void {
+    while (this.table.size > this.policy.maxEntries || this.usedBytes > this.policy.maxBytes) {
+      let next = this.hand?.next();
+      if (!next || next.done) {
+        this.hand = this.table.entries();
+        next = this.hand.next();
+        if (next.done) return;
+      }
+      const [key, entry] = next.value;
+      if (entry.recentlyUsed || (entry === justStored && this.table.size > 1)) {
+        // Second chance: moved behind everything else, looked at again after a full turn.
+        entry.recentlyUsed = false;
+        this.table.delete(key);
+        this.table.set(key, entry);
+        continue;
+      }
+      this.delete(key, entry);
+    }
+  }
+
+  private delete(key: string, entry: CacheEntry): void {
+    if (this.table.get(key) !== entry) return;
+    this.table.delete(key);
+    this.usedBytes -= bytesOf(entry);
+    if (key.endsWith(TXT_IN)) return;
+    const nameKey = nameKeyOfKey(key);
+    const keys = this.otherTypes.get(nameKey);
+    if (!keys) return;
+    const at = keys.indexOf(key);
+    if (at >= 0) keys.splice(at, 1);
+    if (keys.length === 0) this.otherTypes.delete(nameKey);
+  }
+
+  private keysOfName(nameKey: string): string[] {
+    return [nameKey + TXT_IN, ...(this.otherTypes.get(nameKey) ?? [])];
   }
 
   /** Every entry cached for a name (each type and class), stale ones included. */
   entriesOfName(nameKey: string): CacheEntry[] {
     const entries: CacheEntry[] = [];
-    for (const key of this.byName.get(nameKey) ?? []) {
-      const entry = this.lru.peek(key);
+    for (const key of this.keysOfName(nameKey)) {
+      const entry = this.table.get(key);
       if (entry) entries.push(entry);
     }
     return entries;
@@ -158,33 +402,40 @@ export class AnswerStore {
   removeNames(nameKeys: readonly string[], negativeOnly: boolean, dryRun = false): number {
     let removed = 0;
     for (const nameKey of nameKeys) {
-      for (const key of [...(this.byName.get(nameKey) ?? [])]) {
-        const entry = this.lru.peek(key);
-        if (!entry || (negativeOnly && !entry.negative)) continue;
-        if (dryRun || this.lru.delete(key)) removed++;
-      }
+      for (const key of this.keysOfName(nameKey)) removed += this.removeKey(key, negativeOnly, dryRun);
     }
     return removed;
   }
 
+  private removeKey(key: string, negativeOnly: boolean, dryRun: boolean): number {
+    const entry = this.table.get(key);
+    if (!entry || (negativeOnly && !entry.negative)) return 0;
+    if (!dryRun) this.delete(key, entry);
+    return 1;
+  }
+
   /**
    * Removes the entries of every name `matches` accepts (negative ones only, if asked); resolves to
-   * the count removed. Scans the name index in slices of about 2 ms, yielding between them, so a
-   * flush over a large cache never stalls the listeners. Everything, with negatives too, is dropped at once.
+   * the count removed. Scans the table in slices of about 2 ms, yielding between them, so a flush
+   * over a large cache never stalls the listeners. Everything, with negatives too, is dropped at once.
    */
   async removeWhere(matches: (nameKey: string) => boolean, negativeOnly: boolean, everything = false, dryRun = false): Promise<number> {
     if (everything && !negativeOnly) {
-      if (dryRun) return this.lru.size;
-      const removed = this.lru.size;
-      this.byName = new Map();
-      this.lru = this.newLru();
+      const removed = this.table.size;
+      if (dryRun) return removed;
+      this.table = new Map();
+      this.hand = undefined;
+      this.otherTypes = new Map();
+      this.slabs = new Slabs();
+      this.usedBytes = 0;
       return removed;
     }
     let removed = 0;
     let visited = 0;
     let sliceStart = performance.now();
-    for (const nameKey of this.byName.keys()) {
-      if (matches(nameKey)) removed += this.removeNames([nameKey], negativeOnly, dryRun);
+    // A Map iterator follows deletes and inserts made while it is paused.
+    for (const key of this.table.keys()) {
+      if (matches(nameKeyOfKey(key))) removed += this.removeKey(key, negativeOnly, dryRun);
       if (++visited % FLUSH_CHECK === 0 && performance.now() - sliceStart >= FLUSH_SLICE_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         sliceStart = performance.now();
@@ -193,17 +444,19 @@ export class AnswerStore {
     return removed;
   }
 
-  /** Names indexed (for tests and metrics). */
+  /** Distinct names cached (a scan: for tests). */
   get names(): number {
-    return this.byName.size;
+    const names = new Set<string>();
+    for (const key of this.table.keys()) names.add(nameKeyOfKey(key));
+    return names.size;
   }
 
   get size(): number {
-    return this.lru.size;
+    return this.table.size;
   }
 
+  /** What the entries cost in memory: encoded bytes, key characters and ENTRY_OVERHEAD_BYTES each. */
   get bytes(): number {
-    return this.lru.calculatedSize;
+    return this.usedBytes;
   }
 }
-

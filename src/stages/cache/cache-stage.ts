@@ -37,7 +37,7 @@ export class CacheStage implements Stage {
     const now = this.now();
     const entry = this.store.get(question.key, now);
     if (entry && now < entry.expiresAt) {
-      entry.hits++;
+      entry.recordHit();
       this.metrics?.hits.inc();
       if (this.options.prefetch) this.maybePrefetch(question, entry, now);
       return this.freshView(entry, now);
@@ -58,21 +58,12 @@ export class CacheStage implements Stage {
   }
 
   private freshView(entry: CacheEntry, now: number): Resolution {
-    const age = Math.floor((now - entry.storedAt) / 1000);
-    const view = entry.view;
-    if (view && view.ttlAge === age) return view;
-    entry.view = { ...entry.resolution, source: 'cache', ttlAge: age };
-    return entry.view;
+    return entry.view('cache', Math.floor((now - entry.storedAt) / 1000));
   }
 
   private staleView(entry: CacheEntry, why: string): Resolution {
     this.metrics?.staleAnswers.inc();
-    return {
-      ...entry.resolution,
-      source: 'stale',
-      ttlOverride: this.options.staleTtl,
-      ede: { code: EdeCode.STALE_ANSWER, text: why },
-    };
+    return entry.view('stale', 0, { ttl: this.options.staleTtl, ede: { code: EdeCode.STALE_ANSWER, text: why } });
   }
 
   private maybePrefetch(question: Question, entry: CacheEntry, now: number): void {
@@ -101,7 +92,7 @@ export class CacheStage implements Stage {
         // Fetched before a flush of this name: answer the callers, but store nothing.
         if (fetch.voided === 'all' || (fetch.voided === 'negative' && isNegativeAnswer(res))) return res;
         // Answer with the stored form, so a miss carries the same clamped TTLs as later hits.
-        return this.store.put(key, res)?.resolution ?? res;
+        return this.store.put(key, res)?.view(res.source, 0) ?? res;
       })
       .catch((err: unknown) => internalErrorResolution(err))
       .then((res) => {

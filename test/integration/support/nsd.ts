@@ -14,6 +14,11 @@ export interface NsdOptions {
   port?: number;
   /** Answer `version.bind CH TXT` (nsd's CHAOS identity); hidden by default. */
   showVersion?: boolean;
+  /**
+   * Turn off response rate limiting (Debian's nsd has RRL on: 200 answers/s per source and name,
+   * and every name a wildcard answers shares one bucket): for many distinct names at speed.
+   */
+  noRateLimit?: boolean;
 }
 
 export async function startNsd(opts: NsdOptions = {}): Promise<NsdHandle> {
@@ -45,6 +50,7 @@ export async function startNsd(opts: NsdOptions = {}): Promise<NsdHandle> {
         '  server-count: 1',
         '  verbosity: 1',
         `  hide-version: ${opts.showVersion ? 'no' : 'yes'}`,
+        ...(opts.noRateLimit ? ['  rrl-ratelimit: 0', '  rrl-whitelist-ratelimit: 0'] : []),
         '  do-ip6: no',
         'remote-control:',
         '  control-enable: no',
