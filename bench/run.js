@@ -11,6 +11,8 @@
 // bare,unbound,unboundLocal,pdnsRecursor,dnsdist,kresd,dns2; a peer whose binary is missing is skipped),
 // BENCH_SKIP_DOH=1 to skip the DoH case, BENCH_SKIP_CONTROL=1 the control-plane cases (bench/control-case.js),
 // BENCH_SKIP_ENS=1 the ENS case (bench/ens-case.js), BENCH_SKIP_SUSTAINED=1 the sustained case,
+// BENCH_SKIP_MEMORY=1 the memory case (bench/memory-case.js: RSS at 10k/100k names, BENCH_MEMORY_FULL=1 adds 1M;
+// cache.maxBytes against RSS; the cold-miss coalescing check),
 // BENCH_SUSTAINED_SECONDS (60) its length per protocol,
 // BENCH_STRICT=1 to exit 1 when the target is missed. Results also go to .bench/results.json.
 // The recvmmsg/sendmmsg prototype has its own bench: bench/prototypes/recvmmsg/README.md.
@@ -36,6 +38,7 @@ import { runControlCases } from './control-case.js';
 import { dnsperf } from './dnsperf.js';
 import { runDohCase } from './doh-case.js';
 import { runEnsCase } from './ens-case.js';
+import { runMemoryCase } from './memory-case.js';
 import { startDns2 } from './peers/dns2.js';
 import { startDnsdist } from './peers/dnsdist.js';
 import { startKresd } from './peers/kresd.js';
@@ -147,6 +150,7 @@ let doh;
 let control;
 let ensFigures;
 let sustained;
+let memory;
 try {
   nsd = await startNsd();
   stops.push(nsd.stop);
@@ -188,6 +192,10 @@ try {
     console.log('');
     doh = await runDohCase({ upstreams: [`udp://127.0.0.1:${nsd.port}`, `tcp://127.0.0.1:${nsd.port}`], seconds: SECONDS });
   }
+  if (process.env.BENCH_SKIP_MEMORY !== '1') {
+    console.log('');
+    memory = await runMemoryCase({ seconds: Math.max(2, Math.round(SECONDS / 2)) });
+  }
 } finally {
   await cleanup();
   rmSync(work, { recursive: true, force: true });
@@ -217,7 +225,7 @@ if (sustained) {
 mkdirSync(join(repoRoot, '.bench'), { recursive: true });
 writeFileSync(
   join(repoRoot, '.bench', 'results.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, clients: CLIENTS, node: process.version, results, doh, control, ens: ensFigures, sustained, ratios: { vsUnbound, vsBare, workersVsUnbound, workersScaling, vsUnboundLocal: ratio('dnslinkd', 'unboundLocal'), peers: Object.fromEntries(Object.keys(results).map((k) => [k, { vsDnslinkd: ratio(k, 'dnslinkd'), vsBare: ratio(k, 'bare') }])) } }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, clients: CLIENTS, node: process.version, results, doh, control, ens: ensFigures, sustained, memory, ratios: { vsUnbound, vsBare, workersVsUnbound, workersScaling, vsUnboundLocal: ratio('dnslinkd', 'unboundLocal'), peers: Object.fromEntries(Object.keys(results).map((k) => [k, { vsDnslinkd: ratio(k, 'dnslinkd'), vsBare: ratio(k, 'bare') }])) } }, null, 2)}\n`,
 );
 const sustainedLost = sustained ? sustained.udp.lost + sustained.doh.lost : 0;
 if (process.env.BENCH_STRICT === '1' && (!met || sustainedLost > 0 || (doh && !doh.met) || (control && !control.overrides.met))) process.exitCode = 1;
