@@ -29,6 +29,7 @@ describe.skipIf(!ok)('ENS names through dnslinkd (anvil)', () => {
   let ens: EnsChain;
   let gateway: CcipGateway;
   let hanging: CcipGateway;
+  let huge: CcipGateway;
   let d: DnslinkdHandle;
   const site = ipfsContenthash('site');
   const wild = ipfsContenthash('wild');
@@ -43,6 +44,7 @@ describe.skipIf(!ok)('ENS names through dnslinkd (anvil)', () => {
     ens = await deployEns(anvil.url);
     gateway = await startCcipGateway({ contenthash: off.bytes });
     hanging = await startCcipGateway({ mode: 'hang' });
+    huge = await startCcipGateway({ contenthash: off.bytes, mode: 'huge' });
     await ens.registerName('site.eth', { contenthash: site.bytes });
     await ens.registerName('bücher.eth', { contenthash: site.bytes });
     await ens.registerName('ipns.eth', { contenthash: IPNS_NAME });
@@ -51,6 +53,7 @@ describe.skipIf(!ok)('ENS names through dnslinkd (anvil)', () => {
     await ens.registerName('wild.eth', { resolver: await ens.deployWildcardResolver(wild.bytes) });
     await ens.registerName('off.eth', { resolver: await ens.deployOffchainResolver(gateway.url) });
     await ens.registerName('hang.eth', { resolver: await ens.deployOffchainResolver(hanging.url) });
+    await ens.registerName('huge.eth', { resolver: await ens.deployOffchainResolver(huge.url) });
     const down = `http://127.0.0.1:${await freePort()}`; // nothing listens: the first RPC fails
     d = await startDnslinkd({
       upstreams: [],
@@ -64,6 +67,7 @@ describe.skipIf(!ok)('ENS names through dnslinkd (anvil)', () => {
     await d?.stop();
     await gateway?.close();
     await hanging?.close();
+    await huge?.close();
     await anvil?.stop();
     await stopAll();
   });
@@ -141,6 +145,12 @@ describe.skipIf(!ok)('ENS names through dnslinkd (anvil)', () => {
     const r = await txt('_dnslink.hang.eth');
     expect(r).toMatchObject({ status: 'SERVFAIL', ede: { code: 22, text: expect.stringMatching(/no answer within 500 ms/) } });
     expect(Date.now() - started).toBeLessThan(1900);
+  });
+
+  it('a CCIP gateway answering more than ens.ccipMaxBytes: SERVFAIL with an EDE saying so, the rest not read', async () => {
+    const r = await txt('_dnslink.huge.eth');
+    expect(r).toMatchObject({ status: 'SERVFAIL', ede: { code: 22, text: expect.stringMatching(/larger than 65536 bytes/) } });
+    expect(huge.requests).toBeGreaterThanOrEqual(1);
   });
 
   it('a contenthash changed on chain shows after a flush', async () => {

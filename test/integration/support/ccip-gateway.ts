@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { encodeAbiParameters, isHex, toHex } from 'viem';
 import type { Hex } from 'viem';
 
-export type GatewayMode = 'answer' | 'hang' | 'error';
+export type GatewayMode = 'answer' | 'hang' | 'error' | 'huge';
 
 export interface GatewayRequest {
   method: 'GET' | 'POST';
@@ -27,12 +27,15 @@ export interface CcipGateway {
   readonly received: readonly GatewayRequest[];
   /** contenthash answered from now on (raw ENSIP-7 bytes; empty = no record) */
   setContenthash(value: Uint8Array | Hex): void;
-  /** answer (default), hang (never respond until closed) or error (HTTP 500) */
+  /** answer (default), hang (never respond until closed), error (HTTP 500) or huge (a 1 MiB answer) */
   setMode(mode: GatewayMode): void;
   close(): Promise<void>;
 }
 
 /** The whole body of a request, as text. */
+/** 'huge' mode: 16 KB chunks of padding before the answer (1 MiB in all). */
+const HUGE_CHUNKS = 64;
+
 export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -73,6 +76,13 @@ export async function startCcipGateway(opts: { contenthash?: Uint8Array | Hex; m
       received.push({ method: req.method, sender, data });
       if (mode === 'hang') return; // the socket stays open until the client gives up or close()
       if (mode === 'error') return reply(res, 500, { message: 'gateway told to fail' });
+      if (mode === 'huge') {
+        // A well-formed answer padded past any sane cap, streamed (no content-length) in 16 KB chunks.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = ' '.repeat(16 * 1024);
+        for (let i = 0; i < HUGE_CHUNKS && !res.destroyed; i++) res.write(chunk);
+        return res.end(JSON.stringify({ data: encodeAbiParameters([{ type: 'bytes' }], [contenthash]) }));
+      }
       reply(res, 200, { data: encodeAbiParameters([{ type: 'bytes' }], [contenthash]) });
     })().catch(() => reply(res, 500, { message: 'internal error' }));
   });
