@@ -66,28 +66,75 @@ export function limitConnectionsPerClient(server: Server, max: number): void {
   });
 }
 
+/** Sweeps of a session's open streams per http.requestTimeoutMs (the bound on how late one is cancelled). */
+export const SWEEPS_PER_REQUEST_TIMEOUT = 4;
+
+/** What the sweep needs of a stream: a way to cancel it. */
+export interface CancellableStream {
+  close(code: number): void;
+}
+
+/**
+ * The open streams of one HTTP/2 session and the sweep each began in, instead of a timer per
+ * stream (a setTimeout, its closure and a clearTimeout per request cost more than the rest of a
+ * cached DoH answer's bookkeeping). Swept every requestTimeoutMs / SWEEPS_PER_REQUEST_TIMEOUT: a
+ * stream still open SWEEPS_PER_REQUEST_TIMEOUT + 1 sweeps after the one it began in is cancelled
+ * (RST_STREAM CANCEL), so never before requestTimeoutMs and at most a quarter later (plus the
+ * timer's own lateness). A Map keeps insertion order, so a sweep stops at the first stream too young.
+ */
+export class StreamDeadlines {
+  private readonly began = new Map<CancellableStream, number>();
+  private sweeps = 0;
+
+  get open(): number {
+    return this.began.size;
+  }
+
+  add(stream: CancellableStream): void {
+    this.began.set(stream, this.sweeps);
+  }
+
+  /** Forgets a closed stream; true when it was the last one open. */
+  remove(stream: CancellableStream): boolean {
+    return this.began.delete(stream) && this.began.size === 0;
+  }
+
+  /** One sweep: cancels the streams open for longer than the request timeout. */
+  sweep(): void {
+    const due = ++this.sweeps - SWEEPS_PER_REQUEST_TIMEOUT;
+    for (const [stream, began] of this.began) {
+      if (began >= due) break;
+      // Still counted open until its 'close' (remove), as a stream that ends by itself is.
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+    }
+  }
+}
+
 /**
  * The timeouts Node's HTTP/2 server lacks: a session with no open stream for keepAliveTimeoutMs is
  * closed (GOAWAY), however many PINGs or SETTINGS keep it busy, which also bounds a session that
  * never sends a request; a stream not closed within requestTimeoutMs (a body that trickles, an
- * answer the client does not read) is cancelled.
+ * answer the client does not read) is cancelled, by StreamDeadlines' sweep (up to a quarter late).
+ * Per stream: a Map entry and one listener shared by the session's streams, no timer, no closure.
  */
 export function guardHttp2Session(session: http2.ServerHttp2Session, limits: HttpLimits): void {
-  let openStreams = 0;
+  const deadlines = new StreamDeadlines();
   const idle = setTimeout(function closeIfIdle() {
-    if (openStreams > 0) idle.refresh();
+    if (deadlines.open > 0) idle.refresh();
     else session.close();
   }, limits.keepAliveTimeoutMs);
   idle.unref();
-  session.once('close', () => clearTimeout(idle));
+  const sweep = setInterval(() => deadlines.sweep(), Math.max(1, Math.ceil(limits.requestTimeoutMs / SWEEPS_PER_REQUEST_TIMEOUT)));
+  sweep.unref();
+  session.once('close', () => {
+    clearTimeout(idle);
+    clearInterval(sweep);
+  });
+  function onStreamClose(this: http2.ServerHttp2Stream): void {
+    if (deadlines.remove(this)) idle.refresh();
+  }
   session.on('stream', (stream: http2.ServerHttp2Stream) => {
-    openStreams++;
-    const deadline = setTimeout(() => stream.close(http2.constants.NGHTTP2_CANCEL), limits.requestTimeoutMs);
-    deadline.unref();
-    stream.once('close', () => {
-      clearTimeout(deadline);
-      openStreams--;
-      if (openStreams === 0) idle.refresh();
-    });
+    deadlines.add(stream);
+    stream.on('close', onStreamClose);
   });
 }

@@ -3,7 +3,7 @@
 // Node's compat request/response objects or fastify. Every other stream goes on to fastify unchanged.
 import type { Http2SecureServer, Http2Server, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { ResolverCore } from '../../core/resolver-core.js';
-import { answerDnsParam, answerWire, DNS_PARAM_MAX_LENGTH, DOH_PATH, DOH_POST_BODY, EMPTY_BODY_MESSAGE, isDnsMessageType, type DohResponder } from './doh-wire.js';
+import { answerDnsParam, answerHeaderList, answerWire, DNS_PARAM_MAX_LENGTH, DOH_PATH, DOH_POST_BODY, EMPTY_BODY_MESSAGE, isDnsMessageType, type DohResponder } from './doh-wire.js';
 import { drainBody, ERROR_HEADERS, mediaTypeMessage, tooLargeMessage } from './http-errors.js';
 
 export interface DohFastPathOptions {
@@ -20,6 +20,8 @@ const POST_ROUTE = `POST ${DOH_PATH}`;
 const DNS_PARAM_PREFIX = `${DOH_PATH}?dns=`;
 /** In a `?dns=` value: another parameter, an escape or `+` to decode, a fragment. Left to fastify's parser. */
 const NEEDS_PARSER = /[&%+#]/;
+
+const END_STREAM = { endStream: true } as const;
 
 const ignoreStreamError = (): void => {};
 
@@ -38,8 +40,17 @@ class StreamResponder implements DohResponder {
     private readonly head: boolean,
   ) {}
 
-  answer(headers: Record<string, string | number>, wire: Buffer): void {
-    this.send(200, headers, wire);
+  answer(wire: Buffer, maxAge: number): void {
+    const stream = this.stream;
+    // Reset by the client (or the session closed) while the answer was resolving.
+    if (stream.destroyed || stream.headersSent) return;
+    const headers = answerHeaderList(maxAge, wire.length);
+    if (this.head) {
+      stream.respond(headers, END_STREAM);
+    } else {
+      stream.respond(headers);
+      stream.end(wire);
+    }
   }
 
   fail(status: number, code: string, message: string): void {
@@ -58,7 +69,7 @@ class StreamResponder implements DohResponder {
     headers[':status'] = status;
     headers['content-length'] = body.length;
     if (this.head) {
-      stream.respond(headers, { endStream: true });
+      stream.respond(headers, END_STREAM);
     } else {
       stream.respond(headers);
       stream.end(body);

@@ -12,7 +12,7 @@ import type { Question } from '../../dns/types.js';
 import { errorMessage } from '../../errors.js';
 import { toDnsJson } from './dns-json.js';
 import { ALLOW_ORIGIN } from './cors.js';
-import { answerDnsParam, answerWire, DNS_MESSAGE, DOH_PATH, DOH_POST_BODY, EMPTY_BODY_MESSAGE, isDnsMessageType, type DohResponder } from './doh-wire.js';
+import { answerDnsParam, answerHeaders, answerWire, DNS_MESSAGE, DOH_PATH, DOH_POST_BODY, EMPTY_BODY_MESSAGE, isDnsMessageType, type DohResponder } from './doh-wire.js';
 import { sendError, unsupportedMediaTypeMessage } from './http-errors.js';
 import { dohGetSchema, dohPostSchema, resolveSchema } from './schemas.js';
 
@@ -37,7 +37,7 @@ const isTrue = (v: string | undefined): boolean => v === '1' || v === 'true';
 /** The fastify side of a wire exchange. */
 function replyResponder(reply: FastifyReply): DohResponder {
   return {
-    answer: (headers, wire) => void reply.headers(headers).send(wire),
+    answer: (wire, maxAge) => void reply.headers(answerHeaders(maxAge)).send(wire),
     fail: (status, code, message) => sendError(reply, status, code, message),
   };
 }

@@ -33,10 +33,24 @@ export function isDnsMessageType(contentType: string | undefined): boolean {
 
 export const EMPTY_BODY_MESSAGE = 'the body is empty: send one DNS query message';
 
+/** A DNS answer's headers (media type, cache lifetime, CORS), for fastify's reply.headers. */
+export function answerHeaders(maxAge: number): Record<string, string> {
+  return { 'content-type': DNS_MESSAGE, 'cache-control': `max-age=${maxAge}`, [ALLOW_ORIGIN]: '*' };
+}
+
+/**
+ * The same headers with the status and length, as HTTP/2 raw headers (name, value, ...) for
+ * stream.respond: Node takes a raw list as it is, where it copies a headers object into a fresh
+ * null-prototype one. A fresh array each time: Node appends `date` to it.
+ */
+export function answerHeaderList(maxAge: number, length: number): string[] {
+  return [':status', '200', 'content-type', DNS_MESSAGE, 'cache-control', `max-age=${maxAge}`, ALLOW_ORIGIN, '*', 'content-length', String(length)];
+}
+
 /** Where an exchange's outcome goes: a fastify reply or a raw HTTP/2 stream. */
 export interface DohResponder {
-  /** A DNS answer with its headers (content-type, cache-control, CORS): a fresh object, the responder's to add to. */
-  answer(headers: Record<string, string | number>, wire: Buffer): void;
+  /** A DNS answer, to send with answerHeaders(maxAge) or answerHeaderList. */
+  answer(wire: Buffer, maxAge: number): void;
   /** A JSON error {code, message}. */
   fail(status: number, code: string, message: string): void;
 }
@@ -46,7 +60,7 @@ function respond(responder: DohResponder, answer: HttpWireAnswer): void {
     responder.fail(400, 'INVALID_DNS_MESSAGE', `not a DNS query: ${answer.reason}`);
     return;
   }
-  responder.answer({ 'content-type': DNS_MESSAGE, 'cache-control': `max-age=${answer.maxAge}`, [ALLOW_ORIGIN]: '*' }, answer.wire);
+  responder.answer(answer.wire, answer.maxAge);
 }
 
 /** Answers one DNS query message; synchronously on a cache hit. */
