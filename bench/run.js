@@ -209,6 +209,21 @@ console.log(`${pad('server', 46)}${pad('qps', 9)}${pad('avg ms', 8)}${pad('sd ms
 for (const [key, r] of Object.entries(results)) {
   console.log(`${pad(r.name, 46)}${pad(Math.round(r.qps), 9)}${pad(fixed(r.latencyMs, 3), 8)}${pad(fixed(r.stddevMs, 3), 8)}${pad(r.lost, 6)}${pad(fixed(ratio(key, 'dnslinkd'), 2), 11)}${fixed(ratio(key, 'bare'), 2)}`);
 }
+if (doh?.h2tls) {
+  // The DoH rows of the same table: the DoH case ran in this process, after the UDP cases.
+  const { h2tls } = doh;
+  const DOH_LABELS = { dnslinkd: 'dnslinkd', workers2: 'dnslinkd --workers 2', bare: 'bare node:http2', unbound: "Unbound's DoH", dnsdist: "dnsdist's DoH" };
+  console.log(`\nDoH GET cache hits over h2+TLS, same record and load (h2load, ${h2tls.connections} connections x ${h2tls.streams} streams, median of ${doh.rounds} rounds; CPU: server CPU time per request)`);
+  console.log(`${pad('server', 46)}${pad('req/s', 9)}${pad('CPU µs', 8)}${pad('x dnslinkd', 11)}${pad('x bare', 8)}x bare by CPU`);
+  for (const key of Object.keys(DOH_LABELS).filter((k) => Number.isFinite(h2tls[k]))) {
+    const cpu = h2tls.cpuUsPerRequest[key];
+    console.log(`${pad(DOH_LABELS[key], 46)}${pad(Math.round(h2tls[key]), 9)}${pad(fixed(cpu, 1), 8)}${pad(fixed(h2tls[key] / h2tls.dnslinkd, 2), 11)}${pad(fixed(h2tls[key] / h2tls.bare, 2), 8)}${fixed(h2tls.cpuUsPerRequest.bare / cpu, 2)}`);
+  }
+  for (const [mode, label] of [['http1', 'HTTP/1.1'], ['h2c', 'h2c']]) {
+    const r = doh[mode];
+    if (r) console.log(`${pad(`dnslinkd over ${label} / bare fastify route`, 46)}${pad(Math.round(r.dnslinkd), 9)}${pad('', 8)}${pad('', 11)}${fixed(r.ratio, 2)} (bare fastify ${Math.round(r.bare)} req/s)`);
+  }
+}
 const vsUnbound = ratio('dnslinkd', 'unbound');
 const vsBare = ratio('dnslinkd', 'bare');
 const workersVsUnbound = ratio('dnslinkdWorkers', 'unbound');
