@@ -16,6 +16,7 @@ import type { ControlPlane } from './control/control-plane.js';
 import { LocalReplica } from './control/replica.js';
 import { startControl, type RunningControl } from './control/start-control.js';
 import { CHAIN_ORDER } from './stages/chain.js';
+import { applyHeapLimits } from './runtime/heap-limits.js';
 
 export interface RunningInstance {
   core: ResolverCore;
@@ -40,6 +41,7 @@ export async function startInstance(config: Config, log: Logger, options: Instan
   assertNotAccidentallyOpen(config);
   const accessWarning = unreachableClientsWarning(config);
   if (accessWarning) log.warn(accessWarning);
+  applyHeapLimits(config.memory);
   const core = createResolverCore(config, log, options);
   const dnsAddr = splitHostPort(config.dns.listen);
   const httpAddr = splitHostPort(config.http.listen);

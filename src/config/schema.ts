@@ -9,6 +9,7 @@ import { cacheConfigSchema, cacheRootKeys, clientDeadlineConflict } from '../sta
 import { ensConfigSchema } from '../stages/ens/config.js';
 import { localRecordsRootKeys } from '../stages/local-records/config.js';
 import { queryPolicyDnsKeys } from '../stages/query-policy/config.js';
+import { memoryConfigSchema } from '../runtime/config.js';
 import { upstreamRootKeys } from '../stages/upstream/config.js';
 
 export const configSchema = z
@@ -24,6 +25,7 @@ export const configSchema = z
     ...upstreamRootKeys,
     cache: cacheConfigSchema,
     ens: ensConfigSchema,
+    memory: memoryConfigSchema,
     ...cacheRootKeys,
     ...localRecordsRootKeys,
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -9,11 +9,12 @@ import { parseQuery } from '../../dns/query-parser.js';
 import { buildResponse } from '../../dns/response-builder.js';
 import { recordTtl, type Resolution } from '../../dns/resolution.js';
 import { soaRecord, txtRecord, upstreamAnswer } from '../testing/harness.js';
-import { AnswerStore, ENTRY_OVERHEAD_BYTES, nameKeyOfKey, type CachePolicy } from './answer-store.js';
+import { AnswerStore, ENTRY_OVERHEAD_BYTES, nameKeyOfKey, SLAB_REUSE_AFTER_MS, type CachePolicy } from './answer-store.js';
 import { nameKeyOf } from './flush.js';
 
 const POLICY: CachePolicy = { maxEntries: 1000, maxBytes: 1 << 20, minTtl: 0, maxTtl: 86_400, negativeMinTtl: 0, negativeMaxTtl: 3_600, serveStale: true, staleMaxAge: 86_400 };
 const keyOf = (name: string, type: number = RRType.TXT) => makeQuestion(name, type).key;
+const decodeTxt = (entry: { resolution: Resolution }) => entry.resolution.answers.map((rr) => (rr.type === 'TXT' ? Buffer.concat(rr.data as Buffer[]).toString() : ''));
 const aAnswer = (name: string): Resolution => upstreamAnswer({ name, type: 'A', class: 'IN', ttl: 60, data: '192.0.2.1' });
 
 describe('AnswerStore', () => {
@@ -72,5 +73,43 @@ describe('AnswerStore', () => {
     expect(wire.authorities?.map(recordTtl)).toEqual([70]);
     expect(entry.ttls).toEqual(new Uint32Array([300, 200, 100]));
     expect(view.answers.map((rr) => (rr.type === 'TXT' ? Buffer.concat(rr.data as Buffer[]).toString() : ''))).toEqual(['dnslink=/ipfs/bafy', 'dnslink=/ipns/other']);
+  });
+
+  it('charges a full slab whole while one of its entries lives, and nothing once all have left', () => {
+    const store = new AnswerStore({ ...POLICY, maxBytes: 64 << 20 }, () => 0);
+    const nameOf = (i: number) => `_dnslink.n${String(i).padStart(4, '0')}.example`;
+    const first = store.put(keyOf(nameOf(0)), upstreamAnswer(txtRecord(nameOf(0), 60)))!;
+    const perSlab = Math.floor((32 * 1024) / first.bodyLength);
+    // Fill the first slab and start a second: the first now counts as 32 KB.
+    for (let i = 1; i <= perSlab; i++) store.put(keyOf(nameOf(i)), upstreamAnswer(txtRecord(nameOf(i), 60)));
+    const entryCost = first.key.length + ENTRY_OVERHEAD_BYTES;
+    expect(store.bytes).toBe(store.size * entryCost + 32 * 1024 + first.bodyLength);
+    // All but one entry of the first slab gone: it still holds 32 KB.
+    for (let i = 1; i < perSlab; i++) store.removeNames([nameKeyOf(nameOf(i))], false);
+    expect(store.bytes).toBe(2 * entryCost + 32 * 1024 + first.bodyLength);
+    // The last one gone: only the entry in the current slab is charged.
+    store.removeNames([nameKeyOf(nameOf(0))], false);
+    expect(store.bytes).toBe(entryCost + first.bodyLength);
+  });
+
+  it('fills an emptied slab again only after SLAB_REUSE_AFTER_MS: an evicted entry read meanwhile keeps its bytes', () => {
+    let now = 0;
+    const nameOf = (i: number) => `_dnslink.n${String(i).padStart(4, '0')}.example`;
+    const probe = new AnswerStore(POLICY, () => 0).put(keyOf(nameOf(0)), upstreamAnswer(txtRecord(nameOf(0), 60)))!;
+    const perSlab = Math.floor((32 * 1024) / probe.bodyLength);
+    // Room for about two slabs of entries: FIFO eviction empties whole slabs.
+    const store = new AnswerStore({ ...POLICY, maxEntries: 2 * perSlab, maxBytes: 64 << 20 }, () => now);
+    const evicted = store.put(keyOf(nameOf(0)), upstreamAnswer(txtRecord(nameOf(0), 60)))!;
+    const bytesBefore = Buffer.from(evicted.body);
+    for (let i = 1; i < 4 * perSlab; i++) store.put(keyOf(nameOf(i)), upstreamAnswer(txtRecord(nameOf(i), 60)));
+    expect(store.holds(evicted)).toBe(false);
+    expect(evicted.body).toEqual(bytesBefore); // within the delay: the first slab was not filled again
+    now = SLAB_REUSE_AFTER_MS;
+    for (let i = 4 * perSlab; i < 6 * perSlab; i++) store.put(keyOf(nameOf(i)), upstreamAnswer(txtRecord(nameOf(i), 60)));
+    // After it, the first slab was reused: the same memory now holds other entries.
+    const reused = store.entriesOfName(nameKeyOf(nameOf(6 * perSlab - 1)))[0]!;
+    expect(evicted.body).not.toEqual(bytesBefore);
+    expect(store.size).toBe(2 * perSlab);
+    expect(decodeTxt(reused)).toEqual([`dnslink=/ipfs/bafy`]);
   });
 });

@@ -24,40 +24,138 @@ export interface CachePolicy {
 }
 
 /**
- * What an entry costs beyond its key's characters and its encoded bytes: the entry object (and
- * the boxed number of its store time), the key string's header, its slot in the table (a Map) and
- * the garbage collector's headroom over them. Measured, not estimated: a dnslinkd filled with 1M
- * DNSLink names from nsd (bench/memory-case.js) grew its RSS by 485 bytes per entry, of which 204
- * were encoded bytes and key characters (in process, store alone, after a full GC: 190 heap bytes
- * per entry besides the slab bytes).
+ * What an entry costs beyond its key's characters and its encoded bytes (charged as the slabs
+ * they keep): the entry object (and the boxed number of its store time), the key string's header,
+ * its slot in the table (a Map) and the garbage collector's headroom over them. Measured, not
+ * estimated (bench/memory-case.js, dnslinkd filled from nsd): 1M DNSLink names grew RSS by 401
+ * bytes per entry, of which ~140 are encoded bytes and key characters; under eviction (1M names
+ * through 100 MB) the cache held 1.17x what it was charged. Lower would let it run further above.
  */
 export const ENTRY_OVERHEAD_BYTES = 280;
 
 /** Encoded sections are copied into shared slabs of this size (larger ones get their own buffer). */
 const SLAB_BYTES = 32 * 1024;
 const OWN_BUFFER_BYTES = 4 * 1024;
+/**
+ * New slabs are cut from arenas of this size: one allocation large enough that the C allocator maps
+ * it on its own, rather than 32 KB chunks between the short-lived buffers of the miss path, whose
+ * freed holes the heap could not give back (measured: 57 MB of them at 1M entries).
+ */
+const ARENA_BYTES = 32 * SLAB_BYTES;
+/**
+ * An emptied slab is filled again only after this long, so a reader still copying from an entry
+ * evicted a moment ago (an answer on its way out) never sees another entry's bytes.
+ */
+export const SLAB_REUSE_AFTER_MS = 1000;
+/**
+ * Emptied slabs kept for reuse: at most 128 (4 MB) and 1/32 of maxBytes, not counted in `bytes`;
+ * a cache that shrank gives the rest back.
+ */
+const EMPTIED_KEPT = 128;
+const EMPTIED_SHARE = 32;
 
-/** Where a slab copy landed: the slab and the offset in it. */
-interface SlabPlace {
-  slab: Buffer;
-  start: number;
+/** One slab (or an answer's own buffer) and the bytes of live entries in it. */
+class Slab {
+  /** Bytes handed out (the bump pointer). */
+  used = 0;
+  /** Bytes of entries still stored in it. */
+  live = 0;
+  /** When its last entry left (ms). */
+  emptiedAt = 0;
+  constructor(
+    readonly bytes: Buffer,
+    /** A shared slab (else one answer's own buffer). */
+    readonly shared: boolean,
+  ) {}
 }
 
-/** Bump allocation of encoded sections in shared slabs: no Buffer (view or ArrayBuffer) per entry. */
+/**
+ * Bump allocation of encoded sections in shared slabs (no Buffer per entry), and the slabs'
+ * memory: a slab whose entries are all gone is kept and filled again (after SLAB_REUSE_AFTER_MS)
+ * instead of left to the garbage collector and the C allocator, which under eviction let dead
+ * slabs pile up far past the live ones.
+ */
 class Slabs {
-  private slab = Buffer.allocUnsafeSlow(0);
-  private used = 0;
+  private current: Slab | undefined;
+  /** Emptied slabs, oldest first. */
+  private readonly emptied: Slab[] = [];
+  private fullBytes = 0;
+  /** Where the next new slab is cut from, and how far it is cut. */
+  private arena = Buffer.allocUnsafeSlow(0);
+  private arenaUsed = 0;
 
-  copy(bytes: Buffer): SlabPlace {
-    if (bytes.length > OWN_BUFFER_BYTES) return { slab: Buffer.from(bytes), start: 0 };
-    if (this.used + bytes.length > this.slab.length) {
-      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-      this.used = 0;
+  /** How many emptied slabs are kept for reuse. */
+  private readonly keep: number;
+
+  constructor(
+    maxBytes: number,
+    private readonly now: () => number,
+  ) {
+    this.keep = Math.min(EMPTIED_KEPT, Math.floor(maxBytes / EMPTIED_SHARE / SLAB_BYTES));
+  }
+
+  copy(bytes: Buffer): Slab {
+    if (bytes.length > OWN_BUFFER_BYTES) {
+      const own = new Slab(Buffer.from(bytes), false);
+      own.used = bytes.length;
+      return own;
     }
-    const start = this.used;
-    bytes.copy(this.slab, start);
-    this.used += bytes.length;
-    return { slab: this.slab, start };
+    if (!this.current || this.current.used + bytes.length > SLAB_BYTES) this.startSlab();
+    const slab = this.current!;
+    bytes.copy(slab.bytes, slab.used);
+    slab.used += bytes.length;
+    return slab;
+  }
+
+  /** The current slab is full: it counts whole from now on; the next is an emptied one old enough, or new. */
+  private startSlab(): void {
+    const full = this.current;
+    if (full) {
+      this.fullBytes += SLAB_BYTES;
+      if (full.live === 0) this.release(full);
+    }
+    const oldest = this.emptied[0];
+    if (oldest && this.now() - oldest.emptiedAt >= SLAB_REUSE_AFTER_MS) {
+      this.emptied.shift();
+      oldest.used = 0;
+      this.current = oldest;
+    } else {
+      this.current = new Slab(this.newSlabBytes(), true);
+    }
+  }
+
+  private newSlabBytes(): Buffer {
+    if (this.arenaUsed + SLAB_BYTES > this.arena.length) {
+      this.arena = Buffer.allocUnsafeSlow(ARENA_BYTES);
+      this.arenaUsed = 0;
+    }
+    this.arenaUsed += SLAB_BYTES;
+    return this.arena.subarray(this.arenaUsed - SLAB_BYTES, this.arenaUsed);
+  }
+
+  /** An entry of `length` bytes was put in `slab`. */
+  hold(slab: Slab, length: number): void {
+    slab.live += length;
+    if (!slab.shared) this.fullBytes += length;
+  }
+
+  /** An entry of `length` bytes left `slab`. */
+  free(slab: Slab, length: number): void {
+    slab.live -= length;
+    if (slab.live === 0 && slab !== this.current) this.release(slab);
+  }
+
+  /** A slab with no entry left: kept for reuse (up to `keep` of them), else left to the garbage collector. */
+  private release(slab: Slab): void {
+    this.fullBytes -= slab.bytes.length;
+    if (!slab.shared || this.emptied.length >= this.keep) return;
+    slab.emptiedAt = this.now();
+    this.emptied.push(slab);
+  }
+
+  /** Bytes the entries' slabs hold: full slabs with an entry left (whole), own buffers, the current slab's live bytes. */
+  get heldBytes(): number {
+    return this.fullBytes + (this.current?.live ?? 0);
   }
 }
 
@@ -97,7 +195,8 @@ export class CacheEntry implements EncodedSections {
 
   constructor(
     readonly key: string,
-    readonly slab: Buffer,
+    /** The slab its sections sit in. */
+    readonly home: Slab,
     bodyStart: number,
     bodyLength: number,
     sections: { answerCount: number; authorityCount: number; additionalCount: number },
@@ -137,6 +236,11 @@ export class CacheEntry implements EncodedSections {
   set refreshFailedAt(at: number | undefined) {
     if (at === undefined) refreshFailures.delete(this);
     else refreshFailures.set(this, at);
+  }
+
+  /** The slab's bytes (responses copy the sections from there). */
+  get slab(): Buffer {
+    return this.home.bytes;
   }
 
   get bodyStart(): number {
@@ -286,7 +390,8 @@ const TXT_IN = '\x00\x10\x00\x01';
 const FLUSH_SLICE_MS = 2;
 const FLUSH_CHECK = 256;
 
-const bytesOf = (entry: CacheEntry): number => entry.bodyLength + entry.key.length + ENTRY_OVERHEAD_BYTES;
+/** What an entry costs besides its sections (those are charged as the slab bytes they keep). */
+const bytesOf = (entry: CacheEntry): number => entry.key.length + ENTRY_OVERHEAD_BYTES;
 
 export class AnswerStore {
   /** key -> entry, in CLOCK order: eviction looks at the oldest first and gives used ones a second pass. */
@@ -298,14 +403,17 @@ export class AnswerStore {
    * key is its name part plus TXT_IN, found without an index: a DNSLink cache indexes nothing.
    */
   private otherTypes = new Map<string, string[]>();
-  private slabs = new Slabs();
+  private slabs: Slabs;
   private readonly origins = new Map<string, AnswerOrigin>();
-  private usedBytes = 0;
+  /** Keys and ENTRY_OVERHEAD_BYTES of the entries stored (their slabs: `slabs.heldBytes`). */
+  private entryBytes = 0;
 
   constructor(
     readonly policy: CachePolicy,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.slabs = new Slabs(policy.maxBytes, now);
+  }
 
   /** The entry for `key`, fresh or within the stale window; older entries are dropped. */
   get(key: string, now: number = this.now()): CacheEntry | undefined {
@@ -319,19 +427,28 @@ export class AnswerStore {
     return entry;
   }
 
+  /**
+   * Whether `entry` is still stored: only then may its sections be read after the moment it was
+   * handed out (an evicted entry's slab is filled again SLAB_REUSE_AFTER_MS after it empties).
+   */
+  holds(entry: CacheEntry): boolean {
+    return this.table.get(entry.key) === entry;
+  }
+
   /** Stores an answer if the policy allows; returns the entry (not kept when it alone exceeds maxBytes). */
   put(key: string, res: Resolution): CacheEntry | undefined {
     const form = cacheableForm(res, this.policy);
     if (!form) return undefined;
     const sections = encodeSections(form.answers, form.authorities, form.additionals);
-    const { slab, start } = this.slabs.copy(sections.body);
+    const slab = this.slabs.copy(sections.body);
+    const start = slab.used - sections.body.length;
     const entry = new CacheEntry(key, slab, start, sections.body.length, sections, res.rcode, form.negative, this.originOf(res), this.now(), form.ttl);
     const old = this.table.get(key);
     if (old) this.delete(key, old);
-    const size = bytesOf(entry);
-    if (size > this.policy.maxBytes) return entry;
+    if (bytesOf(entry) + entry.bodyLength > this.policy.maxBytes) return entry;
     this.table.set(key, entry);
-    this.usedBytes += size;
+    this.entryBytes += bytesOf(entry);
+    this.slabs.hold(slab, entry.bodyLength);
     if (!key.endsWith(TXT_IN)) {
       const nameKey = nameKeyOfKey(key);
       const keys = this.otherTypes.get(nameKey);
@@ -352,7 +469,7 @@ export class AnswerStore {
   }
 
   private evictOverLimits(justStored: CacheEntry): void {
-    while (this.table.size > this.policy.maxEntries || this.usedBytes > this.policy.maxBytes) {
+    while (this.table.size > this.policy.maxEntries || this.bytes > this.policy.maxBytes) {
       let next = this.hand?.next();
       if (!next || next.done) {
         this.hand = this.table.entries();
@@ -374,7 +491,8 @@ export class AnswerStore {
   private delete(key: string, entry: CacheEntry): void {
     if (this.table.get(key) !== entry) return;
     this.table.delete(key);
-    this.usedBytes -= bytesOf(entry);
+    this.entryBytes -= bytesOf(entry);
+    this.slabs.free(entry.home, entry.bodyLength);
     if (key.endsWith(TXT_IN)) return;
     const nameKey = nameKeyOfKey(key);
     const keys = this.otherTypes.get(nameKey);
@@ -426,8 +544,8 @@ export class AnswerStore {
       this.table = new Map();
       this.hand = undefined;
       this.otherTypes = new Map();
-      this.slabs = new Slabs();
-      this.usedBytes = 0;
+      this.slabs = new Slabs(this.policy.maxBytes, this.now);
+      this.entryBytes = 0;
       return removed;
     }
     let removed = 0;
@@ -455,8 +573,11 @@ export class AnswerStore {
     return this.table.size;
   }
 
-  /** What the entries cost in memory: encoded bytes, key characters and ENTRY_OVERHEAD_BYTES each. */
+  /**
+   * What the entries cost in memory: the slab bytes they keep (a slab counts whole while one of its
+   * entries lives), plus key characters and ENTRY_OVERHEAD_BYTES each.
+   */
   get bytes(): number {
-    return this.usedBytes;
+    return this.entryBytes + this.slabs.heldBytes;
   }
 }

@@ -143,6 +143,19 @@ describe('cache stage', () => {
     expect(servedTtl(fresh)).toBe(120);
   });
 
+  it('does not serve stale an entry flushed while the upstream was slow: the upstream answer is awaited (its slab may hold other bytes)', async () => {
+    let release: (r: Resolution) => void = () => {};
+    const { ask, expireThenAnswer, stage } = setup(positive(60));
+    await expireThenAnswer(() => new Promise<Resolution>((resolve) => (release = resolve)));
+    const answer = ask();
+    expect(await stage.flush({ name: 'example' })).toBe(1);
+    await new Promise((r) => setTimeout(r, 80)); // past clientDeadlineMs (50 ms of real time)
+    release(failure);
+    const res = await answer;
+    expect(res.source).toBe('error');
+    expect(res.rcode).toBe(Rcode.SERVFAIL);
+  });
+
   it('after a failed refresh, answers stale at once without asking upstream (stale-refresh window)', async () => {
     const { advance, ask, expireThenAnswer, upstream } = setup(positive(60));
     await expireThenAnswer(failure);

@@ -137,14 +137,15 @@ export class CacheStage implements Stage {
 
   private raceWithStale(pending: Promise<Resolution>, entry: CacheEntry, now: number): Promise<Resolution> {
     const deadline = now + this.options.clientDeadlineMs;
+    // An entry evicted or flushed meanwhile is not served: its slab may hold other bytes by then.
     return new Promise<Resolution>((resolve) => {
-      const timer = setTimeout(
-        () => resolve(this.staleView(entry, 'upstreams did not answer before the client deadline')),
-        Math.max(0, deadline - now),
-      );
+      const timer = setTimeout(() => {
+        if (this.store.holds(entry)) resolve(this.staleView(entry, 'upstreams did not answer before the client deadline'));
+      }, Math.max(0, deadline - now));
       void pending.then((res) => {
         clearTimeout(timer);
-        resolve(res.source === 'error' ? this.staleView(entry, `upstreams failed: ${res.ede?.text ?? 'unknown error'}`) : res);
+        const failed = res.source === 'error' && this.store.holds(entry);
+        resolve(failed ? this.staleView(entry, `upstreams failed: ${res.ede?.text ?? 'unknown error'}`) : res);
       });
     });
   }
