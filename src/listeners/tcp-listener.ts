@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import { Admission } from '../core/admission.js';
 import type { ResolverCore } from '../core/resolver-core.js';
 import { MessageReader, frameMessage } from '../dns/tcp-framing.js';
+import { ConnectionsPerClient } from './connections-per-client.js';
 import type { RunningListener } from './running-listener.js';
 import { TcpListenerMetrics } from './tcp-metrics.js';
 
@@ -18,25 +19,6 @@ export interface TcpOptions {
   maxConnections: number;
   maxConnectionsPerClient: number;
   maxPipelined: number;
-}
-
-/** Open connections per client address, for the per-client cap. */
-class ConnectionsPerClient {
-  private readonly open = new Map<string, number>();
-
-  /** Counts one more connection from `address`; false (and nothing counted) when it already has `cap`. */
-  admit(address: string, cap: number): boolean {
-    const count = this.open.get(address) ?? 0;
-    if (count >= cap) return false;
-    this.open.set(address, count + 1);
-    return true;
-  }
-
-  release(address: string): void {
-    const count = this.open.get(address) ?? 0;
-    if (count <= 1) this.open.delete(address);
-    else this.open.set(address, count - 1);
-  }
 }
 
 export function startTcpListener(core: ResolverCore, host: string, port: number, options: TcpOptions): Promise<RunningListener> {

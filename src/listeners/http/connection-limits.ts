@@ -5,6 +5,7 @@ import type http from 'node:http';
 import http2 from 'node:http2';
 import type { Server, Socket } from 'node:net';
 import { httpConfigSchema, type HttpLimits } from '../config.js';
+import { ConnectionsPerClient } from '../connections-per-client.js';
 
 export type { HttpLimits };
 
@@ -49,20 +50,14 @@ export function http2Options(limits: HttpLimits): http2.ServerOptions {
  * own 'connection' listeners (the h2c sniffer, TLS) run after it and find the socket destroyed.
  */
 export function limitConnectionsPerClient(server: Server, max: number): void {
-  const open = new Map<string, number>();
+  const perClient = new ConnectionsPerClient();
   server.prependListener('connection', (socket: Socket) => {
     const address = socket.remoteAddress ?? '';
-    const count = (open.get(address) ?? 0) + 1;
-    if (count > max) {
+    if (!perClient.admit(address, max)) {
       socket.destroy();
       return;
     }
-    open.set(address, count);
-    socket.once('close', () => {
-      const left = (open.get(address) ?? 1) - 1;
-      if (left <= 0) open.delete(address);
-      else open.set(address, left);
-    });
+    socket.once('close', () => perClient.release(address));
   });
 }
 
