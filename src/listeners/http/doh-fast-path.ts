@@ -1,7 +1,7 @@
 // The HTTP/2 DoH fast path: RFC 8484 GET/HEAD /dns-query?dns= and POST /dns-query answered from the
 // http2 server's 'stream' event (stream.respond + stream.end) with the rules of doh-wire.ts, without
 // Node's compat request/response objects or fastify. Every other stream goes on to fastify unchanged.
-import type { Http2SecureServer, Http2Server, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { Http2SecureServer, Http2Server, IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { ResolverCore } from '../../core/resolver-core.js';
 import { answerDnsParam, answerHeaderList, answerWire, DNS_PARAM_MAX_LENGTH, DOH_PATH, DOH_POST_BODY, EMPTY_BODY_MESSAGE, isDnsMessageType, type DohResponder } from './doh-wire.js';
 import { drainBody, ERROR_HEADERS, mediaTypeMessage, tooLargeMessage } from './http-errors.js';
@@ -41,33 +41,23 @@ class StreamResponder implements DohResponder {
   ) {}
 
   answer(wire: Buffer, maxAge: number): void {
-    const stream = this.stream;
-    // Reset by the client (or the session closed) while the answer was resolving.
-    if (stream.destroyed || stream.headersSent) return;
-    const headers = answerHeaderList(maxAge, wire.length);
-    if (this.head) {
-      stream.respond(headers, END_STREAM);
-    } else {
-      stream.respond(headers);
-      stream.end(wire);
-    }
+    this.write(answerHeaderList(maxAge, wire.length), wire);
   }
 
   fail(status: number, code: string, message: string): void {
     const body = Buffer.from(JSON.stringify({ code, message }));
+    const headers = { ...ERROR_HEADERS, ':status': status, 'content-length': body.length };
     const stream = this.stream;
     // As in sendError: a body the client is still sending is read first, or Node would reset
     // the stream (RST_STREAM NO_ERROR) and the client would not see the status.
-    if (stream.endAfterHeaders || stream.readableEnded) this.send(status, { ...ERROR_HEADERS }, body);
-    else drainBody(stream, () => this.send(status, { ...ERROR_HEADERS }, body));
+    if (stream.endAfterHeaders || stream.readableEnded) this.write(headers, body);
+    else drainBody(stream, () => this.write(headers, body));
   }
 
-  private send(status: number, headers: Record<string, string | number>, body: Buffer): void {
+  private write(headers: OutgoingHttpHeaders | string[], body: Buffer): void {
     const stream = this.stream;
     // Reset by the client (or the session closed) while the answer was resolving.
     if (stream.destroyed || stream.headersSent) return;
-    headers[':status'] = status;
-    headers['content-length'] = body.length;
     if (this.head) {
       stream.respond(headers, END_STREAM);
     } else {
