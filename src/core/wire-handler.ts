@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { EdeCode, Rcode } from '../dns/constants.js';
 import { parseQuery, type WireQuery } from '../dns/query-parser.js';
-import { encodedSectionsOf } from '../dns/record-sections.js';
+import { encodedSectionsOf, leastStoredTtl } from '../dns/record-sections.js';
 import { emptyResolution, internalErrorResolution, remainingTtl, type Resolution } from '../dns/resolution.js';
 import { buildErrorResponse, buildResponse, udpSizeLimit } from '../dns/response-builder.js';
 import type { ExtendedError, Question } from '../dns/types.js';
@@ -41,13 +41,12 @@ export type HttpWireAnswer =
  */
 export function httpMaxAge(res: Resolution): number {
   if (res.rcode !== Rcode.NOERROR && res.rcode !== Rcode.NXDOMAIN) return 0;
-  const { ttls, answerCount, authorityCount } = encodedSectionsOf(res);
+  const sections = encodedSectionsOf(res);
   // Records are laid out answers first, then authorities: [0, count) is the section we want.
-  const count = answerCount > 0 ? answerCount : authorityCount;
+  const count = sections.answerCount > 0 ? sections.answerCount : sections.authorityCount;
   if (count === 0) return 0;
-  let min = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < count; i++) min = Math.min(min, remainingTtl(ttls[i]!, res));
-  return min;
+  // remainingTtl only ever lowers a TTL by the same age (or overrides all): the least stays least.
+  return remainingTtl(leastStoredTtl(sections, count), res);
 }
 
 export class WireHandler {

@@ -50,7 +50,6 @@ export function encodeSections(answers: DnsRecord[], authorities: DnsRecord[], a
   for (const record of all) size += recordWireOf(record)?.bytes.length ?? packetCodecs.answer.encodingLength(record);
   const body = Buffer.alloc(size);
   const ttlOffsets = new Uint32Array(all.length);
-  const ttls = new Uint32Array(all.length);
   let offset = 0;
   all.forEach((record, i) => {
     const ttl = recordTtl(record);
@@ -66,7 +65,6 @@ export function encodeSections(answers: DnsRecord[], authorities: DnsRecord[], a
       ttlOffsets[i] = offset + packetCodecs.name.encodingLength(record.name) + 4;
       offset += packetCodecs.answer.encode.bytes;
     }
-    ttls[i] = ttl;
   });
   return {
     body,
@@ -74,7 +72,6 @@ export function encodeSections(answers: DnsRecord[], authorities: DnsRecord[], a
     authorityCount: authorities.length,
     additionalCount: additionals.length,
     ttlOffsets,
-    ttls,
   };
 }
 
@@ -93,6 +90,22 @@ export function ttlOffsetOf(body: Uint8Array, at: number): number {
 /** The offset just past the record whose TTL is at `ttlAt` (TTL, RDLENGTH, RDATA). */
 export function recordEndAfterTtl(body: Uint8Array, ttlAt: number): number {
   return ttlAt + 6 + ((body[ttlAt + 4]! << 8) | body[ttlAt + 5]!);
+}
+
+/**
+ * The smallest stored TTL of the first `count` records of the sections (answers first, then
+ * authorities), read where a walk of their bytes finds them: nothing allocated (a DoH hit's max-age).
+ */
+export function leastStoredTtl(sections: EncodedSections, count: number): number {
+  const bytes = sections.slab ?? sections.body;
+  let at = sections.bodyStart ?? 0;
+  let least = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < count; i++) {
+    const ttlAt = ttlOffsetOf(bytes, at);
+    least = Math.min(least, bytes.readUInt32BE(ttlAt));
+    at = recordEndAfterTtl(bytes, ttlAt);
+  }
+  return least;
 }
 
 /** The TTL offsets of the first `count` records laid out from offset 0 of `body`, found by walking them. */

@@ -27,7 +27,7 @@ export interface ExtendedError {
 
 /**
  * Record sections encoded once, names uncompressed, so a response copies them and patches TTLs in
- * place. `ttlOffsets` and `ttls` may be computed on demand by walking `body` (a cached answer keeps
+ * place. `ttlOffsets` may be computed on demand by walking `body` (a cached answer keeps
  * no table of them); responses find the TTLs by walking the copied records.
  */
 export interface EncodedSections {
@@ -44,5 +44,4 @@ export interface EncodedSections {
   authorityCount: number;
   additionalCount: number;
   readonly ttlOffsets: Uint32Array;
-  readonly ttls: Uint32Array;
 }

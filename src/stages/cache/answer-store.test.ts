@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { RRType } from '../../dns/constants.js';
 import { makeQuestion } from '../../dns/names.js';
 import { parseQuery } from '../../dns/query-parser.js';
+import { leastStoredTtl, ttlOffsetsIn } from '../../dns/record-sections.js';
 import { buildResponse } from '../../dns/response-builder.js';
 import { recordTtl, type Resolution } from '../../dns/resolution.js';
 import { soaRecord, txtRecord, upstreamAnswer } from '../testing/harness.js';
@@ -71,7 +72,9 @@ describe('AnswerStore', () => {
     expect(wire.id).toBe(7);
     expect(wire.answers?.map(recordTtl)).toEqual([270, 170]);
     expect(wire.authorities?.map(recordTtl)).toEqual([70]);
-    expect(entry.ttls).toEqual(new Uint32Array([300, 200, 100]));
+    expect(Array.from(ttlOffsetsIn(entry.body, 3), (at) => entry.body.readUInt32BE(at))).toEqual([300, 200, 100]);
+    expect(leastStoredTtl(entry, 2)).toBe(200);
+    expect(leastStoredTtl(entry, 3)).toBe(100);
     expect(view.answers.map((rr) => (rr.type === 'TXT' ? Buffer.concat(rr.data as Buffer[]).toString() : ''))).toEqual(['dnslink=/ipfs/bafy', 'dnslink=/ipns/other']);
   });
 

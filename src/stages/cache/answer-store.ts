@@ -7,7 +7,7 @@
 // and a few numbers; records are decoded only when an API asks. `bytes` counts what an entry
 // really costs (measured: see ENTRY_OVERHEAD_BYTES), so `maxBytes` bounds the process's memory.
 import { Rcode } from '../../dns/constants.js';
-import { decodeSections, encodeSections, recordEndAfterTtl, ttlOffsetOf, ttlOffsetsIn } from '../../dns/record-sections.js';
+import { decodeSections, encodeSections, ttlOffsetsIn } from '../../dns/record-sections.js';
 import { recordTtl, type AnswerSource, type Resolution } from '../../dns/resolution.js';
 import type { DnsRecord, EncodedSections, ExtendedError } from '../../dns/types.js';
 
@@ -277,18 +277,6 @@ export class CacheEntry implements EncodedSections {
 
   get ttlOffsets(): Uint32Array {
     return ttlOffsetsIn(this.body, this.answerCount + this.authorityCount + this.additionalCount);
-  }
-
-  /** Each record's stored TTL, read from the slab where the walk finds it (no view made). */
-  get ttls(): Uint32Array {
-    const count = this.answerCount + this.authorityCount + this.additionalCount;
-    const ttls = new Uint32Array(count);
-    for (let i = 0, at = this.bodyStart; i < count; i++) {
-      const ttlAt = ttlOffsetOf(this.slab, at);
-      ttls[i] = this.slab.readUInt32BE(ttlAt);
-      at = recordEndAfterTtl(this.slab, ttlAt);
-    }
-    return ttls;
   }
 
   /** The answer as a resolution, served with `source` and its TTLs aged or overridden. */
