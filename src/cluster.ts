@@ -12,6 +12,7 @@ import { ClusterReplica, joinPrimary, type ReplicaMessage } from './control/clus
 import { startControl, type RunningControl } from './control/start-control.js';
 import { CodedError, errorMessage } from './errors.js';
 import { runUntilSignalled, startInstance } from './instance.js';
+import { acceptReloads, handlePrimaryReloads } from './lifecycle/reload-cluster.js';
 
 /** A worker died this soon after its start: the next restart waits twice as long (up to the cap). */
 const QUICK_DEATH_MS = 10_000;
@@ -35,11 +36,11 @@ function isMessage(value: unknown): value is Message {
 }
 
 /** Runs `serve` in the primary (forks and supervises) or in a worker (one instance); resolves to the exit code. */
-export function serveCluster(config: Config, log: Logger): Promise<number> {
-  return cluster.isPrimary ? runPrimary(config, log) : runWorker(config, log);
+export function serveCluster(config: Config, log: Logger, load: () => Config = () => config): Promise<number> {
+  return cluster.isPrimary ? runPrimary(config, log, load) : runWorker(config, log);
 }
 
-async function runPrimary(config: Config, log: Logger): Promise<number> {
+async function runPrimary(config: Config, log: Logger, load: () => Config): Promise<number> {
   const count = config.dns.workers;
   assertNotAccidentallyOpen(config);
   if (splitHostPort(config.dns.listen).port === 0) {
@@ -50,6 +51,7 @@ async function runPrimary(config: Config, log: Logger): Promise<number> {
   const registry = new Registry();
   // The control plane first: a worker joining gets the overrides in force before it listens.
   const control: RunningControl = await startControl(config, log, new ClusterReplica(), registry);
+  handlePrimaryReloads(control, config, load, log, registry);
   const live = new Set<Worker>();
   const bornAt = new Map<Worker, number>();
   const restartTimers = new Set<NodeJS.Timeout>();
@@ -202,6 +204,7 @@ async function runWorker(config: Config, log: Logger): Promise<number> {
     worker.disconnect(); // let this process exit; the primary sees a failed start
     return 1;
   }
+  acceptReloads(instance.core, log);
   AggregatorRegistry.setRegistries(instance.core.metrics.registry);
   instance.core.metrics.renderAll = clusterMetrics;
   process.send!({ type: 'dnslinkd:ready' } satisfies Message);

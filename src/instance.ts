@@ -12,6 +12,7 @@ import { listenAs, LISTENER_ROLES as ROLES } from './listeners/listen-errors.js'
 import type { RunningListener } from './listeners/running-listener.js';
 import { startTcpListener } from './listeners/tcp-listener.js';
 import { startUdpListener } from './listeners/udp-listener.js';
+import type { AdminAuth } from './control/admin-auth.js';
 import type { ControlPlane } from './control/control-plane.js';
 import { LocalReplica } from './control/replica.js';
 import { startControl, type RunningControl } from './control/start-control.js';
@@ -27,6 +28,8 @@ export interface RunningInstance {
   /** The admin listener, when this process holds the control plane. */
   admin?: { host: string; port: number };
   control?: ControlPlane;
+  /** The admin tokens, when this process holds the control plane (a reload replaces them). */
+  auth?: AdminAuth;
   close(): Promise<void>;
 }
 
@@ -84,7 +87,7 @@ export async function startInstance(config: Config, log: Logger, options: Instan
       dns: { host: dnsAddr.host, port: udp.address.port },
       http: { host: httpAddr.host, port: http.address.port },
       ...(https ? { https } : {}),
-      ...(control ? { admin: control.admin, control: control.control } : {}),
+      ...(control ? { admin: control.admin, control: control.control, auth: control.auth } : {}),
       close: async () => {
         await Promise.all(started.map((s) => s.close()));
         await control?.close();

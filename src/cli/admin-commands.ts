@@ -1,5 +1,5 @@
 // The operator commands, thin clients of the admin API: `flush`, `override set|pin|rm|ls|export|
-// import`, `audit` and `cache show`. Readable tables by default, the API's JSON with --json; the
+// import`, `audit`, `cache show` and `reload`. Readable tables by default, the API's JSON with --json; the
 // exit codes are ADMIN_EXIT (admin-client.ts).
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -18,6 +18,7 @@ export const ADMIN_USAGE = `  dnslinkd flush (--name NAME | --suffix ZONE | --al
   dnslinkd override import FILE --reason R [--dry-run]
   dnslinkd audit [--name NAME] [--since T] [--limit N]
   dnslinkd cache show NAME
+  dnslinkd reload [--dry-run]
       each also takes [--json] [--admin URL] [--config FILE] [--data-dir DIR] [--token-file FILE]`;
 
 export const ADMIN_HELP = `The admin commands talk to a running dnslinkd's admin API: --admin URL, else
@@ -25,7 +26,8 @@ http://<admin.listen> of the configuration (http://127.0.0.1:8054). Token: --tok
 DNSLINKD_ADMIN_TOKEN, else <dataDir>/admin-token (the one dnslinkd generated; --data-dir DIR).
 T is an ISO time (2026-12-01T12:00:00Z) or a duration (90s, 30m, 2h, 7d: from now for --expires,
 ago for --since). --dry-run says what would change and changes nothing. \`override export\` prints
-a JSON array that \`override import\` reads back. Admin commands exit 0 on success, 1 when the
+a JSON array that \`override import\` reads back. \`reload\` has dnslinkd read its configuration
+file again and apply it, as SIGHUP does (refused whole when it does not validate). Admin commands exit 0 on success, 1 when the
 service or its store failed or is unreachable, 2 for invalid input, 3 when not found, 4 for a
 missing or refused token, 5 on a conflict.`;
 
@@ -311,14 +313,38 @@ async function cache(args: string[]): Promise<number> {
   return ADMIN_EXIT.OK;
 }
 
+interface ReloadView {
+  dryRun: boolean;
+  changed: string[];
+  needsRestart: string[];
+  workers?: number;
+}
+
+async function reload(args: string[]): Promise<number> {
+  const { values, positionals: pos } = parse(args, { 'dry-run': { type: 'boolean' } });
+  if (values.help) return help();
+  positionals(pos, 0, 'reload', 'no arguments');
+  // Refused (the file does not validate): the API's 422 RELOAD_REFUSED, printed on stderr, exit 2.
+  const r = await clientFor(values).request<ReloadView>('POST', '/admin/v1/reload', { query: dryRunQuery(values) });
+  if (values.json) {
+    printJson(r);
+    return ADMIN_EXIT.OK;
+  }
+  const keys = r.changed.length ? r.changed.join(', ') : 'nothing (no key that applies live changed)';
+  const lines = [r.dryRun ? `dry run, nothing changed: the configuration is valid; would apply ${keys}` : `reloaded: applied ${keys}${r.workers !== undefined ? ` in ${r.workers} workers` : ''}`];
+  if (r.needsRestart.length) lines.push(`changed but kept as running (needs a restart): ${r.needsRestart.join(', ')}`);
+  out(lines.join('\n'));
+  return ADMIN_EXIT.OK;
+}
+
 function help(): number {
   out(`Usage:\n${ADMIN_USAGE}\n\n${ADMIN_HELP}`);
   return ADMIN_EXIT.OK;
 }
 
-export const ADMIN_COMMANDS = new Set(['flush', 'override', 'audit', 'cache']);
+export const ADMIN_COMMANDS = new Set(['flush', 'override', 'audit', 'cache', 'reload']);
 
-/** Runs one admin command (`flush`, `override`, `audit`, `cache`); resolves to its exit code. */
+/** Runs one admin command (`flush`, `override`, `audit`, `cache`, `reload`); resolves to its exit code. */
 export function runAdminCommand(command: string, args: string[]): Promise<number> {
   switch (command) {
     case 'flush':
@@ -327,6 +353,8 @@ export function runAdminCommand(command: string, args: string[]): Promise<number
       return override(args);
     case 'audit':
       return audit(args);
+    case 'reload':
+      return reload(args);
     default:
       return cache(args);
   }

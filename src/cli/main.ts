@@ -3,7 +3,7 @@
 // onto configuration keys; errors go to stderr with an exit code that says what failed (EXIT).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { serveCluster } from '../cluster.js';
-import { envVariableFor, loadConfig, type JsonObject } from '../config/load.js';
+import { envVariableFor, loadConfig, type JsonObject, type LoadOptions } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createResolverCore } from '../core/resolver-core.js';
 import { rcodeName } from '../dns/constants.js';
@@ -13,6 +13,7 @@ import { describeDnslinkResultError, isDnslinkFailure } from '../dnslink/resolve
 import { CodedError, errorMessage } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { runUntilSignalled, startInstance } from '../instance.js';
+import { handleReloads } from '../lifecycle/reload.js';
 import { VERSION } from '../version.js';
 import { AdminError, UsageError } from './admin-client.js';
 import { ADMIN_COMMANDS, ADMIN_HELP, ADMIN_USAGE, runAdminCommand } from './admin-commands.js';
@@ -56,7 +57,8 @@ function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[]
 
 type FlagValues = { [key: string]: string | boolean | string[] | undefined };
 
-function configFromFlags(values: FlagValues, defaultLogLevel?: string): Config {
+/** What loadConfig reads for these flags (serve keeps it: a reload reads the same file with the same flags). */
+function loadOptionsFromFlags(values: FlagValues, defaultLogLevel?: string): LoadOptions {
   const flags: JsonObject = {};
   const dns: JsonObject = {};
   if (typeof values.dns === 'string') dns.listen = values.dns;
@@ -74,10 +76,11 @@ function configFromFlags(values: FlagValues, defaultLogLevel?: string): Config {
   if (typeof logLevel === 'string') flags.logLevel = logLevel;
   if (typeof values['local-records'] === 'string') flags.localRecords = values['local-records'];
   if (values['no-local-records'] === true) flags.localRecords = null;
-  return loadConfig({
-    configFile: typeof values.config === 'string' ? values.config : undefined,
-    flags,
-  });
+  return { configFile: typeof values.config === 'string' ? values.config : undefined, flags };
+}
+
+function configFromFlags(values: FlagValues, defaultLogLevel?: string): Config {
+  return loadConfig(loadOptionsFromFlags(values, defaultLogLevel));
 }
 
 async function serve(args: string[]): Promise<number> {
@@ -96,11 +99,14 @@ async function serve(args: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length) throw new UsageError(`serve takes no arguments, got "${positionals.join(' ')}"`);
-  const config = configFromFlags({ ...values, 'admin-listen': values.admin });
+  const loadOptions = loadOptionsFromFlags({ ...values, 'admin-listen': values.admin });
+  const load = () => loadConfig(loadOptions);
+  const config = load();
   const log = createLogger(config.logLevel);
   if (config.upstreams.length === 0) log.warn('no upstreams configured (none in /etc/resolv.conf): only local records will answer');
-  if (config.dns.workers > 1) return serveCluster(config, log);
+  if (config.dns.workers > 1) return serveCluster(config, log, load);
   const instance = await startInstance(config, log, { processMetrics: true });
+  handleReloads(instance, load, log);
   await runUntilSignalled(instance, log);
   log.flush();
   return 0;

@@ -34,10 +34,21 @@ export function defaultClientToken(dataDir: string, env: NodeJS.ProcessEnv = pro
 
 export class AdminAuth {
   private constructor(
-    private readonly tokens: KnownToken[],
+    private tokens: KnownToken[],
     /** Set when the token was generated (or read back) from the data directory. */
     readonly generatedFile?: string,
   ) {}
+
+  /** Whether `other` knows the same tokens (labels, scopes and secrets). */
+  sameTokens(other: AdminAuth): boolean {
+    const key = (t: KnownToken) => `${t.label}/${t.scope}/${t.digest.toString('hex')}`;
+    return this.tokens.map(key).join() === other.tokens.map(key).join();
+  }
+
+  /** Takes the tokens of `other` (a configuration reload): requests from now on are checked against them. */
+  replaceTokens(other: AdminAuth): void {
+    this.tokens = other.tokens;
+  }
 
   get labels(): Array<{ label: string; scope: TokenScope }> {
     return this.tokens.map(({ label, scope }) => ({ label, scope }));

@@ -1,7 +1,7 @@
 // The admin API (/admin/v1/...): cache flush and inspection, overrides (set, pin, read, remove,
-// import), the audit log and the control plane's status. Every route needs a bearer token (a write
-// token to change anything, checked before the body is read); `?dryRun=true` on every change says
-// what would change, changing nothing.
+// import), the audit log, the control plane's status and the configuration reload. Every route
+// needs a bearer token (a write token to change anything, checked before the body is read);
+// `?dryRun=true` on every change says what would change, changing nothing.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CodedError } from '../errors.js';
 import { sendError } from '../listeners/http/http-errors.js';
@@ -16,6 +16,8 @@ const STATUS: Readonly<Record<string, number>> = {
   CONFLICT: 409,
   STORE_UNAVAILABLE: 503,
   STORE_DEGRADED: 503,
+  RELOAD_REFUSED: 422,
+  RELOAD_UNAVAILABLE: 503,
 };
 
 const AUDIT_LIMIT_MAX = 1000;
@@ -168,5 +170,14 @@ export function registerAdminRoutes(app: FastifyInstance, control: ControlPlane,
   app.get<AdminRequest>(
     '/admin/v1/status',
     guarded('read', async () => control.status()),
+  );
+
+  // Reads the configuration file again and applies it (src/lifecycle/reload.ts), as SIGHUP does.
+  app.post<AdminRequest>(
+    '/admin/v1/reload',
+    guarded('write', async (_request, ctx) => {
+      if (!control.reload) throw new CodedError('RELOAD_UNAVAILABLE', 'this process cannot reload its configuration');
+      return control.reload(ctx.dryRun, ctx.token);
+    }),
   );
 }

@@ -95,6 +95,8 @@ export class ControlPlane {
   private degradedReason: string | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Reloads the configuration file (POST /admin/v1/reload); set where the process can (src/lifecycle/reload.ts). */
+  reload?: (dryRun: boolean, by: string) => Promise<object>;
 
   constructor(
     readonly store: ControlStore,

@@ -20,6 +20,8 @@ import type { ControlStore } from './store.js';
 
 export interface RunningControl {
   control: ControlPlane;
+  /** The admin tokens in force (a configuration reload replaces them). */
+  auth: AdminAuth;
   admin: { host: string; port: number };
   close(): Promise<void>;
 }
@@ -59,6 +61,7 @@ export async function startControl(config: Config, log: Logger, replica: Replica
     );
     return {
       control,
+      auth,
       admin: listener.address,
       close: async () => {
         unregisterControlHealth(registry);

@@ -10,15 +10,27 @@ import { rateLimitOptions, type ClientPolicyConfig } from './client-policy-confi
 import { RateLimitMetrics, RateVerdict, ResponseRateLimiter } from './response-rate-limit.js';
 
 export class ClientGate {
-  readonly access: AccessList;
-  readonly rateLimiter: ResponseRateLimiter;
+  access: AccessList;
+  rateLimiter: ResponseRateLimiter;
   private readonly scratch = new ClientAddress();
   private readonly refused = new FastCounter();
+  private readonly rateMetrics: RateLimitMetrics;
 
-  constructor(dns: ClientPolicyConfig, registry: Registry, now: () => number) {
+  constructor(
+    dns: ClientPolicyConfig,
+    registry: Registry,
+    private readonly now: () => number,
+  ) {
     this.access = AccessList.fromConfig(dns);
-    this.rateLimiter = new ResponseRateLimiter(rateLimitOptions(dns), new RateLimitMetrics(registry), now);
+    this.rateMetrics = new RateLimitMetrics(registry);
+    this.rateLimiter = new ResponseRateLimiter(rateLimitOptions(dns), this.rateMetrics, now);
     scrapedCounter(registry, 'dnslinkd_clients_refused_total', 'Clients outside dns.allow answered REFUSED: UDP queries and TCP connections', this.refused);
+  }
+
+  /** Another allow-list and rate limit (a configuration reload); the rate accounts start afresh. */
+  reconfigure(dns: ClientPolicyConfig): void {
+    this.access = AccessList.fromConfig(dns);
+    this.rateLimiter = new ResponseRateLimiter(rateLimitOptions(dns), this.rateMetrics, this.now);
   }
 
   /** A UDP datagram from `address`: rate limited first (refusals count too), then the allow-list. */

@@ -33,6 +33,16 @@ export class CacheStage implements Stage {
     if (metrics) metrics.stats = () => ({ entries: this.store.size, bytes: this.store.bytes });
   }
 
+  /**
+   * Other TTL clamps and serve-stale settings (a configuration reload), in place: the entries held
+   * stay, answers stored from now on are clamped anew. The store's bounds (maxEntries, maxBytes)
+   * size it at start and stay as they are.
+   */
+  reconfigure(options: CacheStageOptions): void {
+    // The store reads the same policy object: both see the change at once.
+    Object.assign(this.options, { ...options, maxEntries: this.options.maxEntries, maxBytes: this.options.maxBytes });
+  }
+
   resolve(question: Question, _ctx: QueryContext): Resolution | Promise<Resolution> {
     const now = this.now();
     const entry = this.store.get(question.key, now);

@@ -30,16 +30,25 @@ type EnsTarget = { kind: 'ens'; dnsName: string; ensName: string; zone: string; 
 
 const isDnslinkTxt = (rr: DnsRecord): boolean => rr.type === 'TXT' && joinTxtStrings((rr as { data?: unknown }).data).startsWith('dnslink=');
 
+export type EnsStageOptions = Pick<EnsConfig, 'ttl' | 'suffixes' | 'mirrors' | 'mirrorAddresses' | 'aliases' | 'fallback'>;
+
 export class EnsStage implements Stage {
   readonly name = 'ens';
   next: Stage = UNLINKED;
-  private readonly aliases: ReadonlyMap<string, string>;
+  private aliases!: ReadonlyMap<string, string>;
 
   constructor(
-    private readonly options: Pick<EnsConfig, 'ttl' | 'suffixes' | 'mirrors' | 'mirrorAddresses' | 'aliases' | 'fallback'>,
+    private options: EnsStageOptions,
     /** Undefined when no RPC endpoint is configured: ENS is off and every question passes on. */
-    private readonly client: EnsClient | undefined,
+    private client: EnsClient | undefined,
   ) {
+    this.reconfigure(options, client);
+  }
+
+  /** Other ENS settings and client (a configuration reload); lookups under way finish with the old client. */
+  reconfigure(options: EnsStageOptions, client: EnsClient | undefined): void {
+    this.options = options;
+    this.client = client;
     this.aliases = new Map(Object.entries(options.aliases).map(([dns, ens]) => [dns.toLowerCase(), ens]));
   }
 

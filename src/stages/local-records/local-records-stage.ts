@@ -29,29 +29,38 @@ export class LocalRecordsStage implements Stage {
   readonly name = 'local-records';
   next: Stage = UNLINKED;
   /** question key -> resolution (pre-encoded). */
-  private readonly answers = new Map<string, Resolution>();
+  private answers = new Map<string, Resolution>();
   /**
    * Names we hold, as the name part of a question key, grouped by length: a question whose name
    * length matches none is passed on without building a string (the cache-hit path).
    */
-  private readonly namesByLength = new Map<number, Set<string>>();
+  private namesByLength = new Map<number, Set<string>>();
 
   constructor(records: LocalRecord[]) {
+    this.replaceRecords(records);
+  }
+
+  /** Serves these records from now on, instead of those held (a configuration reload reads the file again). */
+  replaceRecords(records: LocalRecord[]): void {
+    const answers = new Map<string, Resolution>();
+    const namesByLength = new Map<number, Set<string>>();
     for (const record of records) {
       const rr = toDnsRecord(record);
       const question = makeQuestion(rr.name, RRType[record.type]);
-      let res = this.answers.get(question.key);
+      let res = answers.get(question.key);
       if (!res) {
         res = { ...emptyResolution(Rcode.NOERROR, 'local'), authoritative: true };
-        this.answers.set(question.key, res);
+        answers.set(question.key, res);
       }
       res.answers.push(rr);
       const namePart = question.key.slice(0, -4);
-      let sameLength = this.namesByLength.get(namePart.length);
-      if (!sameLength) this.namesByLength.set(namePart.length, (sameLength = new Set()));
+      let sameLength = namesByLength.get(namePart.length);
+      if (!sameLength) namesByLength.set(namePart.length, (sameLength = new Set()));
       sameLength.add(namePart);
     }
-    for (const res of this.answers.values()) encodedSectionsOf(res);
+    for (const res of answers.values()) encodedSectionsOf(res);
+    this.answers = answers;
+    this.namesByLength = namesByLength;
   }
 
   get size(): number {

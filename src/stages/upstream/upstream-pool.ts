@@ -65,11 +65,12 @@ export interface UpstreamPoolOptions {
 }
 
 export class UpstreamPool {
-  readonly endpoints: UpstreamEndpoint[];
+  endpoints: UpstreamEndpoint[];
   private readonly failedAt = new Map<string, number>();
   private readonly attempts = new Map<string, Attempts>();
   private readonly now: () => number;
   private readonly penaltyMs: number;
+  private timeoutMs: number;
 
   constructor(
     urls: string[],
@@ -78,6 +79,18 @@ export class UpstreamPool {
     this.endpoints = urls.map(parseUpstreamUrl);
     this.now = options.now ?? Date.now;
     this.penaltyMs = options.penaltyMs ?? 30_000;
+    this.timeoutMs = options.timeoutMs;
+  }
+
+  /**
+   * Another list and timeout (a configuration reload), in place: queries under way finish as they
+   * began; what is known of an upstream on both lists is kept, the others' records are dropped.
+   */
+  reconfigure(urls: string[], timeoutMs: number): void {
+    this.endpoints = urls.map(parseUpstreamUrl);
+    this.timeoutMs = timeoutMs;
+    const kept = new Set(this.endpoints.map((e) => e.url));
+    for (const known of [this.failedAt, this.attempts]) for (const url of known.keys()) if (!kept.has(url)) known.delete(url);
   }
 
   /**
@@ -134,7 +147,7 @@ export class UpstreamPool {
     for (const endpoint of this.ordered()) {
       const started = this.now();
       try {
-        const response = await exchange(endpoint, question, this.options.timeoutMs);
+        const response = await exchange(endpoint, question, this.timeoutMs);
         const rttMs = this.now() - started;
         this.record(endpoint.url, true);
         this.options.observer?.onAnswer?.(endpoint.url, rttMs, response.rcode);
