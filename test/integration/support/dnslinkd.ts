@@ -47,6 +47,8 @@ export interface DnslinkdHandle {
   metric(name: string): Promise<number>;
   adminPort: number;
   dataDir: string;
+  /** The JSON file passed with --config (a test may rewrite it and reload). */
+  configFile: string;
   /** One admin API request with the instance's own token (or `token`, or none with null). */
   admin(method: string, path: string, body?: unknown, token?: string | null): Promise<AdminAnswer>;
   stop(): Promise<void>;
@@ -96,6 +98,7 @@ export async function startDnslinkd(opts: DnslinkdOptions): Promise<DnslinkdHand
       httpPort,
       adminPort,
       dataDir,
+      configFile,
       admin: (method, path, body, token) => adminRequest(adminPort, method, path, body, token === undefined ? (opts.env?.DNSLINKD_ADMIN_TOKEN ?? generatedAdminToken(dataDir)) : token),
       proc,
       logs: () => proc.output(),
