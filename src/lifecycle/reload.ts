@@ -67,7 +67,11 @@ function oneLine(message: string): string {
 /** Applies a checked configuration's live parts to one process's core, in place (the cache is kept). */
 export function applyToCore(core: ResolverCore, config: Config, records: LocalRecord[], changed: readonly string[]): void {
   const touched = (...keys: string[]) => keys.some((k) => changed.includes(k));
-  if (touched('upstreams', 'upstreamTimeoutMs')) core.stages.upstream.pool.reconfigure(config.upstreams, config.upstreamTimeoutMs);
+  if (touched('upstreams', 'upstreamTimeoutMs')) {
+    core.stages.upstream.pool.reconfigure(config.upstreams, config.upstreamTimeoutMs);
+    // Stale answers held because the old upstreams failed are refreshed from the new ones at once.
+    core.stages.cache.forgetRefreshFailures();
+  }
   if (touched('dns.allow', 'dns.openResolver', 'dns.rateLimit')) core.clientGate.reconfigure(config.dns);
   core.stages.cache.reconfigure(cacheStageOptions(config.cache, config.clientDeadlineMs));
   core.stages['local-records'].replaceRecords(records);

@@ -21,7 +21,7 @@ import {
   udpExchange,
   waitFor,
 } from './support/index.js';
-import type { DnslinkdHandle, Managed, NsdHandle } from './support/index.js';
+import type { DnslinkdHandle, DnslinkdOptions, Managed, NsdHandle } from './support/index.js';
 
 const ok = requireBinaries('nsd', 'dig') && requireBuild();
 const ZONE = 'reload.example';
@@ -74,91 +74,103 @@ function rewriteConfig(d: DnslinkdHandle, change: (config: Record<string, unknow
 
 const upstreamOf = (nsd: NsdHandle) => `udp://127.0.0.1:${nsd.port}`;
 
-describe.skipIf(!ok)('reload of one dnslinkd process', () => {
-  let dir: string;
-  let a: NsdHandle;
-  let b: NsdHandle;
-  let d: DnslinkdHandle;
-  let tokenFile: string;
-  const tokens = { first: 'reload-test-token-first-0123', second: 'reload-test-token-second-4567' };
-  const admin = (method: string, path: string, token = tokens.first) => d.admin(method, path, undefined, token);
-  const reloadsCounted = async (result: string) => metricSum(await d.metrics(), 'dnslinkd_config_reloads_total', { result });
+interface ReloadSuite {
+  dir: string;
+  a: NsdHandle;
+  b: NsdHandle;
+  d: DnslinkdHandle;
+}
 
+/**
+ * Registers beforeAll/afterAll: upstreams A and B (nsd) in a temp dir, then dnslinkd asking A, its
+ * upstreams in the config file only (a --upstream flag would win over the file at every reload).
+ */
+function reloadSuite(options: (dir: string) => Omit<DnslinkdOptions, 'upstreams'> = () => ({})): ReloadSuite {
+  const s = {} as ReloadSuite;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'dnslinkd-reload-'));
-    a = await startUpstream('A', dir);
-    b = await startUpstream('B', dir);
-    tokenFile = join(dir, 'token');
-    writeFileSync(tokenFile, `${tokens.first}\n`);
-    // Upstreams in the file only: a --upstream flag would win over the file at every reload.
-    d = await startDnslinkd({
-      upstreams: [],
-      config: { upstreams: [upstreamOf(a)], admin: { tokens: [{ label: 'ops', scope: 'write', file: tokenFile }] } },
-    });
+    s.dir = mkdtempSync(join(tmpdir(), 'dnslinkd-reload-'));
+    s.a = await startUpstream('A', s.dir);
+    s.b = await startUpstream('B', s.dir);
+    const given = options(s.dir);
+    s.d = await startDnslinkd({ ...given, upstreams: [], config: { upstreams: [upstreamOf(s.a)], ...given.config } });
   });
   afterAll(async () => {
-    await d?.stop();
-    await a?.stop();
-    await b?.stop();
+    await s.d?.stop();
+    await s.a?.stop();
+    await s.b?.stop();
     await stopAll();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(s.dir, { recursive: true, force: true });
+  });
+  return s;
+}
+
+describe.skipIf(!ok)('reload of one dnslinkd process', () => {
+  let tokenFile: string;
+  const tokens = { first: 'reload-test-token-first-0123', second: 'reload-test-token-second-4567' };
+  const admin = (method: string, path: string, token = tokens.first) => s.d.admin(method, path, undefined, token);
+  const reloadsCounted = async (result: string) => metricSum(await s.d.metrics(), 'dnslinkd_config_reloads_total', { result });
+
+  const s = reloadSuite((dir) => {
+    tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, `${tokens.first}\n`);
+    return { config: { admin: { tokens: [{ label: 'ops', scope: 'write', file: tokenFile }] } } };
   });
 
   it('SIGHUP: answers come from the new upstream, a name cached before stays cached, the process lives on', async () => {
-    expect(await txt(d, 'cached')).toEqual([valueFrom('A', 'cached')]);
-    rewriteConfig(d, (c) => (c.upstreams = [upstreamOf(b)]));
-    process.kill(d.proc.child.pid!, 'SIGHUP');
-    await waitFor('the reload logged', async () => logsWith(d.proc, 'configuration reloaded').length === 1, 5_000);
+    expect(await txt(s.d, 'cached')).toEqual([valueFrom('A', 'cached')]);
+    rewriteConfig(s.d, (c) => (c.upstreams = [upstreamOf(s.b)]));
+    process.kill(s.d.proc.child.pid!, 'SIGHUP');
+    await waitFor('the reload logged', async () => logsWith(s.d.proc, 'configuration reloaded').length === 1, 5_000);
     // Before this change SIGHUP killed the process (exit 129).
     await sleep(200);
-    expect(d.proc.exitCode, d.logs()).toBeUndefined();
-    expect(logsWith(d.proc, 'configuration reloaded')[0]).toMatchObject({ by: 'SIGHUP', changed: ['upstreams'] });
-    expect(await txt(d, 'first')).toEqual([valueFrom('B', 'first')]);
+    expect(s.d.proc.exitCode, s.d.logs()).toBeUndefined();
+    expect(logsWith(s.d.proc, 'configuration reloaded')[0]).toMatchObject({ by: 'SIGHUP', changed: ['upstreams'] });
+    expect(await txt(s.d, 'first')).toEqual([valueFrom('B', 'first')]);
     // The cache was kept: the name asked before the reload still answers A's value, from the cache.
-    expect(await txt(d, 'cached')).toEqual([valueFrom('A', 'cached')]);
+    expect(await txt(s.d, 'cached')).toEqual([valueFrom('A', 'cached')]);
     const cached = await admin('GET', `/admin/v1/cache/cached.${ZONE}`);
-    expect((cached.body.entries as Array<{ upstream?: string }>).map((e) => e.upstream)).toContain(upstreamOf(a));
+    expect((cached.body.entries as Array<{ upstream?: string }>).map((e) => e.upstream)).toContain(upstreamOf(s.a));
     expect(await reloadsCounted('applied')).toBe(1);
   });
 
   it('a configuration that does not validate is refused whole: the running one stays, one log line, counted', async () => {
-    rewriteConfig(d, (c) => {
-      c.upstreams = [upstreamOf(a)];
+    rewriteConfig(s.d, (c) => {
+      c.upstreams = [upstreamOf(s.a)];
       c.cache = { minTtl: 10, maxTtl: 5 };
     });
-    process.kill(d.proc.child.pid!, 'SIGHUP');
-    await waitFor('the refusal logged', async () => logsWith(d.proc, 'reload refused: ').length === 1, 5_000);
-    const [line] = logsWith(d.proc, 'reload refused: ');
+    process.kill(s.d.proc.child.pid!, 'SIGHUP');
+    await waitFor('the refusal logged', async () => logsWith(s.d.proc, 'reload refused: ').length === 1, 5_000);
+    const [line] = logsWith(s.d.proc, 'reload refused: ');
     expect(line!.msg).toMatch(/^reload refused: .*cache\.minTtl: minTtl must not exceed maxTtl/);
     expect(await reloadsCounted('refused')).toBe(1);
     expect(await reloadsCounted('applied')).toBe(1);
     // Nothing of it applied: the upstreams stay B although the file names A.
-    expect(await txt(d, 'refused')).toEqual([valueFrom('B', 'refused')]);
-    expect(d.proc.exitCode).toBeUndefined();
+    expect(await txt(s.d, 'refused')).toEqual([valueFrom('B', 'refused')]);
+    expect(s.d.proc.exitCode).toBeUndefined();
   });
 
   it('a key that needs a restart is named in one log line and kept as it runs', async () => {
-    rewriteConfig(d, (c) => {
-      c.upstreams = [upstreamOf(b)];
+    rewriteConfig(s.d, (c) => {
+      c.upstreams = [upstreamOf(s.b)];
       c.cache = { maxEntries: 1 };
     });
     const answer = await admin('POST', '/admin/v1/reload');
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ dryRun: false, needsRestart: ['cache.maxEntries'] });
-    await waitFor('the restart line logged', async () => logsWith(d.proc, 'needs a restart').length > 0, 2_000);
-    const [line] = logsWith(d.proc, 'needs a restart');
+    await waitFor('the restart line logged', async () => logsWith(s.d.proc, 'needs a restart').length > 0, 2_000);
+    const [line] = logsWith(s.d.proc, 'needs a restart');
     expect(line).toMatchObject({ keys: ['cache.maxEntries'] });
-    expect(logsWith(d.proc, 'needs a restart')).toHaveLength(1);
+    expect(logsWith(s.d.proc, 'needs a restart')).toHaveLength(1);
     // Not applied: a cache bounded to one entry would have evicted the others.
-    expect(await txt(d, 'restart')).toEqual([valueFrom('B', 'restart')]);
-    const health = (await (await fetch(`http://127.0.0.1:${d.httpPort}/healthz`)).json()) as { cache: { entries: number } };
+    expect(await txt(s.d, 'restart')).toEqual([valueFrom('B', 'restart')]);
+    const health = (await (await fetch(`http://127.0.0.1:${s.d.httpPort}/healthz`)).json()) as { cache: { entries: number } };
     expect(health.cache.entries).toBeGreaterThan(1);
-    expect(await txt(d, 'cached')).toEqual([valueFrom('A', 'cached')]);
+    expect(await txt(s.d, 'cached')).toEqual([valueFrom('A', 'cached')]);
   });
 
   it('POST /admin/v1/reload?dryRun=true checks and reports, changing nothing; without it, applies (log level too)', async () => {
-    rewriteConfig(d, (c) => {
-      c.upstreams = [upstreamOf(a)];
+    rewriteConfig(s.d, (c) => {
+      c.upstreams = [upstreamOf(s.a)];
       c.logLevel = 'debug';
       delete c.cache;
     });
@@ -166,23 +178,23 @@ describe.skipIf(!ok)('reload of one dnslinkd process', () => {
     const malformed = () => {
       const query = encodeQuery(7, `x.${ZONE}`, 'TXT');
       query.writeUInt16BE(0, 4);
-      return udpExchange(d.dnsPort, query, 2000);
+      return udpExchange(s.d.dnsPort, query, 2000);
     };
     await malformed();
     const dry = await admin('POST', '/admin/v1/reload?dryRun=true');
     expect(dry.status).toBe(200);
     expect(dry.body).toEqual({ dryRun: true, changed: ['upstreams', 'logLevel'], needsRestart: [] });
-    expect(await txt(d, 'dry')).toEqual([valueFrom('B', 'dry')]);
+    expect(await txt(s.d, 'dry')).toEqual([valueFrom('B', 'dry')]);
     await malformed();
-    expect(logsWith(d.proc, 'FORMERR')).toHaveLength(0);
+    expect(logsWith(s.d.proc, 'FORMERR')).toHaveLength(0);
 
     const applied = await admin('POST', '/admin/v1/reload');
     expect(applied.body).toEqual({ dryRun: false, changed: ['upstreams', 'logLevel'], needsRestart: [] });
-    expect(await txt(d, 'applied')).toEqual([valueFrom('A', 'applied')]);
+    expect(await txt(s.d, 'applied')).toEqual([valueFrom('A', 'applied')]);
     await malformed();
-    await waitFor('the FORMERR debug line', async () => logsWith(d.proc, 'FORMERR').length === 1, 2_000);
+    await waitFor('the FORMERR debug line', async () => logsWith(s.d.proc, 'FORMERR').length === 1, 2_000);
 
-    rewriteConfig(d, (c) => (c.upstreams = ['not-an-upstream-url']));
+    rewriteConfig(s.d, (c) => (c.upstreams = ['not-an-upstream-url']));
     const refused = await admin('POST', '/admin/v1/reload?dryRun=true');
     expect(refused.status).toBe(422);
     expect(refused.body).toMatchObject({ code: 'RELOAD_REFUSED' });
@@ -192,13 +204,13 @@ describe.skipIf(!ok)('reload of one dnslinkd process', () => {
   });
 
   it('`dnslinkd reload`: applies, or exits non-zero with the reason on stderr', async () => {
-    const cli = (...args: string[]) => runCli(['reload', '--admin', `http://127.0.0.1:${d.adminPort}`, '--token-file', tokenFile, ...args]);
+    const cli = (...args: string[]) => runCli(['reload', '--admin', `http://127.0.0.1:${s.d.adminPort}`, '--token-file', tokenFile, ...args]);
     const refused = await cli();
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/\[RELOAD_REFUSED\] reload refused: .*upstreams\.0/);
-    expect(await txt(d, 'cli')).toEqual([valueFrom('A', 'cli')]);
+    expect(await txt(s.d, 'cli')).toEqual([valueFrom('A', 'cli')]);
 
-    rewriteConfig(d, (c) => (c.upstreams = [upstreamOf(b)]));
+    rewriteConfig(s.d, (c) => (c.upstreams = [upstreamOf(s.b)]));
     const dry = await cli('--dry-run', '--json');
     expect(dry.code, dry.stderr).toBe(0);
     expect(JSON.parse(dry.stdout)).toEqual({ dryRun: true, changed: ['upstreams'], needsRestart: [] });
@@ -206,6 +218,33 @@ describe.skipIf(!ok)('reload of one dnslinkd process', () => {
     expect(done.code, done.stderr).toBe(0);
     expect(done.stdout).toMatch(/^reloaded: applied upstreams$/m);
     expect(await reloadsCounted('refused')).toBe(2);
+  });
+
+  it('local records (the file read again) and dns.allow apply live', async () => {
+    const records = join(s.dir, 'records.json');
+    const record = (value: string) => [{ name: `_dnslink.local.${ZONE}`, type: 'TXT', ttl: 60, data: value }];
+    writeFileSync(records, JSON.stringify(record('dnslink=/ipfs/local-first')));
+    rewriteConfig(s.d, (c) => (c.localRecords = records));
+    expect((await admin('POST', '/admin/v1/reload')).body).toMatchObject({ changed: ['localRecords'] });
+    expect(await txt(s.d, 'local')).toEqual(['dnslink=/ipfs/local-first']);
+    // The same file name, other contents: read again on reload.
+    writeFileSync(records, JSON.stringify(record('dnslink=/ipfs/local-second')));
+    expect((await admin('POST', '/admin/v1/reload')).body).toMatchObject({ changed: ['localRecords'] });
+    expect(await txt(s.d, 'local')).toEqual(['dnslink=/ipfs/local-second']);
+
+    rewriteConfig(s.d, (c) => (c.dns = { allow: ['192.0.2.0/24'] }));
+    expect((await admin('POST', '/admin/v1/reload')).body).toMatchObject({ changed: ['dns.allow'] });
+    expect((await digAt(s.d.dnsPort, `_dnslink.local.${ZONE}`, 'TXT')).parsed?.status).toBe('REFUSED');
+    rewriteConfig(s.d, (c) => delete c.dns);
+    expect((await admin('POST', '/admin/v1/reload')).body).toMatchObject({ changed: ['dns.allow'] });
+    expect(await txt(s.d, 'local')).toEqual(['dnslink=/ipfs/local-second']);
+
+    writeFileSync(records, JSON.stringify([{ name: 'x', type: 'A', ttl: 60, data: 'not-an-address' }]));
+    const refused = await admin('POST', '/admin/v1/reload');
+    expect(refused.status).toBe(422);
+    expect(String(refused.body.message)).toMatch(/^reload refused: invalid local records in .*A data must be an IPv4 address/);
+    expect(await txt(s.d, 'local')).toEqual(['dnslink=/ipfs/local-second']);
+    writeFileSync(records, JSON.stringify(record('dnslink=/ipfs/local-second')));
   });
 
   it('rotates admin tokens: after the reload the old token is refused and the new one accepted', async () => {
@@ -218,62 +257,45 @@ describe.skipIf(!ok)('reload of one dnslinkd process', () => {
 });
 
 describe.skipIf(!ok)('reload with --workers 2', () => {
-  let dir: string;
-  let a: NsdHandle;
-  let b: NsdHandle;
-  let d: DnslinkdHandle;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'dnslinkd-reload-workers-'));
-    a = await startUpstream('A', dir);
-    b = await startUpstream('B', dir);
-    d = await startDnslinkd({ upstreams: [], config: { upstreams: [upstreamOf(a)] }, args: ['--workers', '2'] });
-  });
-  afterAll(async () => {
-    await d?.stop();
-    await a?.stop();
-    await b?.stop();
-    await stopAll();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const s = reloadSuite(() => ({ args: ['--workers', '2'] }));
 
   /** Every answer to `count` queries for the name (spread over both workers by the shared UDP socket). */
-  const answersFor = async (name: string, count: number) => new Set((await Promise.all(Array.from({ length: count }, () => txt(d, name)))).map((v) => v.join()));
+  const answersFor = async (name: string, count: number) => new Set((await Promise.all(Array.from({ length: count }, () => txt(s.d, name)))).map((v) => v.join()));
 
   it('SIGHUP to the process group: the primary checks once, every worker uses the new upstream, none dies', async () => {
-    await waitFor('both workers ready', async () => logsWith(d.proc, 'dnslinkd workers ready').length === 1, 10_000);
-    const [ready] = logsWith(d.proc, 'dnslinkd workers ready');
+    await waitFor('both workers ready', async () => logsWith(s.d.proc, 'dnslinkd workers ready').length === 1, 10_000);
+    const [ready] = logsWith(s.d.proc, 'dnslinkd workers ready');
     const pids = (ready!.pids as number[]) ?? [];
     expect(pids).toHaveLength(2);
     expect(await answersFor('w1', 10)).toEqual(new Set([valueFrom('A', 'w1')]));
 
-    rewriteConfig(d, (c) => (c.upstreams = [upstreamOf(b)]));
+    rewriteConfig(s.d, (c) => (c.upstreams = [upstreamOf(s.b)]));
     // The whole group, as a terminal hangup would: workers must not die of it.
-    process.kill(-d.proc.child.pid!, 'SIGHUP');
-    await waitFor('the reload logged', async () => logsWith(d.proc, 'configuration reloaded').length === 1, 5_000);
-    expect(logsWith(d.proc, 'configuration reloaded')[0]).toMatchObject({ workers: 2, changed: ['upstreams'] });
+    process.kill(-s.d.proc.child.pid!, 'SIGHUP');
+    await waitFor('the reload logged', async () => logsWith(s.d.proc, 'configuration reloaded').length === 1, 5_000);
+    expect(logsWith(s.d.proc, 'configuration reloaded')[0]).toMatchObject({ workers: 2, changed: ['upstreams'] });
     await sleep(200);
-    for (const pid of [d.proc.child.pid!, ...pids]) expect(() => process.kill(pid, 0), `pid ${pid}`).not.toThrow();
-    expect(logsWith(d.proc, 'worker exited unexpectedly')).toHaveLength(0);
+    for (const pid of [s.d.proc.child.pid!, ...pids]) expect(() => process.kill(pid, 0), `pid ${pid}`).not.toThrow();
+    expect(logsWith(s.d.proc, 'worker exited unexpectedly')).toHaveLength(0);
     for (const name of ['w2', 'w3', 'w4']) expect(await answersFor(name, 6)).toEqual(new Set([valueFrom('B', name)]));
   });
 
   it('POST /admin/v1/reload answers for every worker; a refusal leaves them all as they run', async () => {
-    rewriteConfig(d, (c) => (c.upstreams = [upstreamOf(a)]));
-    const applied = await d.admin('POST', '/admin/v1/reload');
+    rewriteConfig(s.d, (c) => (c.upstreams = [upstreamOf(s.a)]));
+    const applied = await s.d.admin('POST', '/admin/v1/reload');
     expect(applied.body).toEqual({ dryRun: false, changed: ['upstreams'], needsRestart: [], workers: 2 });
     expect(await answersFor('w5', 10)).toEqual(new Set([valueFrom('A', 'w5')]));
 
-    rewriteConfig(d, (c) => {
-      c.upstreams = [upstreamOf(b)];
+    rewriteConfig(s.d, (c) => {
+      c.upstreams = [upstreamOf(s.b)];
       c.dns = { workers: 3 };
       c.cache = { staleTtl: -1 };
     });
-    const refused = await d.admin('POST', '/admin/v1/reload');
+    const refused = await s.d.admin('POST', '/admin/v1/reload');
     expect(refused.status).toBe(422);
     expect(String(refused.body.message)).toMatch(/cache\.staleTtl/);
     expect(await answersFor('w6', 10)).toEqual(new Set([valueFrom('A', 'w6')]));
-    expect(metricSum(await d.metrics(), 'dnslinkd_config_reloads_total', { result: 'refused' })).toBe(1);
-    expect(metricSum(await d.metrics(), 'dnslinkd_config_reloads_total', { result: 'applied' })).toBe(2);
+    expect(metricSum(await s.d.metrics(), 'dnslinkd_config_reloads_total', { result: 'refused' })).toBe(1);
+    expect(metricSum(await s.d.metrics(), 'dnslinkd_config_reloads_total', { result: 'applied' })).toBe(2);
   });
 });

@@ -1,11 +1,12 @@
 // The incident drill of docs/runbook.md, run as written: its `dnslinkd` commands are read from the
 // page's `sh drill` blocks and run in order against one of three dnslinkd instances sharing a real
 // Redis, over a real nsd that is stopped (the domain's DNS fails) and started again; after each
-// step every instance is checked over DNS.
-import { readFileSync } from 'node:fs';
+// step every instance is checked over DNS. The page's `sh reload` block is run the same way, on a
+// dnslinkd whose upstream failed and whose config file names another one.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digAt, repoRoot, requireBinaries, requireBuild, runCli, sleep, startDnslinkd, startNsd, startRedis, stopAll, txtValue, waitFor, zone } from './support/index.js';
+import { digAt, repoRoot, requireBinaries, requireBuild, runCli, runTool, sleep, startDnslinkd, startNsd, startRedis, stopAll, txtValue, waitFor, zone } from './support/index.js';
 import type { DnslinkdHandle, NsdHandle, RedisHandle } from './support/index.js';
 
 const ok = requireBinaries('nsd', 'dig', 'redis-server') && requireBuild();
@@ -117,4 +118,82 @@ describe.skipIf(!ok)('runbook incident drill on a three-instance fleet', () => {
     for (const action of ['override.remove', 'cache.flush', 'override.pin']) expect(trail).toContain(action);
     expect(trail).toMatch(/INC-7 resolved/);
   }, 60_000);
+});
+
+/** The commands of the page's `sh reload` block (docs/runbook.md, "Reload the configuration"), in order. */
+function reloadSteps(): string[] {
+  const page = readFileSync(join(repoRoot, 'docs', 'runbook.md'), 'utf8');
+  const block = /```sh reload\n([\s\S]*?)```/.exec(page)?.[1] ?? '';
+  return block.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
+}
+
+describe.skipIf(!ok)('runbook reload: another upstream while the first one is down', () => {
+  let a: NsdHandle;
+  let b: NsdHandle;
+  let d: DnslinkdHandle;
+  const steps = reloadSteps();
+
+  const answer = async (name: string) => {
+    const r = await digAt(d.dnsPort, name, 'TXT');
+    return { status: r.parsed?.status, ede: r.parsed?.ede?.code, values: (r.parsed?.answers ?? []).map((a) => txtValue(a.data)) };
+  };
+  /** Runs one line of the block as written: `npx dnslinkd ...` as the CLI, anything else with sh. */
+  const run = async (line: string) => {
+    if (line.startsWith('npx dnslinkd ')) {
+      const args = [...line.replace(/^npx dnslinkd /, '').matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+      const r = await runCli(args, 15_000, { DNSLINKD_ADMIN__LISTEN: `127.0.0.1:${d.adminPort}`, DNSLINKD_ADMIN_TOKEN: TOKEN });
+      expect(r.code, `${line}\n${r.stderr}`).toBe(0);
+      return r.stdout;
+    }
+    const r = await runTool('env', [`DNSLINKD_PID=${d.proc.child.pid}`, 'sh', '-c', line], 5_000);
+    expect(r.code, `${line}\n${r.stderr}`).toBe(0);
+    return r.stdout;
+  };
+
+  beforeAll(async () => {
+    a = await startNsd();
+    b = await startNsd();
+    // The upstreams in the file (a --upstream flag would win over it at every reload).
+    d = await startDnslinkd({
+      upstreams: [],
+      env: { DNSLINKD_ADMIN_TOKEN: TOKEN },
+      config: { upstreams: [`udp://127.0.0.1:${a.port}`], cache: { maxTtl: 1, staleTtl: 30, staleMaxAge: 86_400, prefetch: false, clientDeadlineMs: 300 }, upstreamTimeoutMs: 300 },
+    });
+  });
+  afterAll(async () => {
+    await d?.stop();
+    await a?.stop();
+    await b?.stop();
+    await stopAll();
+  });
+
+  it('has the three commands the page describes', () => {
+    expect(steps).toHaveLength(3);
+    expect(steps[0]).toMatch(/^npx dnslinkd reload --dry-run/);
+    expect(steps[1]).toMatch(/^npx dnslinkd reload\b/);
+    expect(steps[2]).toMatch(/^kill -HUP "\$DNSLINKD_PID"/);
+  });
+
+  it('reloads onto the new upstream: stale answers go on meanwhile, fresh ones follow, nothing is lost', async () => {
+    expect((await answer(n.plain.name)).values).toEqual(n.plain.values);
+    await a.stop();
+    await sleep(1100);
+    await waitFor('the stale answer', async () => (await answer(n.plain.name)).ede === 3, 5_000, { intervalMs: 50 });
+
+    const config = JSON.parse(readFileSync(d.configFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(d.configFile, JSON.stringify({ ...config, upstreams: [`udp://127.0.0.1:${b.port}`] }));
+    expect(await run(steps[0]!)).toMatch(/dry run, nothing changed: .*would apply upstreams/);
+    expect(await answer(n.plain.name)).toMatchObject({ ede: 3, values: n.plain.values });
+
+    expect(await run(steps[1]!)).toMatch(/^reloaded: applied upstreams/m);
+    // The first upstream is still down: a fresh answer now can only come from the new one.
+    await waitFor('a fresh answer from the new upstream', async () => (await answer(n.plain.name)).ede === undefined, 5_000, { intervalMs: 50 });
+    expect(await answer(n.plain.name)).toMatchObject({ status: 'NOERROR', values: n.plain.values });
+    expect(await answer(n.two.name)).toMatchObject({ status: 'NOERROR', ede: undefined, values: n.two.values });
+
+    await run(steps[2]!);
+    await waitFor('the signalled reload logged', async () => d.logs().split('\n').filter((l) => l.includes('"by":"SIGHUP"')).length === 1, 5_000);
+    expect(d.proc.exitCode).toBeUndefined();
+    expect(await d.metric('dnslinkd_config_reloads_total')).toBe(2);
+  }, 40_000);
 });

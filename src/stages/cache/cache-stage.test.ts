@@ -169,6 +169,34 @@ describe('cache stage', () => {
     expect(upstream.calls).toBe(calls + 1);
   });
 
+  it('once told the upstreams changed, asks again at once despite a failed refresh; the entries stay', async () => {
+    const { advance, ask, expireThenAnswer, stage, upstream } = setup(positive(60));
+    await expireThenAnswer(failure);
+    await ask();
+    const calls = upstream.calls;
+    advance(1_000);
+    upstream.reply = positive(120);
+    stage.forgetRefreshFailures();
+    expect(stage.store.size).toBe(1);
+    const res = await ask();
+    expect(upstream.calls).toBe(calls + 1);
+    expect(res.source).toBe('upstream');
+    expect(servedTtl(res)).toBe(120);
+  });
+
+  it('reconfigure: new clamps apply to answers stored from then on; entries held stay', async () => {
+    const { advance, ask, stage, upstream } = setup(positive(600));
+    expect(servedTtl(await ask())).toBe(600);
+    stage.reconfigure({ ...OPTIONS, maxTtl: 60, maxEntries: 1 });
+    expect(servedTtl(await ask())).toBe(600);
+    expect(stage.store.size).toBe(1);
+    advance(601_000);
+    upstream.reply = positive(600);
+    expect(servedTtl(await ask())).toBe(60);
+    // The store's bounds stay as they were sized at start.
+    expect(stage.store.policy.maxEntries).toBe(OPTIONS.maxEntries);
+  });
+
   it('gives SERVFAIL with the upstream EDE when nothing stale is left', async () => {
     const { upstream, ask, advance } = setup(positive(60), { staleMaxAge: 10 });
     await ask();

@@ -23,6 +23,8 @@ export class CacheStage implements Stage {
   next: Stage = UNLINKED;
   readonly store: AnswerStore;
   private readonly inflight = new Map<string, InflightFetch>();
+  /** Refreshes that failed at or before this time do not hold off the next (see forgetRefreshFailures). */
+  private refreshFailuresForgottenAt = -Infinity;
 
   constructor(
     private readonly options: CacheStageOptions,
@@ -43,6 +45,14 @@ export class CacheStage implements Stage {
     Object.assign(this.options, { ...options, maxEntries: this.options.maxEntries, maxBytes: this.options.maxBytes });
   }
 
+  /**
+   * The upstreams changed (a configuration reload): failed refreshes up to now no longer hold off
+   * the next try (staleRefreshMs), so stale entries are refreshed from the new upstreams at once.
+   */
+  forgetRefreshFailures(): void {
+    this.refreshFailuresForgottenAt = this.now();
+  }
+
   resolve(question: Question, _ctx: QueryContext): Resolution | Promise<Resolution> {
     const now = this.now();
     const entry = this.store.get(question.key, now);
@@ -54,7 +64,8 @@ export class CacheStage implements Stage {
     }
     this.metrics?.misses.inc();
     if (entry && this.options.serveStale) {
-      if (entry.refreshFailedAt !== undefined && now - entry.refreshFailedAt < this.options.staleRefreshMs) {
+      const failedAt = entry.refreshFailedAt;
+      if (failedAt !== undefined && failedAt > this.refreshFailuresForgottenAt && now - failedAt < this.options.staleRefreshMs) {
         return this.staleView(entry, 'upstreams failed recently; serving the last known answer');
       }
       return this.raceWithStale(this.fetch(question), entry, now);
