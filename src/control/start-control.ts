@@ -21,6 +21,9 @@ import type { ControlStore } from './store.js';
 export interface RunningControl {
   control: ControlPlane;
   admin: { host: string; port: number };
+  /** Stops the admin listener taking requests; resolves once those it took are answered. */
+  drain(): Promise<void>;
+  /** Closes the admin listener (at once for what is left), the fleet sync and the store. */
   close(): Promise<void>;
 }
 
@@ -60,6 +63,7 @@ export async function startControl(config: Config, log: Logger, replica: Replica
     return {
       control,
       admin: listener.address,
+      drain: () => listener.drain(),
       close: async () => {
         unregisterControlHealth(registry);
         await listener.close();
