@@ -38,6 +38,9 @@ const ANSWER_WITHIN = { upstreamTimeoutMs: 1500, cache: { clientDeadlineMs: 2000
 /** Nothing in flight is answered before the test's second signal or short grace period. */
 const ANSWER_LATE = { upstreamTimeoutMs: 20_000, cache: { clientDeadlineMs: 25_000, prefetch: false } };
 
+/** Queries put in flight per transport (SHUTDOWN_IN_FLIGHT runs more, up to the TCP pipelining and connection limits: dns.tcpMaxPipelined, http.maxConnectionsPerClient). */
+const PER_TRANSPORT = Number(process.env.SHUTDOWN_IN_FLIGHT ?? 20);
+
 const b64url = (buf: Buffer) => buf.toString('base64url');
 
 /** Exit code, or the signal's name, of a process once it exited; and how long it took after `since`. */
@@ -121,9 +124,9 @@ describe.skipIf(!ok)('graceful shutdown', () => {
       // A change through the admin API, so the store has written (WAL) before the stop.
       expect((await d.admin('PUT', '/admin/v1/overrides/pinned.example', { value: '/ipfs/bafkreibvfynyw7eashhw3z35kicod2sgi5aaivxmhj4zz7nxsg47uyg5km', reason: 'shutdown test' })).status).toBe(200);
       const before = upstream.received();
-      const flight = sendInFlight(d, signal.toLowerCase(), 20);
+      const flight = sendInFlight(d, signal.toLowerCase(), PER_TRANSPORT);
       // Every question reached the upstream: all of them are waiting when the signal comes.
-      await waitFor('queries in flight', async () => upstream.received() - before >= flight.sent, 10_000, { intervalMs: 20 });
+      await waitFor('queries in flight', async () => upstream.received() - before >= flight.sent, 10_000, { intervalMs: 20 }).catch((err: Error) => { throw new Error(`${err.message}: ${upstream.received() - before} of ${flight.sent} reached the upstream`); });
       const since = Date.now();
       d.proc.child.kill(signal);
       await waitFor('listeners closed', () => refusesConnections(d.dnsPort), 3_000, { intervalMs: 20 });
@@ -133,9 +136,9 @@ describe.skipIf(!ok)('graceful shutdown', () => {
       const answered = udp.filter(Boolean).length + tcp.length + doh1.length + doh2.length + api.length;
       console.log(`${signal} with ${flight.sent} queries in flight: ${answered} answered, exit ${exit.code} after ${exit.ms} ms`);
       expect(udp.every((r) => r !== undefined && parseHeader(r).rcode === 2)).toBe(true);
-      expect(tcp.map((r) => parseHeader(r).rcode)).toEqual(Array(20).fill(2));
-      expect(doh1).toEqual(Array(20).fill(2));
-      expect(doh2).toEqual(Array(20).fill(2));
+      expect(tcp.map((r) => parseHeader(r).rcode)).toEqual(Array(PER_TRANSPORT).fill(2));
+      expect(doh1).toEqual(Array(PER_TRANSPORT).fill(2));
+      expect(doh2).toEqual(Array(PER_TRANSPORT).fill(2));
       // The resolution API's answer for an upstream failure (docs/api.md), a JSON error, not a dropped connection.
       expect(api.every((status) => status >= 400 && status < 600)).toBe(true);
       expect(answered).toBe(flight.sent);
@@ -186,8 +189,8 @@ describe.skipIf(!ok)('graceful shutdown', () => {
   it('--workers 2: SIGTERM to the primary, every worker answers what it took, the primary exits 0 after them', { timeout: 60_000 }, async () => {
     const d = await startDnslinkd({ upstreams: [upstream.url], config: { ...ANSWER_WITHIN }, args: ['--workers', '2'] });
     const before = upstream.received();
-    const flight = sendInFlight(d, 'workers', 20);
-    await waitFor('queries in flight', async () => upstream.received() - before >= flight.sent, 10_000, { intervalMs: 20 });
+    const flight = sendInFlight(d, 'workers', PER_TRANSPORT);
+    await waitFor('queries in flight', async () => upstream.received() - before >= flight.sent, 10_000, { intervalMs: 20 }).catch((err: Error) => { throw new Error(`${err.message}: ${upstream.received() - before} of ${flight.sent} reached the upstream`); });
     const since = Date.now();
     d.proc.child.kill('SIGTERM');
     const [udp, tcp, doh1, doh2, api] = await Promise.all([Promise.all(flight.udp), flight.tcp, Promise.all(flight.doh1), Promise.all(flight.doh2), Promise.all(flight.api)]);
