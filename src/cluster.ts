@@ -13,13 +13,14 @@ import { startControl, type RunningControl } from './control/start-control.js';
 import { CodedError, errorMessage } from './errors.js';
 import { runUntilSignalled, startInstance } from './instance.js';
 import { acceptReloads, handlePrimaryReloads } from './lifecycle/reload-cluster.js';
+import { exitCodeAtOnce, exitNow, onShutdownSignals } from './lifecycle/shutdown.js';
 
 /** A worker died this soon after its start: the next restart waits twice as long (up to the cap). */
 const QUICK_DEATH_MS = 10_000;
 const RESTART_MIN_MS = 100;
 const RESTART_MAX_MS = 10_000;
-/** After SIGTERM/SIGINT, workers still running after this are killed. */
-const STOP_TIMEOUT_MS = 10_000;
+/** After SIGTERM/SIGINT, workers still running this long past the grace period (shutdownGraceMs) are killed. */
+const STOP_MARGIN_MS = 5_000;
 const METRICS_TIMEOUT_MS = 10_000;
 
 type Message =
@@ -28,6 +29,8 @@ type Message =
   | { type: 'dnslinkd:start-failed'; code?: string; message: string }
   | { type: 'dnslinkd:metrics-request'; id: number }
   | { type: 'dnslinkd:metrics-reply'; id: number; text?: string; error?: string }
+  /** The primary stops a worker: drain (answer what is in flight within shutdownGraceMs) or exit now. */
+  | { type: 'dnslinkd:stop'; how: 'drain' | 'now' }
   /** The control plane's calls to the workers and their answers (src/control/cluster-replica.ts). */
   | ReplicaMessage;
 
@@ -77,24 +80,29 @@ async function runPrimary(config: Config, log: Logger, load: () => Config): Prom
     bornAt.set(worker, Date.now());
   };
 
-  const stop = (signal: NodeJS.Signals, quiet = false) => {
+  const tell = (worker: Worker, msg: Message): void => {
+    try {
+      if (worker.isConnected()) worker.send(msg);
+    } catch {
+      // a worker exiting as we speak: its exit is handled below
+    }
+  };
+  /** Workers drain (each answers what it took within shutdownGraceMs); the store closes once they are gone. */
+  const stop = (reason: string, quiet = false) => {
     if (state === 'stopping') return;
     state = 'stopping';
-    if (!quiet) log.info({ signal, workers: live.size }, 'shutting down workers');
+    if (!quiet) log.info({ reason, workers: live.size, graceMs: config.shutdownGraceMs }, 'shutting down workers: no new queries taken, answering those in flight');
     for (const t of restartTimers) clearTimeout(t);
-    for (const worker of live) worker.process.kill(signal);
+    for (const worker of live) tell(worker, { type: 'dnslinkd:stop', how: 'drain' });
+    const killAfterMs = config.shutdownGraceMs + STOP_MARGIN_MS;
     killTimer = setTimeout(() => {
-      log.warn({ workers: [...live].map((w) => w.process.pid) }, `workers still running ${STOP_TIMEOUT_MS} ms after ${signal}: killing them`);
+      log.warn({ workers: [...live].map((w) => w.process.pid) }, `workers still running ${killAfterMs} ms after the stop: killing them`);
       for (const worker of live) worker.process.kill('SIGKILL');
-    }, STOP_TIMEOUT_MS);
+    }, killAfterMs);
     if (live.size === 0) done();
   };
-  const onSigterm = () => stop('SIGTERM');
-  const onSigint = () => stop('SIGINT');
   const done = () => {
     clearTimeout(killTimer);
-    process.off('SIGTERM', onSigterm);
-    process.off('SIGINT', onSigint);
     control.close().then(settle, (err: unknown) => {
       log.error({ err }, 'error closing the control plane');
       settle();
@@ -146,7 +154,7 @@ async function runPrimary(config: Config, log: Logger, load: () => Config): Prom
       // With the reason known, the command prints it once (every worker fails alike on a port in use).
       if (!startFailure) log.error({ worker: worker.id, pid: worker.process.pid, code, signal }, 'a worker failed to start: stopping the others');
       exitCode = 1;
-      stop('SIGTERM', startFailure !== undefined);
+      stop('a worker failed to start', startFailure !== undefined);
       return;
     }
     quickDeaths = age < QUICK_DEATH_MS ? quickDeaths + 1 : 0;
@@ -159,8 +167,17 @@ async function runPrimary(config: Config, log: Logger, load: () => Config): Prom
     restartTimers.add(timer);
   });
 
-  process.on('SIGTERM', onSigterm);
-  process.on('SIGINT', onSigint);
+  void onShutdownSignals(
+    log,
+    (signal) => {
+      stop(signal);
+      return finished.then(() => undefined, () => undefined);
+    },
+    (signal) => {
+      for (const worker of live) tell(worker, { type: 'dnslinkd:stop', how: 'now' });
+      exitNow(log, exitCodeAtOnce(signal));
+    },
+  );
   log.info({ workers: count, pid: process.pid }, 'starting workers');
   for (let i = 0; i < count; i++) fork();
   return finished;
@@ -207,10 +224,17 @@ async function runWorker(config: Config, log: Logger): Promise<number> {
   acceptReloads(instance.core, log);
   AggregatorRegistry.setRegistries(instance.core.metrics.registry);
   instance.core.metrics.renderAll = clusterMetrics;
+  // The primary says when to stop; a primary that is gone (killed) leaves nobody to serve for.
+  const stopRequested = new Promise<'drain' | 'now'>((resolve) => {
+    process.on('message', (msg: unknown) => {
+      if (isMessage(msg) && msg.type === 'dnslinkd:stop') resolve(msg.how);
+    });
+    process.once('disconnect', () => resolve('now'));
+  });
   process.send!({ type: 'dnslinkd:ready' } satisfies Message);
 
-  await runUntilSignalled(instance, wlog);
+  await runUntilSignalled(instance, wlog, stopRequested);
   wlog.flush();
-  worker.disconnect();
+  if (worker.isConnected()) worker.disconnect();
   return 0;
 }

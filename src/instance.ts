@@ -18,6 +18,7 @@ import { LocalReplica } from './control/replica.js';
 import { startControl, type RunningControl } from './control/start-control.js';
 import { CHAIN_ORDER } from './stages/chain.js';
 import { applyHeapLimits } from './runtime/heap-limits.js';
+import { exitCodeAtOnce, exitNow, onShutdownSignals, withinGrace } from './lifecycle/shutdown.js';
 
 export interface RunningInstance {
   core: ResolverCore;
@@ -30,7 +31,12 @@ export interface RunningInstance {
   control?: ControlPlane;
   /** The admin tokens, when this process holds the control plane (a reload replaces them). */
   auth?: AdminAuth;
-  close(): Promise<void>;
+  /**
+   * Stops the instance: every listener stops accepting and answers what it took for at most
+   * `graceMs` (0: nothing waits), then whatever is left is closed and the state is closed cleanly.
+   * Resolves to whether everything in flight was answered in time.
+   */
+  close(graceMs?: number): Promise<boolean>;
 }
 
 export interface InstanceOptions extends CoreOptions {
@@ -49,6 +55,8 @@ export async function startInstance(config: Config, log: Logger, options: Instan
   const dnsAddr = splitHostPort(config.dns.listen);
   const httpAddr = splitHostPort(config.http.listen);
   const started: RunningListener[] = [];
+  /** What each started listener is, for the shutdown's log. */
+  const roles: string[] = [];
   let control: RunningControl | undefined;
   try {
     // The control plane first: the overrides in force apply before the first query is answered.
@@ -57,6 +65,7 @@ export async function startInstance(config: Config, log: Logger, options: Instan
     const udpOptions = { recvBufferSize: config.dns.recvBufferSize };
     const udp = await listenAs(ROLES.udp, dnsAddr.host, dnsAddr.port, () => startUdpListener(core, dnsAddr.host, dnsAddr.port, udpOptions));
     started.push(udp);
+    roles.push('udp');
     // Port 0 picks a free UDP port; TCP follows it so both transports share one port.
     const tcpOptions = {
       idleTimeoutMs: config.dns.tcpIdleTimeoutMs,
@@ -67,15 +76,18 @@ export async function startInstance(config: Config, log: Logger, options: Instan
     };
     const tcp = await listenAs(ROLES.tcp, dnsAddr.host, udp.address.port, () => startTcpListener(core, dnsAddr.host, udp.address.port, tcpOptions));
     started.push(tcp);
+    roles.push('tcp');
     const httpOptions = { h2c: config.http.h2c, bodyLimit: config.http.bodyLimit, limits: config.http };
     const http = await listenAs(ROLES.http, httpAddr.host, httpAddr.port, () => startHttpListener(core, httpAddr.host, httpAddr.port, httpOptions));
     started.push(http);
+    roles.push('http');
     let https: { host: string; port: number } | undefined;
     if (config.http.tls) {
       const tlsAddr = splitHostPort(config.http.tls.listen);
       const tls = { cert: config.http.tls.cert, key: config.http.tls.key };
       const server = await listenAs(ROLES.https, tlsAddr.host, tlsAddr.port, () => startHttpListener(core, tlsAddr.host, tlsAddr.port, { ...httpOptions, tls }));
       started.push(server);
+      roles.push('https');
       https = server.address;
     }
     log.info(
@@ -88,9 +100,15 @@ export async function startInstance(config: Config, log: Logger, options: Instan
       http: { host: httpAddr.host, port: http.address.port },
       ...(https ? { https } : {}),
       ...(control ? { admin: control.admin, control: control.control, auth: control.auth } : {}),
-      close: async () => {
-        await Promise.all(started.map((s) => s.close()));
+      close: async (graceMs = 0) => {
+        const since = Date.now();
+        const drainOne = (role: string, listener: { drain(): Promise<void> }) => listener.drain().then(() => log.debug({ listener: role, ms: Date.now() - since }, 'listener drained'));
+        const drains = started.map((s, i) => drainOne(roles[i]!, s));
+        if (control) drains.push(drainOne('admin', control));
+        const drained = graceMs > 0 && (await withinGrace(Promise.all(drains), graceMs));
+        await Promise.allSettled(started.map((s) => s.close()));
         await control?.close();
+        return drained;
       },
     };
   } catch (err) {
@@ -101,22 +119,23 @@ export async function startInstance(config: Config, log: Logger, options: Instan
 }
 
 /**
- * Serves until SIGTERM or SIGINT, then closes the instance once (a signal may arrive twice: to the
- * process group and forwarded by a cluster primary). Resolves when the instance is closed.
+ * Serves until SIGTERM or SIGINT (or `stopRequested`, a cluster primary's word), then drains the
+ * instance within `shutdownGraceMs` and closes it; a second signal exits at once. Resolves when
+ * the instance is closed.
  */
-export function runUntilSignalled(instance: RunningInstance, log: Logger): Promise<void> {
-  return new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, 'shutting down');
-      instance.close().then(resolve, (err: unknown) => {
-        log.error({ err }, 'error during shutdown');
-        resolve();
-      });
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
+export function runUntilSignalled(instance: RunningInstance, log: Logger, stopRequested?: Promise<'drain' | 'now'>): Promise<void> {
+  const graceMs = instance.core.config.shutdownGraceMs;
+  let draining: Promise<void> | undefined;
+  const drain = (reason: string): Promise<void> =>
+    (draining ??= (async () => {
+      const started = Date.now();
+      log.info({ reason, graceMs }, 'shutting down: no new queries taken, answering those in flight');
+      const drained = await instance.close(graceMs);
+      const ms = Date.now() - started;
+      if (drained) log.info({ ms }, 'shut down: everything in flight was answered');
+      else log.warn({ ms, graceMs }, 'shut down: the grace period (shutdownGraceMs) ran out; what was still in flight was dropped');
+    })());
+  const signalled = onShutdownSignals(log, (signal) => drain(signal), (signal) => exitNow(log, exitCodeAtOnce(signal)));
+  const asked = stopRequested?.then((how) => (how === 'now' ? exitNow(log, 0) : drain('asked by the primary process')));
+  return Promise.race(asked ? [signalled, asked] : [signalled]);
 }

@@ -104,12 +104,25 @@ async function serve(args: string[]): Promise<number> {
   const config = load();
   const log = createLogger(config.logLevel);
   if (config.upstreams.length === 0) log.warn('no upstreams configured (none in /etc/resolv.conf): only local records will answer');
-  if (config.dns.workers > 1) return serveCluster(config, log, load);
+  if (config.dns.workers > 1) {
+    const code = await serveCluster(config, log, load);
+    exitSoonIfHeld();
+    return code;
+  }
   const instance = await startInstance(config, log, { processMetrics: true });
   handleReloads(instance, load, log);
   await runUntilSignalled(instance, log);
+  exitSoonIfHeld();
   log.flush();
   return 0;
+}
+
+/**
+ * A stopped server exits once its last handle closes; one that something still holds (a socket a
+ * peer keeps half-open, a library's timer) is made to, a moment later: a supervisor waits for the exit.
+ */
+function exitSoonIfHeld(): void {
+  setTimeout(() => process.exit(), 1000).unref();
 }
 
 /** Exit codes of the command line (README, "Commands"). */

@@ -10,6 +10,7 @@ import { ensConfigSchema } from '../stages/ens/config.js';
 import { localRecordsRootKeys } from '../stages/local-records/config.js';
 import { queryPolicyDnsKeys } from '../stages/query-policy/config.js';
 import { memoryConfigSchema } from '../runtime/config.js';
+import { lifecycleRootKeys } from '../lifecycle/config.js';
 import { upstreamRootKeys } from '../stages/upstream/config.js';
 
 export const configSchema = z
@@ -28,6 +29,7 @@ export const configSchema = z
     memory: memoryConfigSchema,
     ...cacheRootKeys,
     ...localRecordsRootKeys,
+    ...lifecycleRootKeys,
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict()

@@ -23,6 +23,9 @@ export interface RunningControl {
   /** The admin tokens in force (a configuration reload replaces them). */
   auth: AdminAuth;
   admin: { host: string; port: number };
+  /** Stops the admin listener taking requests; resolves once those it took are answered. */
+  drain(): Promise<void>;
+  /** Closes the admin listener (at once for what is left), the fleet sync and the store. */
   close(): Promise<void>;
 }
 
@@ -63,6 +66,7 @@ export async function startControl(config: Config, log: Logger, replica: Replica
       control,
       auth,
       admin: listener.address,
+      drain: () => listener.drain(),
       close: async () => {
         unregisterControlHealth(registry);
         await listener.close();

@@ -37,6 +37,8 @@ export const RELOAD_KEYS: Readonly<Record<string, ReloadKind>> = {
   state: 'restart',
   dataDir: 'restart',
   memory: 'restart',
+  // Read when a shutdown begins, from the configuration the process started with.
+  shutdownGraceMs: 'restart',
   upstreams: 'live',
   upstreamTimeoutMs: 'live',
   // The store's size is set at start; its policy (clamps, serve-stale, prefetch) is swapped.

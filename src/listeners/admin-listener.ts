@@ -10,7 +10,7 @@ import type { AdminAuth } from '../control/admin-auth.js';
 import { registerAdminRoutes } from '../control/admin-routes.js';
 import type { ControlPlane } from '../control/control-plane.js';
 import { http1Options, limitConnectionsPerClient, type HttpLimits } from './http/connection-limits.js';
-import { createJsonApp } from './http/json-app.js';
+import { createJsonApp, drainableApp } from './http/json-app.js';
 import type { RunningListener } from './running-listener.js';
 
 export interface AdminListenerOptions {
@@ -41,5 +41,5 @@ export async function startAdminListener(log: Logger, control: ControlPlane, aut
   await app.ready();
   await app.listen({ host: options.host, port: options.port });
   const addr = app.server.address();
-  return { address: { host: options.host, port: addr && typeof addr === 'object' ? addr.port : options.port }, close: () => app.close() };
+  return { address: { host: options.host, port: addr && typeof addr === 'object' ? addr.port : options.port }, ...drainableApp(app) };
 }

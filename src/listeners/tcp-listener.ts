@@ -2,7 +2,8 @@
 // as they complete (possibly out of order), idle connections closed, a cap on connections, on
 // connections per client address and on unanswered queries per connection, and a bound on how long
 // one message may take to arrive (a client trickling bytes is closed). A thin adapter over the
-// shared wire handler.
+// shared wire handler. Draining stops accepting, reads no new queries, and closes each connection
+// once its answers are written.
 import * as net from 'node:net';
 import { Admission } from '../core/admission.js';
 import type { ResolverCore } from '../core/resolver-core.js';
@@ -25,7 +26,15 @@ export function startTcpListener(core: ResolverCore, host: string, port: number,
   const { wireHandler, log } = core;
   const metrics = new TcpListenerMetrics(core.metrics.registry);
   const connections = new Set<net.Socket>();
+  /** How many of each connection's queries are still unanswered (read when a drain starts). */
+  const pendingOf = new WeakMap<net.Socket, () => number>();
   const perClient = new ConnectionsPerClient();
+  let draining = false;
+  let whenDrained: (() => void) | undefined;
+  /** Ends a connection with nothing left to answer, once its writes are flushed. */
+  const finish = (socket: net.Socket): void => {
+    if (!socket.destroyed) socket.end(() => socket.destroy());
+  };
 
   const server = net.createServer((socket) => {
     // A socket already reset by its peer has no address: it is closing anyway.
@@ -65,14 +74,19 @@ export function startTcpListener(core: ResolverCore, host: string, port: number,
       stopQueryTimer();
       connections.delete(socket);
       perClient.release(client);
+      if (draining && connections.size === 0) whenDrained?.();
     });
 
     const send = (out: Buffer | null) => {
       pending--;
       if (out && !socket.destroyed) socket.write(frameMessage(out));
-      if (pending < options.maxPipelined && socket.isPaused()) socket.resume();
+      if (draining) {
+        if (pending === 0) finish(socket);
+      } else if (pending < options.maxPipelined && socket.isPaused()) socket.resume();
     };
+    pendingOf.set(socket, () => pending);
     socket.on('data', (chunk: Buffer) => {
+      if (draining) return;
       let completed = 0;
       reader.push(chunk, (packet) => {
         completed++;
@@ -102,9 +116,21 @@ export function startTcpListener(core: ResolverCore, host: string, port: number,
       const addr = server.address() as net.AddressInfo;
       resolve({
         address: { host: addr.address, port: addr.port },
+        drain: () => {
+          draining = true;
+          server.close();
+          const drained = new Promise<void>((done) => (whenDrained = done));
+          for (const socket of connections) {
+            if ((pendingOf.get(socket)?.() ?? 0) === 0) finish(socket);
+          }
+          if (connections.size === 0) whenDrained?.();
+          return drained;
+        },
         close: () =>
           new Promise<void>((done) => {
+            draining = true;
             for (const socket of connections) socket.destroy();
+            if (!server.listening) return done();
             server.close(() => done());
           }),
       });

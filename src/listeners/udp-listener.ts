@@ -1,14 +1,15 @@
 // The UDP listener: a thin adapter that hands each datagram to the shared wire handler and sends
 // back what it returns, once the client gate admits the sender (dns.allow, dns.rateLimit), on a
 // socket with a receive buffer sized for bursts (dns.recvBufferSize). Cache hits are answered
-// synchronously; nothing a client sends can throw here.
+// synchronously; nothing a client sends can throw here. Draining ignores new datagrams and waits for
+// the answers still being resolved; an answer that comes after the socket closed is dropped quietly.
 import * as dgram from 'node:dgram';
 import { lookup, type LookupOneOptions } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import { Admission } from '../core/admission.js';
 import type { ResolverCore } from '../core/resolver-core.js';
-import type { RunningListener } from './running-listener.js';
+import { InFlight, type RunningListener } from './running-listener.js';
 
 export interface UdpOptions {
   /** SO_RCVBUF asked of the kernel, in bytes. */
@@ -49,7 +50,21 @@ function literalLookup(host: string, options: LookupOneOptions, done: (err: Node
 export function startUdpListener(core: ResolverCore, host: string, port: number, options: UdpOptions = DEFAULT_UDP_OPTIONS): Promise<RunningListener> {
   const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: options.recvBufferSize, lookup: literalLookup });
   const { wireHandler, clientGate, log } = core;
+  const inFlight = new InFlight();
+  let draining = false;
+  let closed = false;
+  const endLate = (): void => inFlight.end();
+  /** A late answer (a miss): sent unless the socket closed meanwhile; in flight until the kernel took it. */
+  const replyLate = (out: Buffer | null, port: number, address: string): void => {
+    if (out === null || closed) return endLate();
+    try {
+      socket.send(out, port, address, endLate);
+    } catch {
+      endLate(); // the socket closed under it: nobody is left to send it to
+    }
+  };
   socket.on('message', (packet, rinfo) => {
+    if (draining) return;
     let out: Buffer | null | Promise<Buffer | null>;
     try {
       const admission = clientGate.udp(rinfo.address);
@@ -62,11 +77,13 @@ export function startUdpListener(core: ResolverCore, host: string, port: number,
     if (!(out instanceof Promise)) {
       socket.send(out, rinfo.port, rinfo.address);
     } else {
+      inFlight.begin();
       out.then(
-        (late: Buffer | null) => {
-          if (late) socket.send(late, rinfo.port, rinfo.address);
+        (late: Buffer | null) => replyLate(late, rinfo.port, rinfo.address),
+        (err: unknown) => {
+          endLate();
+          log.error({ err }, 'UDP reply failed');
         },
-        (err: unknown) => log.error({ err }, 'UDP reply failed'),
       );
     }
   });
@@ -80,7 +97,17 @@ export function startUdpListener(core: ResolverCore, host: string, port: number,
       const addr = socket.address();
       resolve({
         address: { host: addr.address, port: addr.port },
-        close: () => new Promise<void>((done) => socket.close(() => done())),
+        drain: () => {
+          draining = true;
+          return inFlight.whenIdle();
+        },
+        close: () =>
+          new Promise<void>((done) => {
+            if (closed) return done();
+            closed = true;
+            draining = true;
+            socket.close(() => done());
+          }),
       });
     });
   });

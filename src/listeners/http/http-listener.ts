@@ -13,7 +13,7 @@ import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './connection-limits.js';
 import { createDualServer, createTlsServer, type Http2Hook, type TlsFiles } from './http-sockets.js';
 import { registerOpenApi } from './openapi.js';
 import { registerOpsRoutes } from './ops-routes.js';
-import { createJsonApp } from './json-app.js';
+import { createJsonApp, drainableApp } from './json-app.js';
 
 export interface HttpAppOptions {
   /** Serve h2c (HTTP/2 prior knowledge) next to HTTP/1.1 on a cleartext listener. Default true. */
@@ -62,5 +62,5 @@ export async function startHttpListener(
   await app.listen({ host, port });
   const addr = app.server.address();
   const actualPort = addr && typeof addr === 'object' ? addr.port : port;
-  return { app, address: { host, port: actualPort }, close: () => app.close() };
+  return { app, address: { host, port: actualPort }, ...drainableApp(app) };
 }

@@ -26,8 +26,11 @@ export interface TlsFiles {
   key: string;
 }
 
-/** A cleartext server whose HTTP/2 side is closed with it (fastify calls closeHttp2Sessions). */
-export type DualServer = http.Server & { closeHttp2Sessions(): void };
+/**
+ * A server whose HTTP/2 side is closed with it: gracefully (fastify calls closeHttp2Sessions on
+ * close: GOAWAY, the streams in flight finish) or at once (destroyHttp2Sessions, a drain's end).
+ */
+export type DualServer = http.Server & { closeHttp2Sessions(): void; destroyHttp2Sessions(): void };
 
 /** A duplex over `socket` that yields `head` first, then whatever the socket reads. */
 function replayingStream(socket: Socket, head: Buffer): Duplex {
@@ -74,6 +77,10 @@ function closeAll(sessions: Set<http2.Http2Session>): void {
   for (const session of sessions) session.close();
 }
 
+function destroyAll(sessions: Set<http2.Http2Session>): void {
+  for (const session of sessions) session.destroy();
+}
+
 /**
  * HTTP/1.1 and h2c on one port. Each new connection is read until its first bytes tell the two
  * apart (once per connection, not per request), then handed to Node's HTTP/1.1 parser or to an
@@ -83,6 +90,7 @@ export function createDualServer(handler: FastifyServerFactoryHandler, h2c: bool
   const server = http.createServer(http1Options(limits), handler) as DualServer;
   if (!h2c) {
     server.closeHttp2Sessions = () => {};
+    server.destroyHttp2Sessions = () => {};
     limitConnectionsPerClient(server, limits.maxConnectionsPerClient);
     return server;
   }
@@ -132,6 +140,7 @@ export function createDualServer(handler: FastifyServerFactoryHandler, h2c: bool
     socket.once('close', () => clearTimeout(deadline));
   });
   server.closeHttp2Sessions = () => closeAll(sessions);
+  server.destroyHttp2Sessions = () => destroyAll(sessions);
   // Last, so that it runs first, before the sniffer.
   limitConnectionsPerClient(server, limits.maxConnectionsPerClient);
   return server;
@@ -158,5 +167,5 @@ export function createTlsServer(handler: FastifyServerFactoryHandler, files: Tls
   limitConnectionsPerClient(server, limits.maxConnectionsPerClient);
   onHttp2Server?.(server);
   const sessions = trackSessions(server, limits);
-  return Object.assign(server, { closeHttp2Sessions: () => closeAll(sessions) }) as unknown as DualServer;
+  return Object.assign(server, { closeHttp2Sessions: () => closeAll(sessions), destroyHttp2Sessions: () => destroyAll(sessions) }) as unknown as DualServer;
 }

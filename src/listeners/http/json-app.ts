@@ -50,3 +50,37 @@ export function createJsonApp(log: Logger, options: JsonAppOptions): FastifyInst
   rejectBadQueryEscapes(app);
   return app;
 }
+
+/** How often a draining HTTP listener closes the keep-alive connections that have fallen idle. */
+const DRAIN_IDLE_SWEEP_MS = 50;
+
+/**
+ * How an app's listener drains and closes. Fastify's close is the drain: the port stops accepting,
+ * idle keep-alive connections close, a request arriving on a busy one gets 503 with Connection:
+ * close, HTTP/2 sessions get GOAWAY while their streams finish, and it resolves once every
+ * connection has ended. The forced close ends whatever is still open when the grace period ran out.
+ */
+export function drainableApp(app: FastifyInstance): { drain(): Promise<void>; close(): Promise<void> } {
+  const server = app.server as unknown as { closeIdleConnections?(): void; closeAllConnections?(): void; destroyHttp2Sessions?(): void };
+  let closing: Promise<void> | undefined;
+  const drain = (): Promise<void> => {
+    if (closing) return closing;
+    // An HTTP/1.1 keep-alive connection busy when the drain began stays open once its answer is
+    // sent: such connections are closed as they fall idle, until the server has closed.
+    const idleSweep = setInterval(() => server.closeIdleConnections?.(), DRAIN_IDLE_SWEEP_MS);
+    closing = app.close().then(
+      () => clearInterval(idleSweep),
+      () => clearInterval(idleSweep),
+    );
+    return closing;
+  };
+  return {
+    drain,
+    close: () => {
+      const closed = drain();
+      server.closeAllConnections?.();
+      server.destroyHttp2Sessions?.();
+      return closed;
+    },
+  };
+}

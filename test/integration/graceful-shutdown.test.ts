@@ -1,0 +1,208 @@
+// Graceful shutdown with real signals to a real process: queries wait on a silent upstream over UDP,
+// TCP, DoH (HTTP/1.1 and h2c) and the resolution API when SIGTERM (or SIGINT) arrives; each one is
+// answered, new connections are refused, the store is closed cleanly (no -wal/-shm) and the process
+// exits 0 within the grace period, without a stack trace. A second signal exits at once; a grace
+// period that runs out still exits 0. The same with --workers 2 (the primary waits for its workers).
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { readdirSync } from 'node:fs';
+import http2 from 'node:http2';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeQuery, freePort, parseHeader, requireBuild, startDnslinkd, stopAll, tcpExchange, udpExchange, waitFor } from './support/index.js';
+import type { DnslinkdHandle } from './support/index.js';
+
+const ok = requireBuild();
+
+/** An upstream that takes every question and answers none (UDP and TCP on one port). */
+interface SilentUpstream {
+  url: string;
+  received(): number;
+  close(): Promise<void>;
+}
+
+async function startSilentUpstream(): Promise<SilentUpstream> {
+  const port = await freePort();
+  let received = 0;
+  const udp: UdpSocket = createSocket('udp4');
+  udp.on('message', () => received++);
+  await new Promise<void>((resolve) => udp.bind(port, '127.0.0.1', resolve));
+  return {
+    url: `udp://127.0.0.1:${port}`,
+    received: () => received,
+    close: () => new Promise<void>((resolve) => udp.close(() => resolve())),
+  };
+}
+
+/** In-flight answers come back as SERVFAIL after this (the client deadline), well inside the grace period. */
+const ANSWER_WITHIN = { upstreamTimeoutMs: 1500, cache: { clientDeadlineMs: 2000, prefetch: false } };
+/** Nothing in flight is answered before the test's second signal or short grace period. */
+const ANSWER_LATE = { upstreamTimeoutMs: 20_000, cache: { clientDeadlineMs: 25_000, prefetch: false } };
+
+/** Queries put in flight per transport (SHUTDOWN_IN_FLIGHT runs more, up to the TCP pipelining and connection limits: dns.tcpMaxPipelined, http.maxConnectionsPerClient). */
+const PER_TRANSPORT = Number(process.env.SHUTDOWN_IN_FLIGHT ?? 20);
+
+const b64url = (buf: Buffer) => buf.toString('base64url');
+
+/** Exit code, or the signal's name, of a process once it exited; and how long it took after `since`. */
+async function exitOf(d: DnslinkdHandle, since: number, withinMs: number): Promise<{ code: number | null | undefined; ms: number }> {
+  await Promise.race([d.proc.exited, new Promise((resolve) => setTimeout(resolve, withinMs))]);
+  return { code: d.proc.exitCode, ms: Date.now() - since };
+}
+
+function stackLines(d: DnslinkdHandle): string[] {
+  return d.logs().split('\n').filter((line) => /\n?\s+at .+\(.+:\d+:\d+\)/.test(line) || /"stack":/.test(line));
+}
+
+interface InFlight {
+  udp: Promise<Buffer | undefined>[];
+  tcp: Promise<Buffer[]>;
+  doh1: Promise<number>[];
+  doh2: Promise<number>[];
+  api: Promise<number>[];
+  sent: number;
+  close(): void;
+}
+
+/** Puts queries in flight on every transport, each for a name of its own (no coalescing). */
+function sendInFlight(d: DnslinkdHandle, tag: string, perTransport: number): InFlight {
+  const name = (t: string, i: number) => `_dnslink.${t}-${i}.${tag}.inflight.example`;
+  const udp = Array.from({ length: perTransport }, (_, i) => udpExchange(d.dnsPort, encodeQuery(i + 1, name('udp', i), 'TXT'), 15_000));
+  const tcp = tcpExchange(d.dnsPort, Array.from({ length: perTransport }, (_, i) => encodeQuery(i + 1, name('tcp', i), 'TXT')), 15_000);
+  const doh1 = Array.from({ length: perTransport }, async (_, i) => {
+    const res = await fetch(`http://127.0.0.1:${d.httpPort}/dns-query?dns=${b64url(encodeQuery(0, name('doh1', i), 'TXT'))}`, { headers: { accept: 'application/dns-message' }, signal: AbortSignal.timeout(15_000) });
+    const body = Buffer.from(await res.arrayBuffer());
+    return res.status === 200 ? parseHeader(body).rcode : -res.status;
+  });
+  const session = http2.connect(`http://127.0.0.1:${d.httpPort}`);
+  session.on('error', () => undefined);
+  const doh2 = Array.from(
+    { length: perTransport },
+    (_, i) =>
+      new Promise<number>((resolve, reject) => {
+        const req = session.request({ ':path': `/dns-query?dns=${b64url(encodeQuery(0, name('doh2', i), 'TXT'))}`, accept: 'application/dns-message' });
+        const chunks: Buffer[] = [];
+        let status = 0;
+        req.on('response', (headers) => (status = Number(headers[':status'])));
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => resolve(status === 200 ? parseHeader(Buffer.concat(chunks)).rcode : -status));
+        req.on('error', reject);
+        req.end();
+      }),
+  );
+  const api = Array.from({ length: perTransport }, async (_, i) => {
+    const res = await fetch(`http://127.0.0.1:${d.httpPort}/v1/dnslink/api-${i}.${tag}.inflight.example`, { signal: AbortSignal.timeout(15_000) });
+    await res.arrayBuffer();
+    return res.status;
+  });
+  return { udp, tcp, doh1, doh2, api, sent: perTransport * 5, close: () => session.close() };
+}
+
+function refusesConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host: '127.0.0.1', port });
+    sock.on('connect', () => {
+      sock.destroy();
+      resolve(false);
+    });
+    sock.on('error', () => resolve(true));
+  });
+}
+
+describe.skipIf(!ok)('graceful shutdown', () => {
+  let upstream: SilentUpstream;
+  beforeAll(async () => {
+    upstream = await startSilentUpstream();
+  });
+  afterAll(async () => {
+    await stopAll();
+    await upstream?.close();
+  });
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`${signal}: every query in flight (UDP, TCP, DoH h1 and h2c, API) is answered, then exit 0 without a stack trace`, { timeout: 40_000 }, async () => {
+      const d = await startDnslinkd({ upstreams: [upstream.url], config: { ...ANSWER_WITHIN } });
+      // A change through the admin API, so the store has written (WAL) before the stop.
+      expect((await d.admin('PUT', '/admin/v1/overrides/pinned.example', { value: '/ipfs/bafkreibvfynyw7eashhw3z35kicod2sgi5aaivxmhj4zz7nxsg47uyg5km', reason: 'shutdown test' })).status).toBe(200);
+      const before = upstream.received();
+      const flight = sendInFlight(d, signal.toLowerCase(), PER_TRANSPORT);
+      // Every question reached the upstream: all of them are waiting when the signal comes.
+      await waitFor('queries in flight', async () => upstream.received() - before >= flight.sent, 10_000, { intervalMs: 20 }).catch((err: Error) => { throw new Error(`${err.message}: ${upstream.received() - before} of ${flight.sent} reached the upstream`); });
+      const since = Date.now();
+      d.proc.child.kill(signal);
+      await waitFor('listeners closed', () => refusesConnections(d.dnsPort), 3_000, { intervalMs: 20 });
+      const [udp, tcp, doh1, doh2, api] = await Promise.all([Promise.all(flight.udp), flight.tcp, Promise.all(flight.doh1), Promise.all(flight.doh2), Promise.all(flight.api)]);
+      flight.close();
+      const exit = await exitOf(d, since, 10_000);
+      const answered = udp.filter(Boolean).length + tcp.length + doh1.length + doh2.length + api.length;
+      console.log(`${signal} with ${flight.sent} queries in flight: ${answered} answered, exit ${exit.code} after ${exit.ms} ms`);
+      expect(udp.every((r) => r !== undefined && parseHeader(r).rcode === 2)).toBe(true);
+      expect(tcp.map((r) => parseHeader(r).rcode)).toEqual(Array(PER_TRANSPORT).fill(2));
+      expect(doh1).toEqual(Array(PER_TRANSPORT).fill(2));
+      expect(doh2).toEqual(Array(PER_TRANSPORT).fill(2));
+      // The resolution API's answer for an upstream failure (docs/api.md), a JSON error, not a dropped connection.
+      expect(api.every((status) => status >= 400 && status < 600)).toBe(true);
+      expect(answered).toBe(flight.sent);
+      expect(exit.code).toBe(0);
+      expect(exit.ms).toBeLessThan(5_000);
+      expect(stackLines(d)).toEqual([]);
+      expect(readdirSync(d.dataDir).filter((f) => /-(wal|shm)$/.test(f))).toEqual([]);
+      await d.stop();
+    });
+  }
+
+  it('a second SIGTERM exits at once with 0; a second SIGINT with 130', { timeout: 40_000 }, async () => {
+    for (const [signal, expected] of [['SIGTERM', 0], ['SIGINT', 130]] as const) {
+      const d = await startDnslinkd({ upstreams: [upstream.url], config: { ...ANSWER_LATE, shutdownGraceMs: 30_000 } });
+      const before = upstream.received();
+      const pending = udpExchange(d.dnsPort, encodeQuery(7, `_dnslink.twice-${signal}.inflight.example`, 'TXT'), 3_000);
+      await waitFor('query in flight', async () => upstream.received() > before, 5_000, { intervalMs: 20 });
+      d.proc.child.kill(signal);
+      await waitFor('draining', () => refusesConnections(d.dnsPort), 3_000, { intervalMs: 20 });
+      const since = Date.now();
+      d.proc.child.kill(signal);
+      const exit = await exitOf(d, since, 5_000);
+      expect(exit.code).toBe(expected);
+      expect(exit.ms).toBeLessThan(2_000);
+      expect(await pending).toBeUndefined();
+      expect(stackLines(d)).toEqual([]);
+      await d.stop();
+    }
+  });
+
+  it('a grace period that runs out drops what is left, says so, and still exits 0', { timeout: 30_000 }, async () => {
+    const d = await startDnslinkd({ upstreams: [upstream.url], config: { ...ANSWER_LATE, shutdownGraceMs: 500 } });
+    const before = upstream.received();
+    const pending = tcpExchange(d.dnsPort, [encodeQuery(9, '_dnslink.grace.inflight.example', 'TXT')], 5_000).catch((err: Error) => err.message);
+    await waitFor('query in flight', async () => upstream.received() > before, 5_000, { intervalMs: 20 });
+    const since = Date.now();
+    d.proc.child.kill('SIGTERM');
+    const exit = await exitOf(d, since, 5_000);
+    expect(exit.code).toBe(0);
+    expect(exit.ms).toBeGreaterThanOrEqual(450);
+    expect(exit.ms).toBeLessThan(3_000);
+    expect(String(await pending)).toMatch(/0\/1 replies|ECONNRESET|closed/);
+    expect(d.logs()).toMatch(/grace period \(shutdownGraceMs\) ran out/);
+    expect(stackLines(d)).toEqual([]);
+    await d.stop();
+  });
+
+  it('--workers 2: SIGTERM to the primary, every worker answers what it took, the primary exits 0 after them', { timeout: 60_000 }, async () => {
+    const d = await startDnslinkd({ upstreams: [upstream.url], config: { ...ANSWER_WITHIN }, args: ['--workers', '2'] });
+    const before = upstream.received();
+    const flight = sendInFlight(d, 'workers', PER_TRANSPORT);
+    await waitFor('queries in flight', async () => upstream.received() - before >= flight.sent, 10_000, { intervalMs: 20 }).catch((err: Error) => { throw new Error(`${err.message}: ${upstream.received() - before} of ${flight.sent} reached the upstream`); });
+    const since = Date.now();
+    d.proc.child.kill('SIGTERM');
+    const [udp, tcp, doh1, doh2, api] = await Promise.all([Promise.all(flight.udp), flight.tcp, Promise.all(flight.doh1), Promise.all(flight.doh2), Promise.all(flight.api)]);
+    flight.close();
+    const exit = await exitOf(d, since, 15_000);
+    const answered = udp.filter(Boolean).length + tcp.length + doh1.length + doh2.length + api.length;
+    console.log(`--workers 2, SIGTERM with ${flight.sent} queries in flight: ${answered} answered, exit ${exit.code} after ${exit.ms} ms`);
+    expect(answered).toBe(flight.sent);
+    expect([...doh1, ...doh2, ...tcp.map((r) => parseHeader(r).rcode)].every((rcode) => rcode === 2)).toBe(true);
+    expect(exit.code).toBe(0);
+    expect(stackLines(d)).toEqual([]);
+    expect(readdirSync(d.dataDir).filter((f) => /-(wal|shm)$/.test(f))).toEqual([]);
+    await d.stop();
+  });
+});
