@@ -91,6 +91,7 @@ export function acceptReloads(core: ResolverCore, log: Logger): void {
     try {
       applyToCore(core, msg.config, msg.records, msg.changed);
       log.level = msg.config.logLevel;
+      core.log.info({ changed: msg.changed }, 'applied the configuration the primary reloaded');
     } catch (err) {
       error = errorMessage(err);
     }

@@ -26,7 +26,7 @@ import type { DnslinkdHandle, DnslinkdOptions, Managed, NsdHandle } from './supp
 const ok = requireBinaries('nsd', 'dig') && requireBuild();
 const ZONE = 'reload.example';
 /** Names both upstreams serve; each test asks names no earlier test asked (they are cached). */
-const NAMES = ['cached', 'first', 'refused', 'restart', 'dry', 'applied', 'cli', 'w1', 'w2', 'w3', 'w4', 'w5', 'w6'];
+const NAMES = ['cached', 'first', 'refused', 'restart', 'dry', 'applied', 'cli', 'w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7'];
 const valueFrom = (server: string, name: string) => `dnslink=/ipfs/${name}-from-${server}`;
 
 function zoneText(server: string): string {
@@ -297,5 +297,21 @@ describe.skipIf(!ok)('reload with --workers 2', () => {
     expect(await answersFor('w6', 10)).toEqual(new Set([valueFrom('A', 'w6')]));
     expect(metricSum(await s.d.metrics(), 'dnslinkd_config_reloads_total', { result: 'refused' })).toBe(1);
     expect(metricSum(await s.d.metrics(), 'dnslinkd_config_reloads_total', { result: 'applied' })).toBe(2);
+  });
+
+  it('a worker restarted after a reload runs the reloaded configuration, not the file as it is now', async () => {
+    // Running: upstream A (reloaded above). The file names B now, not reloaded.
+    rewriteConfig(s.d, (c) => {
+      c.upstreams = [upstreamOf(s.b)];
+      delete c.dns;
+      delete c.cache;
+    });
+    const applied = () => logsWith(s.d.proc, 'applied the configuration the primary reloaded').length;
+    const before = applied();
+    const [ready] = logsWith(s.d.proc, 'dnslinkd workers ready');
+    process.kill((ready!.pids as number[])[0]!, 'SIGKILL');
+    await waitFor('the restarted worker ready', async () => logsWith(s.d.proc, 'restarted worker ready').length === 1, 10_000);
+    await waitFor('the restarted worker given the reloaded configuration', async () => applied() === before + 1, 5_000);
+    expect(await answersFor('w7', 10)).toEqual(new Set([valueFrom('A', 'w7')]));
   });
 });
