@@ -13,7 +13,7 @@ import { describeDnslinkResultError, isDnslinkFailure } from '../dnslink/resolve
 import { CodedError, errorMessage } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { runUntilSignalled, startInstance } from '../instance.js';
-import { handleReloads } from '../lifecycle/reload.js';
+import { handleReloads, ignoreSighupWhileStarting } from '../lifecycle/reload.js';
 import { VERSION } from '../version.js';
 import { AdminError, UsageError } from './admin-client.js';
 import { ADMIN_COMMANDS, ADMIN_HELP, ADMIN_USAGE, runAdminCommand } from './admin-commands.js';
@@ -103,6 +103,7 @@ async function serve(args: string[]): Promise<number> {
   const load = () => loadConfig(loadOptions);
   const config = load();
   const log = createLogger(config.logLevel);
+  ignoreSighupWhileStarting(log);
   if (config.upstreams.length === 0) log.warn('no upstreams configured (none in /etc/resolv.conf): only local records will answer');
   if (config.dns.workers > 1) {
     const code = await serveCluster(config, log, load);

@@ -17,6 +17,7 @@ const STATUS: Readonly<Record<string, number>> = {
   STORE_UNAVAILABLE: 503,
   STORE_DEGRADED: 503,
   RELOAD_REFUSED: 422,
+  RELOAD_FAILED: 500,
   RELOAD_UNAVAILABLE: 503,
 };
 

@@ -10,7 +10,7 @@ import type { ResolverCore } from '../core/resolver-core.js';
 import { CodedError, errorMessage } from '../errors.js';
 import type { LocalRecord } from '../stages/local-records/local-records-stage.js';
 import { RELOAD_KEYS } from './reload-keys.js';
-import { applyToCore, reloadOnSighup, Reloader, serveReloads } from './reload.js';
+import { applyToCore, reloadOnSighup, Reloader, serveReloads, sighupServed } from './reload.js';
 
 /** A worker that has not applied a reload within this is reported as failing it. */
 const APPLY_TIMEOUT_MS = 5_000;
@@ -98,5 +98,6 @@ export function acceptReloads(core: ResolverCore, log: Logger): void {
     if (process.connected) process.send!({ type: 'dnslinkd:reload-applied', id: msg.id, ...(error !== undefined ? { error } : {}) } satisfies ReloadMessage);
   });
   // SIGHUP sent to the whole process group reaches the workers too: the primary reloads them all.
+  sighupServed();
   process.on('SIGHUP', () => {});
 }

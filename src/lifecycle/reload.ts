@@ -30,7 +30,7 @@ export interface ReloadReport {
 }
 
 /** A checked new configuration: everything read, nothing applied yet. */
-export interface CheckedReload {
+interface CheckedReload {
   config: Config;
   records: LocalRecord[];
   changed: string[];
@@ -115,7 +115,7 @@ export class Reloader {
   }
 
   /** Everything a reload reads, checked; throws the reason it is refused. */
-  check(): CheckedReload {
+  private check(): CheckedReload {
     const { effective, changed, needsRestart } = planReload(this.running, this.options.load());
     assertNotAccidentallyOpen(effective);
     const records = recordsOf(effective);
@@ -143,7 +143,14 @@ export class Reloader {
     }
     const { config, records, changed, needsRestart, auth } = checked;
     if (dryRun) return { dryRun, changed, needsRestart };
-    const { workers } = await this.options.target.apply(config, records, changed);
+    let workers: number | undefined;
+    try {
+      ({ workers } = await this.options.target.apply(config, records, changed));
+    } catch (err) {
+      // Every part was built and checked above: this is a bug, not the operator's file.
+      log.error({ by, err: errorMessage(err) }, 'reload failed while applying the checked configuration');
+      throw new CodedError('RELOAD_FAILED', `reload failed while applying: ${errorMessage(err)} (see the logs)`);
+    }
     if (auth) this.options.auth?.replaceTokens(auth);
     log.level = config.logLevel;
     this.running = config;
@@ -157,8 +164,23 @@ export class Reloader {
   }
 }
 
+let duringStart: (() => void) | undefined;
+
+/** From the start of `serve` until reloads are served: SIGHUP is ignored, with a warning, rather than fatal (Node's default). */
+export function ignoreSighupWhileStarting(log: Logger): void {
+  duringStart = () => log.warn('SIGHUP while starting: ignored; send it again once dnslinkd is listening');
+  process.on('SIGHUP', duringStart);
+}
+
+/** This process serves SIGHUP itself from now on. */
+export function sighupServed(): void {
+  if (duringStart) process.off('SIGHUP', duringStart);
+  duringStart = undefined;
+}
+
 /** Answers SIGHUP with a reload (instead of dying, Node's default), for as long as the process runs. */
 export function reloadOnSighup(reloader: Reloader): void {
+  sighupServed();
   process.on('SIGHUP', () => {
     // Refusals are logged and counted by the reloader; nothing else to do here.
     reloader.reload(false, 'SIGHUP').catch(() => {});
