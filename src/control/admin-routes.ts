@@ -16,6 +16,8 @@ const STATUS: Readonly<Record<string, number>> = {
   CONFLICT: 409,
   STORE_UNAVAILABLE: 503,
   STORE_DEGRADED: 503,
+  STORE_REPLACED: 503,
+  STORE_FULL: 503,
 };
 
 const AUDIT_LIMIT_MAX = 1000;
