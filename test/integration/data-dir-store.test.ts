@@ -5,11 +5,11 @@
 // directories and files, run as an unprivileged user (root ignores modes); a /proc data directory;
 // a clean SIGTERM leaves no -wal/-shm, and they are 0600 while it runs.
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cliEntry, findBinary, repoRoot, requireBuild, runCli, runTool, startDnslinkd, stopAll, type CliResult } from './support/index.js';
+import { cliEntry, findBinary, repoRoot, requireBuild, runCli, runTool, spawnManaged, startDnslinkd, stopAll, waitFor, type CliResult } from './support/index.js';
 
 const ok = requireBuild();
 const CID = 'bafkreibaoaidvjxyomg4xguvlpaeekw7dqeahsqjfgj4igx3ywr4n3sp34';
@@ -78,6 +78,33 @@ describe.skipIf(!ok)('one dnslinkd per data directory, and a store that tells th
     expect((await third.admin('GET', '/admin/v1/overrides/first.example')).status).toBe(200);
     await third.stop();
     // Released at exit.
+    expect(existsSync(join(dataDir, 'dnslinkd.lock'))).toBe(false);
+  });
+
+  it('four serve started at once on a stale lock: exactly one takes it over, the others exit 1 naming it', async () => {
+    const dataDir = join(tempDir(), 'data');
+    mkdirSync(dataDir, { mode: 0o700 });
+    // A lock of a process that is gone (a pid above pid_max).
+    writeFileSync(join(dataDir, 'dnslinkd.lock'), '4000001\n');
+    const runs = Array.from({ length: 4 }, () => spawnManaged('dnslinkd-race', process.execPath, [cliEntry, ...serveArgs(dataDir)], { cwd: repoRoot }));
+    await waitFor('one serving, three refused', async () => runs.filter((r) => r.exitCode === 1).length === 3, 20_000, { intervalMs: 100 });
+    const winner = runs.find((r) => r.exitCode === undefined)!;
+    await waitFor('the winner holds the lock', async () => readFileSync(join(dataDir, 'dnslinkd.lock'), 'utf8').split('\n')[0] === String(winner.child.pid), 10_000);
+    for (const loser of runs.filter((r) => r !== winner)) expect(loser.output()).toContain(`another dnslinkd (pid ${winner.child.pid}) uses ${dataDir}`);
+    expect(winner.output()).toContain('took over the data directory lock left by pid 4000001');
+    await winner.stop();
+    expect(existsSync(join(dataDir, 'dnslinkd.lock'))).toBe(false);
+  });
+
+  it('with --workers 2 the primary holds the lock; a second serve is refused naming it', async () => {
+    const dataDir = join(tempDir(), 'data');
+    const d = await startDnslinkd({ upstreams: [], dataDir, args: ['--workers', '2'] });
+    const primary = d.proc.child.pid!;
+    expect(readFileSync(join(dataDir, 'dnslinkd.lock'), 'utf8').split('\n')[0]).toBe(String(primary));
+    const second = await runCli(serveArgs(dataDir));
+    expect(second.code).toBe(1);
+    expect(stderrLines(second)).toEqual([expect.stringContaining(`another dnslinkd (pid ${primary}) uses ${dataDir}`)]);
+    await d.stop();
     expect(existsSync(join(dataDir, 'dnslinkd.lock'))).toBe(false);
   });
 
