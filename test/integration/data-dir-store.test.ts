@@ -92,6 +92,7 @@ describe.skipIf(!ok)('one dnslinkd per data directory, and a store that tells th
     await waitFor('the winner holds the lock', async () => readFileSync(join(dataDir, 'dnslinkd.lock'), 'utf8').split('\n')[0] === String(winner.child.pid), 10_000);
     for (const loser of runs.filter((r) => r !== winner)) expect(loser.output()).toContain(`another dnslinkd (pid ${winner.child.pid}) uses ${dataDir}`);
     expect(winner.output()).toContain('took over the data directory lock left by pid 4000001');
+    await waitFor('the winner serving', async () => winner.output().includes('dnslinkd listening'), 20_000);
     await winner.stop();
     expect(existsSync(join(dataDir, 'dnslinkd.lock'))).toBe(false);
   });
