@@ -200,8 +200,7 @@ export class EmbeddedStore implements ControlStore {
         } finally {
           process.umask(umask);
         }
-        if (db === undefined) {
-          linkSync(copy, this.location); // fails if a file appeared meanwhile: then the copy stays beside it
+        if (db === undefined && linkedBack(copy, this.location)) {
           unlinkSync(copy);
           this.log?.warn({ store: this.location }, `wrote this instance's overrides, flushes and audit log back to ${this.location}: restart dnslinkd to take changes again`);
         } else {
@@ -381,4 +380,15 @@ function corruptMessage(path: string, why: string): string {
 function unusableStore(path: string, err: unknown, dataDir: string): CodedError {
   const sqlite = sqliteError(err);
   return unusablePathError(path, 'the control store', sqlite ? Object.assign(new Error(`${sqlite.code}: ${sqlite.text}`), { code: sqlite.code }) : err, dataDir);
+}
+
+/** Links `copy` at `path` unless a file appeared there meanwhile (then that file stays, and the copy beside it). */
+function linkedBack(copy: string, path: string): boolean {
+  try {
+    linkSync(copy, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
 }
