@@ -128,14 +128,16 @@ function createExclusive(path: string, content: string): boolean {
  * Replaces the stale lock whose text was `staleText` by ours, under a guard file so that two
  * starting processes cannot both take it over. False when another process got there first.
  */
-function takeOver(path: string, staleText: string, content: string): boolean {
+function takeOver(path: string, staleText: string, content: string, probe: ProcessProbe): boolean {
   const guard = `${path}.takeover`;
   try {
     writeFileSync(guard, `${process.pid}\n`, { flag: 'wx', mode: 0o644 });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // Another process is taking it over now, or died doing so (its pid gone, or long ago).
     try {
-      if (Date.now() - statSync(guard).mtimeMs > GUARD_STALE_MS) unlinkSync(guard);
+      const holder = parseLock(readTrimmed(guard) ?? '');
+      if ((holder !== undefined && !probe.exists(holder.pid)) || Date.now() - statSync(guard).mtimeMs > GUARD_STALE_MS) unlinkSync(guard);
     } catch {
       // gone meanwhile
     }
@@ -193,7 +195,7 @@ export function acquireDataDirLock(dataDir: string, log: Logger, probe: ProcessP
       if (text === undefined) continue; // released meanwhile: try again at once
       const owner = parseLock(text);
       if (owner !== undefined && ownerAlive(owner, probe)) throw new CodedError('DATA_DIR_LOCKED', `another dnslinkd (pid ${owner.pid}) uses ${dataDir}`);
-      if (takeOver(path, text, content)) {
+      if (takeOver(path, text, content, probe)) {
         log.warn(
           { lock: path, previous: owner ?? { text: text.slice(0, 100) } },
           owner ? `took over the data directory lock left by pid ${owner.pid}, which is no longer running` : 'took over a data directory lock that names no process',

@@ -93,6 +93,17 @@ describe('data directory lock', () => {
     }
   });
 
+  it('a takeover guard left by a process that died taking the lock over does not block the next start', () => {
+    const dir = dataDir();
+    writeFileSync(join(dir, LOCK_FILE), formatLock({ pid: OTHER_PID, start: 's1', boot: 'boot-a' }));
+    writeFileSync(join(dir, `${LOCK_FILE}.takeover`), `${OTHER_PID + 1}\n`);
+    const { log } = memoryLog();
+    const lock = acquireDataDirLock(dir, log, fakeProbe({ [process.pid]: 's0' }));
+    expect(parseLock(readFileSync(join(dir, LOCK_FILE), 'utf8'))?.pid).toBe(process.pid);
+    expect(existsSync(join(dir, `${LOCK_FILE}.takeover`))).toBe(false);
+    lock.release();
+  });
+
   it('does not remove a lock that another process took meanwhile', () => {
     const dir = dataDir();
     const { log } = memoryLog();
