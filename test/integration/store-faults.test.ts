@@ -1,126 +1,33 @@
-// One dnslinkd per data directory and a control store that tells the truth, with real processes:
-// a second `serve` on the same directory refused in one line while the first serves; a lock left
-// by kill -9 taken over; store files deleted under a running instance (503 STORE_REPLACED, nothing
-// acknowledged lost); a full tmpfs (SQLITE_FULL, then recovery); read-only and foreign-owned
-// directories and files, run as an unprivileged user (root ignores modes); a /proc data directory;
-// a clean SIGTERM leaves no -wal/-shm, and they are 0600 while it runs.
-import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// A control store that tells the truth, with real processes: a clean SIGTERM leaves no -wal/-shm
+// (0600 while it runs); store files deleted under a running instance (503 STORE_REPLACED, /healthz
+// degraded, nothing acknowledged lost); a /proc data directory; read-only and foreign-owned
+// directories and files run as nobody (root ignores modes); a read-only bind mount; a full tmpfs
+// (SQLITE_FULL with the path, then recovery). Mounts are skipped, saying so, where not permitted.
+import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { cliEntry, findBinary, repoRoot, requireBuild, runCli, runTool, spawnManaged, startDnslinkd, stopAll, waitFor, type CliResult } from './support/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canRunAsNobody, NOBODY, runAsNobody, serveArgs, stderrLines, suiteTempDirs } from './support/data-dir.js';
+import { requireBuild, runCli, runTool, startDnslinkd, stopAll } from './support/index.js';
 
 const ok = requireBuild();
 const CID = 'bafkreibaoaidvjxyomg4xguvlpaeekw7dqeahsqjfgj4igx3ywr4n3sp34';
-const NOBODY = { uid: 65534, gid: 65534, name: 'nobody' };
 
-/** `serve` on loopback with any free ports and this data directory. */
-const serveArgs = (dataDir: string) => ['serve', '--dns', '127.0.0.1:0', '--http', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--no-local-records', '--upstream', 'udp://127.0.0.1:9', '--data-dir', dataDir];
-
-const stderrLines = (r: CliResult) => r.stderr.split('\n').filter((l) => l.trim() !== '');
-
-/** Whether `setpriv` can run node as nobody here (it needs root, and the checkout readable by nobody). */
-async function canRunAsNobody(): Promise<boolean> {
-  if (process.getuid?.() !== 0 || !findBinary('setpriv')) return false;
-  const r = await runTool('setpriv', [`--reuid=${NOBODY.uid}`, `--regid=${NOBODY.gid}`, '--clear-groups', process.execPath, cliEntry, '--version'], 10_000);
-  return r.code === 0;
-}
-
-/** `dnslinkd <args>` as the unprivileged user nobody, bounded by 15 s, timed. */
-function runAsNobody(args: string[]): Promise<CliResult & { ms: number }> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    execFile(
-      'setpriv',
-      [`--reuid=${NOBODY.uid}`, `--regid=${NOBODY.gid}`, '--clear-groups', process.execPath, cliEntry, ...args],
-      { cwd: repoRoot, timeout: 15_000, killSignal: 'SIGKILL', env: { ...process.env, HOME: '/nonexistent' } },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout: String(stdout), stderr: String(stderr), ms: Date.now() - started }),
-    );
+/** Mounts for one suite, made before its tests and removed after; `mounted` false (said once) where not permitted. */
+function mountFor(what: string, mount: () => Promise<boolean>, unmount: () => Promise<void>) {
+  const state = { mounted: false };
+  beforeAll(async () => {
+    state.mounted = await mount();
+    if (!state.mounted) console.warn(`\n!!!!!! ${what} SKIPPED: cannot mount here (needs root and CAP_SYS_ADMIN) !!!!!!\n`);
   });
-}
-
-describe.skipIf(!ok)('one dnslinkd per data directory, and a store that tells the truth', () => {
-  const dirs: string[] = [];
-  const tempDir = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dnslinkd-dd-'));
-    dirs.push(dir);
-    return dir;
-  };
   afterAll(async () => {
     await stopAll();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    if (state.mounted) await unmount();
   });
+  return state;
+}
 
-  it('a second serve on the same data directory exits 1 in one line; the first serves on; after kill -9 the lock is taken over', async () => {
-    const dataDir = join(tempDir(), 'data');
-    const first = await startDnslinkd({ upstreams: [], dataDir });
-    const pid = first.proc.child.pid!;
-    expect(readFileSync(join(dataDir, 'dnslinkd.lock'), 'utf8').split('\n')[0]).toBe(String(pid));
-
-    const second = await runCli(serveArgs(dataDir));
-    expect(second.code).toBe(1);
-    expect(stderrLines(second)).toEqual([expect.stringContaining(`another dnslinkd (pid ${pid}) uses ${dataDir}`)]);
-    expect(second.stderr).not.toMatch(/\n\s+at /); // no stack trace
-
-    // The first one still serves and still takes changes; the lock is still its own.
-    expect((await first.admin('PUT', '/admin/v1/overrides/first.example', { value: `/ipfs/${CID}`, reason: 'lock test' })).status).toBe(200);
-    expect((await fetch(`http://127.0.0.1:${first.httpPort}/healthz`)).status).toBe(200);
-    expect(readFileSync(join(dataDir, 'dnslinkd.lock'), 'utf8').split('\n')[0]).toBe(String(pid));
-
-    process.kill(pid, 'SIGKILL');
-    await first.proc.exited;
-    expect(existsSync(join(dataDir, 'dnslinkd.lock'))).toBe(true); // left behind by the dead process
-
-    const third = await startDnslinkd({ upstreams: [], dataDir });
-    expect(third.logs()).toContain(`took over the data directory lock left by pid ${pid}, which is no longer running`);
-    expect(readFileSync(join(dataDir, 'dnslinkd.lock'), 'utf8').split('\n')[0]).toBe(String(third.proc.child.pid));
-    expect((await third.admin('GET', '/admin/v1/overrides/first.example')).status).toBe(200);
-    await third.stop();
-    // Released at exit.
-    expect(existsSync(join(dataDir, 'dnslinkd.lock'))).toBe(false);
-  });
-
-  it('four serve started at once on a stale lock: exactly one takes it over, the others exit 1 naming it', async () => {
-    const dataDir = join(tempDir(), 'data');
-    mkdirSync(dataDir, { mode: 0o700 });
-    // A lock of a process that is gone (a pid above pid_max).
-    writeFileSync(join(dataDir, 'dnslinkd.lock'), '4000001\n');
-    const runs = Array.from({ length: 4 }, () => spawnManaged('dnslinkd-race', process.execPath, [cliEntry, ...serveArgs(dataDir)], { cwd: repoRoot }));
-    await waitFor('one serving, three refused', async () => runs.filter((r) => r.exitCode === 1).length === 3, 20_000, { intervalMs: 100 });
-    const winner = runs.find((r) => r.exitCode === undefined)!;
-    await waitFor('the winner holds the lock', async () => readFileSync(join(dataDir, 'dnslinkd.lock'), 'utf8').split('\n')[0] === String(winner.child.pid), 10_000);
-    for (const loser of runs.filter((r) => r !== winner)) expect(loser.output()).toContain(`another dnslinkd (pid ${winner.child.pid}) uses ${dataDir}`);
-    expect(winner.output()).toContain('took over the data directory lock left by pid 4000001');
-    await waitFor('the winner serving', async () => winner.output().includes('dnslinkd listening'), 20_000);
-    await winner.stop();
-    expect(existsSync(join(dataDir, 'dnslinkd.lock'))).toBe(false);
-  });
-
-  it('with --workers 2 the primary holds the lock; a second serve is refused naming it', async () => {
-    const dataDir = join(tempDir(), 'data');
-    const d = await startDnslinkd({ upstreams: [], dataDir, args: ['--workers', '2'] });
-    const primary = d.proc.child.pid!;
-    expect(readFileSync(join(dataDir, 'dnslinkd.lock'), 'utf8').split('\n')[0]).toBe(String(primary));
-    const second = await runCli(serveArgs(dataDir));
-    expect(second.code).toBe(1);
-    expect(stderrLines(second)).toEqual([expect.stringContaining(`another dnslinkd (pid ${primary}) uses ${dataDir}`)]);
-    await d.stop();
-    expect(existsSync(join(dataDir, 'dnslinkd.lock'))).toBe(false);
-  });
-
-  it('the CLI admin commands do not take the lock', async () => {
-    const dataDir = join(tempDir(), 'data');
-    const d = await startDnslinkd({ upstreams: [], dataDir });
-    const admin = ['--admin', `http://127.0.0.1:${d.adminPort}`, '--data-dir', dataDir];
-    const set = await runCli(['override', 'set', 'cli.example', `/ipfs/${CID}`, '--reason', 'from the CLI', ...admin]);
-    expect(set.code).toBe(0);
-    const listed = await runCli(['override', 'ls', '--json', ...admin]);
-    expect(listed.code).toBe(0);
-    expect(listed.stdout).toContain('cli.example');
-    expect(readFileSync(join(dataDir, 'dnslinkd.lock'), 'utf8').split('\n')[0]).toBe(String(d.proc.child.pid));
-    await d.stop();
-  });
+describe.skipIf(!ok)('a control store that tells the truth', () => {
+  const tempDir = suiteTempDirs('dnslinkd-store-');
 
   it('a clean SIGTERM leaves no -wal or -shm file; while running they are 0600 like the database', async () => {
     const dataDir = join(tempDir(), 'data');
@@ -163,13 +70,18 @@ describe.skipIf(!ok)('one dnslinkd per data directory, and a store that tells th
   });
 
   it('a /proc data directory: one-line start error naming the path and the user, within a second of start-up', async () => {
-    // Start-up itself (loading the modules) takes a while on a busy machine: `--version` measures it.
+    // Start-up itself (modules, configuration) takes a while on a busy machine: a data directory that
+    // is a plain file fails at once on the same path, and measures it.
     const timed = async (args: string[]) => {
       const started = Date.now();
       const r = await runCli(args, 10_000);
       return { ...r, ms: Date.now() - started };
     };
-    const startUp = Math.min((await timed(['--version'])).ms, (await timed(['--version'])).ms);
+    const plainFile = join(tempDir(), 'a-file');
+    writeFileSync(plainFile, '');
+    const baseline = await Promise.all([timed(serveArgs(plainFile)), timed(serveArgs(plainFile))]);
+    expect(baseline.map((r) => r.code)).toEqual([1, 1]);
+    const startUp = Math.max(...baseline.map((r) => r.ms));
     for (const dataDir of ['/proc/dnslinkd-test/data', '/proc/self']) {
       const r = await timed(serveArgs(dataDir));
       expect(r.code).toBe(1);
@@ -177,7 +89,7 @@ describe.skipIf(!ok)('one dnslinkd per data directory, and a store that tells th
       expect(r.stderr).toContain(dataDir);
       expect(r.stderr).toMatch(/as \S+ \(uid \d+\)/);
       expect(r.stderr).toContain('set dataDir');
-      expect(r.ms - startUp).toBeLessThan(1000); // before: mkdir looped at 100% CPU for ever
+      expect(r.ms - startUp).toBeLessThan(1000); // before: mkdir looped at 100% CPU for ever (killed at 10 s)
     }
   });
 
@@ -241,18 +153,51 @@ describe.skipIf(!ok)('one dnslinkd per data directory, and a store that tells th
     });
   });
 
-  describe('a full disk (tmpfs)', async () => {
-    const mountPoint = join(tmpdir(), `dnslinkd-full-${process.pid}`);
-    mkdirSync(mountPoint, { recursive: true });
-    const mounted = (await runTool('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0700', 'tmpfs', mountPoint], 10_000)).code === 0;
-    if (!mounted) console.warn('\n!!!!!! full-disk test SKIPPED: cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN) !!!!!!\n');
-    afterAll(async () => {
-      await stopAll();
-      if (mounted) await runTool('umount', ['-l', mountPoint], 10_000);
-      rmSync(mountPoint, { recursive: true, force: true });
-    });
+  describe('a read-only mount, as root', () => {
+    let dataDir = '';
+    const mount = mountFor(
+      'read-only mount test',
+      async () => {
+        dataDir = join(tempDir(), 'data');
+        mkdirSync(dataDir);
+        return (await runTool('mount', ['--bind', dataDir, dataDir], 10_000)).code === 0;
+      },
+      async () => void (await runTool('umount', ['-l', dataDir], 10_000)),
+    );
 
-    it.skipIf(!mounted)('SQLITE_FULL with the path, /healthz degraded while writes fail, recovered once a write succeeds', async () => {
+    it('a healthy store on a file system remounted read-only: a start error saying so, never STORE_CORRUPT', async (ctx) => {
+      if (!mount.mounted) ctx.skip();
+      const d = await startDnslinkd({ upstreams: [], dataDir });
+      expect((await d.admin('PUT', '/admin/v1/overrides/ro.example', { value: `/ipfs/${CID}`, reason: 'before ro' })).status).toBe(200);
+      await d.stop();
+      expect((await runTool('mount', ['-o', 'remount,bind,ro', dataDir], 10_000)).code).toBe(0);
+      const r = await runCli(serveArgs(dataDir));
+      expect(r.code).toBe(1);
+      expect(stderrLines(r)).toHaveLength(1);
+      expect(r.stderr).toContain(dataDir);
+      expect(r.stderr).toContain('EROFS');
+      expect(r.stderr).toContain('mounted read-only');
+      expect(r.stderr).not.toContain('STORE_CORRUPT');
+      expect((await runTool('mount', ['-o', 'remount,bind,rw', dataDir], 10_000)).code).toBe(0);
+      const again = await startDnslinkd({ upstreams: [], dataDir });
+      expect((await again.admin('GET', '/admin/v1/overrides/ro.example')).status).toBe(200);
+      await again.stop();
+    });
+  });
+
+  describe('a full disk (tmpfs)', () => {
+    let mountPoint = '';
+    const mount = mountFor(
+      'full-disk test',
+      async () => {
+        mountPoint = tempDir();
+        return (await runTool('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0700', 'tmpfs', mountPoint], 10_000)).code === 0;
+      },
+      async () => void (await runTool('umount', ['-l', mountPoint], 10_000)),
+    );
+
+    it('SQLITE_FULL with the path, /healthz degraded while writes fail, recovered once a write succeeds', async (ctx) => {
+      if (!mount.mounted) ctx.skip();
       const dataDir = join(mountPoint, 'data');
       const d = await startDnslinkd({ upstreams: [], dataDir });
       expect((await d.admin('PUT', '/admin/v1/overrides/before.example', { value: `/ipfs/${CID}`, reason: 'room left' })).status).toBe(200);
