@@ -5,7 +5,7 @@ import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { CodedError } from '../errors.js';
-import { unusablePathError } from './data-dir.js';
+import { unusablePathError } from '../runtime/data-dir.js';
 
 export const LOCK_FILE = 'dnslinkd.lock';
 /** A takeover guard older than this was left by a process that died taking a lock over. */

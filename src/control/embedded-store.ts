@@ -9,7 +9,7 @@ import { DatabaseSync } from 'node:sqlite';
 import type { Logger } from 'pino';
 import { CodedError } from '../errors.js';
 import type { Override } from '../stages/overrides/override.js';
-import { checkWritableFile, prepareDataDir, unusablePathError } from './data-dir.js';
+import { checkWritableFile, prepareDataDir, unusablePathError } from '../runtime/data-dir.js';
 import type { AuditQuery, AuditRecord, ControlSnapshot, ControlStore, FlushRecord, NewAuditRecord, OverrideChange } from './store.js';
 
 const SCHEMA_VERSION = 1;

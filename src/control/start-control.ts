@@ -9,7 +9,7 @@ import { startAdminListener } from '../listeners/admin-listener.js';
 import { listenAs, LISTENER_ROLES } from '../listeners/listen-errors.js';
 import { AdminAuth } from './admin-auth.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
-import { prepareDataDir } from './data-dir.js';
+import { prepareDataDir } from '../runtime/data-dir.js';
 import { isLoopback } from './config.js';
 import { ControlPlane } from './control-plane.js';
 import { EmbeddedStore } from './embedded-store.js';
