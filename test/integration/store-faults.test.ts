@@ -7,7 +7,7 @@ import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readdirSync, rmSy
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canRunAsNobody, NOBODY, runAsNobody, serveArgs, stderrLines, suiteTempDirs } from './support/data-dir.js';
-import { requireBuild, runCli, runTool, startDnslinkd, stopAll } from './support/index.js';
+import { requireBuild, runCli, runTool, startDnslinkd, stopAll, type CliResult } from './support/index.js';
 
 const ok = requireBuild();
 const CID = 'bafkreibaoaidvjxyomg4xguvlpaeekw7dqeahsqjfgj4igx3ywr4n3sp34';
@@ -72,16 +72,22 @@ describe.skipIf(!ok)('a control store that tells the truth', () => {
   it('a /proc data directory: one-line start error naming the path and the user, within a second of start-up', async () => {
     // Start-up itself (modules, configuration) takes a while on a busy machine: a data directory that
     // is a plain file fails at once on the same path, and measures it.
+    // Each timed twice, the faster kept: other processes on the machine make single runs vary.
     const timed = async (args: string[]) => {
-      const started = Date.now();
-      const r = await runCli(args, 10_000);
-      return { ...r, ms: Date.now() - started };
+      let fastest = Infinity;
+      let result: CliResult | undefined;
+      for (let i = 0; i < 2; i++) {
+        const started = Date.now();
+        result = await runCli(args, 10_000);
+        fastest = Math.min(fastest, Date.now() - started);
+      }
+      return { ...result!, ms: fastest };
     };
     const plainFile = join(tempDir(), 'a-file');
     writeFileSync(plainFile, '');
-    const baseline = await Promise.all([timed(serveArgs(plainFile)), timed(serveArgs(plainFile))]);
-    expect(baseline.map((r) => r.code)).toEqual([1, 1]);
-    const startUp = Math.max(...baseline.map((r) => r.ms));
+    const baseline = await timed(serveArgs(plainFile));
+    expect(baseline.code).toBe(1);
+    const startUp = baseline.ms;
     for (const dataDir of ['/proc/dnslinkd-test/data', '/proc/self']) {
       const r = await timed(serveArgs(dataDir));
       expect(r.code).toBe(1);
