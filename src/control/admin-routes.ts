@@ -19,6 +19,8 @@ const STATUS: Readonly<Record<string, number>> = {
   RELOAD_REFUSED: 422,
   RELOAD_FAILED: 500,
   RELOAD_UNAVAILABLE: 503,
+  STORE_REPLACED: 503,
+  STORE_FULL: 503,
 };
 
 const AUDIT_LIMIT_MAX = 1000;

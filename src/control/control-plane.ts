@@ -228,7 +228,11 @@ export class ControlPlane {
     try {
       return await work();
     } catch (err) {
-      if (err instanceof CodedError) throw err;
+      if (err instanceof CodedError) {
+        // The store's own coded failures (STORE_FULL, STORE_REPLACED, ...) are store errors too; it logged them.
+        if (err.code.startsWith('STORE_')) this.metrics.storeErrors.inc({ operation });
+        throw err;
+      }
       this.metrics.storeErrors.inc({ operation });
       this.log.error({ err, operation, store: this.store.kind }, 'control store write failed');
       throw new CodedError('STORE_UNAVAILABLE', `the control store could not record the change (${errorMessage(err)}); nothing was changed`);

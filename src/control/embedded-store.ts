@@ -1,15 +1,61 @@
 // The embedded control store: one SQLite file in the data directory (node:sqlite), WAL with
 // synchronous=FULL so an acknowledged change survives kill -9 and power loss, each change one
-// transaction with its audit record. A file that cannot be opened or is corrupt stops the start.
-import { chmodSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+// transaction with its audit record. It tells the truth about its file: one it cannot use stops
+// the start (saying why and what to fix), a full disk is SQLITE_FULL, a file deleted or replaced
+// under it refuses changes (STORE_REPLACED) and is restored or kept aside so nothing is lost.
+import { chmodSync, linkSync, statSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { CodedError, errorMessage } from '../errors.js';
+import type { Logger } from 'pino';
+import { CodedError } from '../errors.js';
 import type { Override } from '../stages/overrides/override.js';
+import { checkWritableFile, prepareDataDir, unusablePathError } from '../runtime/data-dir.js';
 import type { AuditQuery, AuditRecord, ControlSnapshot, ControlStore, FlushRecord, NewAuditRecord, OverrideChange } from './store.js';
 
 const SCHEMA_VERSION = 1;
 const FILE_NAME = 'control.db';
+/** How often the file is compared with the open one when nothing is written (healthz and writes also compare). */
+const FILE_CHECK_MS = 5_000;
+
+/** SQLite's primary result codes that reach an operator (node:sqlite gives the number as errcode). */
+const SQLITE_CODES: Readonly<Record<number, string>> = {
+  3: 'SQLITE_PERM',
+  5: 'SQLITE_BUSY',
+  6: 'SQLITE_LOCKED',
+  7: 'SQLITE_NOMEM',
+  8: 'SQLITE_READONLY',
+  10: 'SQLITE_IOERR',
+  11: 'SQLITE_CORRUPT',
+  13: 'SQLITE_FULL',
+  14: 'SQLITE_CANTOPEN',
+  23: 'SQLITE_AUTH',
+  26: 'SQLITE_NOTADB',
+};
+
+/** `SQLITE_FULL` and SQLite's words for an error from node:sqlite; undefined for any other error. */
+function sqliteError(err: unknown): { code: string; text: string } | undefined {
+  const e = err as { code?: unknown; errcode?: unknown; errstr?: unknown; message?: unknown } | null;
+  if (e?.code !== 'ERR_SQLITE_ERROR' || typeof e.errcode !== 'number') return undefined;
+  const primary = e.errcode & 0xff;
+  return { code: SQLITE_CODES[primary] ?? `SQLITE_ERROR_${primary}`, text: typeof e.errstr === 'string' ? e.errstr : String(e.message) };
+}
+
+/** The device and inode of `path`, or undefined when there is no file. */
+function fileIdentity(path: string): string | undefined {
+  try {
+    const st = statSync(path);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface EmbeddedStoreOptions {
+  log?: Logger;
+  /** Called once per store fault, by reason (`STORE_REPLACED`, `SQLITE_FULL`, ...): counted by a metric. */
+  onFault?: (reason: string) => void;
+}
+
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -40,39 +86,134 @@ export class EmbeddedStore implements ControlStore {
   readonly kind = 'embedded';
   readonly location: string;
   private readonly db: DatabaseSync;
+  private readonly log: Logger | undefined;
+  private readonly onFault: (reason: string) => void;
+  /** The files opened, as device:inode: the path naming other files means they were deleted or replaced. */
+  private readonly identity: { db: string | undefined; wal: string | undefined };
+  /** Set once the files were deleted or replaced under this instance: changes are refused until a restart. */
+  private replaced: string | undefined;
+  /** This instance's data was written back (to the path, or beside it) after a replacement. */
+  private rescued = false;
+  /** Why the last write failed (SQLITE_FULL, ...), until a write succeeds. */
+  private writeFault: string | undefined;
+  private readonly fileCheck: NodeJS.Timeout;
+  private closed = false;
 
-  private constructor(path: string, db: DatabaseSync) {
+  private constructor(path: string, db: DatabaseSync, options: EmbeddedStoreOptions) {
     this.location = path;
     this.db = db;
+    this.log = options.log;
+    this.onFault = options.onFault ?? (() => {});
+    this.identity = { db: fileIdentity(path), wal: fileIdentity(`${path}-wal`) };
+    this.fileCheck = setInterval(() => this.checkFiles(), FILE_CHECK_MS);
+    this.fileCheck.unref();
   }
 
-  /** Opens (or creates) the store in `dataDir`; throws STORE_UNAVAILABLE or STORE_CORRUPT saying why. */
-  static open(dataDir: string): EmbeddedStore {
+  /**
+   * Opens (or creates) the store in `dataDir`. Throws DATA_DIR_UNUSABLE for a directory or file this
+   * user cannot use (naming the path, the user and the fix), STORE_CORRUPT only for a database that
+   * fails its integrity check, STORE_NEWER_SCHEMA for one written by a newer dnslinkd.
+   */
+  static open(dataDir: string, options: EmbeddedStoreOptions = {}): EmbeddedStore {
     const path = join(dataDir, FILE_NAME);
+    prepareDataDir(dataDir);
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) checkWritableFile(file, 'the control store', dataDir);
+    // The database, its WAL and its shared-memory file are created 0600 (SQLite gives the last two the database's mode).
+    const umask = process.umask(0o077);
     let db: DatabaseSync;
     try {
-      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-      db = new DatabaseSync(path);
-    } catch (err) {
-      throw new CodedError('STORE_UNAVAILABLE', `cannot open the control store ${path}: ${errorMessage(err)} (set dataDir or --data-dir to a writable directory)`);
+      try {
+        db = new DatabaseSync(path);
+      } catch (err) {
+        throw unusableStore(path, err, dataDir);
+      }
+      try {
+        chmodSync(path, 0o600);
+      } catch {
+        // not ours to change: the access check above said it is usable
+      }
+      try {
+        db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
+        const check = db.prepare('PRAGMA quick_check').get() as { quick_check?: string } | undefined;
+        if (check?.quick_check !== 'ok') throw new CodedError('STORE_CORRUPT', corruptMessage(path, `integrity check: ${check?.quick_check ?? 'no answer'}`));
+        db.exec(SCHEMA);
+        const schema = (db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as { value: number }).value;
+        if (schema > SCHEMA_VERSION) {
+          throw new CodedError('STORE_NEWER_SCHEMA', `the control store ${path} was written by a newer dnslinkd (schema ${schema}, this one knows ${SCHEMA_VERSION}): run that version, or restore a copy made for this one`);
+        }
+      } catch (err) {
+        db.close();
+        if (err instanceof CodedError) throw err;
+        const sqlite = sqliteError(err);
+        if (sqlite?.code === 'SQLITE_CORRUPT' || sqlite?.code === 'SQLITE_NOTADB') throw new CodedError('STORE_CORRUPT', corruptMessage(path, `${sqlite.code}: ${sqlite.text}`));
+        throw unusableStore(path, err, dataDir);
+      }
+    } finally {
+      process.umask(umask);
     }
+    for (const file of [`${path}-wal`, `${path}-shm`]) {
+      try {
+        chmodSync(file, 0o600); // made by an earlier version with the default mode
+      } catch {
+        // absent, or not ours to change
+      }
+    }
+    return new EmbeddedStore(path, db, options);
+  }
+
+  /** Why the store cannot take changes now (files replaced, last write failed), or undefined. */
+  get problem(): string | undefined {
+    this.checkFiles();
+    return this.replaced ?? this.writeFault;
+  }
+
+  /** Notices files deleted or replaced under this instance (once): changes are refused from then on, and the data saved. */
+  private checkFiles(): void {
+    if (this.replaced !== undefined || this.closed) return;
+    const db = fileIdentity(this.location);
+    const wal = this.identity.wal === undefined ? this.identity.wal : fileIdentity(`${this.location}-wal`);
+    if (db === this.identity.db && wal === this.identity.wal) return;
+    const what = db === undefined ? 'deleted' : db !== this.identity.db ? 'replaced by another file' : 'left without its WAL file (deleted or replaced)';
+    this.replaced = `the control store ${this.location} was ${what} under this running dnslinkd (STORE_REPLACED): changes are refused until a restart`;
+    this.onFault('STORE_REPLACED');
+    this.log?.error({ store: this.location }, this.replaced);
+    this.rescue();
+  }
+
+  /**
+   * Keeps what this instance holds (every acknowledged change) where a restart finds it: the WAL
+   * checkpointed into the database when only the WAL went, the database written back when it was
+   * deleted, or written beside it when another file took its place (the operator's file wins).
+   */
+  private rescue(): void {
+    const db = fileIdentity(this.location);
     try {
-      db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
-      const check = db.prepare('PRAGMA quick_check').get() as { quick_check?: string } | undefined;
-      if (check?.quick_check !== 'ok') throw new Error(`integrity check: ${check?.quick_check ?? 'no answer'}`);
-      db.exec(SCHEMA);
-      const schema = (db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as { value: number }).value;
-      if (schema > SCHEMA_VERSION) throw new Error(`written by a newer dnslinkd (schema ${schema}, this one knows ${SCHEMA_VERSION})`);
+      if (db !== undefined && db === this.identity.db) {
+        this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+        this.log?.warn({ store: this.location }, `checkpointed this instance's changes into ${this.location}: restart dnslinkd to take changes again`);
+      } else {
+        prepareDataDir(dirname(this.location));
+        const copy = `${this.location}.${db === undefined ? 'restoring' : 'replaced'}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+        const umask = process.umask(0o077);
+        try {
+          this.db.prepare('VACUUM INTO ?').run(copy);
+        } finally {
+          process.umask(umask);
+        }
+        if (db === undefined && linkedBack(copy, this.location)) {
+          unlinkSync(copy);
+          this.log?.warn({ store: this.location }, `wrote this instance's overrides, flushes and audit log back to ${this.location}: restart dnslinkd to take changes again`);
+        } else {
+          this.log?.warn(
+            { store: this.location, copy },
+            `kept this instance's overrides, flushes and audit log in ${copy}; a restart uses the file now at ${this.location} (to keep this instance's instead: stop dnslinkd, then mv ${copy} ${this.location})`,
+          );
+        }
+      }
+      this.rescued = true;
     } catch (err) {
-      db.close();
-      throw new CodedError('STORE_CORRUPT', `the control store ${path} is unusable: ${errorMessage(err)}; it was left as it is (move it aside to start empty, or restore a copy)`);
+      this.log?.error({ err, store: this.location }, 'could not save this instance\'s copy of the control store: keep dnslinkd running and export the overrides (dnslinkd override export) before a restart');
     }
-    try {
-      chmodSync(path, 0o600);
-    } catch {
-      // not ours to change (a read-only mount): the data is still usable
-    }
-    return new EmbeddedStore(path, db);
   }
 
   private meta(key: 'version' | 'generation'): number {
@@ -81,15 +222,50 @@ export class EmbeddedStore implements ControlStore {
 
   /** Runs `work` in one immediate transaction: all of it is durable when this returns, or none. */
   private transaction<T>(work: () => T): T {
-    this.db.exec('BEGIN IMMEDIATE');
+    this.checkFiles();
+    if (this.replaced !== undefined) throw new CodedError('STORE_REPLACED', `${this.replaced}; nothing was changed. Restart dnslinkd (the log says where this instance's data was saved)`);
+    let result: T;
     try {
-      const result = work();
-      this.db.exec('COMMIT');
-      return result;
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        result = work();
+        // Last look before the commit: a file deleted meanwhile would take this change with it.
+        this.checkFiles();
+        if (this.replaced !== undefined) throw new CodedError('STORE_REPLACED', `${this.replaced}; nothing was changed`);
+        this.db.exec('COMMIT');
+      } catch (err) {
+        // SQLite may have rolled back already (SQLITE_FULL, SQLITE_IOERR): a second ROLLBACK would hide why.
+        if (this.db.isTransaction) {
+          try {
+            this.db.exec('ROLLBACK');
+          } catch (rollbackErr) {
+            this.log?.warn({ err: rollbackErr, store: this.location }, 'rollback after a failed change failed too');
+          }
+        }
+        throw err;
+      }
     } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
+      throw this.writeFailed(err);
     }
+    if (this.writeFault !== undefined) {
+      this.log?.info({ store: this.location, was: this.writeFault }, 'the control store takes changes again');
+      this.writeFault = undefined;
+    }
+    return result;
+  }
+
+  /** The error a failed write reports: SQLite's code and the path (SQLITE_FULL: the disk), remembered until a write succeeds. */
+  private writeFailed(err: unknown): unknown {
+    const sqlite = sqliteError(err);
+    if (!sqlite) return err;
+    const full = sqlite.code === 'SQLITE_FULL';
+    const message =
+      `the control store ${this.location} could not record the change: ${sqlite.code} (${sqlite.text}); nothing was changed` +
+      (full ? `. The disk is full: free space on the file system of ${dirname(this.location)}, then retry` : '');
+    this.writeFault = message;
+    this.onFault(sqlite.code);
+    this.log?.error({ store: this.location, code: sqlite.code }, message);
+    return new CodedError(full ? 'STORE_FULL' : 'STORE_UNAVAILABLE', message, { cause: err });
   }
 
   private insertAudit(records: NewAuditRecord[], time: string): void {
@@ -177,7 +353,42 @@ export class EmbeddedStore implements ControlStore {
     }));
   }
 
+  /** Checkpoints the WAL (no -wal or -shm file is left) and closes. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    clearInterval(this.fileCheck);
+    this.checkFiles();
+    this.closed = true;
+    if (this.replaced !== undefined) {
+      if (!this.rescued) this.rescue();
+    } else {
+      try {
+        this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      } catch (err) {
+        this.log?.warn({ err, store: this.location }, 'could not checkpoint the control store at close: SQLite finishes it at the next start');
+      }
+    }
     this.db.close();
+  }
+}
+
+function corruptMessage(path: string, why: string): string {
+  return `the control store ${path} is corrupt: ${why}; it was left as it is (move it aside to start empty, or restore a copy)`;
+}
+
+/** The start error for a store file that cannot be opened or written, by SQLite's code. */
+function unusableStore(path: string, err: unknown, dataDir: string): CodedError {
+  const sqlite = sqliteError(err);
+  return unusablePathError(path, 'the control store', sqlite ? Object.assign(new Error(`${sqlite.code}: ${sqlite.text}`), { code: sqlite.code }) : err, dataDir);
+}
+
+/** Links `copy` at `path` unless a file appeared there meanwhile (then that file stays, and the copy beside it). */
+function linkedBack(copy: string, path: string): boolean {
+  try {
+    linkSync(copy, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
   }
 }

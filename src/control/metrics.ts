@@ -7,6 +7,7 @@ export class ControlMetrics {
   readonly flushedEntries: Counter;
   readonly auditWrites: Counter<'action'>;
   readonly storeErrors: Counter<'operation'>;
+  readonly storeFaults: Counter<'reason'>;
   readonly overridesActive: Gauge;
   readonly degraded: Gauge;
   readonly syncLag: Gauge;
@@ -16,6 +17,12 @@ export class ControlMetrics {
     this.flushedEntries = new Counter({ name: 'dnslinkd_flushed_entries_total', help: 'Cache entries removed by flushes', registers: [registry] });
     this.auditWrites = new Counter({ name: 'dnslinkd_audit_writes_total', help: 'Audit records written, by action', labelNames: ['action'] as const, registers: [registry] });
     this.storeErrors = new Counter({ name: 'dnslinkd_store_errors_total', help: 'Control store operations that failed', labelNames: ['operation'] as const, registers: [registry] });
+    this.storeFaults = new Counter({
+      name: 'dnslinkd_control_store_errors_total',
+      help: 'Faults of the control store by reason (STORE_REPLACED: its file deleted or replaced; SQLITE_FULL: disk full; other SQLite codes)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    });
     this.overridesActive = new Gauge({ name: 'dnslinkd_overrides_active', help: 'Overrides in force', registers: [registry] });
     this.degraded = new Gauge({ name: 'dnslinkd_control_degraded', help: '1 while the shared control store is unreachable (serving the last state it had)', registers: [registry] });
     this.syncLag = new Gauge({ name: 'dnslinkd_fleet_sync_lag_seconds', help: 'Time from a change in the store to this instance applying it, last seen', registers: [registry] });

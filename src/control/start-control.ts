@@ -1,6 +1,6 @@
-// Starts the control plane where it belongs (the single process, or a cluster's primary): opens
-// the store, loads and applies its state to the replica, loads the admin tokens and starts the
-// admin listener; says at start where the state and the token are.
+// Starts the control plane where it belongs (the single process, or a cluster's primary): takes
+// the data directory's lock, opens the store, loads and applies its state to the replica, loads
+// the admin tokens and starts the admin listener; says at start where the state and the token are.
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
@@ -8,6 +8,8 @@ import { splitHostPort } from '../config/units.js';
 import { startAdminListener } from '../listeners/admin-listener.js';
 import { listenAs, LISTENER_ROLES } from '../listeners/listen-errors.js';
 import { AdminAuth } from './admin-auth.js';
+import { acquireDataDirLock } from './data-dir-lock.js';
+import { prepareDataDir } from '../runtime/data-dir.js';
 import { isLoopback } from './config.js';
 import { ControlPlane } from './control-plane.js';
 import { EmbeddedStore } from './embedded-store.js';
@@ -30,10 +32,21 @@ export interface RunningControl {
 }
 
 export async function startControl(config: Config, log: Logger, replica: Replica, registry: Registry): Promise<RunningControl> {
-  const auth = AdminAuth.load(config.admin.tokens, config.dataDir);
-  // A fleet shares Redis (state.redis / DNSLINKD_REDIS_URL); one machine keeps its state in dataDir.
-  const store: ControlStore = config.state.redis ? await RedisStore.open(config.state.redis) : EmbeddedStore.open(config.dataDir);
-  const control = new ControlPlane(store, replica, log, new ControlMetrics(registry));
+  // One dnslinkd per data directory (its store, token, cache); taken before anything in it is touched.
+  prepareDataDir(config.dataDir);
+  const lock = acquireDataDirLock(config.dataDir, log);
+  const metrics = new ControlMetrics(registry);
+  let store: ControlStore;
+  let auth: AdminAuth;
+  try {
+    auth = AdminAuth.load(config.admin.tokens, config.dataDir);
+    // A fleet shares Redis (state.redis / DNSLINKD_REDIS_URL); one machine keeps its state in dataDir.
+    store = config.state.redis ? await RedisStore.open(config.state.redis) : EmbeddedStore.open(config.dataDir, { log, onFault: (reason) => metrics.storeFaults.inc({ reason }) });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  const control = new ControlPlane(store, replica, log, metrics);
   let fleet: FleetSync | undefined;
   try {
     await control.start();
@@ -42,7 +55,7 @@ export async function startControl(config: Config, log: Logger, replica: Replica
       await fleet.start();
     }
     registerControlHealth(registry, () => {
-      const reason = control.degraded;
+      const reason = control.degraded ?? (store instanceof EmbeddedStore ? store.problem : undefined);
       return { store: store.kind, degraded: reason !== undefined, ...(reason !== undefined ? { reason } : {}) };
     });
     const { host, port } = splitHostPort(config.admin.listen);
@@ -72,12 +85,14 @@ export async function startControl(config: Config, log: Logger, replica: Replica
         await listener.close();
         await fleet?.close();
         await control.close();
+        lock.release();
       },
     };
   } catch (err) {
     unregisterControlHealth(registry);
     await fleet?.close();
     await control.close();
+    lock.release();
     throw err;
   }
 }

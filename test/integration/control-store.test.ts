@@ -81,6 +81,6 @@ describe.skipIf(!ok)('embedded control store durability', () => {
     writeFileSync(join(dir, 'control.db'), 'this is not an SQLite database, just some bytes that a disk or a person left here');
     const r = await runCli(['serve', '--dns', '127.0.0.1:0', '--http', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--data-dir', dir, '--no-local-records', '--upstream', 'udp://127.0.0.1:9']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/\[STORE_CORRUPT\] the control store .*control\.db is unusable: .*left as it is/);
+    expect(r.stderr).toMatch(/\[STORE_CORRUPT\] the control store .*control\.db is corrupt: .*left as it is/);
   });
 });

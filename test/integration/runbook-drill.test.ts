@@ -2,9 +2,12 @@
 // page's `sh drill` blocks and run in order against one of three dnslinkd instances sharing a real
 // Redis, over a real nsd that is stopped (the domain's DNS fails) and started again; after each
 // step every instance is checked over DNS. The page's `sh reload` block is run the same way, on a
-// dnslinkd whose upstream failed and whose config file names another one.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// dnslinkd whose upstream failed and whose config file names another one. Then the lock and store
+// sections: their shell blocks run as written against a real instance whose data directory is taken
+// and whose store is deleted.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digAt, repoRoot, requireBinaries, requireBuild, runCli, runTool, sleep, startDnslinkd, startNsd, startRedis, stopAll, txtValue, waitFor, zone } from './support/index.js';
 import type { DnslinkdHandle, NsdHandle, RedisHandle } from './support/index.js';
@@ -196,4 +199,64 @@ describe.skipIf(!ok)('runbook reload: another upstream while the first one is do
     expect(d.proc.exitCode).toBeUndefined();
     expect(await d.metric('dnslinkd_config_reloads_total')).toBe(2);
   }, 40_000);
+});
+
+/** The shell lines of the page's ```sh <tag> blocks, each block as one script. */
+function shellBlocks(tag: string): string[] {
+  const page = readFileSync(join(repoRoot, 'docs', 'runbook.md'), 'utf8');
+  return [...page.matchAll(new RegExp('```sh ' + tag + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
+}
+
+describe.skipIf(!(requireBinaries('curl', 'bash', 'ps') && requireBuild()))('runbook: the data directory lock and a store that refuses changes, as written', () => {
+  const CID = 'bafkreibaoaidvjxyomg4xguvlpaeekw7dqeahsqjfgj4igx3ywr4n3sp34';
+  const dirs: string[] = [];
+  afterAll(async () => {
+    await stopAll();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  const sh = async (script: string, env: Record<string, string>) => {
+    const r = await runTool('env', [...Object.entries(env).map(([k, v]) => `${k}=${v}`), 'bash', '-eu', '-o', 'pipefail', '-c', script], 15_000);
+    expect(r.code, `${script}\n${r.stderr}`).toBe(0);
+    return r.stdout;
+  };
+
+  it('the refusal line is the one the page shows, its commands tell who holds the lock, and a deleted store is seen as the page says', async () => {
+    const page = readFileSync(join(repoRoot, 'docs', 'runbook.md'), 'utf8');
+    const [lockBlock] = shellBlocks('drill-lock');
+    const [storeBlock] = shellBlocks('drill-store');
+    expect(lockBlock).toBeDefined();
+    expect(storeBlock).toBeDefined();
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'dnslinkd-rb-')), 'data');
+    dirs.push(dirname(dataDir));
+    const d = await startDnslinkd({ upstreams: [], dataDir });
+    const pid = d.proc.child.pid!;
+
+    // The line, as the page shows it (pid and directory aside).
+    const shown = /^dnslinkd: \[DATA_DIR_LOCKED\] another dnslinkd \(pid \d+\) uses \S+$/m.exec(page)?.[0];
+    expect(shown).toBeDefined();
+    const second = await runCli(['serve', '--dns', '127.0.0.1:0', '--http', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--no-local-records', '--data-dir', dataDir]);
+    expect(second.code).toBe(1);
+    expect(second.stderr.trim()).toBe(shown!.replace(/pid \d+/, `pid ${pid}`).replace(/uses \S+$/, `uses ${dataDir}`));
+
+    const env = { DATA_DIR: dataDir, HTTP: `http://127.0.0.1:${d.httpPort}` };
+    const who = await sh(lockBlock!, env);
+    expect(who.split('\n')[0]).toBe(String(pid));
+    expect(who).toMatch(new RegExp(`^\\s*${pid}\\s.*bin/dnslinkd\\.js serve`, 'm'));
+
+    expect((await d.admin('PUT', '/admin/v1/overrides/kept.example', { value: `/ipfs/${CID}`, reason: 'drill' })).status).toBe(200);
+    for (const f of ['control.db', 'control.db-wal', 'control.db-shm']) rmSync(join(dataDir, f));
+    expect((await d.admin('PUT', '/admin/v1/overrides/refused.example', { value: `/ipfs/${CID}`, reason: 'drill' })).body).toMatchObject({ code: 'STORE_REPLACED' });
+    const seen = await sh(storeBlock!, env);
+    expect(seen).toMatch(/"control":\{"store":"embedded","degraded":true,"reason":"[^"]*STORE_REPLACED/);
+    expect(seen).toContain('dnslinkd_control_store_errors_total{reason="STORE_REPLACED"} 1');
+    expect(seen).toMatch(/ control\.db\n/); // written back, as the page says
+    expect(d.logs()).toContain("wrote this instance's overrides, flushes and audit log back to");
+
+    // "Then restart dnslinkd": the acknowledged override is there, changes are taken again.
+    await d.stop();
+    const again = await startDnslinkd({ upstreams: [], dataDir });
+    expect((await again.admin('GET', '/admin/v1/overrides/kept.example')).status).toBe(200);
+    expect((await again.admin('PUT', '/admin/v1/overrides/after.example', { value: `/ipfs/${CID}`, reason: 'drill' })).status).toBe(200);
+    await again.stop();
+  });
 });

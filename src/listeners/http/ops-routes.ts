@@ -61,7 +61,7 @@ export function registerOpsRoutes(app: FastifyInstance, core: ResolverCore): voi
     // last state it had), but the body says so.
     const control = controlHealth(core.metrics.registry);
     const reason = control?.degraded
-      ? `${r.reason}; control store DEGRADED (${control.store} unreachable: serving the last state, admin changes refused)`
+      ? `${r.reason}; control store DEGRADED (${control.reason ?? `${control.store} unreachable`}: serving the last state, admin changes refused)`
       : r.reason;
     void reply.code(r.ready ? 200 : 503).header('cache-control', 'no-store');
     if (r.retryAfter !== undefined) void reply.header('retry-after', String(r.retryAfter));
@@ -73,7 +73,7 @@ export function registerOpsRoutes(app: FastifyInstance, core: ResolverCore): voi
       upstreams: r.upstreams,
       cache: { entries: core.stages.cache.store.size, bytes: core.stages.cache.store.bytes, inflight: core.stages.cache.pending },
       localRecords: core.stages['local-records'].size,
-      ...(control ? { control: { store: control.store, degraded: control.degraded } } : {}),
+      ...(control ? { control: { store: control.store, degraded: control.degraded, ...(control.reason !== undefined ? { reason: control.reason } : {}) } } : {}),
     };
   });
   app.get('/livez', { schema: liveSchema }, async (_request, reply) => {

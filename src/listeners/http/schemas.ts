@@ -285,8 +285,10 @@ const healthBody = (description: string, status: string) =>
           store: { type: 'string', enum: ['embedded', 'redis'], description: 'Where overrides and flushes are kept.' },
           degraded: {
             type: 'boolean',
-            description: 'True while the shared store (Redis) is unreachable: the last state is served, admin changes are refused with 503. Readiness does not change for it.',
+            description:
+              'True while the store takes no changes: the shared store (Redis) unreachable, or the embedded store\'s file deleted or replaced (STORE_REPLACED) or its last write failed (SQLITE_FULL, ...). The last state is served, admin changes are refused with 503. Readiness does not change for it.',
           },
+          reason: { type: 'string', description: 'Why, when degraded.' },
         },
       },
     },

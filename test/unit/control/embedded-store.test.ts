@@ -1,7 +1,7 @@
 // The embedded store keeps the ControlStore contract: overrides and their version, flushes and
 // their generation, audit records newest first with name/since/limit, conditional changes, and
 // every change with its audit record in one transaction.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -66,11 +66,71 @@ describe('EmbeddedStore', () => {
     await store.close();
   });
 
-  it('refuses a data directory it cannot create with STORE_UNAVAILABLE, naming the setting', () => {
+  it('refuses a data directory it cannot create with DATA_DIR_UNUSABLE, naming the path, the user and the setting', () => {
     const parent = mkdtempSync(join(tmpdir(), 'dnslinkd-es-'));
     dirs.push(parent);
     const file = join(parent, 'a-file');
     writeFileSync(file, 'not a directory');
-    expect(() => EmbeddedStore.open(join(file, 'data'))).toThrow(/cannot open the control store .*a-file\/data\/control\.db: .*set dataDir or --data-dir/);
+    expect(() => EmbeddedStore.open(join(file, 'data'))).toThrow(expect.objectContaining({ code: 'DATA_DIR_UNUSABLE' }));
+    expect(() => EmbeddedStore.open(join(file, 'data'))).toThrow(/cannot use .*a-file\/data \(the data directory\) as \S+.*ENOTDIR.*set dataDir \(or --data-dir\)/);
+  });
+
+  it('calls a file that is no database STORE_CORRUPT, and leaves it as it is', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dnslinkd-es-'));
+    dirs.push(dir);
+    const garbage = 'this is not a SQLite database, but somebody may want it back. '.repeat(100);
+    writeFileSync(join(dir, 'control.db'), garbage);
+    expect(() => EmbeddedStore.open(dir)).toThrow(expect.objectContaining({ code: 'STORE_CORRUPT' }));
+    expect(readFileSync(join(dir, 'control.db'), 'utf8')).toBe(garbage);
+  });
+
+  it('makes the WAL and shared-memory files 0600 and leaves neither after close', async () => {
+    const { dir, store } = open();
+    await store.changeOverrides([{ name: 'a.example', after: override('a.example') }], [audit('a.example')]);
+    for (const f of ['control.db', 'control.db-wal', 'control.db-shm']) expect([f, statSync(join(dir, f)).mode & 0o777]).toEqual([f, 0o600]);
+    await store.close();
+    expect(readdirSync(dir).sort()).toEqual(['control.db']);
+  });
+
+  it('refuses changes with STORE_REPLACED once its file is deleted, writes what it holds back, and reports the fault once', async () => {
+    const faults: string[] = [];
+    const dir = mkdtempSync(join(tmpdir(), 'dnslinkd-es-'));
+    dirs.push(dir);
+    const store = EmbeddedStore.open(dir, { onFault: (reason) => faults.push(reason) });
+    await store.changeOverrides([{ name: 'a.example', after: override('a.example') }], [audit('a.example')]);
+    for (const f of ['control.db', 'control.db-wal', 'control.db-shm']) rmSync(join(dir, f));
+    expect(store.problem).toMatch(/control\.db was deleted .*STORE_REPLACED/);
+    await expect(store.changeOverrides([{ name: 'b.example', after: override('b.example') }], [audit('b.example')])).rejects.toMatchObject({ code: 'STORE_REPLACED' });
+    await expect(store.appendAudit([audit('b.example')])).rejects.toMatchObject({ code: 'STORE_REPLACED' });
+    expect(faults).toEqual(['STORE_REPLACED']);
+    await store.close();
+    const again = EmbeddedStore.open(dir);
+    expect((await again.snapshot()).overrides.map((o) => o.name)).toEqual(['a.example']);
+    expect(again.problem).toBeUndefined();
+    await again.close();
+  });
+
+  it('keeps its own copy beside a file that replaced it, and the new file wins', async () => {
+    const { dir, store } = open();
+    await store.changeOverrides([{ name: 'mine.example', after: override('mine.example') }], [audit('mine.example')]);
+    const other = mkdtempSync(join(tmpdir(), 'dnslinkd-es-'));
+    dirs.push(other);
+    const replacement = EmbeddedStore.open(other);
+    await replacement.close();
+    for (const f of ['control.db', 'control.db-wal', 'control.db-shm']) rmSync(join(dir, f), { force: true });
+    renameSync(join(other, 'control.db'), join(dir, 'control.db'));
+    await expect(store.changeOverrides([{ name: 'b.example', after: override('b.example') }], [audit('b.example')])).rejects.toMatchObject({ code: 'STORE_REPLACED' });
+    await store.close();
+    const kept = readdirSync(dir).filter((f) => f.startsWith('control.db.replaced-'));
+    expect(kept).toHaveLength(1);
+    const copy = mkdtempSync(join(tmpdir(), 'dnslinkd-es-'));
+    dirs.push(copy);
+    renameSync(join(dir, kept[0]!), join(copy, 'control.db'));
+    const fromCopy = EmbeddedStore.open(copy);
+    expect((await fromCopy.snapshot()).overrides.map((o) => o.name)).toEqual(['mine.example']);
+    await fromCopy.close();
+    const now = EmbeddedStore.open(dir);
+    expect((await now.snapshot()).overrides).toEqual([]);
+    await now.close();
   });
 });
