@@ -7,8 +7,8 @@ import * as dnsPacket from 'dns-packet';
 import { CID } from 'multiformats/cid';
 import { sha256 } from 'multiformats/hashes/sha2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digAt, requireBinaries, requireBuild, runCli, startDnslinkd, stopAll, txtValue } from './support/index.js';
-import type { DigResult, DnslinkdHandle } from './support/index.js';
+import { digAt, requireBinaries, requireBuild, runCli, startDnslinkd, startNsd, stopAll, txtValue, zone } from './support/index.js';
+import type { DigResult, DnslinkdHandle, NsdHandle } from './support/index.js';
 import { startHostileUpstream, type HostileUpstream, type ScriptedAnswer } from './support/hostile-upstream.js';
 
 const ok = requireBinaries('dig') && requireBuild();
@@ -153,5 +153,27 @@ describe.skipIf(!ok)('answers only from the asked name (hostile upstream)', () =
     const cached = await d.admin('GET', '/admin/v1/cache/_dnslink.e.poison.example');
     expect(cached.status).toBe(200);
     expect(JSON.stringify(cached.body)).not.toContain(X);
+  });
+});
+
+describe.skipIf(!ok || !requireBinaries('nsd'))('a CNAME chain from a real authoritative server (nsd)', () => {
+  let nsd: NsdHandle;
+  let d: DnslinkdHandle;
+  beforeAll(async () => {
+    nsd = await startNsd();
+    d = await startDnslinkd({ upstreams: [`udp://127.0.0.1:${nsd.port}`] });
+  });
+  afterAll(async () => {
+    await d?.stop();
+    await nsd?.stop();
+    await stopAll();
+  });
+
+  it('_dnslink.cname.dnslink.test CNAME _dnslink.plain.dnslink.test: the TXT at the chain end is the value, the chain is served', async () => {
+    const res = await fetch(`http://127.0.0.1:${d.httpPort}/v1/dnslink/cname.dnslink.test`, { signal: AbortSignal.timeout(10_000) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ value: `/ipfs/${zone.names.plain.cid}` });
+    const m = (await digAt(d.dnsPort, '_dnslink.cname.dnslink.test', 'TXT')).parsed!;
+    expect(shown(m.answers)).toEqual(['_dnslink.cname.dnslink.test CNAME _dnslink.plain.dnslink.test.', `_dnslink.plain.dnslink.test TXT ${zone.names.plain.values[0]}`]);
   });
 });
