@@ -4,7 +4,7 @@
 // The upstream stage scrubs each upstream response with it once (as Unbound's scrubber does),
 // and the DNSLink readers take TXT records only from the chain's end. No I/O.
 import { RRType } from './constants.js';
-import { MAX_NAME_WIRE, encodeName } from './names.js';
+import { MAX_NAME_WIRE, encodeName, sameWireName } from './names.js';
 import { recordWireOf } from './record-sections.js';
 import { recordTypeNumber } from './record-types.js';
 import type { DnsRecord } from './types.js';
@@ -33,12 +33,16 @@ const CLASS_NUMBERS: Readonly<Record<string, number>> = { IN: 1, CS: 2, CH: 3, H
 type NameKey = string;
 
 function keyOfWire(wire: Uint8Array): NameKey {
-  let key = '';
-  for (let i = 0; i < wire.length; i++) {
-    const c = wire[i]!;
-    key += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c + 0x20 : c);
+  const bytes = Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength);
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (c >= 0x41 && c <= 0x5a) {
+      const lowered = Buffer.from(bytes);
+      for (let j = i; j < lowered.length; j++) if (lowered[j]! >= 0x41 && lowered[j]! <= 0x5a) lowered[j] = lowered[j]! + 0x20;
+      return lowered.toString('latin1');
+    }
   }
-  return key;
+  return bytes.toString('latin1');
 }
 
 /** The key of a name given as text; undefined for a name no message can carry (it then matches nothing). */
@@ -198,6 +202,23 @@ export function answersOwnedBy(name: string | Buffer, type: number, answers: rea
   return answers.filter((_, i) => kept[i]);
 }
 
+/**
+ * True for the common answer that needs no scrub: records of the asked type and class owned by
+ * the question's name (wire bytes compared, ASCII case aside), nothing in the other sections.
+ */
+function onlyAnswersAtQuestion(question: ScrubQuestion, sections: { answers: DnsRecord[]; authorities: DnsRecord[]; additionals: DnsRecord[] }): boolean {
+  if (sections.authorities.length > 0 || sections.additionals.length > 0 || question.type === RRType.ANY) return false;
+  const qname = question.nameWire;
+  for (const record of sections.answers) {
+    const wire = recordWireOf(record);
+    if (!wire || wire.ownerLength !== qname.length) return false;
+    const { bytes } = wire;
+    if (bytes.readUInt16BE(qname.length) !== question.type || bytes.readUInt16BE(qname.length + 2) !== question.class) return false;
+    if (!sameWireName(bytes.subarray(0, qname.length), qname)) return false;
+  }
+  return true;
+}
+
 export interface ScrubbedSections {
   answers: DnsRecord[];
   authorities: DnsRecord[];
@@ -226,6 +247,7 @@ export function scrubSections(
   question: ScrubQuestion,
   sections: { answers: DnsRecord[]; authorities: DnsRecord[]; additionals: DnsRecord[] },
 ): ScrubbedSections {
+  if (onlyAnswersAtQuestion(question, sections)) return { ...sections, dropped: { answer: 0, authority: 0, additional: 0 } };
   const answerViews = sections.answers.map(viewOf);
   const chain = walkAnswerChain(keyOfWire(question.nameWire), question.type, question.class, answerViews);
   const answers = sections.answers.filter((_, i) => chain.kept[i]);

@@ -72,6 +72,13 @@ describe('scrubSections: the answer section', () => {
     expect(s.dropped.answer).toBe(5);
   });
 
+  it('passes an answer of only the asked name\'s records as it is, and still drops a foreign owner of the same length', () => {
+    const own = scrubbed({ answers: [txt(Q, 'dnslink=/ipfs/one'), txt(Q.toUpperCase(), 'dnslink=/ipfs/two')] });
+    expect([own.answers.length, own.dropped]).toEqual([2, { answer: 0, authority: 0, additional: 0 }]);
+    const sameLength = scrubbed({ answers: [txt(Q, 'dnslink=/ipfs/one'), txt('_dnslink.e.poison.exampla', 'dnslink=/ipfs/X')] });
+    expect(shown(sameLength.answers)).toEqual([`${Q} TXT ["dnslink=/ipfs/one"]`]);
+  });
+
   it('follows a legitimate CNAME chain and keeps only the data at its end', () => {
     const s = scrubbed({
       answers: [
