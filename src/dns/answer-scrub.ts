@@ -158,7 +158,7 @@ function walkAnswerChain(qname: NameKey, qtype: number, qclass: number | undefin
     if (dname >= 0) {
       next = synthesized(name, views[dname]!.owner!, views[dname]!.target!);
       // The CNAME the server synthesized from the DNAME is kept only when it says the same.
-      cname = views.findIndex((v) => v.type === RRType.CNAME && inClass(v) && v.owner === name && v.target === next);
+      cname = next === undefined ? -1 : views.findIndex((v) => v.type === RRType.CNAME && inClass(v) && v.owner === name && v.target === next);
     } else {
       cname = views.findIndex((v) => v.type === RRType.CNAME && inClass(v) && v.owner === name && v.target !== undefined);
       if (cname >= 0) next = views[cname]!.target;
