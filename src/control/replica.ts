@@ -97,6 +97,6 @@ export class LocalReplica implements Replica {
     const entry = this.core.stages.cache.store.get(makeQuestion(fqdn, RRType.TXT).key, now);
     if (!entry) return undefined;
     const age = Math.floor((now - entry.storedAt) / 1000);
-    return { rcode: entry.resolution.rcode, records: txtRecordsOf({ ...entry.resolution, ttlAge: age, ttlOverride: undefined }) };
+    return { rcode: entry.resolution.rcode, records: txtRecordsOf({ ...entry.resolution, ttlAge: age, ttlOverride: undefined }, fqdn) };
   }
 }

@@ -2,6 +2,7 @@
 // feeds the pure dnslink/ rules and records which source answered each lookup, so the CLI and
 // the HTTP API can say where a result came from (RESULT_SOURCES). Names are host names
 // (dnslink/hostname.ts) unless the caller asks for the dnslink.dev reference rules.
+import { answersOwnedBy } from '../dns/answer-scrub.js';
 import { RRType } from '../dns/constants.js';
 import { makeQuestion } from '../dns/names.js';
 import { recordTtl, remainingTtl, type AnswerSource, type Resolution } from '../dns/resolution.js';
@@ -72,10 +73,14 @@ export function resultSourceOf(lookups: readonly LookupTrace[]): ResultSource {
   return best?.source ?? 'cache';
 }
 
-/** Remaining TTL of each TXT record in a resolution, strings concatenated. */
-export function txtRecordsOf(res: Resolution): TxtRecord[] {
+/**
+ * Remaining TTL of each TXT record of a resolution that answers `name` (owned by it or by the end
+ * of its CNAME chain: dns/answer-scrub.ts), strings concatenated. TXT records of other names are
+ * never DNSLink values of `name`, whatever stage answered.
+ */
+export function txtRecordsOf(res: Resolution, name: string): TxtRecord[] {
   const records: TxtRecord[] = [];
-  for (const rr of res.answers) {
+  for (const rr of answersOwnedBy(name, RRType.TXT, res.answers)) {
     if (rr.type !== 'TXT') continue;
     records.push({ value: joinTxtStrings(rr.data), ttl: remainingTtl(recordTtl(rr), res) });
   }
@@ -107,7 +112,7 @@ export class DnslinkService {
         ...(res.upstream ? { upstream: res.upstream } : {}),
         ...(res.ede ? { ede: res.ede } : {}),
       });
-      return { rcode: res.upstreamRcode ?? res.rcode, records: txtRecordsOf(res) };
+      return { rcode: res.upstreamRcode ?? res.rcode, records: txtRecordsOf(res, fqdn) };
     };
   }
 

@@ -19,7 +19,8 @@ export interface RecordWire {
 
 type WithWire = { [RECORD_WIRE]?: RecordWire };
 
-function recordWireOf(record: DnsRecord): RecordWire | undefined {
+/** The exact wire form `record` carries, if any. */
+export function recordWireOf(record: DnsRecord): RecordWire | undefined {
   return (record as WithWire)[RECORD_WIRE];
 }
 

@@ -2,6 +2,7 @@
 // (`ens.suffixes`) or an eth.link-style mirror (`ens.mirrors`) is answered from the contenthash as
 // `dnslink=<value>`; a DNS name whose DNS fails or has no DNSLink may fall back to ENS (`ens.aliases`,
 // `ens.fallback`). Below the cache, so ENS answers are cached and served stale like DNS ones.
+import { answersOwnedBy } from '../../dns/answer-scrub.js';
 import { EdeCode, RRType, Rcode } from '../../dns/constants.js';
 import { emptyResolution, type Resolution } from '../../dns/resolution.js';
 import type { DnsRecord, Question } from '../../dns/types.js';
@@ -114,7 +115,8 @@ export class EnsStage implements Stage {
     } else if (res.rcode === Rcode.NXDOMAIN) {
       if (prefixed) return res;
       why = 'DNS: no such name';
-    } else if (res.rcode === Rcode.NOERROR && !res.answers.some(isDnslinkTxt)) {
+    } else if (res.rcode === Rcode.NOERROR && !answersOwnedBy(question.nameWire, RRType.TXT, res.answers).some(isDnslinkTxt)) {
+      // Only TXT records of the asked name (or its CNAME chain's end) count as its DNSLink.
       why = 'DNS: no DNSLink';
     } else {
       return res;

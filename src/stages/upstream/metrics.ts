@@ -1,10 +1,11 @@
-// Metrics of the upstream stage: how long each upstream takes to answer, and the attempts that
-// failed by upstream and error code.
+// Metrics of the upstream stage: how long each upstream takes to answer, the attempts that
+// failed by upstream and error code, and the records scrubbed from answers by section.
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 export class UpstreamMetrics {
   readonly latency: Histogram<'upstream'>;
   readonly errors: Counter<'upstream' | 'code'>;
+  readonly scrubbed: Counter<'section'>;
 
   constructor(registry: Registry) {
     this.latency = new Histogram({
@@ -20,5 +21,12 @@ export class UpstreamMetrics {
       labelNames: ['upstream', 'code'] as const,
       registers: [registry],
     });
+    this.scrubbed = new Counter({
+      name: 'dnslinkd_upstream_scrubbed_records_total',
+      help: 'Records dropped from upstream answers as not about the question (dns/answer-scrub.ts), by section',
+      labelNames: ['section'] as const,
+      registers: [registry],
+    });
+    for (const section of ['answer', 'authority', 'additional']) this.scrubbed.inc({ section }, 0);
   }
 }

@@ -1,7 +1,10 @@
 // Last stage: asks the upstream resolvers (UDP/TCP/DoH, with failover: upstream-pool.ts) and turns
 // their answer into a resolution. When every upstream fails the result is SERVFAIL with an Extended
-// DNS Error saying why, marked as an error so the cache stage can serve stale instead.
+// DNS Error saying why, marked as an error so the cache stage can serve stale instead. Each answer
+// is scrubbed once here (dns/answer-scrub.ts), so nothing below a client or the cache sees records
+// that are not about the question.
 import type { Logger } from 'pino';
+import { scrubSections } from '../../dns/answer-scrub.js';
 import { EdeCode, Rcode } from '../../dns/constants.js';
 import { emptyResolution, type Resolution } from '../../dns/resolution.js';
 import type { Question } from '../../dns/types.js';
@@ -25,9 +28,11 @@ export class UpstreamStage implements Stage {
   /** Never asked: the upstream stage always answers. */
   next: Stage = UNLINKED;
   readonly pool: UpstreamPool;
+  private readonly metrics: UpstreamMetrics;
 
   constructor(options: UpstreamStageOptions) {
     const { metrics, log } = options;
+    this.metrics = metrics;
     this.pool = new UpstreamPool(options.upstreams, {
       timeoutMs: options.timeoutMs,
       now: options.now,
@@ -55,11 +60,15 @@ export class UpstreamStage implements Stage {
           ede: (!blamesClient && response.ede) || { code: EdeCode.NO_REACHABLE_AUTHORITY, text: `all upstreams failed: ${failures.join('; ')}` },
         };
       }
+      const { answers, authorities, additionals, dropped } = scrubSections(question, response);
+      if (dropped.answer > 0) this.metrics.scrubbed.inc({ section: 'answer' }, dropped.answer);
+      if (dropped.authority > 0) this.metrics.scrubbed.inc({ section: 'authority' }, dropped.authority);
+      if (dropped.additional > 0) this.metrics.scrubbed.inc({ section: 'additional' }, dropped.additional);
       return {
         rcode: response.rcode,
-        answers: response.answers,
-        authorities: response.authorities,
-        additionals: response.additionals,
+        answers,
+        authorities,
+        additionals,
         source: 'upstream',
         upstream,
         ...(response.ede ? { ede: response.ede } : {}),

@@ -93,8 +93,33 @@ describe('txtRecordsOf', () => {
       source: 'cache',
       ttlAge: 40,
     };
-    expect(txtRecordsOf(res)).toEqual([{ value: 'dnslink=/ipfs/abc', ttl: 60 }]);
-    expect(txtRecordsOf({ ...res, ttlOverride: 30 })).toEqual([{ value: 'dnslink=/ipfs/abc', ttl: 30 }]);
+    expect(txtRecordsOf(res, 'x')).toEqual([{ value: 'dnslink=/ipfs/abc', ttl: 60 }]);
+    expect(txtRecordsOf({ ...res, ttlOverride: 30 }, 'X.')).toEqual([{ value: 'dnslink=/ipfs/abc', ttl: 30 }]);
+  });
+
+  it('takes only TXT records owned by the asked name or the end of its CNAME chain', () => {
+    const res = (...answers: Resolution['answers']): Resolution => ({ rcode: 0, answers, authorities: [], additionals: [], source: 'cache' });
+    const poison = txtRecord('_dnslink.victim.example', 60, 'dnslink=/ipfs/X');
+    expect(txtRecordsOf(res(poison), '_dnslink.e.poison.example')).toEqual([]);
+    const chained = res(
+      poison,
+      { name: '_dnslink.E.poison.example', type: 'CNAME', class: 'IN', ttl: 60, data: 'target.other.example' },
+      txtRecord('target.other.example', 30, `dnslink=/ipfs/${CID}`),
+    );
+    expect(txtRecordsOf(chained, '_dnslink.e.poison.example')).toEqual([{ value: `dnslink=/ipfs/${CID}`, ttl: 30 }]);
+  });
+});
+
+describe('DnslinkService and records of other names', () => {
+  it('finds no DNSLink in an answer that holds only another name\'s TXT record', async () => {
+    const foreign = answer('upstream', '_dnslink.victim.example', 'dnslink=/ipfs/X', 60, { upstream: 'udp://up' });
+    const chain = chainOf({ '_dnslink.e.poison.example': foreign, 'e.poison.example': answer('upstream', 'victim.example', 'dnslink=/ipfs/X', 60) });
+    const service = new DnslinkService(chain);
+    const gateway = await service.resolveForGateway('e.poison.example', {}, 'api');
+    expect(gateway.result).toMatchObject({ error: { code: expect.any(String) } });
+    expect(JSON.stringify(gateway.result)).not.toContain('/ipfs/X');
+    const plain = await service.resolve('e.poison.example', 'cli', 'dnslink.dev');
+    expect(JSON.stringify(plain.result)).not.toContain('/ipfs/X');
   });
 });
 
