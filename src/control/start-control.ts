@@ -12,6 +12,7 @@ import { isLoopback } from './config.js';
 import { ControlPlane } from './control-plane.js';
 import { EmbeddedStore } from './embedded-store.js';
 import { FleetSync } from './fleet-sync.js';
+import { InvalidRecords } from './invalid-records.js';
 import { registerControlHealth, unregisterControlHealth } from './health.js';
 import { ControlMetrics } from './metrics.js';
 import { RedisStore } from './redis-store.js';
@@ -27,8 +28,13 @@ export interface RunningControl {
 export async function startControl(config: Config, log: Logger, replica: Replica, registry: Registry): Promise<RunningControl> {
   const auth = AdminAuth.load(config.admin.tokens, config.dataDir);
   // A fleet shares Redis (state.redis / DNSLINKD_REDIS_URL); one machine keeps its state in dataDir.
-  const store: ControlStore = config.state.redis ? await RedisStore.open(config.state.redis) : EmbeddedStore.open(config.dataDir);
-  const control = new ControlPlane(store, replica, log, new ControlMetrics(registry));
+  const metrics = new ControlMetrics(registry);
+  const invalid = new InvalidRecords(
+    (r) => log.warn({ key: r.key, record: r.id, why: r.why }, `invalid record in the fleet store skipped (never served): ${r.key} ${r.id}: ${r.why}; set it again with the admin API or delete it in Redis`),
+    (key, count) => metrics.invalidRecords.set({ key }, count),
+  );
+  const store: ControlStore = config.state.redis ? await RedisStore.open(config.state.redis, { invalid }) : EmbeddedStore.open(config.dataDir);
+  const control = new ControlPlane(store, replica, log, metrics);
   let fleet: FleetSync | undefined;
   try {
     await control.start();
@@ -38,7 +44,15 @@ export async function startControl(config: Config, log: Logger, replica: Replica
     }
     registerControlHealth(registry, () => {
       const reason = control.degraded;
-      return { store: store.kind, degraded: reason !== undefined, ...(reason !== undefined ? { reason } : {}) };
+      const held = control.storeReset()?.held ?? 0;
+      const invalidRecords = store.invalid?.count ?? 0;
+      return {
+        store: store.kind,
+        degraded: reason !== undefined || held > 0,
+        ...(reason !== undefined ? { reason } : {}),
+        ...(held > 0 ? { heldAfterReset: held } : {}),
+        ...(invalidRecords > 0 ? { invalidRecords } : {}),
+      };
     });
     const { host, port } = splitHostPort(config.admin.listen);
     const tls = config.admin.tls;

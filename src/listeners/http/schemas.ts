@@ -285,8 +285,11 @@ const healthBody = (description: string, status: string) =>
           store: { type: 'string', enum: ['embedded', 'redis'], description: 'Where overrides and flushes are kept.' },
           degraded: {
             type: 'boolean',
-            description: 'True while the shared store (Redis) is unreachable: the last state is served, admin changes are refused with 503. Readiness does not change for it.',
+            description:
+              'True while the shared store (Redis) is unreachable (the last state is served, admin changes are refused with 503) or overrides are held after a store reset. Readiness does not change for it.',
           },
+          heldAfterReset: { type: 'integer', description: 'Overrides served here that the shared store lost (emptied or replaced): held until `dnslinkd override restore` or `accept-reset`.' },
+          invalidRecords: { type: 'integer', description: 'Records of the shared store skipped as invalid (never served): listed in /admin/v1/status.' },
         },
       },
     },

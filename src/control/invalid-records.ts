@@ -1,0 +1,70 @@
+// Records of a shared store that could not be read (not JSON, a wrong shape, a value that cannot
+// be served): skipped, never served, and reported: one log line naming the key and why when one is
+// first seen, a gauge by key, and the list for /admin/v1/status and /healthz.
+
+/** One record skipped: the store key, the record within it (hash field, stream id...), why. */
+export interface InvalidRecord {
+  key: string;
+  id: string;
+  why: string;
+  /** ISO time it was first seen. */
+  since: string;
+}
+
+/** Records listed per key (the count goes on beyond). */
+const LISTED_PER_KEY = 100;
+
+export class InvalidRecords {
+  private readonly byKey = new Map<string, { count: number; records: Map<string, InvalidRecord> }>();
+
+  constructor(
+    private readonly onFound: (record: InvalidRecord) => void = () => {},
+    private readonly onCount: (key: string, count: number) => void = () => {},
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The invalid records of a whole key as just read: the ones an earlier read found and this one did not are no longer counted. */
+  replace(key: string, found: ReadonlyArray<{ id: string; why: string }>): void {
+    const before = this.byKey.get(key);
+    const records = new Map<string, InvalidRecord>();
+    for (const f of found.slice(0, LISTED_PER_KEY)) records.set(f.id, this.record(key, f, before?.records.get(f.id)));
+    this.set(key, found.length, records);
+  }
+
+  /** One invalid record met reading part of a key (a log read piece by piece): counted until clear(). */
+  add(key: string, found: { id: string; why: string }): void {
+    const entry = this.byKey.get(key) ?? { count: 0, records: new Map<string, InvalidRecord>() };
+    if (entry.records.has(found.id)) return;
+    const records = new Map(entry.records);
+    if (records.size < LISTED_PER_KEY) records.set(found.id, this.record(key, found, undefined));
+    this.set(key, entry.count + 1, records);
+  }
+
+  /** Forgets everything (the store was emptied or replaced: what was invalid in it is gone). */
+  clear(): void {
+    for (const key of [...this.byKey.keys()]) this.set(key, 0, new Map());
+  }
+
+  get count(): number {
+    let n = 0;
+    for (const e of this.byKey.values()) n += e.count;
+    return n;
+  }
+
+  list(): InvalidRecord[] {
+    return [...this.byKey.values()].flatMap((e) => [...e.records.values()]);
+  }
+
+  private record(key: string, found: { id: string; why: string }, earlier: InvalidRecord | undefined): InvalidRecord {
+    if (earlier && earlier.why === found.why) return earlier;
+    const record = { key, id: found.id, why: found.why, since: new Date(this.now()).toISOString() };
+    this.onFound(record);
+    return record;
+  }
+
+  private set(key: string, count: number, records: Map<string, InvalidRecord>): void {
+    if (count === 0) this.byKey.delete(key);
+    else this.byKey.set(key, { count, records });
+    this.onCount(key, count);
+  }
+}
