@@ -13,11 +13,14 @@ import { ControlPlane } from './control-plane.js';
 import { EmbeddedStore } from './embedded-store.js';
 import { FleetSync } from './fleet-sync.js';
 import { InvalidRecords } from './invalid-records.js';
-import { registerControlHealth, unregisterControlHealth } from './health.js';
+import { registerControlHealth, unregisterControlHealth, type ControlHealth } from './health.js';
 import { ControlMetrics } from './metrics.js';
 import { RedisStore } from './redis-store.js';
 import type { Replica } from './replica.js';
 import type { ControlStore } from './store.js';
+
+/** How often the control health is compared and, changed, sent to cluster workers. */
+const HEALTH_PUBLISH_MS = 500;
 
 export interface RunningControl {
   control: ControlPlane;
@@ -36,13 +39,14 @@ export async function startControl(config: Config, log: Logger, replica: Replica
   const store: ControlStore = config.state.redis ? await RedisStore.open(config.state.redis, { invalid }) : EmbeddedStore.open(config.dataDir);
   const control = new ControlPlane(store, replica, log, metrics);
   let fleet: FleetSync | undefined;
+  let healthTimer: NodeJS.Timeout | undefined;
   try {
     await control.start();
     if (store instanceof RedisStore) {
       fleet = new FleetSync(store, control, log, config.state.syncIntervalMs);
       await fleet.start();
     }
-    registerControlHealth(registry, () => {
+    const health = (): ControlHealth => {
       const reason = control.degraded;
       const held = control.storeReset()?.held ?? 0;
       const invalidRecords = store.invalid?.count ?? 0;
@@ -53,7 +57,20 @@ export async function startControl(config: Config, log: Logger, replica: Replica
         ...(held > 0 ? { heldAfterReset: held } : {}),
         ...(invalidRecords > 0 ? { invalidRecords } : {}),
       };
-    });
+    };
+    registerControlHealth(registry, health);
+    // Cluster workers answer /healthz: they get the health when it changes.
+    let published = '';
+    const publish = () => {
+      const now = health();
+      if (JSON.stringify(now) !== published) replica.publishHealth?.(now);
+      published = JSON.stringify(now);
+    };
+    if (replica.publishHealth) {
+      publish();
+      healthTimer = setInterval(publish, HEALTH_PUBLISH_MS);
+      healthTimer.unref();
+    }
     const { host, port } = splitHostPort(config.admin.listen);
     const tls = config.admin.tls;
     const listener = await listenAs(LISTENER_ROLES.admin, host, port, () => startAdminListener(log, control, auth, { host, port, limits: config.http, ...(tls ? { tls } : {}) }));
@@ -75,6 +92,7 @@ export async function startControl(config: Config, log: Logger, replica: Replica
       control,
       admin: listener.address,
       close: async () => {
+        clearInterval(healthTimer);
         unregisterControlHealth(registry);
         await listener.close();
         await fleet?.close();
@@ -82,6 +100,7 @@ export async function startControl(config: Config, log: Logger, replica: Replica
       },
     };
   } catch (err) {
+    clearInterval(healthTimer);
     unregisterControlHealth(registry);
     await fleet?.close();
     await control.close();
