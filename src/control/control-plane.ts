@@ -129,6 +129,7 @@ export class ControlPlane {
    */
   async sync(): Promise<void> {
     const previousRead = this.lastReadAt;
+    const versionBefore = this.version;
     let snapshot = await this.store.snapshot();
     const reset = snapshot.epoch !== undefined && this.epoch !== undefined && snapshot.epoch !== this.epoch;
     const wentBack = (s: typeof snapshot) => !reset && (s.version < this.version || s.generation < this.generation);
@@ -167,6 +168,8 @@ export class ControlPlane {
         if (dropped.length > 0) this.log.info({ names: dropped.slice(0, 20), count: dropped.length }, 'overrides held since a store reset were removed or the reset accepted on another instance: no longer held');
       }
     }
+    // A change made here while the audit log was read is newer than this snapshot: the notice it sent reconciles again.
+    if (!reset && !behind && this.version !== versionBefore) return;
     lost = lost.filter((o) => inForce(o, now) && !this.held.has(o.name));
     if (lost.length > 0) this.hold(lost, reset ? 'the store is a new one (emptied or replaced)' : behind ? 'the store went back (restored from an older copy?)' : 'overrides left the store without the audit record of a removal');
     if (reset || behind || snapshot.version !== this.version || lost.length > 0) {

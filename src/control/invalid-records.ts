@@ -16,6 +16,8 @@ const LISTED_PER_KEY = 100;
 
 export class InvalidRecords {
   private readonly byKey = new Map<string, { count: number; records: Map<string, InvalidRecord> }>();
+  /** Keys read piece by piece (add): what clear() forgets. */
+  private readonly logKeys = new Set<string>();
 
   constructor(
     private readonly onFound: (record: InvalidRecord) => void = () => {},
@@ -34,15 +36,16 @@ export class InvalidRecords {
   /** One invalid record met reading part of a key (a log read piece by piece): counted until clear(). */
   add(key: string, found: { id: string; why: string }): void {
     const entry = this.byKey.get(key) ?? { count: 0, records: new Map<string, InvalidRecord>() };
+    this.logKeys.add(key);
     if (entry.records.has(found.id)) return;
     const records = new Map(entry.records);
     if (records.size < LISTED_PER_KEY) records.set(found.id, this.record(key, found, undefined));
     this.set(key, entry.count + 1, records);
   }
 
-  /** Forgets everything (the store was emptied or replaced: what was invalid in it is gone). */
+  /** Forgets the records of the keys read piece by piece (the store was emptied or replaced); whole keys are counted again at each read. */
   clear(): void {
-    for (const key of [...this.byKey.keys()]) this.set(key, 0, new Map());
+    for (const key of this.logKeys) this.set(key, 0, new Map());
   }
 
   get count(): number {

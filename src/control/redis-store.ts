@@ -144,7 +144,8 @@ function parseFlush(member: string, score: number): FlushRecord | { error: strin
   }
 }
 
-const AUDIT_ACTIONS = new Set(['override.set', 'override.pin', 'override.remove', 'override.expire', 'override.import', 'override.restore', 'override.accept-reset', 'cache.flush']);
+/** An audit action as dnslinkd writes them (`override.set`, `cache.flush`, ...). */
+const AUDIT_ACTION = /^[a-z]+(\.[a-z-]+)+$/;
 
 /** An audit stream entry's record, or why it cannot be read. */
 function parseAudit(raw: string | undefined): Omit<AuditRecord, 'id'> | { error: string } {
@@ -157,7 +158,7 @@ function parseAudit(raw: string | undefined): Omit<AuditRecord, 'id'> | { error:
   }
   if (typeof r !== 'object' || r === null || Array.isArray(r)) return { error: 'not a JSON object' };
   if (typeof r.time !== 'string' || typeof r.token !== 'string' || typeof r.dryRun !== 'boolean') return { error: 'time, token or dryRun is missing' };
-  if (typeof r.action !== 'string' || !AUDIT_ACTIONS.has(r.action)) return { error: `action ${JSON.stringify(r.action)} is not one dnslinkd writes` };
+  if (typeof r.action !== 'string' || !AUDIT_ACTION.test(r.action)) return { error: `action ${JSON.stringify(r.action)} is not one dnslinkd writes` };
   if ((r.name !== undefined && typeof r.name !== 'string') || (r.reason !== undefined && typeof r.reason !== 'string')) return { error: 'name or reason is not a string' };
   return r as unknown as Omit<AuditRecord, 'id'>;
 }
