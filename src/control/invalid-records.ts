@@ -13,6 +13,8 @@ export interface InvalidRecord {
 
 /** Records listed per key (the count goes on beyond). */
 const LISTED_PER_KEY = 100;
+/** A record's id (a hash field may be any length) is shown up to this. */
+const MAX_ID = 200;
 
 export class InvalidRecords {
   private readonly byKey = new Map<string, { count: number; records: Map<string, InvalidRecord> }>();
@@ -60,7 +62,8 @@ export class InvalidRecords {
 
   private record(key: string, found: { id: string; why: string }, earlier: InvalidRecord | undefined): InvalidRecord {
     if (earlier && earlier.why === found.why) return earlier;
-    const record = { key, id: found.id, why: found.why, since: new Date(this.now()).toISOString() };
+    const id = found.id.length > MAX_ID ? `${found.id.slice(0, MAX_ID)}...` : found.id;
+    const record = { key, id, why: found.why, since: new Date(this.now()).toISOString() };
     this.onFound(record);
     return record;
   }

@@ -93,11 +93,21 @@ redis.call('PUBLISH', ARGV[1], cjson.encode({kind = 'flush', generation = gen, t
 return gen
 `;
 
-// KEYS: meta, overrides. ARGV: a new epoch and the time (kept only if the store has none).
+// KEYS: meta, overrides. ARGV: a new epoch and the time (kept only if the store has none). A key
+// of another type (written by something else) is not read: its type is returned instead.
 const SNAPSHOT_SCRIPT = `
-if redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1]) == 1 then redis.call('HSET', KEYS[1], 'epochAt', ARGV[2]) end
-return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}
+local metaType, overridesType = redis.call('TYPE', KEYS[1]).ok, redis.call('TYPE', KEYS[2]).ok
+local meta, overrides = {}, {}
+if metaType == 'hash' or metaType == 'none' then
+  if redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1]) == 1 then redis.call('HSET', KEYS[1], 'epochAt', ARGV[2]) end
+  meta = redis.call('HGETALL', KEYS[1])
+end
+if overridesType == 'hash' then overrides = redis.call('HGETALL', KEYS[2]) end
+return {meta, overrides, metaType, overridesType}
 `;
+
+/** The record of a key that is not the hash it should be. */
+const wrongType = (type: string) => [{ id: '(the whole key)', why: `a Redis ${type}, not a hash: nothing in it is read (delete it: it is not dnslinkd's)` }];
 
 /** The URL as shown in logs and /healthz: without its password. */
 export function redisLocation(url: string): string {
@@ -243,9 +253,9 @@ export class RedisStore implements ControlStore {
   }
 
   async snapshot(): Promise<ControlSnapshot> {
-    const [metaFlat, overridesFlat] = (await this.call('reading the state', () =>
+    const [metaFlat, overridesFlat, metaType, overridesType] = (await this.call('reading the state', () =>
       this.client.eval(SNAPSHOT_SCRIPT, 2, KEYS.meta, KEYS.overrides, randomUUID(), new Date().toISOString()),
-    )) as [string[], string[]];
+    )) as [string[], string[], string, string];
     const meta = pairs(metaFlat);
     const overrides: Override[] = [];
     const bad: Array<{ id: string; why: string }> = [];
@@ -254,7 +264,7 @@ export class RedisStore implements ControlStore {
       if ('override' in parsed) overrides.push(parsed.override);
       else bad.push({ id: field, why: parsed.error });
     }
-    this.invalid.replace(KEYS.overrides, bad);
+    this.invalid.replace(KEYS.overrides, overridesType === 'hash' || overridesType === 'none' ? bad : wrongType(overridesType));
     const badMeta: Array<{ id: string; why: string }> = [];
     const [version, generation] = (['version', 'generation'] as const).map((field) => {
       const n = counter(meta, field);
@@ -262,14 +272,14 @@ export class RedisStore implements ControlStore {
       badMeta.push({ id: field, why: `${n.error}: read as 0 (writes fail until it is fixed)` });
       return 0;
     }) as [number, number];
-    this.invalid.replace(KEYS.meta, badMeta);
+    this.invalid.replace(KEYS.meta, metaType === 'hash' || metaType === 'none' ? badMeta : wrongType(metaType));
     const changedAt = meta.get('changedAt');
     const epochAt = meta.get('epochAt');
     return {
       version,
       generation,
       overrides: overrides.sort((a, b) => (a.name < b.name ? -1 : 1)),
-      epoch: meta.get('epoch')!,
+      ...(meta.has('epoch') ? { epoch: meta.get('epoch')! } : {}),
       ...(epochAt ? { epochAt } : {}),
       ...(changedAt ? { changedAt } : {}),
     };
