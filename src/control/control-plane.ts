@@ -88,6 +88,8 @@ export class ControlPlane {
   private stored = new Map<string, Override>();
   /** Overrides this instance served that the store lost (a reset): still served until restored or dropped. */
   private held = new Map<string, Override>();
+  /** The held overrides as last applied to the replicas (what /healthz and the status report). */
+  private heldServed: Override[] = [];
   private heldSince: number | undefined;
   private heldCause: string | undefined;
   /** When the store's state was last read (ms). */
@@ -235,14 +237,17 @@ export class ControlPlane {
     const next = new Map([...this.held, ...this.stored]);
     const changed = flushChanged ? [...new Set([...this.overrides.keys(), ...next.keys()])].filter((name) => JSON.stringify(this.overrides.get(name)) !== JSON.stringify(next.get(name))) : [];
     this.overrides = next;
+    const held = [...this.held.values()];
     await this.replica.applyOverrides([...next.values()]);
+    // What health and status report: the held overrides the replicas serve now.
+    this.heldServed = held;
     for (const name of changed) await this.replica.flush({ name }, false, false);
     this.metrics.overridesActive.set(this.active().length);
     if (this.held.size === 0) {
       this.heldSince = undefined;
       this.heldCause = undefined;
     }
-    this.metrics.heldAfterReset.set(this.held.size);
+    this.metrics.heldAfterReset.set(held.length);
     this.scheduleExpiry();
   }
 
@@ -476,7 +481,8 @@ export class ControlPlane {
 
   /** The overrides held after a store reset, or undefined when none is. */
   storeReset(): StoreResetView | undefined {
-    const overrides = this.heldInForce();
+    const now = this.now();
+    const overrides = this.heldServed.filter((o) => inForce(o, now)).sort((a, b) => (a.name < b.name ? -1 : 1));
     if (overrides.length === 0) return undefined;
     return { held: overrides.length, since: new Date(this.heldSince ?? this.now()).toISOString(), cause: this.heldCause ?? 'the store lost them', overrides, choices: RESET_CHOICES };
   }

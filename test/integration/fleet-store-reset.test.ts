@@ -79,7 +79,9 @@ describe.skipIf(!ok)('a fleet store reset (real redis-server restarted empty, FL
   it('Redis restarted empty: every instance keeps serving and says so (healthz, metric, dnslinkd status)', async () => {
     await redis.stop();
     redis = await startRedis({ port: redis.port });
+    const since = Date.now();
     await everywhere('the reset noticed everywhere', held(2));
+    console.log(`store reset: Redis back empty -> every instance's /healthz says so after ${Date.now() - since} ms (syncIntervalMs 500)`);
     for (const d of fleet) {
       const h = await health(d);
       expect(h.status).toBe(200);
@@ -116,9 +118,11 @@ describe.skipIf(!ok)('a fleet store reset (real redis-server restarted empty, FL
 
     const restore = await cli(fleet[0]!, ['override', 'restore']);
     expect(restore.code, restore.stderr).toBe(0);
+    const restoredAt = Date.now();
     expect(restore.stdout).toMatch(/2 overrides published to the store again/);
     expect(await raw((r) => r.hlen('dnslinkd:overrides'))).toBe(2);
     await everywhere('all healthy again', healthy);
+    console.log(`store reset: after \`override restore\` every instance is healthy within ${Date.now() - restoredAt} ms`);
     for (const d of fleet) {
       expect(await d.metric('dnslinkd_control_store_reset_held')).toBe(0);
       expect(await value(d, plain)).toBe(CID_A);
@@ -147,7 +151,9 @@ describe.skipIf(!ok)('a fleet store reset (real redis-server restarted empty, FL
 
   it('FLUSHALL: noticed; `accept-reset` needs a reason, then drops them everywhere, audited, and health recovers', async () => {
     await raw((r) => r.flushall());
+    const since = Date.now();
     await everywhere('the FLUSHALL noticed everywhere', held(1));
+    console.log(`store reset: FLUSHALL -> every instance's /healthz says so after ${Date.now() - since} ms`);
     for (const d of fleet) expect(await value(d, hop3)).toBe(CID_B);
 
     const noReason = await cli(fleet[1]!, ['override', 'accept-reset']);
@@ -162,7 +168,9 @@ describe.skipIf(!ok)('a fleet store reset (real redis-server restarted empty, FL
     const accept = await cli(fleet[1]!, ['override', 'accept-reset', '--reason', 'INC-9: the store is the truth']);
     expect(accept.code, accept.stderr).toBe(0);
     expect(accept.stdout).toMatch(/1 overrides dropped/);
-    await everywhere('all healthy again', healthy);
+    const acceptedAt = Date.now();
+    await everywhere('all healthy again, serving DNS', async (d) => (await healthy(d)) && (await value(d, hop3)) !== CID_B);
+    console.log(`store reset: after \`override accept-reset\` every instance is healthy within ${Date.now() - acceptedAt} ms`);
     for (const d of fleet) {
       expect(await value(d, hop3)).not.toBe(CID_B);
       expect(await d.metric('dnslinkd_control_store_reset_held')).toBe(0);
