@@ -549,7 +549,8 @@ export class ControlPlane {
   private async expireDue(): Promise<void> {
     const now = this.now();
     const due = [...this.overrides.values()].filter((o) => !inForce(o, now));
-    for (const o of due.filter((d) => this.held.has(d.name))) {
+    const heldDue = due.filter((d) => this.held.has(d.name));
+    for (const o of heldDue) {
       // Held after a store reset, so not in the store: it leaves this instance, with its record.
       this.held.delete(o.name);
       const audit: NewAuditRecord = { token: 'system', action: 'override.expire', name: o.name, reason: `expired at ${o.expiresAt} (held since a store reset)`, before: o, after: null, dryRun: false };
@@ -558,6 +559,7 @@ export class ControlPlane {
         (err: unknown) => this.log.warn({ err, name: o.name }, 'an override held since a store reset expired; its audit record could not be written'),
       );
     }
+    if (heldDue.length > 0) await this.serve(true);
     for (const o of due.filter((d) => !this.held.has(d.name) && this.stored.has(d.name))) {
       const audit: NewAuditRecord = { token: 'system', action: 'override.expire', name: o.name, reason: `expired at ${o.expiresAt}`, before: o, after: null, dryRun: false };
       try {

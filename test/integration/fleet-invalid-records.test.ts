@@ -83,7 +83,7 @@ describe.skipIf(!ok)('invalid records in the fleet store (real redis-server, two
       expect(h.body.reason).toMatch(/note: 1 invalid records in the control store skipped, never served \(see \/admin\/v1\/status\)/);
       expect(h.body.control?.invalidRecords).toBe(1);
     }
-  });
+  }, 30_000);
 
   it('with records that are not JSON, of the wrong shape or too long to encode present, the others still sync', async () => {
     expect((await fleet[0]!.admin('PUT', `/admin/v1/overrides/${plain}`, { value: CID_A, reason: 'good one' })).status).toBe(200);
@@ -109,7 +109,7 @@ describe.skipIf(!ok)('invalid records in the fleet store (real redis-server, two
       expect(d.logs()).toMatch(/"key":"dnslinkd:overrides","record":"long\.example"/);
       expect((await health(d)).body.reason).toMatch(/note: 5 invalid records/);
     }
-  });
+  }, 30_000);
 
   it('the admin API refuses the same value (the same bound)', async () => {
     const r = await fleet[0]!.admin('PUT', '/admin/v1/overrides/long.example', { value: LONG, reason: 'too long' });
@@ -139,7 +139,7 @@ describe.skipIf(!ok)('invalid records in the fleet store (real redis-server, two
     // ...and the overrides still sync after it.
     expect((await fleet[0]!.admin('DELETE', `/admin/v1/overrides/${hop3}`, { reason: 'done' })).status).toBe(200);
     await waitFor('the removal on the other', async () => (await value(fleet[1]!, hop3)) !== CID_B, 5000);
-  });
+  }, 30_000);
 
   it('an instance restarted with the bad records present starts, serves the good ones and reports the bad', async () => {
     await fleet.pop()!.stop();
@@ -150,5 +150,5 @@ describe.skipIf(!ok)('invalid records in the fleet store (real redis-server, two
     expect(await back.metric('dnslinkd_control_invalid_records')).toBeGreaterThanOrEqual(5);
     expect(back.logs()).toMatch(/"overrides":1.*control store opened/);
     expect(back.logs()).toMatch(/invalid record in the fleet store skipped.*notjson\.example/);
-  });
+  }, 30_000);
 });

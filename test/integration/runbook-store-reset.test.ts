@@ -101,7 +101,7 @@ describe.skipIf(!ok)('runbook: the fleet store was reset (two instances, a real 
     const [after, audit] = await runBlock(3);
     expect(after).toMatch(/^state: +ok$/m);
     expect(audit).toMatch(/override\.restore/);
-  });
+  }, 40_000);
 
   it('FLUSHALL: step 2b drops them on every instance, 3 checks', async () => {
     const raw = new Redis(redis.url);
@@ -116,5 +116,5 @@ describe.skipIf(!ok)('runbook: the fleet store was reset (two instances, a real 
     const [after, audit] = await runBlock(3);
     expect(after).toMatch(/^state: +ok$/m);
     expect(audit).toMatch(/override\.accept-reset.*INC-12: Redis emptied on purpose/);
-  });
+  }, 40_000);
 });
