@@ -6,7 +6,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RRType } from '../dns/constants.js';
 import { errorMessage } from '../errors.js';
 import { AdminClient, AdminError, ADMIN_EXIT, adminTarget, UsageError } from './admin-client.js';
-import type { OverrideChangeResult } from '../control/control-plane.js';
+import type { ControlStatus, HeldChangeResult, OverrideChangeResult } from '../control/control-plane.js';
+import { heldChangeText, statusText } from './status-views.js';
 import type { Override } from '../stages/overrides/override.js';
 
 export const ADMIN_USAGE = `  dnslinkd flush (--name NAME | --suffix ZONE | --all) [--negative-only] [--reason R] [--dry-run]
@@ -16,6 +17,9 @@ export const ADMIN_USAGE = `  dnslinkd flush (--name NAME | --suffix ZONE | --al
   dnslinkd override ls
   dnslinkd override export > FILE
   dnslinkd override import FILE --reason R [--dry-run]
+  dnslinkd override restore [--reason R] [--dry-run]
+  dnslinkd override accept-reset --reason R [--dry-run]
+  dnslinkd status
   dnslinkd audit [--name NAME] [--since T] [--limit N]
   dnslinkd cache show NAME
   dnslinkd reload [--dry-run]
@@ -29,7 +33,10 @@ ago for --since). --dry-run says what would change and changes nothing. \`overri
 a JSON array that \`override import\` reads back. \`reload\` has dnslinkd read its configuration
 file again and apply it, as SIGHUP does (refused whole when it does not validate). Admin commands exit 0 on success, 1 when the
 service or its store failed or is unreachable, 2 for invalid input, 3 when not found, 4 for a
-missing or refused token, 5 on a conflict.`;
+missing or refused token, 5 on a conflict. \`status\` prints the control plane's state (store,
+degraded or not, overrides held after a store reset, records skipped as invalid); after a store
+reset, \`override restore\` publishes the overrides an instance still holds again and
+\`override accept-reset\` drops them (docs/fleet.md).`;
 
 const ADMIN_OPTIONS = {
   admin: { type: 'string' },
@@ -175,8 +182,17 @@ async function override(args: string[]): Promise<number> {
     'dry-run': { type: 'boolean' },
   });
   if (values.help || sub === '--help' || sub === '-h') return help();
-  const allowed: Record<string, string[]> = { set: ['reason', 'ttl', 'expires', 'dry-run'], pin: ['reason', 'ttl', 'expires', 'dry-run'], rm: ['reason', 'dry-run'], ls: [], export: [], import: ['reason', 'dry-run'] };
-  if (sub === undefined || !(sub in allowed)) throw new UsageError(`override takes set, pin, rm, ls, export or import${sub === undefined ? '' : ` (got "${sub}")`}`);
+  const allowed: Record<string, string[]> = {
+    set: ['reason', 'ttl', 'expires', 'dry-run'],
+    pin: ['reason', 'ttl', 'expires', 'dry-run'],
+    rm: ['reason', 'dry-run'],
+    ls: [],
+    export: [],
+    import: ['reason', 'dry-run'],
+    restore: ['reason', 'dry-run'],
+    'accept-reset': ['reason', 'dry-run'],
+  };
+  if (sub === undefined || !(sub in allowed)) throw new UsageError(`override takes set, pin, rm, ls, export, import, restore or accept-reset${sub === undefined ? '' : ` (got "${sub}")`}`);
   for (const flag of ['reason', 'ttl', 'expires', 'dry-run'] as const) {
     if (values[flag] !== undefined && !allowed[sub]!.includes(flag)) throw new UsageError(`override ${sub} does not take --${flag}`);
   }
@@ -209,6 +225,14 @@ async function override(args: string[]): Promise<number> {
       positionals(pos, 0, 'override ls', 'no arguments');
       const r = await client().request<{ overrides: OverrideView[] }>('GET', '/admin/v1/overrides');
       out(values.json ? JSON.stringify(r) : overridesTable(r.overrides));
+      return ADMIN_EXIT.OK;
+    }
+    case 'restore':
+    case 'accept-reset': {
+      positionals(pos, 0, `override ${sub}`, 'no arguments');
+      const reason = sub === 'accept-reset' ? requireReason(values, 'override accept-reset') : str(values.reason);
+      const r = await client().request<HeldChangeResult>('POST', `/admin/v1/overrides/${sub}`, { body: reason === undefined ? {} : { reason }, query: dryRunQuery(values) });
+      out(values.json ? JSON.stringify(r) : heldChangeText(r, sub === 'restore' ? 'restore' : 'drop'));
       return ADMIN_EXIT.OK;
     }
     case 'export': {
@@ -342,7 +366,16 @@ function help(): number {
   return ADMIN_EXIT.OK;
 }
 
-export const ADMIN_COMMANDS = new Set(['flush', 'override', 'audit', 'cache', 'reload']);
+async function status(args: string[]): Promise<number> {
+  const { values, positionals: pos } = parse(args, {});
+  if (values.help) return help();
+  positionals(pos, 0, 'status', 'no arguments');
+  const r = await clientFor(values).request<ControlStatus>('GET', '/admin/v1/status');
+  out(values.json ? JSON.stringify(r) : statusText(r));
+  return ADMIN_EXIT.OK;
+}
+
+export const ADMIN_COMMANDS = new Set(['flush', 'override', 'audit', 'cache', 'status', 'reload']);
 
 /** Runs one admin command (`flush`, `override`, `audit`, `cache`, `reload`); resolves to its exit code. */
 export function runAdminCommand(command: string, args: string[]): Promise<number> {
@@ -355,6 +388,8 @@ export function runAdminCommand(command: string, args: string[]): Promise<number
       return audit(args);
     case 'reload':
       return reload(args);
+    case 'status':
+      return status(args);
     default:
       return cache(args);
   }

@@ -1,7 +1,8 @@
 // The admin API (/admin/v1/...): cache flush and inspection, overrides (set, pin, read, remove,
-// import), the audit log, the control plane's status and the configuration reload. Every route
-// needs a bearer token (a write token to change anything, checked before the body is read);
-// `?dryRun=true` on every change says what would change, changing nothing.
+// import, restore or drop the ones held after a store reset), the audit log, the control plane's
+// status and the configuration reload. Every route needs a bearer token (a write token to change
+// anything, checked before the body is read); `?dryRun=true` on every change says what would
+// change, changing nothing.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CodedError } from '../errors.js';
 import { sendError } from '../listeners/http/http-errors.js';
@@ -151,6 +152,17 @@ export function registerAdminRoutes(app: FastifyInstance, control: ControlPlane,
       const b = body(request);
       return control.importOverrides(b.overrides, { reason: optionalString(b, 'reason') }, ctx);
     }),
+  );
+
+  // After a store reset (docs/fleet.md): publish the overrides held here again, or drop them.
+  app.post<AdminRequest>(
+    '/admin/v1/overrides/restore',
+    guarded('write', async (request, ctx) => control.restoreHeld({ reason: optionalString(body(request), 'reason') }, ctx)),
+  );
+
+  app.post<AdminRequest>(
+    '/admin/v1/overrides/accept-reset',
+    guarded('write', async (request, ctx) => control.acceptReset({ reason: optionalString(body(request), 'reason') }, ctx)),
   );
 
   app.get<AdminRequest>(

@@ -1,12 +1,14 @@
 // The control plane's replica with --workers N: the primary's ClusterReplica sends each call to
 // every joined worker over IPC and combines the answers; joinPrimary is the worker side (a
-// LocalReplica over the worker's core, joined with the overrides in force before it listens).
+// LocalReplica over the worker's core, joined with the overrides in force before it listens, and
+// told the control plane's health for its /healthz).
 import cluster, { type Worker } from 'node:cluster';
 import type { ResolverCore } from '../core/resolver-core.js';
 import type { TxtLookupResult } from '../dnslink/resolve.js';
 import { CodedError, errorMessage } from '../errors.js';
 import type { FlushTarget } from '../stages/cache/flush.js';
 import type { Override } from '../stages/overrides/override.js';
+import { registerControlHealth, type ControlHealth } from './health.js';
 import { LocalReplica, type CachedAnswerView, type Replica } from './replica.js';
 
 /** A worker that does not answer a call within this fails the call (the admin request says so). */
@@ -18,13 +20,16 @@ export type ReplicaCall =
   | { op: 'applyOverrides'; overrides: Override[] }
   | { op: 'flush'; target: FlushTarget; negativeOnly: boolean; dryRun: boolean }
   | { op: 'cached'; name: string }
-  | { op: 'cachedTxt'; fqdn: string };
+  | { op: 'cachedTxt'; fqdn: string }
+  /** The primary's control health, for the worker's /healthz. */
+  | { op: 'controlHealth'; health: ControlHealth };
 
 interface ReplicaResults {
   applyOverrides: null;
   flush: number;
   cached: CachedAnswerView[];
   cachedTxt: TxtLookupResult | null;
+  controlHealth: null;
 }
 
 export type ReplicaMessage =
@@ -50,6 +55,8 @@ export class ClusterReplica implements Replica {
   private nextId = 0;
   /** The overrides last applied: what a worker gets when it joins (or rejoins after a restart). */
   private current: Override[] = [];
+  /** The control health last published: what a worker gets when it joins. */
+  private health: ControlHealth | undefined;
 
   constructor() {
     cluster.on('message', (worker: Worker, msg: unknown) => {
@@ -59,6 +66,7 @@ export class ClusterReplica implements Replica {
         // applyOverrides reaches this worker after this list, never before.
         this.members.add(worker);
         this.call(worker, { op: 'applyOverrides', overrides: this.current }).catch(() => {});
+        if (this.health) this.call(worker, { op: 'controlHealth', health: this.health }).catch(() => {});
       } else if (msg.type === 'dnslinkd:replica-result') {
         const p = this.pending.get(msg.id);
         if (p) p.settle(msg.result, msg.error === undefined ? undefined : new CodedError('REPLICA_FAILED', `worker ${worker.id}: ${msg.error}`));
@@ -100,6 +108,11 @@ export class ClusterReplica implements Replica {
     await this.all({ op: 'applyOverrides', overrides: this.current });
   }
 
+  publishHealth(health: ControlHealth): void {
+    this.health = health;
+    this.all({ op: 'controlHealth', health }).catch(() => {});
+  }
+
   async flush(target: FlushTarget, negativeOnly: boolean, dryRun: boolean): Promise<number> {
     const counts = await this.all({ op: 'flush', target, negativeOnly, dryRun });
     return counts.reduce((sum, { result }) => sum + (result ?? 0), 0);
@@ -136,6 +149,11 @@ export function joinPrimary(core: ResolverCore): Promise<void> {
         return local.cached(call.name);
       case 'cachedTxt':
         return (await local.cachedTxt(call.fqdn)) ?? null;
+      case 'controlHealth': {
+        const health = call.health;
+        registerControlHealth(core.metrics.registry, () => health);
+        return null;
+      }
     }
   };
   process.on('message', (msg: unknown) => {

@@ -4,12 +4,14 @@
 // expire are removed by themselves, with an audit record saying so.
 import type { Logger } from 'pino';
 import { resolveGatewayValue, isGatewayFailure } from '../dnslink/gateway.js';
-import { parseDnslinkHostname } from '../dnslink/hostname.js';
-import { describeDnslinkResultError, type TxtLookup } from '../dnslink/resolve.js';
+import type { TxtLookup } from '../dnslink/resolve.js';
 import { CodedError, errorMessage } from '../errors.js';
 import type { FlushTarget } from '../stages/cache/flush.js';
-import { checkOverrideValue, DEFAULT_OVERRIDE_TTL, expiryOf, inForce, type Override } from '../stages/overrides/override.js';
+import { checkOverrideValue, expiryOf, inForce, type Override } from '../stages/overrides/override.js';
+import type { InvalidRecord } from './invalid-records.js';
 import type { ControlMetrics } from './metrics.js';
+import { checkExpiry, checkReason, checkTtl, controlName } from './override-rules.js';
+import { heldPhrase, missingFrom, removedNames, RESET_CHOICES, type StoreResetView } from './store-reset.js';
 import type { Replica } from './replica.js';
 import type { AuditQuery, AuditRecord, ControlStore, NewAuditRecord, OverrideChange } from './store.js';
 
@@ -38,14 +40,36 @@ export interface OverrideChangeResult {
   cache: { removed: number };
 }
 
+/** What a restore or an accept-reset did (or, for a dry run, would do). */
+export interface HeldChangeResult {
+  dryRun: boolean;
+  /** The overrides published again, or dropped. */
+  overrides: Override[];
+  /** Ones a restore left as the store has them. */
+  skipped: Array<{ name: string; why: string }>;
+}
+
+export interface ControlStatus {
+  store: { kind: string; location: string };
+  version: number;
+  generation: number;
+  overrides: number;
+  /** True while the store is unreachable or overrides are held after a reset. */
+  degraded: boolean;
+  degradedReason?: string;
+  storeReset?: StoreResetView;
+  invalidRecords: { count: number; records: InvalidRecord[] };
+}
+
 export interface FlushResult {
   dryRun: boolean;
   removed: number;
   generation: number;
 }
 
-const MAX_REASON = 500;
-const MAX_TTL = 86_400;
+/** Audit records read back at most, to tell a removal from a loss, and how far before the last read. */
+const RESET_AUDIT_SCAN = 10_000;
+const RESET_AUDIT_MARGIN_MS = 60_000;
 /** setTimeout's longest delay (about 24.8 days): a later expiry is scheduled in steps. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -53,40 +77,23 @@ function invalid(code: string, message: string): CodedError {
   return new CodedError(code, message);
 }
 
-/** An admin name: a host name, lower-cased, without `_dnslink.` or a trailing dot. */
-function controlName(raw: string, what = 'name'): string {
-  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(raw)) throw invalid('INVALID_NAME', `${what} "${raw}" is a URL: give the domain name alone`);
-  const parsed = parseDnslinkHostname(raw);
-  if ('error' in parsed) throw invalid('INVALID_NAME', `${what}: ${describeDnslinkResultError(parsed.error)}`);
-  return parsed.domain.toLowerCase();
-}
-
-function checkReason(reason: unknown): string {
-  if (typeof reason !== 'string' || reason.trim() === '') throw invalid('REASON_REQUIRED', 'a reason is required: say why, for the audit log and the answers');
-  if (reason.length > MAX_REASON) throw invalid('INVALID_REASON', `the reason is ${reason.length} characters; at most ${MAX_REASON}`);
-  return reason.trim();
-}
-
-function checkTtl(ttl: unknown): number {
-  if (ttl === undefined) return DEFAULT_OVERRIDE_TTL;
-  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL) throw invalid('INVALID_TTL', `ttl must be a whole number of seconds from 0 to ${MAX_TTL}`);
-  return ttl;
-}
-
-function checkExpiry(expiresAt: unknown, now: number): string | undefined {
-  if (expiresAt === undefined || expiresAt === null) return undefined;
-  const at = typeof expiresAt === 'string' ? Date.parse(expiresAt) : Number.NaN;
-  if (Number.isNaN(at)) throw invalid('INVALID_EXPIRY', `expiresAt must be an ISO time such as 2026-12-01T12:00:00Z (got ${JSON.stringify(expiresAt)})`);
-  if (at <= now) throw invalid('INVALID_EXPIRY', `expiresAt ${new Date(at).toISOString()} is already past`);
-  return new Date(at).toISOString();
-}
-
 function flushTargetName(target: FlushTarget): string | undefined {
   return 'name' in target ? target.name : 'suffix' in target ? target.suffix : undefined;
 }
 
 export class ControlPlane {
+  /** The overrides served: the store's, and the ones held after a reset. */
   private overrides = new Map<string, Override>();
+  /** The store's overrides as last read or written. */
+  private stored = new Map<string, Override>();
+  /** Overrides this instance served that the store lost (a reset): still served until restored or dropped. */
+  private held = new Map<string, Override>();
+  /** The held overrides as last applied to the replicas (what /healthz and the status report). */
+  private heldServed: Override[] = [];
+  private heldSince: number | undefined;
+  private heldCause: string | undefined;
+  /** When the store's state was last read (ms). */
+  private lastReadAt: number | undefined;
   private version = -1;
   private generation = 0;
   /** The shared store's identity as last seen (a new one: its flush log is applied from the start). */
@@ -119,25 +126,57 @@ export class ControlPlane {
   /**
    * Reconciles with the store: newer overrides are applied (and their names flushed), then flushes
    * not yet applied (all caches when some were trimmed from the log before this instance saw them).
-   * A store that is new (another epoch) or went back (restored) is adopted as it is.
+   * A store that is new (another epoch) or went back (restored) is adopted as it is, except for the
+   * overrides this instance served that it lost: those are held and still served, and said so
+   * (store-reset.ts), until the operator restores or drops them. So is an override gone from the
+   * store without the audit record every removal writes.
    */
   async sync(): Promise<void> {
+    const previousRead = this.lastReadAt;
+    const versionBefore = this.version;
     let snapshot = await this.store.snapshot();
     const reset = snapshot.epoch !== undefined && this.epoch !== undefined && snapshot.epoch !== this.epoch;
     const wentBack = (s: typeof snapshot) => !reset && (s.version < this.version || s.generation < this.generation);
     // A change made here may have landed between that read and now: read again before concluding.
     if (wentBack(snapshot)) snapshot = await this.store.snapshot();
+    this.lastReadAt = this.now();
     const behind = wentBack(snapshot);
     if (reset || behind) {
       this.log.warn(
         { store: this.store.kind, location: this.store.location, version: snapshot.version, generation: snapshot.generation, had: { version: this.version, generation: this.generation } },
         reset ? 'the control store is a new one (emptied or replaced): adopting its overrides and every flush in its log' : 'the control store went back (restored from a copy?): adopting its state',
       );
-      if (reset) this.generation = 0;
-      else this.generation = Math.min(this.generation, snapshot.generation);
+      this.metrics.storeResets.inc({ cause: reset ? 'new' : 'went-back' });
+      if (reset) {
+        this.generation = 0;
+        this.store.invalid?.clear();
+      } else this.generation = Math.min(this.generation, snapshot.generation);
     }
     this.epoch = snapshot.epoch ?? this.epoch;
-    if (reset || behind || snapshot.version > this.version) {
+    const storeSet = new Map(snapshot.overrides.map((o) => [o.name, o]));
+    const now = this.now();
+    // Overrides this instance had from the store and the store no longer has.
+    let lost: Override[] = [];
+    if (reset || behind) lost = missingFrom(this.stored.values(), storeSet);
+    else if (snapshot.version === this.version) lost = missingFrom(this.stored.values(), storeSet); // gone, and no change recorded
+    else if (snapshot.version > this.version) {
+      const vanished = missingFrom(this.stored.values(), storeSet).filter((o) => inForce(o, now));
+      for (const name of [...this.held.keys()]) if (storeSet.has(name)) this.held.delete(name); // set again (restored) in the store: it wins
+      if (vanished.length > 0 || this.held.size > 0) {
+        // A removal writes its audit record in the same script: none (newest first) means it was lost.
+        const since = Math.min(previousRead ?? now, this.heldSince ?? now) - RESET_AUDIT_MARGIN_MS;
+        const removed = removedNames(await this.store.audit({ since: new Date(since).toISOString(), limit: RESET_AUDIT_SCAN }));
+        lost = vanished.filter((o) => !removed.has(o.name));
+        const dropped = [...this.held.keys()].filter((name) => removed.has(name));
+        for (const name of dropped) this.held.delete(name);
+        if (dropped.length > 0) this.log.info({ names: dropped.slice(0, 20), count: dropped.length }, 'overrides held since a store reset were removed or the reset accepted on another instance: no longer held');
+      }
+    }
+    // A change made here while the audit log was read is newer than this snapshot: the notice it sent reconciles again.
+    if (!reset && !behind && this.version !== versionBefore) return;
+    lost = lost.filter((o) => inForce(o, now) && !this.held.has(o.name));
+    if (lost.length > 0) this.hold(lost, reset ? 'the store is a new one (emptied or replaced)' : behind ? 'the store went back (restored from an older copy?)' : 'overrides left the store without the audit record of a removal');
+    if (reset || behind || snapshot.version !== this.version || lost.length > 0) {
       await this.adopt(snapshot.overrides, snapshot.version, true);
       if (snapshot.changedAt && !reset) this.lag(snapshot.changedAt);
     }
@@ -157,6 +196,17 @@ export class ControlPlane {
     }
   }
 
+  /** Keeps serving overrides the store lost, and says so once (log, metric, status, /healthz). */
+  private hold(lost: Override[], cause: string): void {
+    for (const o of lost) this.held.set(o.name, o);
+    this.heldSince ??= this.now();
+    this.heldCause = cause;
+    this.log.warn(
+      { store: this.store.location, cause, held: this.held.size, names: [...this.held.keys()].slice(0, 20) },
+      `${heldPhrase(this.held.size)}: ${cause}; still serving them. ${RESET_CHOICES}`,
+    );
+  }
+
   /** Records how late a change made at `time` (in the store) was applied here. */
   private lag(time: string): void {
     const ms = this.now() - Date.parse(time);
@@ -173,15 +223,33 @@ export class ControlPlane {
     return this.degradedReason;
   }
 
-  /** Makes `overrides` the set in force; with `flushChanged`, flushes every name whose override changed. */
+  /**
+   * Makes `overrides` the store's set, served with the ones held after a reset (a name the store
+   * has is the store's); with `flushChanged`, flushes every name whose override changed.
+   */
   private async adopt(overrides: Override[], version: number, flushChanged: boolean): Promise<void> {
-    const next = new Map(overrides.map((o) => [o.name, o]));
+    this.stored = new Map(overrides.map((o) => [o.name, o]));
+    this.version = version;
+    for (const name of [...this.held.keys()]) if (this.stored.has(name)) this.held.delete(name);
+    await this.serve(flushChanged);
+  }
+
+  /** Applies the store's set and the held one to the replicas; with `flushChanged`, flushes every name whose override changed. */
+  private async serve(flushChanged: boolean): Promise<void> {
+    const next = new Map([...this.held, ...this.stored]);
     const changed = flushChanged ? [...new Set([...this.overrides.keys(), ...next.keys()])].filter((name) => JSON.stringify(this.overrides.get(name)) !== JSON.stringify(next.get(name))) : [];
     this.overrides = next;
-    this.version = version;
+    const held = [...this.held.values()];
     await this.replica.applyOverrides([...next.values()]);
+    // What health and status report: the held overrides the replicas serve now.
+    this.heldServed = held;
     for (const name of changed) await this.replica.flush({ name }, false, false);
     this.metrics.overridesActive.set(this.active().length);
+    if (this.held.size === 0) {
+      this.heldSince = undefined;
+      this.heldCause = undefined;
+    }
+    this.metrics.heldAfterReset.set(held.length);
     this.scheduleExpiry();
   }
 
@@ -295,9 +363,12 @@ export class ControlPlane {
       this.audited(audit);
       return { dryRun: true, name, before, after, answers, cache: { removed: await this.replica.flush({ name }, false, true) } };
     }
-    const version = await this.write('override', () => this.store.changeOverrides([{ name, after, ...(before ? { ifUpdatedAt: before.updatedAt } : {}) }], [audit]));
+    // One held after a store reset is not in the store: the change applies only while it still is not.
+    const condition = before && this.held.has(name) ? { ifAbsent: true } : before ? { ifUpdatedAt: before.updatedAt } : {};
+    const version = await this.write('override', () => this.store.changeOverrides([{ name, after, ...condition }], [audit]));
     if (version === undefined) throw new CodedError('CONFLICT', `the override of ${name} changed meanwhile; read it again and retry`);
-    const next = new Map(this.overrides);
+    this.held.delete(name);
+    const next = new Map(this.stored);
     if (after) next.set(name, after);
     else next.delete(name);
     await this.adopt([...next.values()], version, false);
@@ -353,7 +424,7 @@ export class ControlPlane {
     }
     if (changes.length === 0) return { dryRun: false, changed: [], skipped };
     const version = await this.write('import', () => this.store.changeOverrides(changes, audits));
-    const next = new Map(this.overrides);
+    const next = new Map(this.stored);
     for (const c of changes) next.set(c.name, c.after!);
     await this.adopt([...next.values()], version ?? this.version, false);
     for (const r of results) r.cache.removed = await this.replica.flush({ name: r.name }, false, false);
@@ -399,15 +470,81 @@ export class ControlPlane {
     return controlName(raw);
   }
 
-  status(): { store: { kind: string; location: string }; version: number; generation: number; overrides: number; degraded: boolean; degradedReason?: string } {
+  status(): ControlStatus {
+    const reset = this.storeReset();
+    const invalid = this.store.invalid;
     return {
       store: { kind: this.store.kind, location: this.store.location },
       version: this.version,
       generation: this.generation,
       overrides: this.active().length,
-      degraded: this.degradedReason !== undefined,
+      degraded: this.degradedReason !== undefined || reset !== undefined,
       ...(this.degradedReason !== undefined ? { degradedReason: this.degradedReason } : {}),
+      ...(reset ? { storeReset: reset } : {}),
+      invalidRecords: { count: invalid?.count ?? 0, records: invalid?.list() ?? [] },
     };
+  }
+
+  /** The overrides held after a store reset, or undefined when none is. */
+  storeReset(): StoreResetView | undefined {
+    const now = this.now();
+    const overrides = this.heldServed.filter((o) => inForce(o, now)).sort((a, b) => (a.name < b.name ? -1 : 1));
+    if (overrides.length === 0) return undefined;
+    return { held: overrides.length, since: new Date(this.heldSince ?? this.now()).toISOString(), cause: this.heldCause ?? 'the store lost them', overrides, choices: RESET_CHOICES };
+  }
+
+  private heldInForce(): Override[] {
+    const now = this.now();
+    return [...this.held.values()].filter((o) => inForce(o, now)).sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /**
+   * Publishes the overrides held after a store reset again, each only where the store still has
+   * none (a newer one set meanwhile wins), with an `override.restore` audit record each.
+   */
+  async restoreHeld(input: { reason?: string }, ctx: ChangeContext): Promise<HeldChangeResult> {
+    const reason = input.reason === undefined || input.reason.trim() === '' ? 'restored after a store reset' : checkReason(input.reason);
+    const held = this.heldInForce();
+    const audits: NewAuditRecord[] = held.map((o) => ({ token: ctx.token, action: 'override.restore', name: o.name, reason, before: null, after: o, dryRun: ctx.dryRun }));
+    if (held.length === 0) return { dryRun: ctx.dryRun, overrides: [], skipped: [] };
+    await this.write('restore', async () => {
+      if (ctx.dryRun) await this.store.appendAudit(audits);
+      else await this.store.changeOverrides(held.map((o) => ({ name: o.name, after: o, ifAbsent: true })), audits);
+    });
+    for (const a of audits) this.audited(a);
+    if (ctx.dryRun) return { dryRun: true, overrides: held, skipped: [] };
+    const snapshot = await this.store.snapshot();
+    // Every name now has a record in the store: this instance's, or a newer one set meanwhile.
+    const skipped = held.filter((o) => snapshot.overrides.find((s) => s.name === o.name)?.updatedAt !== o.updatedAt).map((o) => ({ name: o.name, why: 'set in the store meanwhile: the store keeps its own' }));
+    this.held.clear();
+    await this.adopt(snapshot.overrides, snapshot.version, true);
+    this.log.info({ restored: held.length - skipped.length, skipped: skipped.length }, 'overrides held since a store reset published to the store again');
+    return { dryRun: false, overrides: held.filter((o) => !skipped.some((s) => s.name === o.name)), skipped };
+  }
+
+  /**
+   * Drops the overrides held after a store reset (they stop being served here), with an
+   * `override.accept-reset` audit record each; other instances holding the same names read those
+   * records and drop theirs too.
+   */
+  async acceptReset(input: { reason?: string }, ctx: ChangeContext): Promise<HeldChangeResult> {
+    const reason = checkReason(input.reason);
+    const held = this.heldInForce();
+    if (held.length === 0) return { dryRun: ctx.dryRun, overrides: [], skipped: [] };
+    const audits: NewAuditRecord[] = held.map((o) => ({ token: ctx.token, action: 'override.accept-reset', name: o.name, reason, before: o, after: null, dryRun: ctx.dryRun }));
+    if (ctx.dryRun) {
+      await this.write('audit', () => this.store.appendAudit(audits));
+      for (const a of audits) this.audited(a);
+      return { dryRun: true, overrides: held, skipped: [] };
+    }
+    // Removals conditional on absence: they change nothing in the store but bump its version (the
+    // others reconcile) and write the audit records in the same script.
+    await this.write('accept-reset', () => this.store.changeOverrides(held.map((o) => ({ name: o.name, after: null, ifAbsent: true })), audits));
+    for (const a of audits) this.audited(a);
+    this.held.clear();
+    await this.serve(true);
+    this.log.info({ dropped: held.length }, 'overrides held since a store reset dropped (reset accepted)');
+    return { dryRun: false, overrides: held, skipped: [] };
   }
 
   cached(rawName: string) {
@@ -418,7 +555,18 @@ export class ControlPlane {
   private async expireDue(): Promise<void> {
     const now = this.now();
     const due = [...this.overrides.values()].filter((o) => !inForce(o, now));
-    for (const o of due) {
+    const heldDue = due.filter((d) => this.held.has(d.name));
+    for (const o of heldDue) {
+      // Held after a store reset, so not in the store: it leaves this instance, with its record.
+      this.held.delete(o.name);
+      const audit: NewAuditRecord = { token: 'system', action: 'override.expire', name: o.name, reason: `expired at ${o.expiresAt} (held since a store reset)`, before: o, after: null, dryRun: false };
+      await this.store.appendAudit([audit]).then(
+        () => this.audited(audit),
+        (err: unknown) => this.log.warn({ err, name: o.name }, 'an override held since a store reset expired; its audit record could not be written'),
+      );
+    }
+    if (heldDue.length > 0) await this.serve(true);
+    for (const o of due.filter((d) => !this.held.has(d.name) && this.stored.has(d.name))) {
       const audit: NewAuditRecord = { token: 'system', action: 'override.expire', name: o.name, reason: `expired at ${o.expiresAt}`, before: o, after: null, dryRun: false };
       try {
         // Conditional: an edit made meanwhile (here or on another instance) wins over the expiry.

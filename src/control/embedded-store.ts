@@ -294,6 +294,7 @@ export class EmbeddedStore implements ControlStore {
       const current = this.db.prepare('SELECT record FROM overrides WHERE name = ?');
       let applied = 0;
       for (const change of changes) {
+        if (change.ifAbsent && current.get(change.name)) continue;
         if (change.ifUpdatedAt !== undefined) {
           const row = current.get(change.name) as { record: string } | undefined;
           if (!row || (JSON.parse(row.record) as Override).updatedAt !== change.ifUpdatedAt) continue;

@@ -1,5 +1,6 @@
 // Metrics of the control plane: flushes and the entries they removed, overrides in force and the
-// answers they gave, audit writes, store errors, and (with a fleet store) sync lag and degraded state.
+// answers they gave, audit writes, store errors, and (with a fleet store) sync lag, degraded state,
+// records skipped as invalid, and resets (overrides held here that the store lost).
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 export class ControlMetrics {
@@ -11,6 +12,9 @@ export class ControlMetrics {
   readonly overridesActive: Gauge;
   readonly degraded: Gauge;
   readonly syncLag: Gauge;
+  readonly invalidRecords: Gauge<'key'>;
+  readonly heldAfterReset: Gauge;
+  readonly storeResets: Counter<'cause'>;
 
   constructor(registry: Registry) {
     this.flushes = new Counter({ name: 'dnslinkd_flushes_total', help: 'Cache flushes applied, by target (name, suffix, all)', labelNames: ['target'] as const, registers: [registry] });
@@ -25,6 +29,14 @@ export class ControlMetrics {
     });
     this.overridesActive = new Gauge({ name: 'dnslinkd_overrides_active', help: 'Overrides in force', registers: [registry] });
     this.degraded = new Gauge({ name: 'dnslinkd_control_degraded', help: '1 while the shared control store is unreachable (serving the last state it had)', registers: [registry] });
+    this.invalidRecords = new Gauge({
+      name: 'dnslinkd_control_invalid_records',
+      help: 'Records of the shared store skipped as invalid, by Redis key (overrides and counters: as of the last read; flush and audit logs: met since start or the last store reset)',
+      labelNames: ['key'] as const,
+      registers: [registry],
+    });
+    this.heldAfterReset = new Gauge({ name: 'dnslinkd_control_store_reset_held', help: 'Overrides served here that the shared store lost (a reset): held until restored or dropped', registers: [registry] });
+    this.storeResets = new Counter({ name: 'dnslinkd_control_store_resets_total', help: 'Times the shared store was found new (emptied or replaced) or gone back to an older state', labelNames: ['cause'] as const, registers: [registry] });
     this.syncLag = new Gauge({ name: 'dnslinkd_fleet_sync_lag_seconds', help: 'Time from a change in the store to this instance applying it, last seen', registers: [registry] });
   }
 }

@@ -4,11 +4,16 @@
 // as one Lua script with its audit records (atomic, conditional changes included) and publishes a
 // notice on `dnslinkd:changes`; replicas also reconcile on the counters (fleet-sync.ts), since
 // pub/sub alone loses messages. While Redis is unreachable, every call fails at once with
-// STORE_DEGRADED: nothing is queued to be replayed later.
+// STORE_DEGRADED: nothing is queued to be replayed later. Every record read back is checked
+// (overrides with the admin API's rules, flushes, audit records, counters): one that fails is
+// skipped and reported (invalid-records.ts), never served, and never stops the others.
 import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import { CodedError, errorMessage } from '../errors.js';
+import type { FlushTarget } from '../stages/cache/flush.js';
 import type { Override } from '../stages/overrides/override.js';
+import { InvalidRecords } from './invalid-records.js';
+import { controlName, parseStoredOverride } from './override-rules.js';
 import type { AuditQuery, AuditRecord, ControlSnapshot, ControlStore, FlushRecord, NewAuditRecord, OverrideChange } from './store.js';
 
 const KEY_PREFIX = 'dnslinkd:';
@@ -39,7 +44,8 @@ export interface ChangeNotice {
 
 // KEYS: overrides, meta, audit. ARGV: channel, time, n, then n x (name, after JSON or '', 'u:'<updatedAt> or ''), m, then m audit JSON.
 // Every check runs before any write (Redis does not roll a script back when it fails half way):
-// an unreadable stored record counts as changed meanwhile.
+// an unreadable stored record counts as changed meanwhile. The condition 'n:' applies only where
+// the name has no record (a restore after a reset never overwrites a newer one).
 const CHANGE_SCRIPT = `
 local n = tonumber(ARGV[3])
 local apply = {}
@@ -47,7 +53,9 @@ local applied = 0
 for c = 0, n - 1 do
   local name, cond = ARGV[4 + 3 * c], ARGV[6 + 3 * c]
   local ok = true
-  if cond ~= '' then
+  if cond == 'n:' then
+    ok = redis.call('HEXISTS', KEYS[1], name) == 0
+  elseif cond ~= '' then
     local cur = redis.call('HGET', KEYS[1], name)
     local decoded, rec = false, nil
     if cur then decoded, rec = pcall(cjson.decode, cur) end
@@ -85,11 +93,21 @@ redis.call('PUBLISH', ARGV[1], cjson.encode({kind = 'flush', generation = gen, t
 return gen
 `;
 
-// KEYS: meta, overrides. ARGV: a new epoch (kept only if the store has none).
+// KEYS: meta, overrides. ARGV: a new epoch and the time (kept only if the store has none). A key
+// of another type (written by something else) is not read: its type is returned instead.
 const SNAPSHOT_SCRIPT = `
-redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1])
-return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}
+local metaType, overridesType = redis.call('TYPE', KEYS[1]).ok, redis.call('TYPE', KEYS[2]).ok
+local meta, overrides = {}, {}
+if metaType == 'hash' or metaType == 'none' then
+  if redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1]) == 1 then redis.call('HSET', KEYS[1], 'epochAt', ARGV[2]) end
+  meta = redis.call('HGETALL', KEYS[1])
+end
+if overridesType == 'hash' then overrides = redis.call('HGETALL', KEYS[2]) end
+return {meta, overrides, metaType, overridesType}
 `;
+
+/** The record of a key that is not the hash it should be. */
+const wrongType = (type: string) => [{ id: '(the whole key)', why: `a Redis ${type}, not a hash: nothing in it is read (delete it: it is not dnslinkd's)` }];
 
 /** The URL as shown in logs and /healthz: without its password. */
 export function redisLocation(url: string): string {
@@ -108,6 +126,53 @@ function pairs(flat: string[]): Map<string, string> {
   return map;
 }
 
+/** A counter of the meta hash: a whole number, or why not. */
+function counter(meta: Map<string, string>, field: string): number | { error: string } {
+  const raw = meta.get(field);
+  if (raw === undefined) return 0;
+  return /^\d{1,15}$/.test(raw) ? Number(raw) : { error: `${field} ${JSON.stringify(raw.slice(0, 40))} is not a whole number` };
+}
+
+function flushTargetOf(t: unknown): FlushTarget {
+  const target = (t ?? {}) as Record<string, unknown>;
+  if (target.all === true) return { all: true };
+  if (typeof target.name === 'string') return { name: controlName(target.name) };
+  if (typeof target.suffix === 'string') return { suffix: controlName(target.suffix, 'suffix') };
+  throw new Error('target is none of {name}, {suffix} or {all: true}');
+}
+
+/** A flush log member (`<generation> <JSON>`, scored by its generation), or why it cannot be read. */
+function parseFlush(member: string, score: number): FlushRecord | { error: string } {
+  try {
+    const rec = JSON.parse(member.slice(member.indexOf(' ') + 1)) as Record<string, unknown>;
+    if (typeof rec !== 'object' || rec === null) throw new Error('not a JSON object');
+    if (typeof rec.negativeOnly !== 'boolean') throw new Error('negativeOnly is not true or false');
+    if (typeof rec.time !== 'string' || Number.isNaN(Date.parse(rec.time))) throw new Error('time is not an ISO time');
+    return { generation: score, target: flushTargetOf(rec.target), negativeOnly: rec.negativeOnly, time: rec.time };
+  } catch (err) {
+    return { error: errorMessage(err) };
+  }
+}
+
+/** An audit action as dnslinkd writes them (`override.set`, `cache.flush`, ...). */
+const AUDIT_ACTION = /^[a-z]+(\.[a-z-]+)+$/;
+
+/** An audit stream entry's record, or why it cannot be read. */
+function parseAudit(raw: string | undefined): Omit<AuditRecord, 'id'> | { error: string } {
+  if (raw === undefined) return { error: 'no "r" field' };
+  let r: Record<string, unknown>;
+  try {
+    r = JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    return { error: 'not JSON' };
+  }
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) return { error: 'not a JSON object' };
+  if (typeof r.time !== 'string' || typeof r.token !== 'string' || typeof r.dryRun !== 'boolean') return { error: 'time, token or dryRun is missing' };
+  if (typeof r.action !== 'string' || !AUDIT_ACTION.test(r.action)) return { error: `action ${JSON.stringify(r.action)} is not one dnslinkd writes` };
+  if ((r.name !== undefined && typeof r.name !== 'string') || (r.reason !== undefined && typeof r.reason !== 'string')) return { error: 'name or reason is not a string' };
+  return r as unknown as Omit<AuditRecord, 'id'>;
+}
+
 const defined = <T extends object>(value: T): T => Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 
 export interface RedisStoreOptions {
@@ -115,11 +180,15 @@ export interface RedisStoreOptions {
   connectTimeoutMs?: number;
   /** A command without an answer after this long fails (ms): a hung Redis counts as unreachable. */
   commandTimeoutMs?: number;
+  /** Where records that fail their checks are reported. */
+  invalid?: InvalidRecords;
 }
 
 export class RedisStore implements ControlStore {
   readonly kind = 'redis';
   readonly location: string;
+  /** Records read back that failed their checks (skipped). */
+  readonly invalid: InvalidRecords;
   /** Commands: reads and the change scripts. */
   readonly client: Redis;
   /** Pub/sub: the change notices (a subscribed connection can do nothing else). */
@@ -128,6 +197,7 @@ export class RedisStore implements ControlStore {
 
   private constructor(url: string, opts: RedisStoreOptions) {
     this.location = redisLocation(url);
+    this.invalid = opts.invalid ?? new InvalidRecords();
     const options: RedisOptions = {
       lazyConnect: true,
       // Nothing waits for a reconnect: a change this instance cannot share now is refused now.
@@ -183,26 +253,54 @@ export class RedisStore implements ControlStore {
   }
 
   async snapshot(): Promise<ControlSnapshot> {
-    const [metaFlat, overridesFlat] = (await this.call('reading the state', () => this.client.eval(SNAPSHOT_SCRIPT, 2, KEYS.meta, KEYS.overrides, randomUUID()))) as [string[], string[]];
+    const [metaFlat, overridesFlat, metaType, overridesType] = (await this.call('reading the state', () =>
+      this.client.eval(SNAPSHOT_SCRIPT, 2, KEYS.meta, KEYS.overrides, randomUUID(), new Date().toISOString()),
+    )) as [string[], string[], string, string];
     const meta = pairs(metaFlat);
-    const overrides = [...pairs(overridesFlat).values()].map((v) => JSON.parse(v) as Override).sort((a, b) => (a.name < b.name ? -1 : 1));
+    const overrides: Override[] = [];
+    const bad: Array<{ id: string; why: string }> = [];
+    for (const [field, raw] of pairs(overridesFlat)) {
+      const parsed = parseStoredOverride(field, raw);
+      if ('override' in parsed) overrides.push(parsed.override);
+      else bad.push({ id: field, why: parsed.error });
+    }
+    this.invalid.replace(KEYS.overrides, overridesType === 'hash' || overridesType === 'none' ? bad : wrongType(overridesType));
+    const badMeta: Array<{ id: string; why: string }> = [];
+    const [version, generation] = (['version', 'generation'] as const).map((field) => {
+      const n = counter(meta, field);
+      if (typeof n === 'number') return n;
+      badMeta.push({ id: field, why: `${n.error}: read as 0 (writes fail until it is fixed)` });
+      return 0;
+    }) as [number, number];
+    this.invalid.replace(KEYS.meta, metaType === 'hash' || metaType === 'none' ? badMeta : wrongType(metaType));
     const changedAt = meta.get('changedAt');
+    const epochAt = meta.get('epochAt');
     return {
-      version: Number(meta.get('version') ?? 0),
-      generation: Number(meta.get('generation') ?? 0),
-      overrides,
-      epoch: meta.get('epoch')!,
+      version,
+      generation,
+      overrides: overrides.sort((a, b) => (a.name < b.name ? -1 : 1)),
+      ...(meta.has('epoch') ? { epoch: meta.get('epoch')! } : {}),
+      ...(epochAt ? { epochAt } : {}),
       ...(changedAt ? { changedAt } : {}),
     };
   }
 
   async flushesAfter(generation: number): Promise<FlushRecord[]> {
-    const members = await this.call('reading the flush log', () => this.client.zrangebyscore(KEYS.flushes, `(${generation}`, '+inf'));
-    return members.map((member) => {
-      const space = member.indexOf(' ');
-      const rec = JSON.parse(member.slice(space + 1)) as Omit<FlushRecord, 'generation'>;
-      return { generation: Number(member.slice(0, space)), target: rec.target, negativeOnly: rec.negativeOnly, time: rec.time };
-    });
+    const flat = await this.call('reading the flush log', () => this.client.zrangebyscore(KEYS.flushes, `(${generation}`, '+inf', 'WITHSCORES'));
+    const out: FlushRecord[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const member = flat[i]!;
+      const score = Number(flat[i + 1]);
+      const flush = parseFlush(member, score);
+      if (!('error' in flush)) {
+        out.push(flush);
+        continue;
+      }
+      // What an unreadable flush removed is unknown: the whole cache goes, which is never wrong.
+      this.invalid.add(KEYS.flushes, { id: `generation ${score}`, why: `${flush.error}: applied as a flush of the whole cache` });
+      out.push({ generation: score, target: { all: true }, negativeOnly: false, time: new Date().toISOString() });
+    }
+    return out;
   }
 
   private auditJson(record: NewAuditRecord, time: string): string {
@@ -212,7 +310,7 @@ export class RedisStore implements ControlStore {
   async changeOverrides(changes: OverrideChange[], audit: NewAuditRecord[]): Promise<number | undefined> {
     const time = new Date().toISOString();
     const args: string[] = [KEYS.channel, time, String(changes.length)];
-    for (const c of changes) args.push(c.name, c.after ? JSON.stringify(c.after) : '', c.ifUpdatedAt !== undefined ? `u:${c.ifUpdatedAt}` : '');
+    for (const c of changes) args.push(c.name, c.after ? JSON.stringify(c.after) : '', c.ifAbsent ? 'n:' : c.ifUpdatedAt !== undefined ? `u:${c.ifUpdatedAt}` : '');
     args.push(String(audit.length), ...audit.map((r) => this.auditJson(r, time)));
     const version = (await this.call('the change', () => this.client.eval(CHANGE_SCRIPT, 3, KEYS.overrides, KEYS.meta, KEYS.audit, ...args))) as number | null;
     return version === null ? undefined : Number(version);
@@ -248,9 +346,11 @@ export class RedisStore implements ControlStore {
     while (out.length < query.limit) {
       const batch = await this.call('reading the audit log', () => this.client.xrevrange(KEYS.audit, end, floor, 'COUNT', AUDIT_BATCH));
       for (const [id, fields] of batch) {
-        const raw = pairs(fields).get('r');
-        if (raw === undefined) continue;
-        const r = JSON.parse(raw) as Omit<AuditRecord, 'id'>;
+        const r = parseAudit(pairs(fields).get('r'));
+        if ('error' in r) {
+          this.invalid.add(KEYS.audit, { id, why: `${r.error}: left out of the audit log's answers` });
+          continue;
+        }
         if (query.name !== undefined && r.name !== query.name) continue;
         if (query.since !== undefined && r.time < query.since) continue;
         out.push({ id, ...r });

@@ -13,6 +13,7 @@ import type { TxtLookupResult } from '../dnslink/resolve.js';
 import type { CacheEntry } from '../stages/cache/answer-store.js';
 import type { FlushTarget } from '../stages/cache/flush.js';
 import type { Override } from '../stages/overrides/override.js';
+import type { ControlHealth } from './health.js';
 
 /** One cached answer as the admin API shows it. */
 export interface CachedAnswerView {
@@ -42,6 +43,8 @@ export interface Replica {
   cached(name: string): Promise<CachedAnswerView[]>;
   /** A name's TXT answer as cached, stale included; undefined when none is. */
   cachedTxt(fqdn: string): Promise<TxtLookupResult | undefined>;
+  /** Where /healthz is answered in other processes (cluster workers): the control plane's health, as it changes. */
+  publishHealth?(health: ControlHealth): void;
 }
 
 function recordViews(records: readonly DnsRecord[], age: number) {

@@ -14,11 +14,15 @@ import { isLoopback } from './config.js';
 import { ControlPlane } from './control-plane.js';
 import { EmbeddedStore } from './embedded-store.js';
 import { FleetSync } from './fleet-sync.js';
-import { registerControlHealth, unregisterControlHealth } from './health.js';
+import { InvalidRecords } from './invalid-records.js';
+import { registerControlHealth, unregisterControlHealth, type ControlHealth } from './health.js';
 import { ControlMetrics } from './metrics.js';
 import { RedisStore } from './redis-store.js';
 import type { Replica } from './replica.js';
 import type { ControlStore } from './store.js';
+
+/** How often the control health is compared and, changed, sent to cluster workers. */
+const HEALTH_PUBLISH_MS = 500;
 
 export interface RunningControl {
   control: ControlPlane;
@@ -36,28 +40,56 @@ export async function startControl(config: Config, log: Logger, replica: Replica
   prepareDataDir(config.dataDir);
   const lock = acquireDataDirLock(config.dataDir, log);
   const metrics = new ControlMetrics(registry);
+  const invalid = new InvalidRecords(
+    (r) => log.warn({ key: r.key, record: r.id, why: r.why }, `invalid record in the fleet store skipped (never served): ${r.key} ${r.id}: ${r.why}; set it again with the admin API or delete it in Redis`),
+    (key, count) => metrics.invalidRecords.set({ key }, count),
+  );
   let store: ControlStore;
   let auth: AdminAuth;
   try {
     auth = AdminAuth.load(config.admin.tokens, config.dataDir);
     // A fleet shares Redis (state.redis / DNSLINKD_REDIS_URL); one machine keeps its state in dataDir.
-    store = config.state.redis ? await RedisStore.open(config.state.redis) : EmbeddedStore.open(config.dataDir, { log, onFault: (reason) => metrics.storeFaults.inc({ reason }) });
+    store = config.state.redis
+      ? await RedisStore.open(config.state.redis, { invalid })
+      : EmbeddedStore.open(config.dataDir, { log, onFault: (reason) => metrics.storeFaults.inc({ reason }) });
   } catch (err) {
     lock.release();
     throw err;
   }
   const control = new ControlPlane(store, replica, log, metrics);
   let fleet: FleetSync | undefined;
+  let healthTimer: NodeJS.Timeout | undefined;
   try {
     await control.start();
     if (store instanceof RedisStore) {
       fleet = new FleetSync(store, control, log, config.state.syncIntervalMs);
       await fleet.start();
     }
-    registerControlHealth(registry, () => {
+    const health = (): ControlHealth => {
       const reason = control.degraded ?? (store instanceof EmbeddedStore ? store.problem : undefined);
-      return { store: store.kind, degraded: reason !== undefined, ...(reason !== undefined ? { reason } : {}) };
-    });
+      const held = control.storeReset()?.held ?? 0;
+      const invalidRecords = store.invalid?.count ?? 0;
+      return {
+        store: store.kind,
+        degraded: reason !== undefined || held > 0,
+        ...(reason !== undefined ? { reason } : {}),
+        ...(held > 0 ? { heldAfterReset: held } : {}),
+        ...(invalidRecords > 0 ? { invalidRecords } : {}),
+      };
+    };
+    registerControlHealth(registry, health);
+    // Cluster workers answer /healthz: they get the health when it changes.
+    let published = '';
+    const publish = () => {
+      const now = health();
+      if (JSON.stringify(now) !== published) replica.publishHealth?.(now);
+      published = JSON.stringify(now);
+    };
+    if (replica.publishHealth) {
+      publish();
+      healthTimer = setInterval(publish, HEALTH_PUBLISH_MS);
+      healthTimer.unref();
+    }
     const { host, port } = splitHostPort(config.admin.listen);
     const tls = config.admin.tls;
     const listener = await listenAs(LISTENER_ROLES.admin, host, port, () => startAdminListener(log, control, auth, { host, port, limits: config.http, ...(tls ? { tls } : {}) }));
@@ -81,6 +113,7 @@ export async function startControl(config: Config, log: Logger, replica: Replica
       admin: listener.address,
       drain: () => listener.drain(),
       close: async () => {
+        clearInterval(healthTimer);
         unregisterControlHealth(registry);
         await listener.close();
         await fleet?.close();
@@ -89,6 +122,7 @@ export async function startControl(config: Config, log: Logger, replica: Replica
       },
     };
   } catch (err) {
+    clearInterval(healthTimer);
     unregisterControlHealth(registry);
     await fleet?.close();
     await control.close();

@@ -3,8 +3,19 @@
 // store (a fleet) both keep. Every change is atomic with its audit record.
 import type { FlushTarget } from '../stages/cache/flush.js';
 import type { Override } from '../stages/overrides/override.js';
+import type { InvalidRecords } from './invalid-records.js';
 
-export type AuditAction = 'override.set' | 'override.pin' | 'override.remove' | 'override.expire' | 'override.import' | 'cache.flush';
+export type AuditAction =
+  | 'override.set'
+  | 'override.pin'
+  | 'override.remove'
+  | 'override.expire'
+  | 'override.import'
+  /** Overrides held by an instance after a store reset, published again (a shared store). */
+  | 'override.restore'
+  /** Overrides held by an instance after a store reset, dropped (a shared store). */
+  | 'override.accept-reset'
+  | 'cache.flush';
 
 export interface AuditRecord {
   id: string;
@@ -41,6 +52,8 @@ export interface ControlSnapshot {
   epoch?: string;
   /** ISO time of the last override change (a shared store: to measure how late a replica applies it). */
   changedAt?: string;
+  /** ISO time the epoch was made (a shared store: when it began, empty). */
+  epochAt?: string;
 }
 
 /** One override set (`after`) or removed (`after: null`); `ifUpdatedAt` makes it conditional. */
@@ -49,6 +62,8 @@ export interface OverrideChange {
   after: Override | null;
   /** Apply only if the stored override's updatedAt is this (an expiry racing an edit loses). */
   ifUpdatedAt?: string;
+  /** Apply only if the store holds no override of the name (a restore never overwrites a newer one). */
+  ifAbsent?: boolean;
 }
 
 export interface AuditQuery {
@@ -62,6 +77,8 @@ export interface ControlStore {
   readonly kind: 'embedded' | 'redis';
   /** Where the data is (a file path, a Redis URL without its password). */
   readonly location: string;
+  /** Records read back that failed their checks and were skipped (a shared store). */
+  readonly invalid?: InvalidRecords;
   snapshot(): Promise<ControlSnapshot>;
   /** Flushes with a generation above `generation`, oldest first. */
   flushesAfter(generation: number): Promise<FlushRecord[]>;

@@ -162,6 +162,33 @@ describe.skipIf(!ok)('RedisStore (real redis-server)', () => {
     expect(await store.audit({ name: 'f2.example', since: middle, limit: 10 })).toHaveLength(0);
   });
 
+  it('skips records that fail their checks and reports them; a key of another type is not read, and the snapshot still answers', async () => {
+    store = await RedisStore.open(redis.url);
+    const good = override('a.example', '2026-01-01T00:00:00.000Z');
+    await raw.hset('dnslinkd:overrides', { 'a.example': JSON.stringify(good), 'b.example': 'nope', 'c.example': JSON.stringify({ ...good, name: 'c.example', value: 42 }) });
+    await raw.hset('dnslinkd:meta', 'generation', 'many');
+    const snap = await store.snapshot();
+    expect(snap.overrides).toEqual([good]);
+    expect(snap.generation).toBe(0);
+    expect(store.invalid.list().map((r) => `${r.key} ${r.id}`).sort()).toEqual(['dnslinkd:meta generation', 'dnslinkd:overrides b.example', 'dnslinkd:overrides c.example']);
+    // Fixed in Redis: no longer counted at the next read.
+    await raw.hdel('dnslinkd:overrides', 'b.example', 'c.example');
+    await raw.hset('dnslinkd:meta', 'generation', '0');
+    await store.snapshot();
+    expect(store.invalid.count).toBe(0);
+    // Keys of the wrong type (written by something else): reported, the snapshot answers.
+    await raw.del('dnslinkd:overrides', 'dnslinkd:meta');
+    await raw.set('dnslinkd:overrides', 'a string');
+    await raw.rpush('dnslinkd:meta', 'a list');
+    const odd = await store.snapshot();
+    expect(odd).toMatchObject({ version: 0, generation: 0, overrides: [] });
+    expect(odd.epoch).toBeUndefined();
+    expect(store.invalid.list().map((r) => `${r.key} ${r.why}`).sort()).toEqual([
+      expect.stringMatching(/^dnslinkd:meta a Redis list, not a hash/),
+      expect.stringMatching(/^dnslinkd:overrides a Redis string, not a hash/),
+    ]);
+  });
+
   it('fails fast with STORE_DEGRADED while Redis is down, and works again once it is back', async () => {
     store = await RedisStore.open(redis.url, { connectTimeoutMs: 500 });
     const port = redis.port;

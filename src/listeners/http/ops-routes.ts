@@ -3,7 +3,7 @@
 // checks: 200 while the process serves HTTP), /metrics in Prometheus text format.
 import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
-import { controlHealth } from '../../control/health.js';
+import { controlHealth, describeControlHealth } from '../../control/health.js';
 import type { ResolverCore } from '../../core/resolver-core.js';
 import type { PoolHealth } from '../../stages/upstream/upstream-pool.js';
 import { healthSchema, liveSchema } from './schemas.js';
@@ -60,9 +60,8 @@ export function registerOpsRoutes(app: FastifyInstance, core: ResolverCore): voi
     // A degraded control store does not make the instance unready (it still answers, with the
     // last state it had), but the body says so.
     const control = controlHealth(core.metrics.registry);
-    const reason = control?.degraded
-      ? `${r.reason}; control store DEGRADED (${control.reason ?? `${control.store} unreachable`}: serving the last state, admin changes refused)`
-      : r.reason;
+    const note = control && describeControlHealth(control);
+    const reason = note ? `${r.reason}; ${note}` : r.reason;
     void reply.code(r.ready ? 200 : 503).header('cache-control', 'no-store');
     if (r.retryAfter !== undefined) void reply.header('retry-after', String(r.retryAfter));
     return {
@@ -73,7 +72,7 @@ export function registerOpsRoutes(app: FastifyInstance, core: ResolverCore): voi
       upstreams: r.upstreams,
       cache: { entries: core.stages.cache.store.size, bytes: core.stages.cache.store.bytes, inflight: core.stages.cache.pending },
       localRecords: core.stages['local-records'].size,
-      ...(control ? { control: { store: control.store, degraded: control.degraded, ...(control.reason !== undefined ? { reason: control.reason } : {}) } } : {}),
+      ...(control ? { control } : {}),
     };
   });
   app.get('/livez', { schema: liveSchema }, async (_request, reply) => {

@@ -286,9 +286,11 @@ const healthBody = (description: string, status: string) =>
           degraded: {
             type: 'boolean',
             description:
-              'True while the store takes no changes: the shared store (Redis) unreachable, or the embedded store\'s file deleted or replaced (STORE_REPLACED) or its last write failed (SQLITE_FULL, ...). The last state is served, admin changes are refused with 503. Readiness does not change for it.',
+              'True while the store takes no changes (the shared store (Redis) unreachable, or the embedded store\'s file deleted or replaced (STORE_REPLACED) or its last write failed (SQLITE_FULL, ...): the last state is served, admin changes are refused with 503), or while overrides are held after a store reset. Readiness does not change for it.',
           },
           reason: { type: 'string', description: 'Why, when degraded.' },
+          heldAfterReset: { type: 'integer', description: 'Overrides served here that the shared store lost (emptied or replaced): held until `dnslinkd override restore` or `accept-reset`.' },
+          invalidRecords: { type: 'integer', description: 'Records of the shared store skipped as invalid (never served): listed in /admin/v1/status.' },
         },
       },
     },

@@ -31,6 +31,14 @@ export interface Override {
 
 export const DEFAULT_OVERRIDE_TTL = 60;
 
+/**
+ * Longest override value, in characters (printable ASCII, so bytes). The answer is one TXT record
+ * `dnslink=<value>` in 255-byte strings, at `_dnslink.<name>` (up to 255 bytes) with the reason in an
+ * Extended DNS Error: 4096 keeps it far inside the 65535 bytes a DNS message may hold (a longer one
+ * cannot be encoded at all) and is longer than any CID with a path in use.
+ */
+export const MAX_OVERRIDE_VALUE = 4096;
+
 /** When an override stops applying (epoch ms), or undefined: until removed. */
 export function expiryOf(override: Pick<Override, 'expiresAt'>): number | undefined {
   return override.expiresAt === undefined ? undefined : Date.parse(override.expiresAt);
@@ -44,6 +52,7 @@ export function inForce(override: Pick<Override, 'expiresAt'>, now: number): boo
 
 /** Checks an override value (namespace, CID or IPNS name, path); the value, or why it is refused. */
 export function checkOverrideValue(value: string): { value: string } | { error: string } {
+  if (value.length > MAX_OVERRIDE_VALUE) return { error: `value is ${value.length} characters; at most ${MAX_OVERRIDE_VALUE} (its TXT answer must fit in a DNS message)` };
   const namespace = /^\/(ipfs|ipns)\//.exec(value)?.[1];
   if (!namespace) return { error: `value must start with /ipfs/ or /ipns/ (got "${value.slice(0, 64)}")` };
   const bad = /[^\x21-\x7e]/.exec(value);

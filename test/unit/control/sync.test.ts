@@ -1,13 +1,15 @@
 // ControlPlane.sync against a scripted store: newer versions adopted (not older ones a local
 // change overtook), every flush applied once in order, a trimmed log makes a full flush, a new
-// store (epoch) or one that went back is adopted, lag recorded; degraded refuses writes.
+// store (epoch) or one that went back is adopted, except the overrides it lost (held, said so, until
+// restored or dropped); an override gone without an audit record is held, one removed is not; lag
+// recorded; degraded refuses writes.
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ControlPlane } from '../../../src/control/control-plane.js';
 import { ControlMetrics } from '../../../src/control/metrics.js';
 import type { Replica } from '../../../src/control/replica.js';
-import type { ControlSnapshot, ControlStore, FlushRecord } from '../../../src/control/store.js';
+import type { AuditRecord, ControlSnapshot, ControlStore, FlushRecord, NewAuditRecord, OverrideChange } from '../../../src/control/store.js';
 import type { FlushTarget } from '../../../src/stages/cache/flush.js';
 import type { Override } from '../../../src/stages/overrides/override.js';
 
@@ -23,16 +25,22 @@ const o = (name: string, value = '/ipfs/bafkreibaoaidvjxyomg4xguvlpaeekw7dqeahsq
 });
 
 function setup() {
-  const state: { snap: ControlSnapshot; flushes: FlushRecord[] } = { snap: { version: 1, generation: 2, overrides: [], epoch: 'e1' }, flushes: [] };
+  const state: { snap: ControlSnapshot; flushes: FlushRecord[]; audit: AuditRecord[] } = { snap: { version: 1, generation: 2, overrides: [], epoch: 'e1' }, flushes: [], audit: [] };
+  const changes: OverrideChange[][] = [];
+  const audits: NewAuditRecord[][] = [];
   const store: ControlStore = {
     kind: 'redis',
     location: 'redis://x',
     snapshot: async () => structuredClone(state.snap),
     flushesAfter: async (g) => state.flushes.filter((f) => f.generation > g),
-    changeOverrides: async () => 1,
+    changeOverrides: async (c, a) => {
+      changes.push(c);
+      audits.push(a);
+      return 1;
+    },
     recordFlush: async () => ({ generation: 1, target: { all: true }, negativeOnly: false, time: '' }),
-    appendAudit: async () => {},
-    audit: async () => [],
+    appendAudit: async (a) => void audits.push(a),
+    audit: async () => state.audit,
     close: async () => {},
   };
   const flushed: FlushTarget[] = [];
@@ -47,7 +55,7 @@ function setup() {
   const control = new ControlPlane(store, replica, pino({ level: 'silent' }), new ControlMetrics(registry), () => NOW);
   const flush = (generation: number, name: string, minutesAgo = 0): FlushRecord => ({ generation, target: { name }, negativeOnly: false, time: new Date(NOW - minutesAgo * 60_000).toISOString() });
   const gauge = async (name: string) => (await registry.getSingleMetric(name)!.get()).values[0]?.value;
-  return { state, control, flushed, applied: () => applied, flush, gauge };
+  return { state, control, flushed, applied: () => applied, flush, gauge, changes, audits };
 }
 
 describe('ControlPlane.sync (fleet reconcile)', () => {
@@ -83,16 +91,57 @@ describe('ControlPlane.sync (fleet reconcile)', () => {
     expect(t.flushed).toEqual([{ all: true }, { name: 'z.example' }]);
   });
 
-  it('adopts a new store (another epoch): its overrides, even at a lower version, and every flush in its log', async () => {
+  it('adopts a new store (another epoch): its overrides, even at a lower version, and every flush in its log; holds the ones it lost', async () => {
     const t = setup();
     t.state.snap = { version: 5, generation: 7, overrides: [o('a.example')], epoch: 'e1' };
     await t.control.start();
     t.state.snap = { version: 1, generation: 1, overrides: [o('b.example')], epoch: 'e2' };
     t.state.flushes = [t.flush(1, 'new.example')];
     await t.control.sync();
-    expect(t.applied().map((x) => x.name)).toEqual(['b.example']);
-    expect(t.flushed).toEqual(expect.arrayContaining([{ name: 'a.example' }, { name: 'b.example' }, { name: 'new.example' }]));
-    expect(t.control.status()).toMatchObject({ version: 1, generation: 1 });
+    expect(t.applied().map((x) => x.name).sort()).toEqual(['a.example', 'b.example']);
+    expect(t.flushed).toEqual(expect.arrayContaining([{ name: 'b.example' }, { name: 'new.example' }]));
+    expect(t.control.status()).toMatchObject({ version: 1, generation: 1, degraded: true, storeReset: { held: 1, overrides: [{ name: 'a.example' }] } });
+    expect(await t.gauge('dnslinkd_control_store_reset_held')).toBe(1);
+  });
+
+  it('an override gone from the store at a newer version: held without an audit record of its removal, dropped with one', async () => {
+    const t = setup();
+    t.state.snap = { version: 2, generation: 0, overrides: [o('a.example'), o('b.example')], epoch: 'e1' };
+    await t.control.start();
+    t.state.audit = [{ id: '1-0', time: new Date(NOW).toISOString(), token: 'ops', action: 'override.remove', name: 'b.example', before: o('b.example'), after: null, dryRun: false }];
+    t.state.snap = { version: 3, generation: 0, overrides: [], epoch: 'e1' };
+    await t.control.sync();
+    expect(t.applied().map((x) => x.name)).toEqual(['a.example']);
+    expect(t.control.storeReset()).toMatchObject({ held: 1, cause: 'overrides left the store without the audit record of a removal' });
+    // Another instance accepted the reset: its audit record makes this one drop it too.
+    t.state.audit.unshift({ id: '2-0', time: new Date(NOW).toISOString(), token: 'ops', action: 'override.accept-reset', name: 'a.example', before: o('a.example'), after: null, dryRun: false });
+    t.state.snap = { ...t.state.snap, version: 4 };
+    await t.control.sync();
+    expect(t.applied()).toEqual([]);
+    expect(t.control.storeReset()).toBeUndefined();
+  });
+
+  it('restore publishes the held overrides only where the store has none; accept-reset drops them, audited', async () => {
+    const t = setup();
+    t.state.snap = { version: 5, generation: 0, overrides: [o('a.example'), o('b.example')], epoch: 'e1' };
+    await t.control.start();
+    t.state.snap = { version: 0, generation: 0, overrides: [], epoch: 'e2' };
+    await t.control.sync();
+    const ctx = { token: 'ops', dryRun: true };
+    expect((await t.control.restoreHeld({}, ctx)).overrides.map((x) => x.name)).toEqual(['a.example', 'b.example']);
+    expect(t.changes).toEqual([]);
+    await expect(t.control.acceptReset({}, ctx)).rejects.toMatchObject({ code: 'REASON_REQUIRED' });
+    t.state.snap = { version: 1, generation: 0, overrides: [o('a.example'), o('b.example', '/ipfs/bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi')], epoch: 'e2' };
+    t.state.snap.overrides[1]!.updatedAt = '2026-11-25T11:30:00Z'; // set meanwhile elsewhere: the store keeps it
+    const restored = await t.control.restoreHeld({}, { ...ctx, dryRun: false });
+    expect(t.changes[0]).toEqual([
+      { name: 'a.example', after: o('a.example'), ifAbsent: true },
+      { name: 'b.example', after: o('b.example'), ifAbsent: true },
+    ]);
+    expect(restored.overrides.map((x) => x.name)).toEqual(['a.example']);
+    expect(restored.skipped).toEqual([{ name: 'b.example', why: 'set in the store meanwhile: the store keeps its own' }]);
+    expect(t.control.storeReset()).toBeUndefined();
+    expect(t.audits.flat().map((a) => a.action)).toEqual(['override.restore', 'override.restore', 'override.restore', 'override.restore']);
   });
 
   it('adopts a store that went back (restored copy, same epoch), then follows it', async () => {
@@ -101,8 +150,8 @@ describe('ControlPlane.sync (fleet reconcile)', () => {
     await t.control.start();
     t.state.snap = { version: 3, generation: 4, overrides: [], epoch: 'e1' };
     await t.control.sync();
-    expect(t.applied()).toEqual([]);
-    expect(t.control.status()).toMatchObject({ version: 3, generation: 4 });
+    expect(t.applied().map((x) => x.name)).toEqual(['a.example']); // lost by the store: held
+    expect(t.control.status()).toMatchObject({ version: 3, generation: 4, storeReset: { held: 1, cause: 'the store went back (restored from an older copy?)' } });
     t.state.snap.generation = 5;
     t.state.flushes = [t.flush(5, 'after.example')];
     await t.control.sync();
