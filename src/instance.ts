@@ -72,6 +72,8 @@ export async function startInstance(config: Config, log: Logger, options: Instan
       queryTimeoutMs: config.dns.tcpQueryTimeoutMs,
       maxConnections: config.dns.tcpMaxConnections,
       maxConnectionsPerClient: config.dns.tcpMaxConnectionsPerClient,
+      clientIpv4PrefixLength: config.dns.tcpClientIpv4PrefixLength,
+      clientIpv6PrefixLength: config.dns.tcpClientIpv6PrefixLength,
       maxPipelined: config.dns.tcpMaxPipelined,
     };
     const tcp = await listenAs(ROLES.tcp, dnsAddr.host, udp.address.port, () => startTcpListener(core, dnsAddr.host, udp.address.port, tcpOptions));

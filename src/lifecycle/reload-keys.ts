@@ -22,6 +22,8 @@ export const RELOAD_KEYS: Readonly<Record<string, ReloadKind>> = {
   'dns.tcpQueryTimeoutMs': 'restart',
   'dns.tcpMaxConnectionsPerClient': 'restart',
   'dns.tcpMaxPipelined': 'restart',
+  'dns.tcpClientIpv4PrefixLength': 'restart',
+  'dns.tcpClientIpv6PrefixLength': 'restart',
   'dns.forward': 'restart',
   // Who is answered and how much: the client gate is swapped (rate accounts start afresh).
   'dns.allow': 'live',
@@ -41,6 +43,8 @@ export const RELOAD_KEYS: Readonly<Record<string, ReloadKind>> = {
   shutdownGraceMs: 'restart',
   upstreams: 'live',
   upstreamTimeoutMs: 'live',
+  // The bound is read by the upstream stage built at start.
+  'upstream.maxOutstanding': 'restart',
   // The store's size is set at start; its policy (clamps, serve-stale, prefetch) is swapped.
   'cache.maxEntries': 'restart',
   'cache.maxBytes': 'restart',

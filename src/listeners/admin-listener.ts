@@ -33,7 +33,7 @@ export async function startAdminListener(log: Logger, control: ControlPlane, aut
       const server = tls
         ? https.createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key), handshakeTimeout: limits.headersTimeoutMs, ...http1Options(limits) }, handler)
         : http.createServer(http1Options(limits), handler);
-      limitConnectionsPerClient(server, limits.maxConnectionsPerClient);
+      limitConnectionsPerClient(server, limits);
       return server;
     },
   });

@@ -1,6 +1,7 @@
 // Client addresses as numbers, for the per-packet checks (allow-list, rate limit): the text Node
 // gives (`rinfo.address`, `socket.remoteAddress`) parsed into a reusable scratch without allocating,
-// IPv4-mapped IPv6 read as IPv4; and client networks (CIDR) parsed once from the configuration.
+// IPv4-mapped IPv6 read as IPv4; client networks (CIDR) parsed once from the configuration; and
+// addresses grouped into networks (/24, /56) for the per-network accounts and caps.
 
 /** One parsed address; reused from packet to packet (`parseAddressInto` overwrites it). */
 export class ClientAddress {
@@ -207,5 +208,52 @@ export class NetworkSet {
       if (((groups[k]! ^ this.v6Groups[base + k]!) & mask) !== 0) return false;
     }
     return true;
+  }
+}
+
+/** The key of a text that is no address (a socket reset before Node read its peer): one network of its own. */
+const NO_ADDRESS_KEY = 2 ** 40;
+
+/**
+ * Client addresses grouped into networks (an IPv4 /24, an IPv6 /56 by default), each network a
+ * number: the per-network accounts of the rate limit and the connection caps. IPv4 networks are
+ * their prefix bits (under 2^32, a small integer V8 keeps unboxed); IPv6 networks a negative 52-bit
+ * hash of the masked groups (a collision of two networks is a 2^-52 chance).
+ */
+export class NetworkGrouping {
+  /** Bits of an IPv4 address past the network prefix. */
+  private readonly v4HostBits: number;
+  private readonly scratch = new ClientAddress();
+
+  constructor(
+    readonly ipv4PrefixLength: number,
+    readonly ipv6PrefixLength: number,
+  ) {
+    this.v4HostBits = 32 - ipv4PrefixLength;
+  }
+
+  /** The network of a parsed address. */
+  keyOf(client: ClientAddress): number {
+    if (client.family === 4) return this.v4HostBits === 32 ? 0 : client.v4 >>> this.v4HostBits;
+    if (client.family === 0) return NO_ADDRESS_KEY;
+    let high = 0x811c9dc5;
+    let low = 0x01000193;
+    let bits = this.ipv6PrefixLength;
+    for (let k = 0; k < 8 && bits > 0; k++, bits -= 16) {
+      const group = bits >= 16 ? client.v6[k]! : client.v6[k]! & (0xffff << (16 - bits));
+      high = Math.imul(high ^ group, 0x01000193);
+      low = Math.imul(low ^ group ^ (high >>> 15), 0x5bd1e995);
+    }
+    return -((high >>> 12) * 0x100000000 + (low >>> 0)) - 1;
+  }
+
+  /** The network of an address as Node gives it (`socket.remoteAddress`). */
+  keyOfText(address: string): number {
+    return this.keyOf(parseAddressInto(address, this.scratch));
+  }
+
+  /** How it groups, for logs and docs: `/24 (IPv4), /56 (IPv6)`. */
+  get description(): string {
+    return `/${this.ipv4PrefixLength} (IPv4), /${this.ipv6PrefixLength} (IPv6)`;
   }
 }

@@ -15,8 +15,12 @@ export const dnsListenerKeys = {
   tcpMaxConnections: z.number().int().min(1).default(1024),
   /** A TCP message must be complete this long after its first byte, however the bytes trickle in (RFC 7766 6.2.3). */
   tcpQueryTimeoutMs: millis.default(5_000),
-  /** Concurrent TCP connections from one client address; past it a new one is closed at once. */
+  /** Concurrent TCP connections from one client network (see the two keys below); past it a new one is closed at once. */
   tcpMaxConnectionsPerClient: z.number().int().min(1).default(32),
+  /** Prefix length that makes one IPv4 client network for dns.tcpMaxConnectionsPerClient. */
+  tcpClientIpv4PrefixLength: z.number().int().min(8).max(32).default(24),
+  /** Prefix length that makes one IPv6 client network for dns.tcpMaxConnectionsPerClient. */
+  tcpClientIpv6PrefixLength: z.number().int().min(16).max(128).default(56),
   /** Queries one TCP connection may have unanswered at once. */
   tcpMaxPipelined: z.number().int().min(1).default(64),
   /** Processes serving (node:cluster); 1: a single process, no cluster. Each has its own cache. */
@@ -47,8 +51,12 @@ export const httpConfigSchema = z
     requestTimeoutMs: millis.default(30_000),
     /** A connection with no request in progress (an HTTP/2 session with no open stream) is closed after this. */
     keepAliveTimeoutMs: millis.default(30_000),
-    /** Connections one client address may hold open at once, per listener; more are closed at once. */
+    /** Connections one client network (see the two keys below) may hold open at once, per listener; more are closed at once. */
     maxConnectionsPerClient: z.number().int().min(1).default(64),
+    /** Prefix length that makes one IPv4 client network for http.maxConnectionsPerClient. */
+    clientIpv4PrefixLength: z.number().int().min(8).max(32).default(24),
+    /** Prefix length that makes one IPv6 client network for http.maxConnectionsPerClient. */
+    clientIpv6PrefixLength: z.number().int().min(16).max(128).default(56),
     /** Streams one HTTP/2 session may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
     h2MaxConcurrentStreams: z.number().int().min(1).max(10_000).default(100),
     /** Largest HTTP/2 header list, in bytes (SETTINGS_MAX_HEADER_LIST_SIZE); HTTP/1.1's limit is 16384. */
@@ -70,5 +78,12 @@ export const httpConfigSchema = z
 /** What every HTTP server of dnslinkd (public, TLS, admin) limits its clients to. */
 export type HttpLimits = Pick<
   z.output<typeof httpConfigSchema>,
-  'headersTimeoutMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'maxConnectionsPerClient' | 'h2MaxConcurrentStreams' | 'h2MaxHeaderListSize'
+  | 'headersTimeoutMs'
+  | 'requestTimeoutMs'
+  | 'keepAliveTimeoutMs'
+  | 'maxConnectionsPerClient'
+  | 'clientIpv4PrefixLength'
+  | 'clientIpv6PrefixLength'
+  | 'h2MaxConcurrentStreams'
+  | 'h2MaxHeaderListSize'
 >;

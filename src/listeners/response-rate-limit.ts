@@ -3,7 +3,7 @@
 // and every `slip`-th one goes out as a TC=1 answer so a real client retries over TCP (never limited).
 import type { Registry } from 'prom-client';
 import { FastCounter, scrapedCounter } from '../observability/metrics.js';
-import type { ClientAddress } from './client-address.js';
+import { NetworkGrouping, type ClientAddress } from './client-address.js';
 import type { RateLimitOptions } from './client-policy-config.js';
 
 /** What to do with one response. */
@@ -34,8 +34,8 @@ export class ResponseRateLimiter {
   /** The account networks share once `maxNetworks` are tracked. */
   private readonly overflow: Account;
   private readonly floor: number;
-  /** Bits of an IPv4 address past the network prefix. */
-  private readonly v4HostBits: number;
+  /** Which network a client's responses are counted to (NetworkGrouping: /24, /56 by default). */
+  private readonly networks: NetworkGrouping;
   private lastSweep: number;
 
   constructor(
@@ -44,7 +44,7 @@ export class ResponseRateLimiter {
     private readonly now: () => number,
   ) {
     this.floor = -options.responsesPerSecond * options.window;
-    this.v4HostBits = 32 - options.ipv4PrefixLength;
+    this.networks = new NetworkGrouping(options.ipv4PrefixLength, options.ipv6PrefixLength);
     this.lastSweep = now();
     this.overflow = { balance: options.responsesPerSecond, updatedAt: this.lastSweep, sinceSlip: 0 };
   }
@@ -68,7 +68,7 @@ export class ResponseRateLimiter {
   /** Counts one response to `client` and says whether to send it, drop it or slip it. */
   account(client: ClientAddress): RateVerdict {
     const now = this.now();
-    const account = this.accountOf(this.networkKey(client), now);
+    const account = this.accountOf(this.networks.keyOf(client), now);
     const rate = this.options.responsesPerSecond;
     const credited = account.balance + ((now - account.updatedAt) * rate) / 1000;
     account.updatedAt = now;
@@ -82,24 +82,6 @@ export class ResponseRateLimiter {
     }
     this.metrics.dropped.inc();
     return RateVerdict.DROP;
-  }
-
-  /**
-   * The network's key: IPv4 networks as their prefix bits (a /24 is under 2^24, a small integer
-   * V8 keeps unboxed); IPv6 networks as a negative 52-bit hash of the masked groups (a collision
-   * of two /56s is a 2^-52 chance).
-   */
-  private networkKey(client: ClientAddress): number {
-    if (client.family !== 6) return client.v4 >>> this.v4HostBits;
-    let high = 0x811c9dc5;
-    let low = 0x01000193;
-    let bits = this.options.ipv6PrefixLength;
-    for (let k = 0; k < 8 && bits > 0; k++, bits -= 16) {
-      const group = bits >= 16 ? client.v6[k]! : client.v6[k]! & (0xffff << (16 - bits));
-      high = Math.imul(high ^ group, 0x01000193);
-      low = Math.imul(low ^ group ^ (high >>> 15), 0x5bd1e995);
-    }
-    return -((high >>> 12) * 0x100000000 + (low >>> 0)) - 1;
   }
 
   private accountOf(key: number, now: number): Account {

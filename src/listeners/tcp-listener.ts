@@ -1,13 +1,14 @@
 // The TCP listener (RFC 7766): length-prefixed messages, several queries per connection answered
-// as they complete (possibly out of order), idle connections closed, a cap on connections, on
-// connections per client address and on unanswered queries per connection, and a bound on how long
-// one message may take to arrive (a client trickling bytes is closed). A thin adapter over the
-// shared wire handler. Draining stops accepting, reads no new queries, and closes each connection
-// once its answers are written.
+// as they complete (possibly out of order), idle connections closed, a cap on connections (at it,
+// the connection idle longest is closed to admit a new one, RFC 7766 6.2.3), on connections per
+// client network and on unanswered queries per connection, and a bound on how long one message may
+// take to arrive (a client trickling bytes is closed). A thin adapter over the shared wire handler.
+// Draining stops accepting, reads no new queries, and closes each connection once its answers are written.
 import * as net from 'node:net';
 import { Admission } from '../core/admission.js';
 import type { ResolverCore } from '../core/resolver-core.js';
 import { MessageReader, frameMessage } from '../dns/tcp-framing.js';
+import { NetworkGrouping } from './client-address.js';
 import { ConnectionsPerClient } from './connections-per-client.js';
 import type { RunningListener } from './running-listener.js';
 import { TcpListenerMetrics } from './tcp-metrics.js';
@@ -19,16 +20,39 @@ export interface TcpOptions {
   queryTimeoutMs: number;
   maxConnections: number;
   maxConnectionsPerClient: number;
+  /** Prefix lengths that make one client network for maxConnectionsPerClient (default /24 and /56). */
+  clientIpv4PrefixLength?: number;
+  clientIpv6PrefixLength?: number;
   maxPipelined: number;
 }
 
 export function startTcpListener(core: ResolverCore, host: string, port: number, options: TcpOptions): Promise<RunningListener> {
   const { wireHandler, log } = core;
   const metrics = new TcpListenerMetrics(core.metrics.registry);
+  /** Open connections, the one idle longest first: a connection moves to the end when a query arrives or an answer leaves. */
   const connections = new Set<net.Socket>();
   /** How many of each connection's queries are still unanswered (read when a drain starts). */
   const pendingOf = new WeakMap<net.Socket, () => number>();
-  const perClient = new ConnectionsPerClient();
+  const perClient = new ConnectionsPerClient(new NetworkGrouping(options.clientIpv4PrefixLength ?? 24, options.clientIpv6PrefixLength ?? 56));
+  metrics.open = () => connections.size;
+  const touch = (socket: net.Socket): void => {
+    if (!connections.delete(socket)) return; // closed, or closed as the idlest
+    connections.add(socket);
+  };
+  /**
+   * At dns.tcpMaxConnections: closes the connection idle longest (nothing unanswered, no query or
+   * answer for the longest time) to make room (RFC 7766 6.2.3); false when every one is busy.
+   */
+  const closeIdlest = (): boolean => {
+    for (const socket of connections) {
+      if ((pendingOf.get(socket)?.() ?? 0) > 0) continue;
+      connections.delete(socket);
+      metrics.idleClosed.inc();
+      socket.destroy();
+      return true;
+    }
+    return false;
+  };
   let draining = false;
   let whenDrained: (() => void) | undefined;
   /** Ends a connection with nothing left to answer, once its writes are flushed. */
@@ -38,9 +62,16 @@ export function startTcpListener(core: ResolverCore, host: string, port: number,
 
   const server = net.createServer((socket) => {
     // A socket already reset by its peer has no address: it is closing anyway.
-    const client = socket.remoteAddress ?? '';
-    if (!perClient.admit(client, options.maxConnectionsPerClient)) {
+    const network = perClient.admit(socket.remoteAddress ?? '', options.maxConnectionsPerClient);
+    if (network === undefined) {
       metrics.overClientCap.inc();
+      socket.on('error', () => {});
+      socket.destroy();
+      return;
+    }
+    if (connections.size >= options.maxConnections && !closeIdlest()) {
+      metrics.tableFull.inc();
+      perClient.release(network);
       socket.on('error', () => {});
       socket.destroy();
       return;
@@ -73,12 +104,13 @@ export function startTcpListener(core: ResolverCore, host: string, port: number,
     socket.on('close', () => {
       stopQueryTimer();
       connections.delete(socket);
-      perClient.release(client);
+      perClient.release(network);
       if (draining && connections.size === 0) whenDrained?.();
     });
 
     const send = (out: Buffer | null) => {
       pending--;
+      touch(socket);
       if (out && !socket.destroyed) socket.write(frameMessage(out));
       if (draining) {
         if (pending === 0) finish(socket);
@@ -100,12 +132,15 @@ export function startTcpListener(core: ResolverCore, host: string, port: number,
           send(null);
         }
       });
-      if (completed > 0) stopQueryTimer();
+      if (completed > 0) {
+        stopQueryTimer();
+        touch(socket);
+      }
       if (reader.partialBytes > 0 && queryTimer === undefined && !socket.destroyed) queryTimer = setTimeout(onQueryTimeout, options.queryTimeoutMs);
       if (pending >= options.maxPipelined) socket.pause();
     });
   });
-  server.maxConnections = options.maxConnections;
+  // No server.maxConnections: Node would refuse past it silently, before the idlest could be closed.
 
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -69,7 +69,7 @@ const CHAIN = [
   {
     name: 'upstream',
     build: ({ config, registry, log, now }: ChainDeps) =>
-      new UpstreamStage({ upstreams: config.upstreams, timeoutMs: config.upstreamTimeoutMs, metrics: new UpstreamMetrics(registry), log, now }),
+      new UpstreamStage({ upstreams: config.upstreams, timeoutMs: config.upstreamTimeoutMs, maxOutstanding: config.upstream.maxOutstanding, metrics: new UpstreamMetrics(registry), log, now }),
   },
 ] as const;
 

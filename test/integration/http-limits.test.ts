@@ -1,7 +1,8 @@
 // Slow and greedy HTTP clients against a real dnslinkd with small `http.*` limits, so each runs in
 // seconds: 200 slow-loris connections of seven kinds (HTTP/1.1 and h2c) are all closed by the
 // server while a well-behaved client is served throughout; connections past
-// http.maxConnectionsPerClient are closed on the cleartext, TLS and admin listeners alike; HTTP/2
+// http.maxConnectionsPerClient from one client network (a /24) are closed on the cleartext, TLS and
+// admin listeners alike, whichever address of the network they come from; HTTP/2
 // advertises its limits, refuses streams past them, and survives rapid reset (CVE-2023-44487), PING
 // and SETTINGS floods.
 import http2 from 'node:http2';
@@ -247,11 +248,12 @@ describe.skipIf(!ok)('http.maxConnectionsPerClient: connections past it are clos
     await stopAll();
   });
 
-  // Each listener is flooded from its own address, which nothing else in the suite connects from.
+  // Each listener is flooded from its own /24 (connections count by network, http.clientIpv4PrefixLength),
+  // which nothing else in the suite connects from.
   const listeners: Array<[name: string, port: () => number, tls: boolean, path: string, greedy: string]> = [
-    ['cleartext HTTP/1.1 + h2c', () => d.httpPort, false, '/livez', '127.0.0.11'],
-    ['TLS', () => tlsPort, true, '/livez', '127.0.0.12'],
-    ['admin (no token: 401)', () => d.adminPort, false, '/admin/v1/overrides', '127.0.0.13'],
+    ['cleartext HTTP/1.1 + h2c', () => d.httpPort, false, '/livez', '127.0.11.1'],
+    ['TLS', () => tlsPort, true, '/livez', '127.0.12.1'],
+    ['admin (no token: 401)', () => d.adminPort, false, '/admin/v1/overrides', '127.0.13.1'],
   ];
 
   it.each(listeners)('%s', async (name, port, tls, path, greedy) => {
@@ -259,9 +261,10 @@ describe.skipIf(!ok)('http.maxConnectionsPerClient: connections past it are clos
     // Those past the cap are closed at once; the first MAX stay open (they have 20 s to speak).
     const closedSoon = await Promise.all(held.map((h) => Promise.race([h.closed.then(() => true), sleep(1500).then(() => false)])));
     const refused = closedSoon.filter(Boolean).length;
-    // Another client address is served meanwhile.
-    const other = await statusLine(port(), '127.0.0.2', tls, path);
+    // Another client network is served meanwhile; another address of the greedy one is not.
+    const other = await statusLine(port(), '127.0.2.1', tls, path);
     const refusedMeanwhile = await statusLine(port(), greedy, tls, path);
+    const sameNetwork = await statusLine(port(), greedy.replace(/\.1$/, '.2'), tls, path);
     for (const h of held) h.socket.destroy();
     await Promise.all(held.map((h) => h.closed));
     // Once they are gone (the server sees the last close a moment after the client), the greedy
@@ -273,11 +276,12 @@ describe.skipIf(!ok)('http.maxConnectionsPerClient: connections past it are clos
     }
     console.log(
       `${name}: ${held.length} connections from ${greedy}, ${refused} closed at once, ${held.length - refused} held; ` +
-        `127.0.0.2 got "${other}"; ${greedy} got "${refusedMeanwhile}" while at the cap and "${again}" after`,
+        `127.0.2.1 got "${other}"; ${greedy} got "${refusedMeanwhile}" (and another address of its /24 "${sameNetwork}") while at the cap and "${again}" after`,
     );
     expect(refused).toBe(held.length - MAX);
     expect(other).toMatch(/^HTTP\/1\.1 (200|401) /);
     expect(refusedMeanwhile).toBe('');
+    expect(sameNetwork).toBe('');
     expect(again).toBe(other);
   });
 });

@@ -3,9 +3,8 @@
 // the idle timer; the gap between two queries is still bounded only by dns.tcpIdleTimeoutMs; a
 // message split into two writes within the bound is answered; past dns.tcpMaxConnectionsPerClient
 // a new connection is closed at once, counted, and one closing makes room again.
-import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { encodeQuery, parseHeader, playStream, requireBinaries, requireBuild, sleep, tcpExchange, zone } from './support/index.js';
+import { encodeQuery, openTcpConnection, parseHeader, playStream, requireBinaries, requireBuild, sleep, tcpExchange, zone } from './support/index.js';
 import { nsdWithDnslinkd } from './support/suite.js';
 
 const ok = requireBinaries('nsd') && requireBuild();
@@ -26,19 +25,7 @@ function replyIds(stream: Buffer): number[] {
   return ids;
 }
 
-/** A connection that collects what the server sends and whether it closed. */
-function openConnection(port: number): Promise<{ socket: Socket; received: () => Buffer; closed: () => boolean }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    let received = Buffer.alloc(0);
-    let closed = false;
-    socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
-    socket.on('close', () => (closed = true));
-    socket.on('error', () => {});
-    socket.once('connect', () => resolve({ socket, received: () => received, closed: () => closed }));
-    socket.once('error', reject);
-  });
-}
+const openConnection = (port: number) => openTcpConnection(port);
 
 describe.skipIf(!ok)('TCP limits', () => {
   const servers = nsdWithDnslinkd({ config: { dns: { tcpQueryTimeoutMs: QUERY_TIMEOUT_MS, tcpIdleTimeoutMs: IDLE_TIMEOUT_MS, tcpMaxConnectionsPerClient: PER_CLIENT } } });

@@ -1,10 +1,11 @@
 // What every HTTP server of dnslinkd (cleartext HTTP/1.1 + h2c, TLS, admin) limits a client to:
-// connections per client address, Node's HTTP/1.1 header, request and keep-alive timeouts, and for
+// connections per client network, Node's HTTP/1.1 header, request and keep-alive timeouts, and for
 // HTTP/2 the stream and header-list limits it advertises and the timeouts Node has no option for.
 import type http from 'node:http';
 import http2 from 'node:http2';
 import type { Server, Socket } from 'node:net';
 import { httpConfigSchema, type HttpLimits } from '../config.js';
+import { NetworkGrouping } from '../client-address.js';
 import { ConnectionsPerClient } from '../connections-per-client.js';
 
 export type { HttpLimits };
@@ -46,18 +47,21 @@ export function http2Options(limits: HttpLimits): http2.ServerOptions {
 }
 
 /**
- * Closes at once each connection past `max` from one client address. Prepended, so the servers'
- * own 'connection' listeners (the h2c sniffer, TLS) run after it and find the socket destroyed.
+ * Closes at once each connection past `maxConnectionsPerClient` from one client network (an IPv4
+ * /24, an IPv6 /56 by default: http.clientIpv4PrefixLength, http.clientIpv6PrefixLength). Prepended,
+ * so the servers' own 'connection' listeners (the h2c sniffer, TLS) run after it and find the
+ * socket destroyed.
  */
-export function limitConnectionsPerClient(server: Server, max: number): void {
-  const perClient = new ConnectionsPerClient();
+export function limitConnectionsPerClient(server: Server, limits: Pick<HttpLimits, 'maxConnectionsPerClient' | 'clientIpv4PrefixLength' | 'clientIpv6PrefixLength'>): void {
+  const perClient = new ConnectionsPerClient(new NetworkGrouping(limits.clientIpv4PrefixLength, limits.clientIpv6PrefixLength));
+  const max = limits.maxConnectionsPerClient;
   server.prependListener('connection', (socket: Socket) => {
-    const address = socket.remoteAddress ?? '';
-    if (!perClient.admit(address, max)) {
+    const network = perClient.admit(socket.remoteAddress ?? '', max);
+    if (network === undefined) {
       socket.destroy();
       return;
     }
-    socket.once('close', () => perClient.release(address));
+    socket.once('close', () => perClient.release(network));
   });
 }
 

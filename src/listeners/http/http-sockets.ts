@@ -91,7 +91,7 @@ export function createDualServer(handler: FastifyServerFactoryHandler, h2c: bool
   if (!h2c) {
     server.closeHttp2Sessions = () => {};
     server.destroyHttp2Sessions = () => {};
-    limitConnectionsPerClient(server, limits.maxConnectionsPerClient);
+    limitConnectionsPerClient(server, limits);
     return server;
   }
   // The http2 compat API hands fastify request/response objects it handles like HTTP/1.1 ones.
@@ -142,7 +142,7 @@ export function createDualServer(handler: FastifyServerFactoryHandler, h2c: bool
   server.closeHttp2Sessions = () => closeAll(sessions);
   server.destroyHttp2Sessions = () => destroyAll(sessions);
   // Last, so that it runs first, before the sniffer.
-  limitConnectionsPerClient(server, limits.maxConnectionsPerClient);
+  limitConnectionsPerClient(server, limits);
   return server;
 }
 
@@ -164,7 +164,7 @@ export function createTlsServer(handler: FastifyServerFactoryHandler, files: Tls
     },
     handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
   );
-  limitConnectionsPerClient(server, limits.maxConnectionsPerClient);
+  limitConnectionsPerClient(server, limits);
   onHttp2Server?.(server);
   const sessions = trackSessions(server, limits);
   return Object.assign(server, { closeHttp2Sessions: () => closeAll(sessions), destroyHttp2Sessions: () => destroyAll(sessions) }) as unknown as DualServer;

@@ -1,6 +1,6 @@
 // Configuration of the upstream stage: the top-level `upstreams` (checked by the same URL rule the
-// client uses) and `upstreamTimeoutMs`, and the default upstreams, the nameservers of
-// /etc/resolv.conf.
+// client uses) and `upstreamTimeoutMs`, the `upstream` object (the bound on questions waiting for
+// upstreams), and the default upstreams, the nameservers of /etc/resolv.conf.
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
@@ -21,6 +21,13 @@ export const upstreamRootKeys = {
   /** Upstream resolvers in order of preference; default: the nameservers of /etc/resolv.conf. */
   upstreams: z.array(upstreamUrl).optional(),
   upstreamTimeoutMs: millis.default(1_000),
+  upstream: z
+    .object({
+      /** Questions waiting for upstreams at once, per process; past it a miss is answered at once (stale if held, else SERVFAIL). */
+      maxOutstanding: z.number().int().min(1).max(1_000_000).default(2_048),
+    })
+    .strict()
+    .prefault({}),
 };
 
 /** `nameserver` lines of resolv.conf as udp:// upstream URLs. */

@@ -1,11 +1,17 @@
-// Metrics of the upstream stage: how long each upstream takes to answer, the attempts that
-// failed by upstream and error code, and the records scrubbed from answers by section.
-import { Counter, Histogram, type Registry } from 'prom-client';
+// Metrics of the upstream stage: how long each upstream takes to answer, the attempts that failed
+// by upstream and error code, the questions waiting for upstreams and those answered at once past
+// upstream.maxOutstanding, the UDP sockets open, and the records scrubbed from answers by section.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { FastCounter, scrapedCounter } from '../../observability/metrics.js';
 
 export class UpstreamMetrics {
   readonly latency: Histogram<'upstream'>;
   readonly errors: Counter<'upstream' | 'code'>;
   readonly scrubbed: Counter<'section'>;
+  /** Questions answered at once because upstream.maxOutstanding were already waiting. */
+  readonly saturated = new FastCounter();
+  /** Read at scrape time: questions waiting for upstreams, UDP sockets open (set by the stage). */
+  stats: () => { outstanding: number; udpSockets: number } = () => ({ outstanding: 0, udpSockets: 0 });
 
   constructor(registry: Registry) {
     this.latency = new Histogram({
@@ -28,5 +34,23 @@ export class UpstreamMetrics {
       registers: [registry],
     });
     for (const section of ['answer', 'authority', 'additional']) this.scrubbed.inc({ section }, 0);
+    scrapedCounter(registry, 'dnslinkd_upstream_saturated_total', 'Questions answered at once (stale if held, else SERVFAIL) because upstream.maxOutstanding were already waiting for upstreams', this.saturated);
+    const stats = () => this.stats();
+    new Gauge({
+      name: 'dnslinkd_upstream_outstanding',
+      help: 'Questions waiting for upstreams now (bounded by upstream.maxOutstanding)',
+      registers: [registry],
+      collect() {
+        this.set(stats().outstanding);
+      },
+    });
+    new Gauge({
+      name: 'dnslinkd_upstream_udp_sockets',
+      help: 'UDP sockets open to upstreams now (the shared pool, retired sockets still waiting for answers included)',
+      registers: [registry],
+      collect() {
+        this.set(stats().udpSockets);
+      },
+    });
   }
 }

@@ -1,11 +1,13 @@
 // A list of upstreams asked in turn, each attempt with its own timeout;
 // SERVFAIL/REFUSED/FORMERR/NOTIMP answers and network errors move on to the next upstream. Upstreams that failed recently are
 // tried last, so one dead server does not cost every query a timeout; health() tells readiness.
+// UDP attempts share one bounded pool of sockets (udp-socket-pool.ts).
 import { Rcode, rcodeName } from '../../dns/constants.js';
 import type { Question } from '../../dns/types.js';
 import type { DecodedResponse } from '../../dns/upstream-codec.js';
 import { CodedError, errorMessage } from '../../errors.js';
 import { exchange } from './upstream-exchange.js';
+import { UdpSocketPool, systemErrorCode, type UdpSocketPoolOptions } from './udp-socket-pool.js';
 import { parseUpstreamUrl, type UpstreamEndpoint } from './upstream-url.js';
 
 /**
@@ -26,7 +28,8 @@ export interface UpstreamAnswer {
 
 export interface UpstreamObserver {
   onAnswer?(upstream: string, rttMs: number, rcode: number): void;
-  onError?(upstream: string, code: string): void;
+  /** `errno`: the system error behind it (EMFILE, ENOBUFS, ECONNREFUSED...), when there is one. */
+  onError?(upstream: string, code: string, errno?: string): void;
 }
 
 /** What the pool knows of one upstream's recent attempts (for readiness and the admin side). */
@@ -62,6 +65,8 @@ export interface UpstreamPoolOptions {
   now?: () => number;
   /** How long a failed upstream is moved to the back of the list. */
   penaltyMs?: number;
+  /** The UDP socket pool's bounds (defaults: DEFAULT_UDP_SOCKET_POOL). */
+  udpSockets?: Partial<UdpSocketPoolOptions>;
 }
 
 export class UpstreamPool {
@@ -71,6 +76,8 @@ export class UpstreamPool {
   private readonly now: () => number;
   private readonly penaltyMs: number;
   private timeoutMs: number;
+  /** The UDP sockets every UDP attempt of this pool goes over. */
+  readonly udpSockets: UdpSocketPool;
 
   constructor(
     urls: string[],
@@ -80,6 +87,7 @@ export class UpstreamPool {
     this.now = options.now ?? Date.now;
     this.penaltyMs = options.penaltyMs ?? 30_000;
     this.timeoutMs = options.timeoutMs;
+    this.udpSockets = new UdpSocketPool(options.udpSockets);
   }
 
   /**
@@ -147,7 +155,7 @@ export class UpstreamPool {
     for (const endpoint of this.ordered()) {
       const started = this.now();
       try {
-        const response = await exchange(endpoint, question, this.timeoutMs);
+        const response = await exchange(endpoint, question, this.timeoutMs, this.udpSockets);
         const rttMs = this.now() - started;
         this.record(endpoint.url, true);
         this.options.observer?.onAnswer?.(endpoint.url, rttMs, response.rcode);
@@ -162,7 +170,7 @@ export class UpstreamPool {
       } catch (err) {
         const code = err instanceof CodedError ? err.code : 'UPSTREAM_NETWORK';
         this.record(endpoint.url, false, code);
-        this.options.observer?.onError?.(endpoint.url, code);
+        this.options.observer?.onError?.(endpoint.url, code, systemErrorCode(err));
         this.failedAt.set(endpoint.url, this.now());
         failures.push(errorMessage(err));
       }

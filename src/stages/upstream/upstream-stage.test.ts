@@ -14,10 +14,12 @@ const fakeServer = useFakeDnsServers();
 /** A fake upstream, as the URL the stage is given. */
 const server = async (reply: FakeReply): Promise<string> => `udp://127.0.0.1:${(await fakeServer(reply)).port}`;
 
-function stage(upstreams: string[], timeoutMs = 300) {
+function stage(upstreams: string[], timeoutMs = 300, maxOutstanding = 2048) {
   const registry = new Registry();
-  const upstream = new UpstreamStage({ upstreams, timeoutMs, metrics: new UpstreamMetrics(registry), log: pino({ level: 'silent' }) });
-  return { upstream, registry };
+  const lines: Array<Record<string, unknown>> = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const upstream = new UpstreamStage({ upstreams, timeoutMs, maxOutstanding, metrics: new UpstreamMetrics(registry), log });
+  return { upstream, registry, lines };
 }
 const question = makeQuestion('_dnslink.example.com', RRType.TXT);
 const refuse: FakeReply = (q) => [answerTxt(q, [], { flags: 5 })];
@@ -66,5 +68,32 @@ describe('upstream stage', () => {
   it('answers SERVFAIL with EDE 22 when no upstream is configured', async () => {
     const res = await stage([]).upstream.resolve(question, { caller: 'cli' });
     expect(res).toMatchObject({ rcode: Rcode.SERVFAIL, source: 'error', ede: { code: EdeCode.NO_REACHABLE_AUTHORITY, text: 'no upstream resolvers are configured' } });
+  });
+
+  it('past upstream.maxOutstanding answers SERVFAIL at once, marked an error (the cache serves stale), counted; room again once answers come', async () => {
+    const silent = await server(() => null);
+    const { upstream, registry } = stage([silent], 200, 2);
+    const waiting = [upstream.resolve(question, { caller: 'udp' }), upstream.resolve(makeQuestion('_dnslink.other.example', RRType.TXT), { caller: 'udp' })];
+    const over = upstream.resolve(makeQuestion('_dnslink.third.example', RRType.TXT), { caller: 'udp' });
+    expect(over).not.toBeInstanceOf(Promise); // answered at once, without waiting for anything
+    expect(over).toMatchObject({ rcode: Rcode.SERVFAIL, source: 'error', ede: { code: EdeCode.OTHER } });
+    expect((over as { ede: { text: string } }).ede.text).toMatch(/resolver saturated: upstream\.maxOutstanding \(2\)/);
+    expect(await registry.getSingleMetric('dnslinkd_upstream_saturated_total')!.get()).toMatchObject({ values: [{ value: 1 }] });
+    expect(await registry.getSingleMetric('dnslinkd_upstream_outstanding')!.get()).toMatchObject({ values: [{ value: 2 }] });
+    await Promise.all(waiting);
+    expect(await registry.getSingleMetric('dnslinkd_upstream_outstanding')!.get()).toMatchObject({ values: [{ value: 0 }] });
+    expect(upstream.resolve(question, { caller: 'udp' })).toBeInstanceOf(Promise);
+  });
+
+  it('logs upstream failures at most once a second per kind, with their code and count, not once per query', async () => {
+    const silent = await server(() => null);
+    const { upstream, registry, lines } = stage([silent], 100);
+    await Promise.all(Array.from({ length: 200 }, (_, i) => upstream.resolve(makeQuestion(`_dnslink.n${i}.example`, RRType.TXT), { caller: 'udp' })));
+    const failed = lines.filter((l) => l.msg === 'upstream attempt failed');
+    expect(failed.length).toBeGreaterThanOrEqual(1);
+    expect(failed.length).toBeLessThanOrEqual(2);
+    expect(failed[0]).toMatchObject({ upstream: silent, code: 'UPSTREAM_TIMEOUT', count: 1 });
+    const errors = await registry.getSingleMetric('dnslinkd_upstream_errors_total')!.get();
+    expect(errors.values).toEqual([{ value: 200, labels: { upstream: silent, code: 'UPSTREAM_TIMEOUT' } }]);
   });
 });

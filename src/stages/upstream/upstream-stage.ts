@@ -1,10 +1,12 @@
 // Last stage: asks the upstream resolvers (UDP/TCP/DoH, with failover: upstream-pool.ts) and turns
-// their answer into a resolution. When every upstream fails the result is SERVFAIL with an Extended
-// DNS Error saying why, marked as an error so the cache stage can serve stale instead. Each answer
-// is scrubbed once here (dns/answer-scrub.ts), so nothing below a client or the cache sees records
-// that are not about the question.
+// their answer into a resolution. When every upstream fails, or upstream.maxOutstanding questions
+// are already waiting, the result is SERVFAIL with an Extended DNS Error saying why, marked as an
+// error so the cache stage can serve stale instead. Each answer is scrubbed once here
+// (dns/answer-scrub.ts), so nothing below a client or the cache sees records that are not about the
+// question. Failures are logged at most once a second per kind.
 import type { Logger } from 'pino';
 import { scrubSections } from '../../dns/answer-scrub.js';
+import { RateLimitedLog } from '../../observability/rate-limited-log.js';
 import { EdeCode, Rcode } from '../../dns/constants.js';
 import { emptyResolution, type Resolution } from '../../dns/resolution.js';
 import type { Question } from '../../dns/types.js';
@@ -18,6 +20,8 @@ export interface UpstreamStageOptions {
   upstreams: string[];
   /** Timeout of one try at one upstream. */
   timeoutMs: number;
+  /** Questions waiting for upstreams at once (upstream.maxOutstanding); past it, SERVFAIL at once. */
+  maxOutstanding: number;
   metrics: UpstreamMetrics;
   log: Logger;
   now?: () => number;
@@ -28,25 +32,46 @@ export class UpstreamStage implements Stage {
   /** Never asked: the upstream stage always answers. */
   next: Stage = UNLINKED;
   readonly pool: UpstreamPool;
+  /** Questions waiting for upstreams now. */
+  private outstanding = 0;
+  private readonly maxOutstanding: number;
   private readonly metrics: UpstreamMetrics;
+  private readonly limitedLog: RateLimitedLog;
 
   constructor(options: UpstreamStageOptions) {
     const { metrics, log } = options;
     this.metrics = metrics;
+    this.maxOutstanding = options.maxOutstanding;
+    const limitedLog = (this.limitedLog = new RateLimitedLog(log));
     this.pool = new UpstreamPool(options.upstreams, {
       timeoutMs: options.timeoutMs,
       now: options.now,
       observer: {
         onAnswer: (upstream, rttMs) => metrics.latency.observe({ upstream }, rttMs / 1000),
-        onError: (upstream, code) => {
+        onError: (upstream, code, errno) => {
           metrics.errors.inc({ upstream, code });
-          log.warn({ upstream, code }, 'upstream attempt failed');
+          limitedLog.warn(`${upstream} ${code} ${errno ?? ''}`, { upstream, code, ...(errno ? { errno } : {}) }, 'upstream attempt failed');
         },
       },
     });
+    metrics.stats = () => ({ outstanding: this.outstanding, udpSockets: this.pool.udpSockets.openSockets });
   }
 
-  async resolve(question: Question, _ctx: QueryContext): Promise<Resolution> {
+  resolve(question: Question, _ctx: QueryContext): Resolution | Promise<Resolution> {
+    if (this.outstanding >= this.maxOutstanding) return this.saturated();
+    this.outstanding++;
+    return this.ask(question).finally(() => this.outstanding--);
+  }
+
+  /** Past upstream.maxOutstanding: SERVFAIL at once, an error the cache answers with stale data when it holds some. */
+  private saturated(): Resolution {
+    this.metrics.saturated.inc();
+    const text = `resolver saturated: upstream.maxOutstanding (${this.maxOutstanding}) questions are already waiting for upstreams`;
+    this.limitedLog.warn('saturated', { code: 'UPSTREAM_SATURATED', maxOutstanding: this.maxOutstanding }, `${text}; answering at once (stale if held, else SERVFAIL)`);
+    return { ...emptyResolution(Rcode.SERVFAIL, 'error'), ede: { code: EdeCode.OTHER, text } };
+  }
+
+  private async ask(question: Question): Promise<Resolution> {
     try {
       const { response, upstream, usable, failures } = await this.pool.query(question);
       if (!usable) {

@@ -1,7 +1,7 @@
 // Raw DNS wire exchanges (junk packets, several queries on one TCP connection). Framed by hand,
 // sharing no code with the server under test, as an outside client would.
 import { createSocket } from 'node:dgram';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 
 const TYPES: Record<string, number> = { A: 1, NS: 2, CNAME: 5, SOA: 6, HINFO: 13, TXT: 16, AAAA: 28, ANY: 255 };
 
@@ -60,6 +60,27 @@ export function udpExchange(port: number, payload: Buffer, timeoutMs: number): P
     sock.on('message', (msg) => done(msg));
     sock.on('error', () => done(undefined));
     sock.send(payload, port, '127.0.0.1');
+  });
+}
+
+/** A TCP connection held open by a test: what the server sent so far, and whether it closed. */
+export interface HeldTcpConnection {
+  socket: Socket;
+  received: () => Buffer;
+  closed: () => boolean;
+}
+
+/** Opens a TCP connection to 127.0.0.1:port (from `localAddress`, e.g. 127.0.0.7); resolves once connected (the server may still close it at once). */
+export function openTcpConnection(port: number, localAddress?: string): Promise<HeldTcpConnection> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) });
+    let received = Buffer.alloc(0);
+    let closed = false;
+    socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+    socket.on('close', () => (closed = true));
+    socket.on('error', () => {});
+    socket.once('connect', () => resolve({ socket, received: () => received, closed: () => closed }));
+    socket.once('error', reject);
   });
 }
 
