@@ -106,7 +106,7 @@ describe.skipIf(!ok)('an address dnslinkd cannot listen on', () => {
     expectOneLine(r, /^dnslinkd: \[ADDRESS_NOT_AVAILABLE\] cannot listen on 192\.0\.2\.1:10053 for DNS over UDP: .*dns\.listen \(--dns/);
   });
 
-  it('--workers 2: the same single line, not one per worker, no stack on stdout', async () => {
+  it('--workers 2: the same single line, not one per worker, no stack on stdout', { timeout: 60_000 }, async () => {
     const dns = await freePort();
     held.push(await holdUdp(dns));
     expectOneLine(await serve(dns, await freePort(), ['--workers', '2']), inUse(dns, 'DNS over UDP', DNS_SETTING));
