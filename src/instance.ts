@@ -15,6 +15,7 @@ import { startUdpListener } from './listeners/udp-listener.js';
 import type { ControlPlane } from './control/control-plane.js';
 import { LocalReplica } from './control/replica.js';
 import { startControl, type RunningControl } from './control/start-control.js';
+import { cacheSnapshots } from './stages/cache/snapshot.js';
 import { CHAIN_ORDER } from './stages/chain.js';
 import { applyHeapLimits } from './runtime/heap-limits.js';
 
@@ -27,7 +28,10 @@ export interface RunningInstance {
   /** The admin listener, when this process holds the control plane. */
   admin?: { host: string; port: number };
   control?: ControlPlane;
+  /** Closes the listeners and the control plane, then writes the last cache snapshot (persistCache). */
   close(): Promise<void>;
+  /** Writes the cache snapshot now (cache.persist; nothing when off) and stops the periodic ones: call it after the listeners closed. */
+  persistCache(): Promise<void>;
 }
 
 export interface InstanceOptions extends CoreOptions {
@@ -35,6 +39,8 @@ export interface InstanceOptions extends CoreOptions {
   control?: boolean;
   /** Runs after the core is made and before any listener opens (a cluster worker joins its primary's control plane here). */
   beforeListen?: (core: ResolverCore) => Promise<void>;
+  /** Which cache snapshot this instance keeps in the data dir: a cluster worker's stable index (default 0). */
+  cacheSnapshotIndex?: number;
 }
 
 export async function startInstance(config: Config, log: Logger, options: InstanceOptions = {}): Promise<RunningInstance> {
@@ -43,6 +49,9 @@ export async function startInstance(config: Config, log: Logger, options: Instan
   if (accessWarning) log.warn(accessWarning);
   applyHeapLimits(config.memory);
   const core = createResolverCore(config, log, options);
+  // The cache kept across restarts: loaded before any listener answers.
+  const snapshots = cacheSnapshots(config.cache, core.stages.cache.store, config.dataDir, options.cacheSnapshotIndex ?? 0, core.metrics.registry, log, options.now);
+  await snapshots?.load();
   const dnsAddr = splitHostPort(config.dns.listen);
   const httpAddr = splitHostPort(config.http.listen);
   const started: RunningListener[] = [];
@@ -79,6 +88,8 @@ export async function startInstance(config: Config, log: Logger, options: Instan
       { dns: `${dnsAddr.host}:${udp.address.port}`, http: `${httpAddr.host}:${http.address.port}`, ...(https ? { https: `${https.host}:${https.port}` } : {}), upstreams: config.upstreams, forward: config.dns.forward, clients: core.clientGate.access.description, rateLimit: core.clientGate.rateLimiter.description, localRecords: core.stages['local-records'].size, chain: CHAIN_ORDER, ens: core.stages.ens.enabled ? { rpc: config.ens.rpc.length, suffixes: config.ens.suffixes } : 'off: no ens.rpc configured' },
       'dnslinkd listening',
     );
+    snapshots?.startPeriodic();
+    const persistCache = async () => snapshots?.close();
     return {
       core,
       dns: { host: dnsAddr.host, port: udp.address.port },
@@ -88,7 +99,9 @@ export async function startInstance(config: Config, log: Logger, options: Instan
       close: async () => {
         await Promise.all(started.map((s) => s.close()));
         await control?.close();
+        await persistCache();
       },
+      persistCache,
     };
   } catch (err) {
     await Promise.allSettled(started.map((s) => s.close()));
