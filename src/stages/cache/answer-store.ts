@@ -94,16 +94,18 @@ class Slabs {
     this.keep = Math.min(EMPTIED_KEPT, Math.floor(maxBytes / EMPTIED_SHARE / SLAB_BYTES));
   }
 
-  copy(bytes: Buffer): Slab {
-    if (bytes.length > OWN_BUFFER_BYTES) {
-      const own = new Slab(Buffer.from(bytes), false);
-      own.used = bytes.length;
+  /** Copies bytes [start, end) of `bytes` into a slab; they end at the slab's `used`. */
+  copy(bytes: Buffer, start = 0, end = bytes.length): Slab {
+    const length = end - start;
+    if (length > OWN_BUFFER_BYTES) {
+      const own = new Slab(Buffer.from(bytes.subarray(start, end)), false);
+      own.used = length;
       return own;
     }
-    if (!this.current || this.current.used + bytes.length > SLAB_BYTES) this.startSlab();
+    if (!this.current || this.current.used + length > SLAB_BYTES) this.startSlab();
     const slab = this.current!;
-    bytes.copy(slab.bytes, slab.used);
-    slab.used += bytes.length;
+    bytes.copy(slab.bytes, slab.used, start, end);
+    slab.used += length;
     return slab;
   }
 
@@ -180,8 +182,10 @@ interface SectionCounts {
 /** An entry as saved (a snapshot's), to be put back by `AnswerStore.restore`. */
 export interface SavedEntry extends SectionCounts {
   key: string;
-  /** The encoded sections, TTLs as stored (copied into the store's slabs). */
-  body: Buffer;
+  /** The encoded sections, TTLs as stored: `bodyLength` bytes at `bodyStart` of `bytes` (copied into the store's slabs). */
+  bytes: Buffer;
+  bodyStart: number;
+  bodyLength: number;
   rcode: number;
   negative: boolean;
   origin: AnswerOrigin;
@@ -462,26 +466,27 @@ export class AnswerStore {
     if (!form) return undefined;
     const sections = encodeSections(form.answers, form.authorities, form.additionals);
     const origin = res.ede ? { source: res.source, upstream: res.upstream, ede: res.ede } : this.origin(res.source, res.upstream);
-    return this.insert(key, sections.body, sections, res.rcode, form.negative, origin, this.now(), form.ttl);
+    return this.insert(key, sections.body, 0, sections.body.length, sections, res.rcode, form.negative, origin, this.now(), form.ttl);
   }
 
   /**
    * Puts back an entry saved earlier (a snapshot's: sections as stored, TTLs already clamped, its
-   * store time and hits); dropped when it is past the stale window by now. False when not kept.
+   * store time and hits); dropped (false) when it is past the stale window by now.
    */
   restore(saved: SavedEntry, now: number = this.now()): boolean {
     // A clock set back since the save: the entry is not younger than now (its TTLs never grow).
     const storedAt = Math.min(saved.storedAt, now);
     if (this.pastStaleWindow(storedAt, saved.ttl, now)) return false;
-    const entry = this.insert(saved.key, saved.body, saved, saved.rcode, saved.negative, saved.origin, storedAt, saved.ttl);
+    const entry = this.insert(saved.key, saved.bytes, saved.bodyStart, saved.bodyLength, saved, saved.rcode, saved.negative, saved.origin, storedAt, saved.ttl);
     entry.hits = saved.hits;
-    return this.holds(entry);
+    return true;
   }
 
-  private insert(key: string, body: Buffer, counts: SectionCounts, rcode: number, negative: boolean, origin: AnswerOrigin, storedAt: number, ttl: number): CacheEntry {
-    const slab = this.slabs.copy(body);
-    const start = slab.used - body.length;
-    const entry = new CacheEntry(key, slab, start, body.length, counts, rcode, negative, origin, storedAt, ttl);
+  /** Stores the sections at [bodyStart, bodyStart + bodyLength) of `bytes` (copied) under `key`. */
+  private insert(key: string, bytes: Buffer, bodyStart: number, bodyLength: number, counts: SectionCounts, rcode: number, negative: boolean, origin: AnswerOrigin, storedAt: number, ttl: number): CacheEntry {
+    const slab = this.slabs.copy(bytes, bodyStart, bodyStart + bodyLength);
+    const start = slab.used - bodyLength;
+    const entry = new CacheEntry(key, slab, start, bodyLength, counts, rcode, negative, origin, storedAt, ttl);
     const old = this.table.get(key);
     if (old) this.delete(key, old);
     if (bytesOf(entry) + entry.bodyLength > this.policy.maxBytes) return entry;
@@ -545,12 +550,17 @@ export class AnswerStore {
   }
 
   /**
-   * Every entry stored, stale ones included, in CLOCK order (oldest first). A live iterator: it
-   * follows inserts and deletes made while it is paused, and an entry given a second chance
-   * meanwhile comes again; read an entry's sections only while `holds(entry)`.
+   * Every entry stored, stale ones included, in CLOCK order (oldest first). Live: it follows inserts
+   * and deletes made while it is paused (an entry given a second chance meanwhile comes again) and
+   * ends if everything is flushed meanwhile, so an entry it yields is stored at that moment: read
+   * its sections before the next await.
    */
-  entries(): IterableIterator<CacheEntry> {
-    return this.table.values();
+  *entries(): Generator<CacheEntry, void, undefined> {
+    const table = this.table;
+    for (const entry of table.values()) {
+      if (this.table !== table) return;
+      yield entry;
+    }
   }
 
   /** Every entry cached for a name (each type and class), stale ones included. */

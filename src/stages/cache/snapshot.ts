@@ -67,8 +67,7 @@ export async function writeSnapshot(store: AnswerStore, file: string, now: () =>
     let sliceStart = performance.now();
     for (const entry of store.entries()) {
       if (++visits > maxVisits) break;
-      // Read its sections only while it is stored: an evicted entry's slab may hold others' bytes.
-      if (!store.holds(entry)) continue;
+      // Encoded before the next await: an entry evicted later may see its slab hold others' bytes.
       if (!encoder.fits(encoder.sizeOf(entry))) {
         await flush();
         sliceStart = performance.now();
