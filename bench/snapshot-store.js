@@ -38,7 +38,7 @@ async function main() {
     const loadedStore = new AnswerStore(policy);
     const loaded = await loadSnapshot(loadedStore, file, policy.maxBytes + 80);
     if (loaded.result !== 'loaded' || loaded.kept !== n) throw new Error(`snapshot of ${n} entries loaded as ${JSON.stringify(loaded)}`);
-    console.log(JSON.stringify({ entries: n, writeMs: Math.round(written.durationMs), loadMs: Math.round(loaded.durationMs), fileMb: +(written.bytes / 1024 / 1024).toFixed(1), kept: loaded.kept }));
+    console.log(JSON.stringify({ entries: n, writeMs: Math.round(written.durationMs), writeCpuMs: Math.round(written.cpuMs), loadMs: Math.round(loaded.durationMs), loadCpuMs: Math.round(loaded.cpuMs), fileMb: +(written.bytes / 1024 / 1024).toFixed(1), kept: loaded.kept }));
   } finally {
     if (!keepIn) rmSync(dir, { recursive: true, force: true });
   }

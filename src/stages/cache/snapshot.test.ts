@@ -1,7 +1,7 @@
 // The cache snapshot on its own: a round trip keeps every entry as it was (sections, store time,
 // TTL, negative flag, origin, hits) and drops what is past the stale window; a truncated, corrupt,
 // other-version, wrong-magic, oversized or hostile file is refused with its reason and leaves the
-// cache empty; a write while the cache changes writes only entries still stored.
+// cache empty; a write while the cache changes (or is flushed) writes only entries still stored.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -208,6 +208,26 @@ describe('cache snapshot', () => {
       expect(answer.type === 'TXT' ? Buffer.concat(answer.data as Buffer[]).toString() : answer.type).toBe(`dnslink=/ipfs/${name.split('.')[1]}`);
       expect(entry.key).toBe(keyOf(name));
     }
+  });
+
+  it('a flush of everything during a write ends it with what was written before: no entry of the flushed table is read after', async () => {
+    const clock = { now: T0 };
+    const policy = { ...POLICY, maxEntries: 100_000, maxBytes: 64 << 20 };
+    const store = new AnswerStore(policy, () => clock.now);
+    for (let i = 0; i < 50_000; i++) store.put(keyOf(`_dnslink.n${i}.example`), upstreamAnswer(txtRecord(`_dnslink.n${i}.example`, 3_600)));
+    // Everything flushed once the write has taken 10,000 entries (as an admin flush would, between two of them).
+    const entries = store.entries.bind(store);
+    store.entries = function* () {
+      let taken = 0;
+      for (const entry of entries()) {
+        yield entry;
+        if (++taken === 10_000) void store.removeWhere(() => true, false, true);
+      }
+    };
+    const written = await writeSnapshot(store, file, () => clock.now);
+    expect(written.entries).toBe(10_000);
+    const loaded = new AnswerStore(policy, () => clock.now);
+    expect(await loadSnapshot(loaded, file, 64 << 20, () => clock.now)).toMatchObject({ result: 'loaded', kept: written.entries });
   });
 
   it('CacheSnapshots: an unusable snapshot is one warn line naming the file and why; a missing one starts empty; counted', async () => {
