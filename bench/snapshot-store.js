@@ -12,6 +12,7 @@ import { makeQuestion } from '../dist/dns/names.js';
 import { RRType } from '../dist/dns/constants.js';
 import { AnswerStore } from '../dist/stages/cache/answer-store.js';
 import { cacheSnapshotFile, loadSnapshot, writeSnapshot } from '../dist/stages/cache/snapshot.js';
+import { SNAPSHOT_HEADER_BYTES } from '../dist/stages/cache/snapshot-format.js';
 
 export const SNAPSHOT_ZONE = 'snap.test';
 export const snapshotName = (i) => `_dnslink.n${i}.${SNAPSHOT_ZONE}`;
@@ -36,7 +37,7 @@ async function main() {
     store = undefined;
     globalThis.gc?.();
     const loadedStore = new AnswerStore(policy);
-    const loaded = await loadSnapshot(loadedStore, file, policy.maxBytes + 80);
+    const loaded = await loadSnapshot(loadedStore, file, policy.maxBytes + SNAPSHOT_HEADER_BYTES);
     if (loaded.result !== 'loaded' || loaded.kept !== n) throw new Error(`snapshot of ${n} entries loaded as ${JSON.stringify(loaded)}`);
     console.log(JSON.stringify({ entries: n, writeMs: Math.round(written.durationMs), writeCpuMs: Math.round(written.cpuMs), loadMs: Math.round(loaded.durationMs), loadCpuMs: Math.round(loaded.cpuMs), fileMb: +(written.bytes / 1024 / 1024).toFixed(1), kept: loaded.kept }));
   } finally {

@@ -12,10 +12,10 @@ import type { CacheConfig } from './config.js';
 import { CacheSnapshotMetrics } from './metrics.js';
 import { decodeRecords, readHeader, SNAPSHOT_HEADER_BYTES, SnapshotEncoder, SnapshotRejected } from './snapshot-format.js';
 
-/** A write encodes this much (or SLICE_MS of work) before handing it to the file and yielding. */
+/** A write hands the file this much at a time (asynchronously), and yields to the event loop after SLICE_MS of work. */
 const CHUNK_BYTES = 1024 * 1024;
-const SLICE_MS = 2;
-const SLICE_CHECK_EVERY = 64;
+const SLICE_MS = 1;
+const SLICE_CHECK_EVERY = 32;
 /** A load yields to the event loop after this long. */
 const LOAD_SLICE_MS = 20;
 /**
@@ -49,9 +49,9 @@ const cpuMsSince = (start: NodeJS.CpuUsage): number => {
 
 /**
  * Writes every entry of `store` (stale ones included) to `file`: a temporary file in the same
- * directory (mode 0600), fsynced, renamed over `file`, and the directory fsynced. Encodes at most
- * CHUNK_BYTES or SLICE_MS at a time and awaits the file write in between, so the listeners answer
- * throughout. Throws on an I/O error (the temporary file is removed).
+ * directory (mode 0600), fsynced, renamed over `file`, and the directory fsynced. Encodes and
+ * hashes for about SLICE_MS at a time, then yields; each CHUNK_BYTES goes to the file
+ * asynchronously: the listeners answer throughout. Throws on an I/O error (the temporary file is removed).
  */
 export async function writeSnapshot(store: AnswerStore, file: string, now: () => number = Date.now): Promise<SnapshotWritten> {
   const started = performance.now();
@@ -82,7 +82,7 @@ export async function writeSnapshot(store: AnswerStore, file: string, now: () =>
       }
       encoder.add(entry);
       if (visits % SLICE_CHECK_EVERY === 0 && performance.now() - sliceStart >= SLICE_MS) {
-        await flush();
+        encoder.hashEncoded();
         await new Promise<void>((resolve) => setImmediate(resolve));
         sliceStart = performance.now();
       }
