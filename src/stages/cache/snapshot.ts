@@ -50,10 +50,14 @@ const cpuMsSince = (start: NodeJS.CpuUsage): number => {
 /**
  * Writes every entry of `store` (stale ones included) to `file`: a temporary file in the same
  * directory (mode 0600), fsynced, renamed over `file`, and the directory fsynced. Encodes and
- * hashes for about SLICE_MS at a time, then yields; each CHUNK_BYTES goes to the file
- * asynchronously: the listeners answer throughout. Throws on an I/O error (the temporary file is removed).
+ * checksums for about SLICE_MS at a time, then yields; each CHUNK_BYTES goes to the file
+ * asynchronously: the listeners answer throughout. While `paced()` (a write while serving): after each
+ * slice it waits as long as the slice took, so the write takes at most half the event loop and
+ * the process sleeps between slices (the scheduler wakes a sleeper for its next query at once; a
+ * process busy all along waits its turn on a loaded host). Throws on an I/O error (the temporary
+ * file is removed).
  */
-export async function writeSnapshot(store: AnswerStore, file: string, now: () => number = Date.now): Promise<SnapshotWritten> {
+export async function writeSnapshot(store: AnswerStore, file: string, now: () => number = Date.now, paced: () => boolean = () => false): Promise<SnapshotWritten> {
   const started = performance.now();
   const cpuStart = process.cpuUsage();
   const dir = dirname(file);
@@ -63,9 +67,17 @@ export async function writeSnapshot(store: AnswerStore, file: string, now: () =>
   const handle = await open(temporary, 'wx', 0o600);
   const encoder = new SnapshotEncoder(CHUNK_BYTES);
   let position = SNAPSHOT_HEADER_BYTES;
+  const writeAt = async (bytes: Buffer, at: number) => {
+    // A short write (a disk nearly full) is continued until all is written or the write fails.
+    for (let done = 0; done < bytes.length; ) {
+      const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, at + done);
+      if (bytesWritten === 0) throw new Error(`no byte written at offset ${at + done}`);
+      done += bytesWritten;
+    }
+  };
   const flush = async () => {
     const bytes = encoder.take();
-    await handle.write(bytes, 0, bytes.length, position);
+    await writeAt(bytes, position);
     position += bytes.length;
     encoder.reset();
   };
@@ -81,14 +93,16 @@ export async function writeSnapshot(store: AnswerStore, file: string, now: () =>
         sliceStart = performance.now();
       }
       encoder.add(entry);
-      if (visits % SLICE_CHECK_EVERY === 0 && performance.now() - sliceStart >= SLICE_MS) {
+      const worked = performance.now() - sliceStart;
+      if (visits % SLICE_CHECK_EVERY === 0 && worked >= SLICE_MS) {
         encoder.hashEncoded();
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (paced()) await new Promise<void>((resolve) => setTimeout(resolve, worked));
+        else await new Promise<void>((resolve) => setImmediate(resolve));
         sliceStart = performance.now();
       }
     }
     await flush();
-    await handle.write(encoder.header(now()), 0, SNAPSHOT_HEADER_BYTES, 0);
+    await writeAt(encoder.header(now()), 0);
     await handle.sync();
   } catch (err) {
     await handle.close().catch(() => {});
@@ -177,6 +191,8 @@ async function readBounded(file: string, maxBytes: number): Promise<Buffer | und
 export class CacheSnapshots {
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
+  /** Set by `close`: the listeners are closed, writes need not leave them room. */
+  private closing = false;
   private readonly metrics: CacheSnapshotMetrics;
 
   constructor(
@@ -215,7 +231,7 @@ export class CacheSnapshots {
     this.timer.unref();
   }
 
-  /** Writes a snapshot now, or joins the one being written. */
+  /** Writes a snapshot now, or joins the one being written (paced until `close`: see writeSnapshot). */
   persist(): Promise<void> {
     this.writing ??= this.write().finally(() => {
       this.writing = undefined;
@@ -223,8 +239,9 @@ export class CacheSnapshots {
     return this.writing;
   }
 
-  /** Stops the periodic writes and writes the last snapshot (after the one under way, if any). */
+  /** Stops the periodic writes and writes the last snapshot, unpaced (after the one under way, if any). */
   async close(): Promise<void> {
+    this.closing = true;
     clearInterval(this.timer);
     this.timer = undefined;
     await this.writing;
@@ -233,7 +250,7 @@ export class CacheSnapshots {
 
   private async write(): Promise<void> {
     try {
-      const written = await writeSnapshot(this.store, this.file, this.now);
+      const written = await writeSnapshot(this.store, this.file, this.now, () => !this.closing);
       this.metrics.writes.inc({ result: 'ok' });
       this.metrics.writeSeconds.set(written.durationMs / 1000);
       this.metrics.entries.set({ op: 'written' }, written.entries);
