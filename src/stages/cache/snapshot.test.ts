@@ -215,13 +215,18 @@ describe('cache snapshot', () => {
     const store = new AnswerStore(policy, () => clock.now);
     for (let i = 0; i < 50_000; i++) store.put(keyOf(`_dnslink.n${i}.example`), upstreamAnswer(txtRecord(`_dnslink.n${i}.example`, 3_600)));
     // Everything flushed once the write has taken 10,000 entries (as an admin flush would, between two of them).
-    const entries = store.entries.bind(store);
-    store.entries = function* () {
+    const walk = store.walk.bind(store);
+    store.walk = () => {
+      const { entries, current } = walk();
       let taken = 0;
-      for (const entry of entries()) {
-        yield entry;
-        if (++taken === 10_000) void store.removeWhere(() => true, false, true);
-      }
+      const flushing: IterableIterator<CacheEntry> = {
+        next: () => {
+          if (++taken === 10_001) void store.removeWhere(() => true, false, true);
+          return entries.next();
+        },
+        [Symbol.iterator]: () => flushing,
+      };
+      return { entries: flushing, current };
     };
     const written = await writeSnapshot(store, file, () => clock.now);
     expect(written.entries).toBe(10_000);

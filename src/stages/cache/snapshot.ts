@@ -85,21 +85,22 @@ export async function writeSnapshot(store: AnswerStore, file: string, now: () =>
     const maxVisits = store.size * VISITS_PER_ENTRY + 1024;
     let visits = 0;
     let sliceStart = performance.now();
-    for (const entry of store.entries()) {
-      if (++visits > maxVisits) break;
+    const walk = store.walk();
+    for (const entry of walk.entries) {
+      if (++visits > maxVisits || !walk.current()) break;
       // Encoded before the next await: an entry evicted later may see its slab hold others' bytes.
       if (!encoder.fits(encoder.sizeOf(entry))) {
         await flush();
         sliceStart = performance.now();
       }
       encoder.add(entry);
+      if (visits % SLICE_CHECK_EVERY !== 0) continue;
       const worked = performance.now() - sliceStart;
-      if (visits % SLICE_CHECK_EVERY === 0 && worked >= SLICE_MS) {
-        encoder.hashEncoded();
-        if (paced()) await new Promise<void>((resolve) => setTimeout(resolve, worked));
-        else await new Promise<void>((resolve) => setImmediate(resolve));
-        sliceStart = performance.now();
-      }
+      if (worked < SLICE_MS) continue;
+      encoder.hashEncoded();
+      if (paced()) await new Promise<void>((resolve) => setTimeout(resolve, worked));
+      else await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
     }
     await flush();
     await writeAt(encoder.header(now()), 0);
