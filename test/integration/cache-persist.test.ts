@@ -147,7 +147,7 @@ describe.skipIf(!ok)('the cache kept across restarts', () => {
     expect(stale?.answers.map((a) => txtValue(a.data))).toEqual([`dnslink=/ipfs/${n.multi.cid}`]);
   }, 40_000);
 
-  it('--workers 2: each worker writes and loads its own snapshot (cache-0, cache-1), mode 0600', async () => {
+  it('--workers 2: each worker writes and loads its own snapshot (cache-0, cache-1), mode 0600; a replaced worker loads its predecessor\'s', async () => {
     const dataDir = newDataDir();
     const nsd: NsdHandle = started(await startNsd());
     const first = started(await startDnslinkd({ upstreams: [`udp://127.0.0.1:${nsd.port}`], dataDir, args: ['--workers', '2'] }));
@@ -165,5 +165,16 @@ describe.skipIf(!ok)('the cache kept across restarts', () => {
       ['cache snapshot loaded', join(dataDir, 'cache-0.snapshot')],
       ['cache snapshot loaded', join(dataDir, 'cache-1.snapshot')],
     ]);
-  }, 40_000);
+
+    // A worker killed is replaced by one with the same index (worker ids grow): it loads the dead one's snapshot.
+    const readyLine = () => logLines(second).find((l) => l.msg === 'dnslinkd workers ready') as unknown as { pids: number[] } | undefined;
+    await waitFor('both workers ready', async () => readyLine() !== undefined, 10_000);
+    const ready = readyLine()!;
+    process.kill(ready.pids[1]!, 'SIGKILL');
+    await waitFor('the replacement worker loading a snapshot', async () => loadLines().length === 3, 15_000);
+    const died = logLines(second).find((l) => l.msg === 'worker exited unexpectedly: restarting it') as unknown as { worker: number };
+    const lines = loadLines() as unknown as Array<{ worker: number; file: string }>;
+    expect(lines[2]!.file).toBe(lines.find((l) => l.worker === died.worker)!.file);
+    expect(lines[2]!.worker).not.toBe(died.worker);
+  }, 50_000);
 });
