@@ -13,6 +13,8 @@
 // BENCH_SKIP_ENS=1 the ENS case (bench/ens-case.js), BENCH_SKIP_SUSTAINED=1 the sustained case,
 // BENCH_SKIP_MEMORY=1 the memory case (bench/memory-case.js: RSS at 10k/100k names, BENCH_MEMORY_FULL=1 adds 1M;
 // cache.maxBytes against RSS; the cold-miss coalescing check),
+// BENCH_SKIP_SNAPSHOT=1 the cache snapshot case (bench/snapshot-case.js: write and load time at 100k and 1M
+// entries, the DNS port's p99 while a 1M-entry snapshot is written; BENCH_ONLY=snapshot runs it alone),
 // BENCH_SUSTAINED_SECONDS (60) its length per protocol,
 // BENCH_STRICT=1 to exit 1 when the target is missed. Results also go to .bench/results.json.
 // The recvmmsg/sendmmsg prototype has its own bench: bench/prototypes/recvmmsg/README.md.
@@ -43,6 +45,7 @@ import { startDns2 } from './peers/dns2.js';
 import { startDnsdist } from './peers/dnsdist.js';
 import { startKresd } from './peers/kresd.js';
 import { startPdnsRecursor } from './peers/pdns-recursor.js';
+import { runSnapshotCase } from './snapshot-case.js';
 import { runSustainedCase } from './sustained-case.js';
 
 const SECONDS = Math.max(1, Number(process.env.BENCH_SECONDS ?? 10));
@@ -53,6 +56,14 @@ const ONLY = process.env.BENCH_PEERS ? new Set(process.env.BENCH_PEERS.split(','
 const ZONE = 'dnslink.test';
 const QNAME = `_dnslink.plain.${ZONE}`;
 const QTYPE = 'TXT';
+
+if (process.env.BENCH_ONLY === 'snapshot') {
+  if (!existsSync(join(repoRoot, 'dist', 'cli', 'main.js'))) throw new Error('bench: dist/ missing: run `npm run build` first');
+  const snapshot = await runSnapshotCase();
+  mkdirSync(join(repoRoot, '.bench'), { recursive: true });
+  writeFileSync(join(repoRoot, '.bench', 'snapshot.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, snapshot }, null, 2)}\n`);
+  process.exit(0);
+}
 
 for (const bin of ['nsd', 'unbound', 'dnsperf', 'dig']) {
   if (!findBinary(bin)) {
@@ -151,6 +162,7 @@ let control;
 let ensFigures;
 let sustained;
 let memory;
+let snapshot;
 try {
   nsd = await startNsd();
   stops.push(nsd.stop);
@@ -196,6 +208,10 @@ try {
     console.log('');
     memory = await runMemoryCase({ seconds: Math.max(2, Math.round(SECONDS / 2)) });
   }
+  if (process.env.BENCH_SKIP_SNAPSHOT !== '1') {
+    console.log('');
+    snapshot = await runSnapshotCase();
+  }
 } finally {
   await cleanup();
   rmSync(work, { recursive: true, force: true });
@@ -240,7 +256,7 @@ if (sustained) {
 mkdirSync(join(repoRoot, '.bench'), { recursive: true });
 writeFileSync(
   join(repoRoot, '.bench', 'results.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, clients: CLIENTS, node: process.version, results, doh, control, ens: ensFigures, sustained, memory, ratios: { vsUnbound, vsBare, workersVsUnbound, workersScaling, vsUnboundLocal: ratio('dnslinkd', 'unboundLocal'), peers: Object.fromEntries(Object.keys(results).map((k) => [k, { vsDnslinkd: ratio(k, 'dnslinkd'), vsBare: ratio(k, 'bare') }])) } }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, clients: CLIENTS, node: process.version, results, doh, control, ens: ensFigures, sustained, memory, snapshot, ratios: { vsUnbound, vsBare, workersVsUnbound, workersScaling, vsUnboundLocal: ratio('dnslinkd', 'unboundLocal'), peers: Object.fromEntries(Object.keys(results).map((k) => [k, { vsDnslinkd: ratio(k, 'dnslinkd'), vsBare: ratio(k, 'bare') }])) } }, null, 2)}\n`,
 );
 const sustainedLost = sustained ? sustained.udp.lost + sustained.doh.lost : 0;
 if (process.env.BENCH_STRICT === '1' && (!met || sustainedLost > 0 || (doh && !doh.met) || (control && !control.overrides.met))) process.exitCode = 1;

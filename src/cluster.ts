@@ -22,6 +22,8 @@ const RESTART_MAX_MS = 10_000;
 /** After SIGTERM/SIGINT, workers still running this long past the grace period (shutdownGraceMs) are killed. */
 const STOP_MARGIN_MS = 5_000;
 const METRICS_TIMEOUT_MS = 10_000;
+/** The worker's stable index 0..N-1, passed through the fork's environment (its cache snapshot's). */
+const WORKER_INDEX_ENV = 'DNSLINKD_WORKER_INDEX';
 
 type Message =
   | { type: 'dnslinkd:ready' }
@@ -74,10 +76,13 @@ async function runPrimary(config: Config, log: Logger, load: () => Config): Prom
 
   // Workers listen through node:cluster's shared handles: one UDP socket read by all (measured as
   // fast as SO_REUSEPORT and evenly spread however few clients), TCP/HTTP connections handed out in turn.
-  const fork = () => {
-    const worker = cluster.fork();
+  // Each worker keeps its cache snapshot by a stable index 0..N-1 (worker ids grow on restart): a restarted worker gets its predecessor's.
+  const snapshotIndex = new Map<Worker, number>();
+  const fork = (index: number) => {
+    const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(index) });
     live.add(worker);
     bornAt.set(worker, Date.now());
+    snapshotIndex.set(worker, index);
   };
 
   const tell = (worker: Worker, msg: Message): void => {
@@ -144,6 +149,8 @@ async function runPrimary(config: Config, log: Logger, load: () => Config): Prom
 
   cluster.on('exit', (worker: Worker, code: number | null, signal: string | null) => {
     live.delete(worker);
+    const index = snapshotIndex.get(worker) ?? 0;
+    snapshotIndex.delete(worker);
     const age = Date.now() - (bornAt.get(worker) ?? 0);
     bornAt.delete(worker);
     if (state === 'stopping') {
@@ -162,7 +169,7 @@ async function runPrimary(config: Config, log: Logger, load: () => Config): Prom
     log.warn({ worker: worker.id, pid: worker.process.pid, code, signal, restartInMs: delayMs }, 'worker exited unexpectedly: restarting it');
     const timer = setTimeout(() => {
       restartTimers.delete(timer);
-      if (state !== 'stopping') fork();
+      if (state !== 'stopping') fork(index);
     }, delayMs);
     restartTimers.add(timer);
   });
@@ -179,7 +186,7 @@ async function runPrimary(config: Config, log: Logger, load: () => Config): Prom
     },
   );
   log.info({ workers: count, pid: process.pid }, 'starting workers');
-  for (let i = 0; i < count; i++) fork();
+  for (let i = 0; i < count; i++) fork(i);
   return finished;
 }
 
@@ -213,7 +220,8 @@ async function runWorker(config: Config, log: Logger): Promise<number> {
 
   let instance;
   try {
-    instance = await startInstance(config, wlog, { processMetrics: true, control: false, beforeListen: joinPrimary });
+    const cacheSnapshotIndex = Number(process.env[WORKER_INDEX_ENV] ?? 0);
+    instance = await startInstance(config, wlog, { processMetrics: true, control: false, beforeListen: joinPrimary, cacheSnapshotIndex });
   } catch (err) {
     // The primary prints the reason once for all workers; this one exits quietly with code 1.
     const failed: Message = { type: 'dnslinkd:start-failed', message: errorMessage(err), ...(err instanceof CodedError ? { code: err.code } : {}) };

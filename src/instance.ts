@@ -16,6 +16,7 @@ import type { AdminAuth } from './control/admin-auth.js';
 import type { ControlPlane } from './control/control-plane.js';
 import { LocalReplica } from './control/replica.js';
 import { startControl, type RunningControl } from './control/start-control.js';
+import { cacheSnapshots } from './stages/cache/snapshot.js';
 import { CHAIN_ORDER } from './stages/chain.js';
 import { applyHeapLimits } from './runtime/heap-limits.js';
 import { exitCodeAtOnce, exitNow, onShutdownSignals, withinGrace } from './lifecycle/shutdown.js';
@@ -33,10 +34,13 @@ export interface RunningInstance {
   auth?: AdminAuth;
   /**
    * Stops the instance: every listener stops accepting and answers what it took for at most
-   * `graceMs` (0: nothing waits), then whatever is left is closed and the state is closed cleanly.
+   * `graceMs` (0: nothing waits), then whatever is left is closed, the state is closed cleanly and the last cache
+   * snapshot is written.
    * Resolves to whether everything in flight was answered in time.
    */
   close(graceMs?: number): Promise<boolean>;
+  /** Writes the cache snapshot now (cache.persist; nothing when off) and stops the periodic ones: `close` calls it after the listeners closed. */
+  persistCache(): Promise<void>;
 }
 
 export interface InstanceOptions extends CoreOptions {
@@ -44,6 +48,8 @@ export interface InstanceOptions extends CoreOptions {
   control?: boolean;
   /** Runs after the core is made and before any listener opens (a cluster worker joins its primary's control plane here). */
   beforeListen?: (core: ResolverCore) => Promise<void>;
+  /** Which cache snapshot this instance keeps in the data dir: a cluster worker's stable index (default 0). */
+  cacheSnapshotIndex?: number;
 }
 
 export async function startInstance(config: Config, log: Logger, options: InstanceOptions = {}): Promise<RunningInstance> {
@@ -52,6 +58,9 @@ export async function startInstance(config: Config, log: Logger, options: Instan
   if (accessWarning) log.warn(accessWarning);
   applyHeapLimits(config.memory);
   const core = createResolverCore(config, log, options);
+  // The cache kept across restarts: loaded before any listener answers.
+  const snapshots = cacheSnapshots(config.cache, core.stages.cache.store, config.dataDir, options.cacheSnapshotIndex ?? 0, core.metrics.registry, log, options.now);
+  await snapshots?.load();
   const dnsAddr = splitHostPort(config.dns.listen);
   const httpAddr = splitHostPort(config.http.listen);
   const started: RunningListener[] = [];
@@ -96,6 +105,8 @@ export async function startInstance(config: Config, log: Logger, options: Instan
       { dns: `${dnsAddr.host}:${udp.address.port}`, http: `${httpAddr.host}:${http.address.port}`, ...(https ? { https: `${https.host}:${https.port}` } : {}), upstreams: config.upstreams, forward: config.dns.forward, clients: core.clientGate.access.description, rateLimit: core.clientGate.rateLimiter.description, localRecords: core.stages['local-records'].size, chain: CHAIN_ORDER, ens: core.stages.ens.enabled ? { rpc: config.ens.rpc.length, suffixes: config.ens.suffixes } : 'off: no ens.rpc configured' },
       'dnslinkd listening',
     );
+    snapshots?.startPeriodic();
+    const persistCache = async () => snapshots?.close();
     return {
       core,
       dns: { host: dnsAddr.host, port: udp.address.port },
@@ -110,8 +121,10 @@ export async function startInstance(config: Config, log: Logger, options: Instan
         const drained = graceMs > 0 && (await withinGrace(Promise.all(drains), graceMs));
         await Promise.allSettled(started.map((s) => s.close()));
         await control?.close();
+        await persistCache();
         return drained;
       },
+      persistCache,
     };
   } catch (err) {
     await Promise.allSettled(started.map((s) => s.close()));

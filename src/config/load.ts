@@ -20,8 +20,8 @@ const ENV_ALIASES: Record<string, string[]> = {
   DNSLINKD_REDIS_URL: ['state', 'redis'],
   DNSLINKD_ENS_RPC: ['ens', 'rpc'],
 };
-/** Variables that are not settings: the config file's path, and an admin token (read by the control plane). */
-const ENV_IGNORED = new Set(['DNSLINKD_CONFIG', 'DNSLINKD_ADMIN_TOKEN']);
+/** Variables that are not settings: the config file's path, an admin token (read by the control plane), a cluster worker's index (set by its primary). */
+const ENV_IGNORED = new Set(['DNSLINKD_CONFIG', 'DNSLINKD_ADMIN_TOKEN', 'DNSLINKD_WORKER_INDEX']);
 
 /** A setting an environment variable can name: a leaf (scalar or array) or an object of settings. */
 interface EnvSetting {

@@ -48,6 +48,9 @@ export const RELOAD_KEYS: Readonly<Record<string, ReloadKind>> = {
   // The store's size is set at start; its policy (clamps, serve-stale, prefetch) is swapped.
   'cache.maxEntries': 'restart',
   'cache.maxBytes': 'restart',
+  // The snapshot's schedule is set at start.
+  'cache.persist': 'restart',
+  'cache.persistIntervalMs': 'restart',
   'cache.minTtl': 'live',
   'cache.maxTtl': 'live',
   'cache.negativeMinTtl': 'live',

@@ -94,16 +94,18 @@ class Slabs {
     this.keep = Math.min(EMPTIED_KEPT, Math.floor(maxBytes / EMPTIED_SHARE / SLAB_BYTES));
   }
 
-  copy(bytes: Buffer): Slab {
-    if (bytes.length > OWN_BUFFER_BYTES) {
-      const own = new Slab(Buffer.from(bytes), false);
-      own.used = bytes.length;
+  /** Copies bytes [start, end) of `bytes` into a slab; they end at the slab's `used`. */
+  copy(bytes: Buffer, start = 0, end = bytes.length): Slab {
+    const length = end - start;
+    if (length > OWN_BUFFER_BYTES) {
+      const own = new Slab(Buffer.from(bytes.subarray(start, end)), false);
+      own.used = length;
       return own;
     }
-    if (!this.current || this.current.used + bytes.length > SLAB_BYTES) this.startSlab();
+    if (!this.current || this.current.used + length > SLAB_BYTES) this.startSlab();
     const slab = this.current!;
-    bytes.copy(slab.bytes, slab.used);
-    slab.used += bytes.length;
+    bytes.copy(slab.bytes, slab.used, start, end);
+    slab.used += length;
     return slab;
   }
 
@@ -171,9 +173,35 @@ export interface AnswerOrigin {
   readonly ede: ExtendedError | undefined;
 }
 
+interface SectionCounts {
+  answerCount: number;
+  authorityCount: number;
+  additionalCount: number;
+}
+
+/** An entry as saved (a snapshot's), to be put back by `AnswerStore.restore`. */
+export interface SavedEntry extends SectionCounts {
+  key: string;
+  /** The encoded sections, TTLs as stored: `bodyLength` bytes at `bodyStart` of `bytes` (copied into the store's slabs). */
+  bytes: Buffer;
+  bodyStart: number;
+  bodyLength: number;
+  rcode: number;
+  negative: boolean;
+  origin: AnswerOrigin;
+  /** When it was stored (ms since the epoch): its expiry is storedAt + ttl seconds. */
+  storedAt: number;
+  ttl: number;
+  hits: number;
+}
+
 /** Record counts fit in 13 bits (a message holds at most 65535 bytes, a record at least 11). */
 const COUNT_BITS = 13;
 const COUNT_MASK = (1 << COUNT_BITS) - 1;
+/** The most records an entry's section may hold. */
+export const MAX_SECTION_RECORDS = COUNT_MASK;
+/** The largest rcode an entry holds (12 bits: extended rcodes included). */
+export const MAX_RCODE = 0xfff;
 const NEGATIVE_BIT = 1 << 25;
 /** Hits saturate here (kept in a small integer with the CLOCK bit). */
 const MAX_USES = 2 ** 30 - 2;
@@ -199,7 +227,7 @@ export class CacheEntry implements EncodedSections {
     readonly home: Slab,
     bodyStart: number,
     bodyLength: number,
-    sections: { answerCount: number; authorityCount: number; additionalCount: number },
+    sections: SectionCounts,
     rcode: number,
     negative: boolean,
     readonly origin: AnswerOrigin,
@@ -219,6 +247,10 @@ export class CacheEntry implements EncodedSections {
 
   get hits(): number {
     return this.uses >>> 1;
+  }
+  /** Hits carried over (a snapshot's); the CLOCK bit starts clear. */
+  set hits(count: number) {
+    this.uses = Math.min(count * 2, MAX_USES);
   }
 
   /** Hit since eviction last passed it (CLOCK's bit). */
@@ -407,12 +439,17 @@ export class AnswerStore {
   get(key: string, now: number = this.now()): CacheEntry | undefined {
     const entry = this.table.get(key);
     if (!entry) return undefined;
-    const staleWindow = this.policy.serveStale ? this.policy.staleMaxAge * 1000 : 0;
-    if (now > entry.storedAt + entry.ttl * 1000 + staleWindow) {
+    if (this.pastStaleWindow(entry.storedAt, entry.ttl, now)) {
       this.delete(key, entry);
       return undefined;
     }
     return entry;
+  }
+
+  /** Expired longer ago than an entry may be served stale (any expired entry, without serve-stale). */
+  private pastStaleWindow(storedAt: number, ttl: number, now: number): boolean {
+    const staleWindow = this.policy.serveStale ? this.policy.staleMaxAge * 1000 : 0;
+    return now > storedAt + ttl * 1000 + staleWindow;
   }
 
   /**
@@ -428,9 +465,28 @@ export class AnswerStore {
     const form = cacheableForm(res, this.policy);
     if (!form) return undefined;
     const sections = encodeSections(form.answers, form.authorities, form.additionals);
-    const slab = this.slabs.copy(sections.body);
-    const start = slab.used - sections.body.length;
-    const entry = new CacheEntry(key, slab, start, sections.body.length, sections, res.rcode, form.negative, this.originOf(res), this.now(), form.ttl);
+    const origin = res.ede ? { source: res.source, upstream: res.upstream, ede: res.ede } : this.origin(res.source, res.upstream);
+    return this.insert(key, sections.body, 0, sections.body.length, sections, res.rcode, form.negative, origin, this.now(), form.ttl);
+  }
+
+  /**
+   * Puts back an entry saved earlier (a snapshot's: sections as stored, TTLs already clamped, its
+   * store time and hits); dropped (false) when it is past the stale window by now.
+   */
+  restore(saved: SavedEntry, now: number = this.now()): boolean {
+    // A clock set back since the save: the entry is not younger than now (its TTLs never grow).
+    const storedAt = Math.min(saved.storedAt, now);
+    if (this.pastStaleWindow(storedAt, saved.ttl, now)) return false;
+    const entry = this.insert(saved.key, saved.bytes, saved.bodyStart, saved.bodyLength, saved, saved.rcode, saved.negative, saved.origin, storedAt, saved.ttl);
+    entry.hits = saved.hits;
+    return true;
+  }
+
+  /** Stores the sections at [bodyStart, bodyStart + bodyLength) of `bytes` (copied) under `key`. */
+  private insert(key: string, bytes: Buffer, bodyStart: number, bodyLength: number, counts: SectionCounts, rcode: number, negative: boolean, origin: AnswerOrigin, storedAt: number, ttl: number): CacheEntry {
+    const slab = this.slabs.copy(bytes, bodyStart, bodyStart + bodyLength);
+    const start = slab.used - bodyLength;
+    const entry = new CacheEntry(key, slab, start, bodyLength, counts, rcode, negative, origin, storedAt, ttl);
     const old = this.table.get(key);
     if (old) this.delete(key, old);
     if (bytesOf(entry) + entry.bodyLength > this.policy.maxBytes) return entry;
@@ -447,12 +503,11 @@ export class AnswerStore {
     return entry;
   }
 
-  /** One shared origin per source and upstream; an answer with its own EDE keeps its own. */
-  private originOf(res: Resolution): AnswerOrigin {
-    if (res.ede) return { source: res.source, upstream: res.upstream, ede: res.ede };
-    const id = `${res.source} ${res.upstream ?? ''}`;
+  /** The one shared origin of answers from `source` and `upstream` without an EDE of their own. */
+  origin(source: AnswerSource, upstream: string | undefined): AnswerOrigin {
+    const id = `${source} ${upstream ?? ''}`;
     let origin = this.origins.get(id);
-    if (!origin) this.origins.set(id, (origin = { source: res.source, upstream: res.upstream, ede: undefined }));
+    if (!origin) this.origins.set(id, (origin = { source, upstream, ede: undefined }));
     return origin;
   }
 
@@ -492,6 +547,24 @@ export class AnswerStore {
 
   private keysOfName(nameKey: string): string[] {
     return [nameKey + TXT_IN, ...(this.otherTypes.get(nameKey) ?? [])];
+  }
+
+  /**
+   * Every entry stored, stale ones included, in CLOCK order (oldest first), and whether they are
+   * still the store's. Live: `entries` follows inserts and deletes made while it is paused (an entry
+   * given a second chance meanwhile comes again); after a flush of everything it goes on over the
+   * old table, which `current()` then denies. An entry taken while `current()` is stored at that
+   * moment: read its sections before the next await. (A plain Map iterator: a walk of a million
+   * entries allocates nothing per entry, where a generator would.)
+   */
+  walk(): { entries: IterableIterator<CacheEntry>; current: () => boolean } {
+    const table = this.table;
+    return { entries: table.values(), current: () => this.table === table };
+  }
+
+  /** Every entry stored now (a copy: for tests and small stores). */
+  entries(): CacheEntry[] {
+    return [...this.table.values()];
   }
 
   /** Every entry cached for a name (each type and class), stale ones included. */

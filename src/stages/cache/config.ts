@@ -25,6 +25,10 @@ export const cacheConfigSchema = z
     prefetch: z.boolean().default(true),
     prefetchMinHits: z.number().int().min(1).default(2),
     prefetchThreshold: z.number().min(0).max(1).default(0.1),
+    /** Save the cache in the data dir (snapshot.ts) at shutdown and every persistIntervalMs; load it at start. */
+    persist: z.boolean().default(true),
+    /** Between periodic snapshots; 0: only at shutdown. */
+    persistIntervalMs: z.number().int().min(0).default(300_000),
   })
   .strict()
   .prefault({})
