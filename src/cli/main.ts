@@ -14,6 +14,7 @@ import { CodedError, errorMessage } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { runUntilSignalled, startInstance } from '../instance.js';
 import { handleReloads, ignoreSighupWhileStarting } from '../lifecycle/reload.js';
+import { holdShutdownSignalsWhileStarting } from '../lifecycle/shutdown.js';
 import { VERSION } from '../version.js';
 import { AdminError, UsageError } from './admin-client.js';
 import { ADMIN_COMMANDS, ADMIN_HELP, ADMIN_USAGE, runAdminCommand } from './admin-commands.js';
@@ -104,6 +105,7 @@ async function serve(args: string[]): Promise<number> {
   const config = load();
   const log = createLogger(config.logLevel);
   ignoreSighupWhileStarting(log);
+  holdShutdownSignalsWhileStarting(log);
   if (config.upstreams.length === 0) log.warn('no upstreams configured (none in /etc/resolv.conf): only local records will answer');
   if (config.dns.workers > 1) {
     const code = await serveCluster(config, log, load);

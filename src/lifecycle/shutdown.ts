@@ -22,6 +22,45 @@ export async function withinGrace(work: Promise<unknown>, ms: number): Promise<b
   }
 }
 
+/** A SIGTERM/SIGINT that came while the process was still starting, handed to the first onShutdownSignals. */
+interface HeldWhileStarting {
+  signal?: ShutdownSignal;
+  handler: (signal: ShutdownSignal) => void;
+}
+let whileStarting: HeldWhileStarting | undefined;
+
+/**
+ * From now until serving begins (onShutdownSignals), a SIGTERM or SIGINT does not kill the process
+ * the default way (a lock, a WAL left behind): it is held, and the drain starts as soon as the
+ * process serves. A second one exits at once.
+ */
+export function holdShutdownSignalsWhileStarting(log: Logger): void {
+  if (whileStarting) return;
+  const held: HeldWhileStarting = {
+    handler: (signal) => {
+      if (held.signal) {
+        log.warn({ signal }, 'second signal while starting: exiting at once');
+        exitNow(log, exitCodeAtOnce(signal));
+      }
+      held.signal = signal;
+      log.info({ signal }, 'signal while starting: shutting down as soon as the start is done');
+    },
+  };
+  whileStarting = held;
+  process.on('SIGTERM', held.handler);
+  process.on('SIGINT', held.handler);
+}
+
+/** Removes the start's handlers; the signal they held, if any. */
+function takeSignalHeldWhileStarting(): ShutdownSignal | undefined {
+  if (!whileStarting) return undefined;
+  const { signal, handler } = whileStarting;
+  process.off('SIGTERM', handler);
+  process.off('SIGINT', handler);
+  whileStarting = undefined;
+  return signal;
+}
+
 /**
  * Calls `drain` on the first SIGTERM or SIGINT and resolves with what it resolves to; a second
  * signal calls `atOnce` (which should exit the process). SIGHUP is not handled here (reload).
@@ -43,6 +82,8 @@ export function onShutdownSignals(log: Logger, drain: (signal: ShutdownSignal) =
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    const held = takeSignalHeldWhileStarting();
+    if (held) onSignal(held);
   });
 }
 

@@ -4,11 +4,13 @@
 // exits 0 within the grace period, without a stack trace. A second signal exits at once; a grace
 // period that runs out still exits 0. The same with --workers 2 (the primary waits for its workers).
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import http2 from 'node:http2';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeQuery, freePort, parseHeader, requireBuild, startDnslinkd, stopAll, tcpExchange, udpExchange, waitFor } from './support/index.js';
+import { cliEntry, encodeQuery, freePort, parseHeader, repoRoot, requireBuild, spawnManaged, startDnslinkd, stopAll, tcpExchange, udpExchange, waitFor } from './support/index.js';
 import type { DnslinkdHandle } from './support/index.js';
 
 const ok = requireBuild();
@@ -204,5 +206,20 @@ describe.skipIf(!ok)('graceful shutdown', () => {
     expect(stackLines(d)).toEqual([]);
     expect(readdirSync(d.dataDir).filter((f) => /-(wal|shm)$/.test(f))).toEqual([]);
     await d.stop();
+  });
+
+  it('a SIGTERM while it is still starting stops it once started: exit 0, lock released, no WAL left', { timeout: 30_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dnslinkd-early-'));
+    const dataDir = join(dir, 'data');
+    const args = ['serve', '--dns', `127.0.0.1:${await freePort()}`, '--http', `127.0.0.1:${await freePort()}`, '--admin', `127.0.0.1:${await freePort()}`, '--no-local-records', '--upstream', upstream.url, '--data-dir', dataDir];
+    const proc = spawnManaged('dnslinkd-early', process.execPath, [cliEntry, ...args], { cwd: repoRoot });
+    // The first log line comes once the configuration is read, before the store, the snapshot and the listeners.
+    await waitFor('the first log line', async () => proc.lines.length > 0, 10_000, { intervalMs: 5 });
+    proc.child.kill('SIGTERM');
+    await Promise.race([proc.exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+    expect(proc.exitCode).toBe(0);
+    expect(proc.output()).not.toMatch(/"stack":/);
+    expect(readdirSync(dataDir).filter((f) => /-(wal|shm)$|^dnslinkd\.lock$/.test(f))).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
