@@ -40,16 +40,15 @@ export class OverridesStage implements Stage {
   resolve(question: Question, ctx: QueryContext): Resolution | Promise<Resolution> {
     const hit = this.answers.get(question.key);
     if (hit === undefined) return this.next.resolve(question, ctx);
-    const now = this.now();
-    if (hit.expiresAt !== undefined && now >= hit.expiresAt) return this.next.resolve(question, ctx);
+    if (hit.expiresAt !== undefined && this.now() >= hit.expiresAt) return this.next.resolve(question, ctx);
     this.metrics?.answers.inc();
-    if (!hit.bare) return withTtl(hit.answer, this.ttlOf(hit, now));
+    if (!hit.bare) return hit.expiresAt === undefined ? hit.answer : withTtl(hit.answer, this.ttlOf(hit));
     return this.answerAtBareName(hit, question, ctx);
   }
 
   /** TTL of an answer now: the override's, capped at what is left of its life (whole seconds, rounded down). */
-  private ttlOf(hit: ActiveAnswer, now: number): number {
-    return hit.expiresAt === undefined ? hit.ttl : Math.max(0, Math.min(hit.ttl, Math.floor((hit.expiresAt - now) / 1000)));
+  private ttlOf(hit: ActiveAnswer): number {
+    return hit.expiresAt === undefined ? hit.ttl : Math.max(0, Math.min(hit.ttl, Math.floor((hit.expiresAt - this.now()) / 1000)));
   }
 
   private async answerAtBareName(hit: ActiveAnswer, question: Question, ctx: QueryContext): Promise<Resolution> {
@@ -59,7 +58,7 @@ export class OverridesStage implements Stage {
     } catch (err) {
       below = { error: errorMessage(err) };
     }
-    return mergeAtBareName(hit.answer, this.ttlOf(hit, this.now()), below, () => this.metrics?.partialAnswers.inc());
+    return mergeAtBareName(hit.answer, this.ttlOf(hit), below, () => this.metrics?.partialAnswers.inc());
   }
 
   /**
