@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digAt, kdig, requireBinaries, requireBuild, startDnslinkd, startNsd, startRedis, stopAll, txtValue, waitFor, zone } from './support/index.js';
+import { digAt, kdig, requireBinaries, requireBuild, runCli, startDnslinkd, startNsd, startRedis, stopAll, txtValue, waitFor, zone } from './support/index.js';
 import type { DnslinkdHandle, NsdHandle, RedisHandle } from './support/index.js';
 
 const ok = requireBinaries('nsd', 'redis-server', 'dig', 'kdig') && requireBuild();
@@ -114,7 +114,10 @@ describe.skipIf(!ok).each(['embedded', 'redis'] as const)('overrides always enco
     expect(String(r.body.message)).toMatch(/value is 70000 bytes; at most 63000/);
     expect(await store.names()).not.toContain('huge.example');
     expect((await d.admin('GET', '/admin/v1/overrides/huge.example')).status).toBe(404);
-    // The same through an import.
+    // The same through the CLI (exit 2: invalid input) and an import.
+    const cli = await runCli(['override', 'set', 'huge.example', valueOf(70_000), '--reason', 'cli', '--admin', `http://127.0.0.1:${d.adminPort}`, '--data-dir', d.dataDir]);
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toMatch(/^dnslinkd: \[VALUE_TOO_LONG\] value is 70000 bytes; at most 63000/);
     const imp = await d.admin('POST', '/admin/v1/overrides/import', { overrides: [{ name: 'huge.example', value: valueOf(LIMIT + 1) }], reason: 'import' });
     expect(imp.status).toBe(400);
     expect(imp.body).toMatchObject({ code: 'VALUE_TOO_LONG' });
