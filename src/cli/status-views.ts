@@ -1,6 +1,6 @@
 // How `dnslinkd status`, `override restore` and `override accept-reset` print the admin API's
 // answers: the control plane's status in a few readable lines (store, overrides, degraded or not,
-// overrides held after a store reset, records skipped as invalid), and what a restore or an
+// overrides held after a store reset, records skipped as invalid, overrides that cannot be built), and what a restore or an
 // accept-reset did. Pure: text in, text out.
 import type { ControlStatus, HeldChangeResult } from '../control/control-plane.js';
 import type { Override } from '../stages/overrides/override.js';
@@ -24,6 +24,12 @@ export function statusText(s: ControlStatus): string {
     lines.push(`invalid records: ${invalid.count} skipped, never served:`);
     for (const r of invalid.records) lines.push(`    ${r.key} ${r.id}: ${r.why} (since ${r.since})`);
   } else lines.push('invalid records: none');
+  // Absent when talking to an older dnslinkd.
+  const unbuildable = s.unbuildableOverrides;
+  if (unbuildable && unbuildable.count > 0) {
+    lines.push(`unbuildable overrides: ${unbuildable.count} skipped, never served (their answers cannot be built):`);
+    for (const o of unbuildable.overrides) lines.push(`    ${o.name}: ${o.why} (since ${o.since})`);
+  }
   return lines.join('\n');
 }
 

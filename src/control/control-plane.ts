@@ -13,6 +13,7 @@ import type { ControlMetrics } from './metrics.js';
 import { checkExpiry, checkReason, checkTtl, controlName } from './override-rules.js';
 import { heldPhrase, missingFrom, removedNames, RESET_CHOICES, type StoreResetView } from './store-reset.js';
 import type { Replica } from './replica.js';
+import { UnbuildableOverrides, type UnbuildableOverride } from './unbuildable-overrides.js';
 import type { AuditQuery, AuditRecord, ControlStore, NewAuditRecord, OverrideChange } from './store.js';
 
 /** Who asks for a change and whether it is only a question (dry run). */
@@ -59,6 +60,8 @@ export interface ControlStatus {
   degradedReason?: string;
   storeReset?: StoreResetView;
   invalidRecords: { count: number; records: InvalidRecord[] };
+  /** Overrides skipped because their answers cannot be built (never served). */
+  unbuildableOverrides: { count: number; overrides: UnbuildableOverride[] };
 }
 
 export interface FlushResult {
@@ -102,6 +105,8 @@ export class ControlPlane {
   private degradedReason: string | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Overrides left out of what the replicas serve because their answers cannot be built. */
+  readonly unbuildable: UnbuildableOverrides;
   /** Reloads the configuration file (POST /admin/v1/reload); set where the process can (src/lifecycle/reload.ts). */
   reload?: (dryRun: boolean, by: string) => Promise<object>;
 
@@ -111,7 +116,9 @@ export class ControlPlane {
     private readonly log: Logger,
     private readonly metrics: ControlMetrics,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.unbuildable = new UnbuildableOverrides(log, (count) => metrics.unbuildableOverrides.set(count), now);
+  }
 
   /** Loads the store's state and applies it; the caches are empty, so earlier flushes are moot. */
   async start(): Promise<void> {
@@ -240,7 +247,8 @@ export class ControlPlane {
     const changed = flushChanged ? [...new Set([...this.overrides.keys(), ...next.keys()])].filter((name) => JSON.stringify(this.overrides.get(name)) !== JSON.stringify(next.get(name))) : [];
     this.overrides = next;
     const held = [...this.held.values()];
-    await this.replica.applyOverrides([...next.values()]);
+    // One whose answers cannot be built is left out (and reported), never stopping the others.
+    await this.replica.applyOverrides(this.unbuildable.buildable([...next.values()]));
     // What health and status report: the held overrides the replicas serve now.
     this.heldServed = held;
     for (const name of changed) await this.replica.flush({ name }, false, false);
@@ -318,7 +326,7 @@ export class ControlPlane {
     const reason = checkReason(input.reason);
     if (typeof input.value !== 'string') throw invalid('INVALID_VALUE', 'value is required: "/ipfs/<cid>[/path]" or "/ipns/<name>[/path]" (or pin: true to freeze what the name resolves to now)');
     const checked = checkOverrideValue(input.value);
-    if ('error' in checked) throw invalid('INVALID_VALUE', checked.error);
+    if ('error' in checked) throw invalid(checked.code ?? 'INVALID_VALUE', checked.error);
     const now = new Date(this.now()).toISOString();
     const before = this.get(name) ?? null;
     const expiresAt = checkExpiry(input.expiresAt, this.now());
@@ -395,7 +403,7 @@ export class ControlPlane {
       if (typeof o.name !== 'string') throw invalid('INVALID_IMPORT', `${where}: name is required`);
       const name = controlName(o.name, `${where}: name`);
       const checked = typeof o.value === 'string' ? checkOverrideValue(o.value) : { error: 'value is required' };
-      if ('error' in checked) throw invalid('INVALID_IMPORT', `${where}: ${checked.error}`);
+      if ('error' in checked) throw invalid('code' in checked && checked.code ? checked.code : 'INVALID_IMPORT', `${where}: ${checked.error}`);
       if (typeof o.expiresAt === 'string' && !inForce({ expiresAt: o.expiresAt }, this.now())) {
         skipped.push({ name, why: `expired at ${o.expiresAt}` });
         return;
@@ -482,6 +490,7 @@ export class ControlPlane {
       ...(this.degradedReason !== undefined ? { degradedReason: this.degradedReason } : {}),
       ...(reset ? { storeReset: reset } : {}),
       invalidRecords: { count: invalid?.count ?? 0, records: invalid?.list() ?? [] },
+      unbuildableOverrides: { count: this.unbuildable.count, overrides: this.unbuildable.list() },
     };
   }
 

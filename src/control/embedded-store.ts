@@ -10,6 +10,8 @@ import type { Logger } from 'pino';
 import { CodedError } from '../errors.js';
 import type { Override } from '../stages/overrides/override.js';
 import { checkWritableFile, prepareDataDir, unusablePathError } from '../runtime/data-dir.js';
+import { InvalidRecords } from './invalid-records.js';
+import { parseStoredOverride } from './override-rules.js';
 import type { AuditQuery, AuditRecord, ControlSnapshot, ControlStore, FlushRecord, NewAuditRecord, OverrideChange } from './store.js';
 
 const SCHEMA_VERSION = 1;
@@ -54,6 +56,8 @@ export interface EmbeddedStoreOptions {
   log?: Logger;
   /** Called once per store fault, by reason (`STORE_REPLACED`, `SQLITE_FULL`, ...): counted by a metric. */
   onFault?: (reason: string) => void;
+  /** Where records that cannot be served are reported. */
+  invalid?: InvalidRecords;
 }
 
 
@@ -88,6 +92,7 @@ export class EmbeddedStore implements ControlStore {
   private readonly db: DatabaseSync;
   private readonly log: Logger | undefined;
   private readonly onFault: (reason: string) => void;
+  readonly invalid: InvalidRecords;
   /** The files opened, as device:inode: the path naming other files means they were deleted or replaced. */
   private readonly identity: { db: string | undefined; wal: string | undefined };
   /** Set once the files were deleted or replaced under this instance: changes are refused until a restart. */
@@ -104,6 +109,7 @@ export class EmbeddedStore implements ControlStore {
     this.db = db;
     this.log = options.log;
     this.onFault = options.onFault ?? (() => {});
+    this.invalid = options.invalid ?? new InvalidRecords();
     this.identity = { db: fileIdentity(path), wal: fileIdentity(`${path}-wal`) };
     this.fileCheck = setInterval(() => this.checkFiles(), FILE_CHECK_MS);
     this.fileCheck.unref();
@@ -273,9 +279,22 @@ export class EmbeddedStore implements ControlStore {
     for (const r of records) insert.run(time, r.token, r.action, r.name ?? null, r.reason ?? null, json(r.before), json(r.after), r.dryRun ? 1 : 0);
   }
 
+  /** The records as read, each checked with the admin API's rules: an invalid one is skipped and reported (invalid-records.ts), never served. */
+  private readOverrides(rows: Array<{ name: string; record: string }>): Override[] {
+    const overrides: Override[] = [];
+    const bad: Array<{ id: string; why: string }> = [];
+    for (const row of rows) {
+      const parsed = parseStoredOverride(row.name, row.record);
+      if ('override' in parsed) overrides.push(parsed.override);
+      else bad.push({ id: row.name, why: parsed.error });
+    }
+    this.invalid.replace('overrides', bad);
+    return overrides;
+  }
+
   async snapshot(): Promise<ControlSnapshot> {
-    const rows = this.db.prepare('SELECT record FROM overrides ORDER BY name').all() as Array<{ record: string }>;
-    return { version: this.meta('version'), generation: this.meta('generation'), overrides: rows.map((r) => JSON.parse(r.record) as Override) };
+    const rows = this.db.prepare('SELECT name, record FROM overrides ORDER BY name').all() as Array<{ name: string; record: string }>;
+    return { version: this.meta('version'), generation: this.meta('generation'), overrides: this.readOverrides(rows) };
   }
 
   async flushesAfter(generation: number): Promise<FlushRecord[]> {

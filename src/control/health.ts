@@ -16,6 +16,8 @@ export interface ControlHealth {
   heldAfterReset?: number;
   /** Records of the store skipped as invalid. */
   invalidRecords?: number;
+  /** Overrides skipped because their answers cannot be built. */
+  unbuildableOverrides?: number;
 }
 
 /** What /healthz adds to its reason about the control plane, or undefined when all is well. */
@@ -23,6 +25,7 @@ export function describeControlHealth(h: ControlHealth): string | undefined {
   const notes: string[] = [];
   if (h.reason !== undefined) notes.push(`control store DEGRADED (${h.reason}: serving the last state, admin changes refused)`);
   if (h.heldAfterReset) notes.push(`control store DEGRADED (${heldPhrase(h.heldAfterReset)}: still serving them; dnslinkd override restore, or dnslinkd override accept-reset)`);
+  if (h.unbuildableOverrides) notes.push(`note: ${h.unbuildableOverrides} overrides skipped, never served: their answers cannot be built (see /admin/v1/status)`);
   if (h.invalidRecords) notes.push(`note: ${h.invalidRecords} invalid records in the control store skipped, never served (see /admin/v1/status)`);
   return notes.length ? notes.join('; ') : undefined;
 }

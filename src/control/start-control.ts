@@ -41,7 +41,10 @@ export async function startControl(config: Config, log: Logger, replica: Replica
   const lock = acquireDataDirLock(config.dataDir, log);
   const metrics = new ControlMetrics(registry);
   const invalid = new InvalidRecords(
-    (r) => log.warn({ key: r.key, record: r.id, why: r.why }, `invalid record in the fleet store skipped (never served): ${r.key} ${r.id}: ${r.why}; set it again with the admin API or delete it in Redis`),
+    (r) =>
+      config.state.redis
+        ? log.warn({ key: r.key, record: r.id, why: r.why }, `invalid record in the fleet store skipped (never served): ${r.key} ${r.id}: ${r.why}; set it again with the admin API or delete it in Redis`)
+        : log.error({ key: r.key, record: r.id, why: r.why }, `invalid record in the control store skipped (never served): ${r.key} ${r.id}: ${r.why}; set it again with the admin API (a PUT replaces it)`),
     (key, count) => metrics.invalidRecords.set({ key }, count),
   );
   let store: ControlStore;
@@ -51,7 +54,7 @@ export async function startControl(config: Config, log: Logger, replica: Replica
     // A fleet shares Redis (state.redis / DNSLINKD_REDIS_URL); one machine keeps its state in dataDir.
     store = config.state.redis
       ? await RedisStore.open(config.state.redis, { invalid })
-      : EmbeddedStore.open(config.dataDir, { log, onFault: (reason) => metrics.storeFaults.inc({ reason }) });
+      : EmbeddedStore.open(config.dataDir, { log, invalid, onFault: (reason) => metrics.storeFaults.inc({ reason }) });
   } catch (err) {
     lock.release();
     throw err;
@@ -75,6 +78,7 @@ export async function startControl(config: Config, log: Logger, replica: Replica
         ...(reason !== undefined ? { reason } : {}),
         ...(held > 0 ? { heldAfterReset: held } : {}),
         ...(invalidRecords > 0 ? { invalidRecords } : {}),
+        ...(control.unbuildable.count > 0 ? { unbuildableOverrides: control.unbuildable.count } : {}),
       };
     };
     registerControlHealth(registry, health);

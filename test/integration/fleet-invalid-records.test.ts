@@ -104,7 +104,7 @@ describe.skipIf(!ok)('invalid records in the fleet store (real redis-server, two
       const why = Object.fromEntries(s.invalidRecords.records.map((r) => [r.id, r.why]));
       expect(why['notjson.example']).toMatch(/^not JSON/);
       expect(why['shape.example']).toMatch(/not a JSON object \(an array\)/);
-      expect(why['long.example']).toMatch(/value is 70000 characters; at most 4096/);
+      expect(why['long.example']).toMatch(/value is 70000 bytes; at most 63000 \(VALUE_TOO_LONG/);
       expect(why['other.example']).toMatch(/does not match the field/);
       expect(d.logs()).toMatch(/"key":"dnslinkd:overrides","record":"long\.example"/);
       expect((await health(d)).body.reason).toMatch(/note: 5 invalid records/);
@@ -114,8 +114,8 @@ describe.skipIf(!ok)('invalid records in the fleet store (real redis-server, two
   it('the admin API refuses the same value (the same bound)', async () => {
     const r = await fleet[0]!.admin('PUT', '/admin/v1/overrides/long.example', { value: LONG, reason: 'too long' });
     expect(r.status).toBe(400);
-    expect(r.body).toMatchObject({ code: 'INVALID_VALUE' });
-    expect(String(r.body.message)).toMatch(/at most 4096/);
+    expect(r.body).toMatchObject({ code: 'VALUE_TOO_LONG' });
+    expect(String(r.body.message)).toMatch(/at most 63000/);
   });
 
   it('an unreadable audit entry is left out of the audit log, reported; an unreadable flush is applied as a whole-cache flush', async () => {

@@ -2,13 +2,14 @@
 // DNSLink value, TTL, reason, expiry, who and when), the rules a value must follow, and the
 // answer it gives. No I/O.
 import { EdeCode, RRType, Rcode } from '../../dns/constants.js';
-import { makeQuestion } from '../../dns/names.js';
+import { encodeName, makeQuestion } from '../../dns/names.js';
 import { encodedSectionsOf } from '../../dns/record-sections.js';
 import type { Resolution } from '../../dns/resolution.js';
 import { parseIpfsPath, parseIpnsKey } from '../../dnslink/cid.js';
 import { DNSLINK_PREFIX } from '../../dnslink/domain.js';
 import { parseDnslinkHostname } from '../../dnslink/hostname.js';
 import { describeDnslinkResultError } from '../../dnslink/resolve.js';
+import { edeWithin, largestResponse, MAX_DNS_MESSAGE, MAX_OVERRIDE_VALUE, txtRdataBytes, valueTooLong } from './override-wire.js';
 
 export interface Override {
   /** Host name, lower-case ASCII (punycode), without `_dnslink.` or a trailing dot. */
@@ -31,13 +32,7 @@ export interface Override {
 
 export const DEFAULT_OVERRIDE_TTL = 60;
 
-/**
- * Longest override value, in characters (printable ASCII, so bytes). The answer is one TXT record
- * `dnslink=<value>` in 255-byte strings, at `_dnslink.<name>` (up to 255 bytes) with the reason in an
- * Extended DNS Error: 4096 keeps it far inside the 65535 bytes a DNS message may hold (a longer one
- * cannot be encoded at all) and is longer than any CID with a path in use.
- */
-export const MAX_OVERRIDE_VALUE = 4096;
+export { MAX_OVERRIDE_VALUE } from './override-wire.js';
 
 /** When an override stops applying (epoch ms), or undefined: until removed. */
 export function expiryOf(override: Pick<Override, 'expiresAt'>): number | undefined {
@@ -50,9 +45,13 @@ export function inForce(override: Pick<Override, 'expiresAt'>, now: number): boo
   return expiresAt === undefined || now < expiresAt;
 }
 
-/** Checks an override value (namespace, CID or IPNS name, path); the value, or why it is refused. */
-export function checkOverrideValue(value: string): { value: string } | { error: string } {
-  if (value.length > MAX_OVERRIDE_VALUE) return { error: `value is ${value.length} characters; at most ${MAX_OVERRIDE_VALUE} (its TXT answer must fit in a DNS message)` };
+/**
+ * Checks an override value (its length on the wire, namespace, CID or IPNS name, path); the value,
+ * or why it is refused (`code` VALUE_TOO_LONG for one past the wire's limit, see override-wire.ts).
+ */
+export function checkOverrideValue(value: string): { value: string } | { error: string; code?: 'VALUE_TOO_LONG' } {
+  const tooLong = valueTooLong(value);
+  if (tooLong !== undefined) return { error: tooLong, code: 'VALUE_TOO_LONG' };
   const namespace = /^\/(ipfs|ipns)\//.exec(value)?.[1];
   if (!namespace) return { error: `value must start with /ipfs/ or /ipns/ (got "${value.slice(0, 64)}")` };
   const bad = /[^\x21-\x7e]/.exec(value);
@@ -75,7 +74,7 @@ export function checkOverrideValue(value: string): { value: string } | { error: 
   return { value };
 }
 
-/** The override's answer: TXT `dnslink=<value>`, authoritative, EDE 4 (Forged Answer) giving the reason. */
+/** The override's answer: TXT `dnslink=<value>`, authoritative, EDE 4 (Forged Answer) giving the reason (cut to its bound). Throws when it cannot be encoded. */
 export function overrideAnswer(override: Pick<Override, 'name' | 'value' | 'ttl' | 'reason'>, owner: string): Resolution {
   const res: Resolution = {
     rcode: Rcode.NOERROR,
@@ -84,10 +83,42 @@ export function overrideAnswer(override: Pick<Override, 'name' | 'value' | 'ttl'
     additionals: [],
     source: 'override',
     authoritative: true,
-    ede: { code: EdeCode.FORGED_ANSWER, text: `override: ${override.reason}` },
+    ede: edeWithin({ code: EdeCode.FORGED_ANSWER, text: `override: ${override.reason}` }),
   };
-  encodedSectionsOf(res);
+  const size = largestResponse(encodedSectionsOf(res).body.length);
+  if (size > MAX_DNS_MESSAGE) throw new Error(`its answer at ${owner} would take ${size} bytes, past the ${MAX_DNS_MESSAGE} of a DNS message`);
   return res;
+}
+
+/** The override's answers at both names, or why one cannot be built (an encoder threw, or it is too large). */
+export function buildOverrideAnswers(override: Pick<Override, 'name' | 'value' | 'ttl' | 'reason'>): { answers: Array<{ owner: string; key: string; answer: Resolution }> } | { error: string } {
+  try {
+    return { answers: overriddenQuestions(override.name).map(({ owner, key }) => ({ owner, key, answer: overrideAnswer(override, owner) })) };
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/**
+ * Why the override's answers could not be built, found without building them (cheap enough for a
+ * start with 100,000): what the encoders refuse (a name or label too long, a TTL outside 32 bits,
+ * fields that are not strings) and a response past 65,535 bytes; undefined when they can be.
+ */
+export function overrideWireProblem(override: Pick<Override, 'name' | 'value' | 'ttl' | 'reason'>): string | undefined {
+  if (typeof override.name !== 'string' || typeof override.value !== 'string' || typeof override.reason !== 'string') return 'name, value or reason is not a string';
+  if (!Number.isInteger(override.ttl) || override.ttl < 0 || override.ttl > 0xffff_ffff) return `ttl ${String(override.ttl)} is not a whole number of seconds within 32 bits`;
+  const rdata = txtRdataBytes(Buffer.byteLength(`dnslink=${override.value}`, 'utf8'));
+  for (const { owner } of overriddenQuestions(override.name)) {
+    let ownerBytes: number;
+    try {
+      ownerBytes = encodeName(owner).length;
+    } catch (err) {
+      return `${owner} cannot be a DNS name: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    const size = largestResponse(ownerBytes + 10 + rdata);
+    if (rdata > 0xffff || size > MAX_DNS_MESSAGE) return `its answer at ${owner} would take ${size} bytes, past the ${MAX_DNS_MESSAGE} of a DNS message (value ${override.value.length} characters; at most ${MAX_OVERRIDE_VALUE})`;
+  }
+  return undefined;
 }
 
 /** The cache keys an override answers: TXT (class IN) at `_dnslink.<name>` and at `<name>`. */

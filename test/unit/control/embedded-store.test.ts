@@ -34,10 +34,11 @@ describe('EmbeddedStore', () => {
 
   it('applies a conditional change only while the stored override is the one it names', async () => {
     const { store } = open();
-    await store.changeOverrides([{ name: 'a.example', after: override('a.example', 'T1') }], [audit('a.example')]);
-    expect(await store.changeOverrides([{ name: 'a.example', after: null, ifUpdatedAt: 'T0' }], [audit('a.example')])).toBeUndefined();
+    const [T0, T1] = ['2026-11-25T00:00:00.000Z', '2026-11-25T01:00:00.000Z'];
+    await store.changeOverrides([{ name: 'a.example', after: override('a.example', T1) }], [audit('a.example')]);
+    expect(await store.changeOverrides([{ name: 'a.example', after: null, ifUpdatedAt: T0 }], [audit('a.example')])).toBeUndefined();
     expect((await store.snapshot()).overrides).toHaveLength(1);
-    expect(await store.changeOverrides([{ name: 'a.example', after: null, ifUpdatedAt: 'T1' }], [audit('a.example')])).toBe(2);
+    expect(await store.changeOverrides([{ name: 'a.example', after: null, ifUpdatedAt: T1 }], [audit('a.example')])).toBe(2);
     expect((await store.audit({ limit: 10 })).length).toBe(2); // the refused change left no audit record
     await store.close();
   });

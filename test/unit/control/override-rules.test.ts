@@ -22,7 +22,7 @@ describe('parseStoredOverride', () => {
     expect(why('a.example', 'null')).toBe('not a JSON object (null)');
     const { value: _, ...noValue } = good;
     expect(why('a.example', JSON.stringify(noValue))).toBe('value is missing, not a string');
-    expect(why('a.example', JSON.stringify({ ...good, value: `${CID}/${'a'.repeat(70_000)}` }))).toMatch(/at most 4096/);
+    expect(why('a.example', JSON.stringify({ ...good, value: `${CID}/${'a'.repeat(70_000)}` }))).toMatch(/at most 63000 \(VALUE_TOO_LONG/);
     expect(why('a.example', JSON.stringify({ ...good, value: '/ipfs/not-a-cid' }))).toMatch(/^value: /);
     expect(why('a.example', JSON.stringify({ ...good, ttl: 1e9 }))).toMatch(/ttl must be a whole number/);
     expect(why('a.example', JSON.stringify({ ...good, reason: ' ' }))).toMatch(/a reason is required/);
