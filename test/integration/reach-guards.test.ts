@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digAt, requireBinaries, requireBuild, runCli, startDnslinkd, startNsd, stopAll, txtValue, zone } from './support/index.js';
+import { digAt, requireBinaries, requireBuild, runCli, startDnslinkd, startNsd, stopAll, txtValue, zone, zonesDir } from './support/index.js';
 import type { CliResult, DnslinkdHandle, NsdHandle } from './support/index.js';
 
 const ok = requireBinaries('nsd', 'dig') && requireBuild();
@@ -51,7 +51,13 @@ describe.skipIf(!ok)('guards for changes with a wide reach (API and CLI)', { tim
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dnslinkd-reach-'));
-    nsd = await startNsd();
+    // A one-label zone of the test's own, with a DNSLink record to pin.
+    const intranet = join(dir, 'intranet.zone');
+    writeFileSync(
+      intranet,
+      ['$ORIGIN intranet.', '$TTL 60', '@ 3600 IN SOA ns1.intranet. hostmaster.intranet. 1 3600 600 86400 30', '@ 3600 IN NS ns1.intranet.', 'ns1 IN A 127.0.0.1', `_dnslink IN TXT "dnslink=${VALUE}"`, ''].join('\n'),
+    );
+    nsd = await startNsd({ zones: [{ name: 'dnslink.test', file: join(zonesDir, 'dnslink.test.zone') }, { name: 'intranet', file: intranet }] });
     d = await startDnslinkd({ upstreams: [`udp://127.0.0.1:${nsd.port}`], config: { cache: { prefetch: false }, admin: { maxFlushEntries: MAX_FLUSH } } });
   }, 60_000);
   afterAll(async () => {
@@ -184,5 +190,17 @@ describe.skipIf(!ok)('guards for changes with a wide reach (API and CLI)', { tim
     expect(forcedFlush.stdout).toMatch(/removed 0 cache entries \(every name under com\)/);
     expect((await cli(['flush', '--all'])).code).toBe(0);
     expect((await cli(['override', 'rm', 'x.example.org', '--reason', 'r', '--force'])).stderr).toMatch(/override rm does not take --force/);
+
+    // pin: what the one-label name resolves to now is in the cache; pinning it needs --force too.
+    expect((await digAt(d.dnsPort, '_dnslink.intranet', 'TXT')).parsed?.status).toBe('NOERROR');
+    const pin = await cli(['override', 'pin', 'intranet', '--reason', 'INC-3: freeze']);
+    expect(pin.code, pin.stderr).toBe(2);
+    expect(pin.stderr).toMatch(/^dnslinkd: \[NEEDS_FORCE\] a pin of intranet reaches wide: intranet has one label.*dry run: override \(none\) -> \/ipfs\/bafybei/);
+    expect((await admin('GET', '/admin/v1/overrides/intranet')).status).toBe(404);
+    const pinned = await cli(['override', 'pin', 'intranet', '--reason', 'INC-3: freeze', '--force', '--json']);
+    expect(pinned.code, pinned.stderr).toBe(0);
+    expect(JSON.parse(pinned.stdout)).toMatchObject({ name: 'intranet', after: { value: VALUE, pinned: true } });
+    expect((await audit('intranet'))[0]).toMatchObject({ action: 'override.pin', force: true });
+    await cli(['override', 'rm', 'intranet', '--reason', 'cleanup']);
   });
 });
