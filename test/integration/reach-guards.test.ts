@@ -3,7 +3,7 @@
 // literal or a public suffix, and flushes of such a suffix or of more than admin.maxFlushEntries
 // entries, refused with NEEDS_FORCE and their dry run unless forced (the audit says so); /ipns/
 // values that loop or name no key, and reasons that are not printable text, refused.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,7 +118,7 @@ describe.skipIf(!ok)('guards for changes with a wide reach (API and CLI)', { tim
     for (const { name } of items) await admin('DELETE', `/admin/v1/overrides/${name}`, { reason: 'cleanup' });
   });
 
-  it('flush: a one-label or public suffix, or more than admin.maxFlushEntries entries, needs force; --all does not', async () => {
+  it('flush: a one-label or public suffix, or more than admin.maxFlushEntries entries, needs force; --all does not; the limit applies on reload', async () => {
     const refused = await admin('POST', '/admin/v1/cache/flush', { suffix: 'com' });
     expect(refused).toMatchObject({
       status: 400,
@@ -143,6 +143,18 @@ describe.skipIf(!ok)('guards for changes with a wide reach (API and CLI)', { tim
 
     await warm(MAX_FLUSH + 2);
     expect((await admin('POST', '/admin/v1/cache/flush', { all: true })).status).toBe(200);
+
+    // admin.maxFlushEntries applies on reload: raised, the same flush goes through without force.
+    await warm(MAX_FLUSH + 2);
+    expect((await admin('POST', '/admin/v1/cache/flush', { suffix: 'dnslink.test' })).body).toMatchObject({ code: 'NEEDS_FORCE' });
+    const config = JSON.parse(readFileSync(d.configFile, 'utf8')) as { admin: Record<string, unknown> };
+    config.admin.maxFlushEntries = 1000;
+    writeFileSync(d.configFile, JSON.stringify(config));
+    expect((await admin('POST', '/admin/v1/reload')).body).toMatchObject({ changed: ['admin.maxFlushEntries'], needsRestart: [] });
+    expect(await admin('POST', '/admin/v1/cache/flush', { suffix: 'dnslink.test' })).toMatchObject({ status: 200, body: { removed: expect.any(Number) } });
+    config.admin.maxFlushEntries = MAX_FLUSH;
+    writeFileSync(d.configFile, JSON.stringify(config));
+    expect((await admin('POST', '/admin/v1/reload')).status).toBe(200);
   });
 
   it('/ipns/ values: a self-loop or a CID that is no key refused; reasons: control or bidi characters, or 501 characters, refused', async () => {
