@@ -10,13 +10,13 @@ import type { ControlStatus, HeldChangeResult, OverrideChangeResult } from '../c
 import { heldChangeText, statusText } from './status-views.js';
 import type { Override } from '../stages/overrides/override.js';
 
-export const ADMIN_USAGE = `  dnslinkd flush (--name NAME | --suffix ZONE | --all) [--negative-only] [--reason R] [--dry-run]
-  dnslinkd override set NAME VALUE --reason R [--ttl S] [--expires T] [--dry-run]
-  dnslinkd override pin NAME --reason R [--ttl S] [--expires T] [--dry-run]
+export const ADMIN_USAGE = `  dnslinkd flush (--name NAME | --suffix ZONE | --all) [--negative-only] [--reason R] [--dry-run] [--force]
+  dnslinkd override set NAME VALUE --reason R [--ttl S] [--expires T] [--dry-run] [--force]
+  dnslinkd override pin NAME --reason R [--ttl S] [--expires T] [--dry-run] [--force]
   dnslinkd override rm NAME --reason R [--dry-run]
   dnslinkd override ls
   dnslinkd override export > FILE
-  dnslinkd override import FILE --reason R [--dry-run]
+  dnslinkd override import FILE --reason R [--dry-run] [--force]
   dnslinkd override restore [--reason R] [--dry-run]
   dnslinkd override accept-reset --reason R [--dry-run]
   dnslinkd status
@@ -29,7 +29,10 @@ export const ADMIN_HELP = `The admin commands talk to a running dnslinkd's admin
 http://<admin.listen> of the configuration (http://127.0.0.1:8054). Token: --token-file FILE, else
 DNSLINKD_ADMIN_TOKEN, else <dataDir>/admin-token (the one dnslinkd generated; --data-dir DIR).
 T is an ISO time (2026-12-01T12:00:00Z) or a duration (90s, 30m, 2h, 7d: from now for --expires,
-ago for --since). --dry-run says what would change and changes nothing. \`override export\` prints
+ago for --since). --dry-run says what would change and changes nothing. A change with a wide reach
+(an override of a one-label name, a special-use name, an IP address or a public suffix; a flush of
+such a suffix or of more than admin.maxFlushEntries entries) is refused with NEEDS_FORCE and its dry
+run unless given --force, which the audit log records. \`override export\` prints
 a JSON array that \`override import\` reads back. \`reload\` has dnslinkd read its configuration
 file again and apply it, as SIGHUP does (refused whole when it does not validate). Admin commands exit 0 on success, 1 when the
 service or its store failed or is unreachable, 2 for invalid input, 3 when not found, 4 for a
@@ -91,6 +94,8 @@ function positionals(args: string[], count: number, what: string, names: string)
 }
 
 const dryRunQuery = (values: Values) => ({ dryRun: values['dry-run'] === true ? 'true' : undefined });
+/** `--force`: a change with a wide reach accepted on purpose (the API's "force": true). */
+const forceBody = (values: Values): { force?: true } => (values.force === true ? { force: true } : {});
 
 function out(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -156,13 +161,14 @@ async function flush(args: string[]): Promise<number> {
     'negative-only': { type: 'boolean' },
     reason: { type: 'string' },
     'dry-run': { type: 'boolean' },
+    force: { type: 'boolean' },
   });
   if (values.help) return help();
   positionals(rest, 0, 'flush', 'no arguments');
   const targets = (['name', 'suffix', 'all'] as const).filter((k) => values[k] !== undefined);
   if (targets.length !== 1) throw new UsageError(`flush needs exactly one of --name NAME, --suffix ZONE or --all (got ${targets.length ? targets.map((t) => `--${t}`).join(', ') : 'none'})`);
   const target = values.all ? { all: true } : values.name !== undefined ? { name: values.name } : { suffix: values.suffix };
-  const body = { ...target, ...(values['negative-only'] ? { negativeOnly: true } : {}), ...(values.reason !== undefined ? { reason: values.reason } : {}) };
+  const body = { ...target, ...(values['negative-only'] ? { negativeOnly: true } : {}), ...(values.reason !== undefined ? { reason: values.reason } : {}), ...forceBody(values) };
   const r = await clientFor(values).request<{ dryRun: boolean; removed: number; generation: number }>('POST', '/admin/v1/cache/flush', { body, query: dryRunQuery(values) });
   if (values.json) {
     printJson(r);
@@ -180,20 +186,21 @@ async function override(args: string[]): Promise<number> {
     ttl: { type: 'string' },
     expires: { type: 'string' },
     'dry-run': { type: 'boolean' },
+    force: { type: 'boolean' },
   });
   if (values.help || sub === '--help' || sub === '-h') return help();
   const allowed: Record<string, string[]> = {
-    set: ['reason', 'ttl', 'expires', 'dry-run'],
-    pin: ['reason', 'ttl', 'expires', 'dry-run'],
+    set: ['reason', 'ttl', 'expires', 'dry-run', 'force'],
+    pin: ['reason', 'ttl', 'expires', 'dry-run', 'force'],
     rm: ['reason', 'dry-run'],
     ls: [],
     export: [],
-    import: ['reason', 'dry-run'],
+    import: ['reason', 'dry-run', 'force'],
     restore: ['reason', 'dry-run'],
     'accept-reset': ['reason', 'dry-run'],
   };
   if (sub === undefined || !(sub in allowed)) throw new UsageError(`override takes set, pin, rm, ls, export, import, restore or accept-reset${sub === undefined ? '' : ` (got "${sub}")`}`);
-  for (const flag of ['reason', 'ttl', 'expires', 'dry-run'] as const) {
+  for (const flag of ['reason', 'ttl', 'expires', 'dry-run', 'force'] as const) {
     if (values[flag] !== undefined && !allowed[sub]!.includes(flag)) throw new UsageError(`override ${sub} does not take --${flag}`);
   }
   const client = () => clientFor(values);
@@ -209,12 +216,12 @@ async function override(args: string[]): Promise<number> {
     case 'set': {
       positionals(pos, 2, 'override set', 'NAME VALUE');
       const reason = requireReason(values, 'override set');
-      return change('set', 'PUT', pos[0]!, { value: pos[1], reason, ...timing() });
+      return change('set', 'PUT', pos[0]!, { value: pos[1], reason, ...timing(), ...forceBody(values) });
     }
     case 'pin': {
       positionals(pos, 1, 'override pin', 'one NAME');
       const reason = requireReason(values, 'override pin');
-      return change('pin', 'PUT', pos[0]!, { pin: true, reason, ...timing() });
+      return change('pin', 'PUT', pos[0]!, { pin: true, reason, ...timing(), ...forceBody(values) });
     }
     case 'rm': {
       positionals(pos, 1, 'override rm', 'one NAME');
@@ -245,7 +252,7 @@ async function override(args: string[]): Promise<number> {
       positionals(pos, 1, 'override import', 'one FILE (an `override export`; - for stdin)');
       const reason = requireReason(values, 'override import');
       const overrides = readImport(pos[0]!);
-      const r = await client().request<{ dryRun: boolean; changed: OverrideChange[]; skipped?: Array<{ name: string; why: string }> }>('POST', '/admin/v1/overrides/import', { body: { overrides, reason }, query: dryRunQuery(values) });
+      const r = await client().request<{ dryRun: boolean; changed: OverrideChange[]; skipped?: Array<{ name: string; why: string }> }>('POST', '/admin/v1/overrides/import', { body: { overrides, reason, ...forceBody(values) }, query: dryRunQuery(values) });
       if (values.json) {
         printJson(r);
         return ADMIN_EXIT.OK;
@@ -284,6 +291,7 @@ interface AuditView {
   name?: string;
   reason?: string;
   dryRun: boolean;
+  force?: boolean;
 }
 
 async function audit(args: string[]): Promise<number> {
@@ -294,7 +302,7 @@ async function audit(args: string[]): Promise<number> {
   const query = { name: values.name, since: values.since === undefined ? undefined : parseTime(values.since, '--since', 'past'), limit: values.limit };
   const r = await clientFor(values).request<{ records: AuditView[] }>('GET', '/admin/v1/audit', { query });
   if (values.json) printJson(r);
-  else out(r.records.length ? table(['time', 'token', 'action', 'name', 'reason', 'dry-run'], r.records.map((a) => [a.time, a.token, a.action, a.name, a.reason, a.dryRun ? 'yes' : 'no'])) : 'no audit records');
+  else out(r.records.length ? table(['time', 'token', 'action', 'name', 'reason', 'dry-run'], r.records.map((a) => [a.time, a.token, a.force ? `${a.action} (forced)` : a.action, a.name, a.reason, a.dryRun ? 'yes' : 'no'])) : 'no audit records');
   return ADMIN_EXIT.OK;
 }
 

@@ -9,6 +9,7 @@ import { sendError } from '../listeners/http/http-errors.js';
 import type { FlushTarget } from '../stages/cache/flush.js';
 import type { AdminAuth, AuthOutcome, TokenScope } from './admin-auth.js';
 import type { ChangeContext, ControlPlane } from './control-plane.js';
+import { NeedsForceError } from './reach-guard.js';
 
 /** HTTP status for the control plane's error codes; anything else coded is a 400. */
 const STATUS: Readonly<Record<string, number>> = {
@@ -33,6 +34,15 @@ interface AdminRequest {
 }
 
 const isTrue = (v: string | undefined): boolean => v === 'true' || v === '1';
+
+/** `"force": true` in a change's body: a change with a wide reach accepted on purpose (reach-guard.ts). */
+function forceOf(request: FastifyRequest): boolean {
+  const b = request.body;
+  if (b === undefined || b === null || typeof b !== 'object' || Array.isArray(b)) return false;
+  const force = (b as Record<string, unknown>).force;
+  if (force !== undefined && typeof force !== 'boolean') throw new CodedError('INVALID_BODY', '"force" must be true or false');
+  return force === true;
+}
 
 function body(request: FastifyRequest): Record<string, unknown> {
   const b = request.body;
@@ -87,11 +97,12 @@ export function registerAdminRoutes(app: FastifyInstance, control: ControlPlane,
       const outcome = auth.check(request.headers.authorization, need);
       if (!outcome.ok) return refuse(reply, outcome);
       try {
-        const result = await handler(request, { token: outcome.label, dryRun: isTrue(request.query.dryRun) }, reply);
+        const result = await handler(request, { token: outcome.label, dryRun: isTrue(request.query.dryRun), force: forceOf(request) }, reply);
         return reply.header('cache-control', 'no-store').send(result);
       } catch (err) {
         if (!(err instanceof CodedError)) throw err;
-        sendError(reply, STATUS[err.code] ?? 400, err.code, err.message);
+        // NEEDS_FORCE carries what the change would reach and its dry run (docs/api.md).
+        sendError(reply, STATUS[err.code] ?? 400, err.code, err.message, err instanceof NeedsForceError ? err.details : {});
         return reply;
       }
     };

@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { hostPort, millis, splitHostPort } from '../config/units.js';
+import { DEFAULT_MAX_FLUSH_ENTRIES } from './reach-guard.js';
 
 const tokenSchema = z
   .object({
@@ -33,6 +34,8 @@ export const adminConfigSchema = z
     allowPlaintext: z.boolean().default(false),
     tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
     tokens: z.array(tokenSchema).optional(),
+    /** A flush whose dry run would remove more cache entries needs "force" (docs/security.md). */
+    maxFlushEntries: z.number().int().min(1).default(DEFAULT_MAX_FLUSH_ENTRIES),
   })
   .strict()
   .prefault({})

@@ -11,6 +11,8 @@ import { checkOverrideValue, expiryOf, inForce, type Override } from '../stages/
 import type { InvalidRecord } from './invalid-records.js';
 import type { ControlMetrics } from './metrics.js';
 import { checkExpiry, checkReason, checkTtl, controlName } from './override-rules.js';
+import { ipnsTargetProblem } from './override-content.js';
+import { DEFAULT_MAX_FLUSH_ENTRIES, requireForceForFlush, requireForceForNames, wideReach, type WideReach } from './reach-guard.js';
 import { heldPhrase, missingFrom, removedNames, RESET_CHOICES, type StoreResetView } from './store-reset.js';
 import type { Replica } from './replica.js';
 import { UnbuildableOverrides, type UnbuildableOverride } from './unbuildable-overrides.js';
@@ -20,7 +22,12 @@ import type { AuditQuery, AuditRecord, ControlStore, NewAuditRecord, OverrideCha
 export interface ChangeContext {
   token: string;
   dryRun: boolean;
+  /** The caller accepts a change with a wide reach (reach-guard.ts); recorded in the audit log. */
+  force?: boolean;
 }
+
+/** The audit record's mark of a forced change. */
+const forced = (ctx: ChangeContext): { force?: true } => (ctx.force === true ? { force: true } : {});
 
 export interface OverrideInput {
   value?: string;
@@ -80,6 +87,16 @@ function invalid(code: string, message: string): CodedError {
   return new CodedError(code, message);
 }
 
+/** A reason given with one imported override: the admin API's rules. */
+function checkImportReason(reason: unknown, where: string): void {
+  try {
+    checkReason(reason);
+  } catch (err) {
+    if (err instanceof CodedError) throw invalid('INVALID_IMPORT', `${where}: ${err.message}`);
+    throw err;
+  }
+}
+
 function flushTargetName(target: FlushTarget): string | undefined {
   return 'name' in target ? target.name : 'suffix' in target ? target.suffix : undefined;
 }
@@ -109,6 +126,8 @@ export class ControlPlane {
   readonly unbuildable: UnbuildableOverrides;
   /** Reloads the configuration file (POST /admin/v1/reload); set where the process can (src/lifecycle/reload.ts). */
   reload?: (dryRun: boolean, by: string) => Promise<object>;
+  /** admin.maxFlushEntries as in force (a reload swaps it): a flush removing more needs force. */
+  maxFlushEntries: () => number = () => DEFAULT_MAX_FLUSH_ENTRIES;
 
   constructor(
     readonly store: ControlStore,
@@ -327,9 +346,12 @@ export class ControlPlane {
     if (typeof input.value !== 'string') throw invalid('INVALID_VALUE', 'value is required: "/ipfs/<cid>[/path]" or "/ipns/<name>[/path]" (or pin: true to freeze what the name resolves to now)');
     const checked = checkOverrideValue(input.value);
     if ('error' in checked) throw invalid(checked.code ?? 'INVALID_VALUE', checked.error);
+    const target = ipnsTargetProblem(name, checked.value);
+    if (target) throw invalid('INVALID_VALUE', `value: ${target}`);
     const now = new Date(this.now()).toISOString();
     const before = this.get(name) ?? null;
     const expiresAt = checkExpiry(input.expiresAt, this.now());
+    await this.guardReach([wideReach(name)], ctx, `${pinned ? 'a pin' : 'an override'} of ${name}`, { name, before: before?.value ?? null, after: checked.value });
     const after: Override = {
       name,
       value: checked.value,
@@ -365,7 +387,7 @@ export class ControlPlane {
 
   private async change(name: string, before: Override | null, after: Override | null, action: NewAuditRecord['action'], reason: string, ctx: ChangeContext): Promise<OverrideChangeResult> {
     const answers = { before: await this.currentValue(name), after: after ? after.value : ((await this.cachedValue(name)) ?? null) };
-    const audit: NewAuditRecord = { token: ctx.token, action, name, reason, before, after, dryRun: ctx.dryRun };
+    const audit: NewAuditRecord = { token: ctx.token, action, name, reason, before, after, dryRun: ctx.dryRun, ...forced(ctx) };
     if (ctx.dryRun) {
       await this.write('audit', () => this.store.appendAudit([audit]));
       this.audited(audit);
@@ -397,6 +419,7 @@ export class ControlPlane {
     const skipped: Array<{ name: string; why: string }> = [];
     const changes: OverrideChange[] = [];
     const audits: NewAuditRecord[] = [];
+    const wide: Array<WideReach | undefined> = [];
     items.forEach((item: unknown, i) => {
       const o = (item ?? {}) as Record<string, unknown>;
       const where = `item ${i}${typeof o.name === 'string' ? ` (${o.name})` : ''}`;
@@ -404,6 +427,9 @@ export class ControlPlane {
       const name = controlName(o.name, `${where}: name`);
       const checked = typeof o.value === 'string' ? checkOverrideValue(o.value) : { error: 'value is required' };
       if ('error' in checked) throw invalid('code' in checked && checked.code ? checked.code : 'INVALID_IMPORT', `${where}: ${checked.error}`);
+      const target = ipnsTargetProblem(name, checked.value);
+      if (target) throw invalid('INVALID_IMPORT', `${where}: value: ${target}`);
+      if (typeof o.reason === 'string' && o.reason.trim()) checkImportReason(o.reason, where);
       if (typeof o.expiresAt === 'string' && !inForce({ expiresAt: o.expiresAt }, this.now())) {
         skipped.push({ name, why: `expired at ${o.expiresAt}` });
         return;
@@ -422,9 +448,11 @@ export class ControlPlane {
         updatedAt: typeof o.updatedAt === 'string' ? o.updatedAt : now,
       };
       changes.push({ name, after });
-      audits.push({ token: ctx.token, action: 'override.import', name, reason, before, after, dryRun: ctx.dryRun });
+      wide.push(wideReach(name));
+      audits.push({ token: ctx.token, action: 'override.import', name, reason, before, after, dryRun: ctx.dryRun, ...forced(ctx) });
       results.push({ dryRun: ctx.dryRun, name, before, after, answers: { before: before?.value ?? null, after: after.value }, cache: { removed: 0 } });
     });
+    await this.guardReach(wide, ctx, `an import of ${changes.length} overrides`, { overrides: changes.length });
     if (ctx.dryRun) {
       await this.write('audit', () => this.store.appendAudit(audits));
       for (const r of results) r.cache.removed = await this.replica.flush({ name: r.name }, false, true);
@@ -449,7 +477,11 @@ export class ControlPlane {
       ...(reason ? { reason } : {}),
       after: { target: checked, negativeOnly },
       dryRun: ctx.dryRun,
+      ...forced(ctx),
     };
+    if (!ctx.dryRun && !ctx.force && !('all' in checked)) {
+      requireForceForFlush({ target: checked, removed: await this.replica.flush(checked, negativeOnly, true), maxFlushEntries: this.maxFlushEntries(), negativeOnly }, ctx.force);
+    }
     if (ctx.dryRun) {
       const removed = await this.replica.flush(checked, negativeOnly, true);
       await this.write('audit', () => this.store.appendAudit([audit]));
@@ -462,6 +494,19 @@ export class ControlPlane {
     this.countFlush(checked, removed);
     this.audited(audit, { removed, generation: record.generation });
     return { dryRun: false, removed, generation: record.generation };
+  }
+
+  /**
+   * Refuses a change (not a dry run) to names of which some reach wide (reach-guard.ts) unless
+   * forced, with what it would do: the names' cache entries it would remove besides `dryRun`.
+   */
+  private async guardReach(reach: Array<WideReach | undefined>, ctx: ChangeContext, what: string, dryRun: Record<string, unknown>): Promise<void> {
+    const wide = reach.filter((r): r is WideReach => r !== undefined);
+    if (ctx.dryRun || ctx.force === true || wide.length === 0) return;
+    let removed = 0;
+    for (const r of wide) removed += await this.replica.flush({ name: r.name }, false, true);
+    const answers = 'after' in dryRun ? `override ${String(dryRun.before ?? '(none)')} -> ${String(dryRun.after)}, ` : '';
+    requireForceForNames(wide, ctx.force, what, { ...dryRun, cache: { removed } }, `${answers}${removed} cache entries would be removed`);
   }
 
   private countFlush(target: FlushTarget, removed: number): void {

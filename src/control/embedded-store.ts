@@ -72,6 +72,15 @@ CREATE TABLE IF NOT EXISTS flushes (generation INTEGER PRIMARY KEY, target TEXT 
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ${SCHEMA_VERSION}), ('version', 0), ('generation', 0);
 `;
 
+/**
+ * The audit log's `force` column (a change with a wide reach accepted on purpose), added to a file
+ * made before it; older versions ignore it, so the schema number stays.
+ */
+function addForceColumn(db: DatabaseSync): void {
+  const columns = db.prepare('PRAGMA table_info(audit)').all() as Array<{ name: string }>;
+  if (!columns.some((c) => c.name === 'force')) db.exec('ALTER TABLE audit ADD COLUMN force INTEGER NOT NULL DEFAULT 0');
+}
+
 interface AuditRow {
   id: number;
   time: string;
@@ -82,6 +91,7 @@ interface AuditRow {
   before: string | null;
   after: string | null;
   dry_run: number;
+  force: number;
 }
 
 const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
@@ -143,6 +153,7 @@ export class EmbeddedStore implements ControlStore {
         const check = db.prepare('PRAGMA quick_check').get() as { quick_check?: string } | undefined;
         if (check?.quick_check !== 'ok') throw new CodedError('STORE_CORRUPT', corruptMessage(path, `integrity check: ${check?.quick_check ?? 'no answer'}`));
         db.exec(SCHEMA);
+        addForceColumn(db);
         const schema = (db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as { value: number }).value;
         if (schema > SCHEMA_VERSION) {
           throw new CodedError('STORE_NEWER_SCHEMA', `the control store ${path} was written by a newer dnslinkd (schema ${schema}, this one knows ${SCHEMA_VERSION}): run that version, or restore a copy made for this one`);
@@ -275,8 +286,8 @@ export class EmbeddedStore implements ControlStore {
   }
 
   private insertAudit(records: NewAuditRecord[], time: string): void {
-    const insert = this.db.prepare('INSERT INTO audit (time, token, action, name, reason, before, after, dry_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    for (const r of records) insert.run(time, r.token, r.action, r.name ?? null, r.reason ?? null, json(r.before), json(r.after), r.dryRun ? 1 : 0);
+    const insert = this.db.prepare('INSERT INTO audit (time, token, action, name, reason, before, after, dry_run, force) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    for (const r of records) insert.run(time, r.token, r.action, r.name ?? null, r.reason ?? null, json(r.before), json(r.after), r.dryRun ? 1 : 0, r.force ? 1 : 0);
   }
 
   /** The records as read, each checked with the admin API's rules: an invalid one is skipped and reported (invalid-records.ts), never served. */
@@ -370,6 +381,7 @@ export class EmbeddedStore implements ControlStore {
       ...(r.before !== null ? { before: JSON.parse(r.before) as unknown } : {}),
       ...(r.after !== null ? { after: JSON.parse(r.after) as unknown } : {}),
       dryRun: r.dry_run === 1,
+      ...(r.force === 1 ? { force: true } : {}),
     }));
   }
 

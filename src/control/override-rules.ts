@@ -5,6 +5,7 @@ import { parseDnslinkHostname } from '../dnslink/hostname.js';
 import { describeDnslinkResultError } from '../dnslink/resolve.js';
 import { CodedError } from '../errors.js';
 import { checkOverrideValue, DEFAULT_OVERRIDE_TTL, type Override } from '../stages/overrides/override.js';
+import { ipnsTargetProblem, reasonTextProblem } from './override-content.js';
 
 export const MAX_REASON = 500;
 export const MAX_TTL = 86_400;
@@ -20,6 +21,8 @@ export function controlName(raw: string, what = 'name'): string {
 export function checkReason(reason: unknown): string {
   if (typeof reason !== 'string' || reason.trim() === '') throw new CodedError('REASON_REQUIRED', 'a reason is required: say why, for the audit log and the answers');
   if (reason.length > MAX_REASON) throw new CodedError('INVALID_REASON', `the reason is ${reason.length} characters; at most ${MAX_REASON}`);
+  const unprintable = reasonTextProblem(reason);
+  if (unprintable) throw new CodedError('INVALID_REASON', unprintable);
   return reason.trim();
 }
 
@@ -61,6 +64,8 @@ export function parseStoredOverride(field: string, raw: string): { override: Ove
     if (typeof r.value !== 'string') return { error: `value is ${r.value === undefined ? 'missing' : `a ${typeof r.value}`}, not a string` };
     const value = checkOverrideValue(r.value);
     if ('error' in value) return { error: value.error };
+    const target = ipnsTargetProblem(name, value.value);
+    if (target) return { error: `value: ${target}` };
     if (r.ttl === undefined) return { error: 'ttl is missing' };
     const ttl = checkTtl(r.ttl);
     const reason = checkReason(r.reason);

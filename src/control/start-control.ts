@@ -60,6 +60,7 @@ export async function startControl(config: Config, log: Logger, replica: Replica
     throw err;
   }
   const control = new ControlPlane(store, replica, log, metrics);
+  control.maxFlushEntries = () => config.admin.maxFlushEntries;
   let fleet: FleetSync | undefined;
   let healthTimer: NodeJS.Timeout | undefined;
   try {

@@ -30,6 +30,8 @@ export interface AuditRecord {
   before?: unknown;
   after?: unknown;
   dryRun: boolean;
+  /** Asked with force: a change with a wide reach accepted on purpose (reach-guard.ts). */
+  force?: boolean;
 }
 
 export type NewAuditRecord = Omit<AuditRecord, 'id' | 'time'>;

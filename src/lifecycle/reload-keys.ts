@@ -35,6 +35,8 @@ export const RELOAD_KEYS: Readonly<Record<string, ReloadKind>> = {
   'admin.tls': 'restart',
   // Tokens are read again (token files too): the old ones are refused from then on.
   'admin.tokens': 'live',
+  // Read by the control plane at each flush from the configuration in force.
+  'admin.maxFlushEntries': 'live',
   // Where the state lives: the store is opened once.
   state: 'restart',
   dataDir: 'restart',

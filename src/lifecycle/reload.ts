@@ -187,9 +187,11 @@ export function reloadOnSighup(reloader: Reloader): void {
   });
 }
 
-/** Makes POST /admin/v1/reload answer with this reloader. */
+/** Makes POST /admin/v1/reload answer with this reloader, and flushes read admin.maxFlushEntries from the configuration it keeps. */
 export function serveReloads(control: ControlPlane | undefined, reloader: Reloader): void {
-  if (control) control.reload = (dryRun, by) => reloader.reload(dryRun, by);
+  if (!control) return;
+  control.reload = (dryRun, by) => reloader.reload(dryRun, by);
+  control.maxFlushEntries = () => reloader.config.admin.maxFlushEntries;
 }
 
 /** `serve` in one process: SIGHUP and POST /admin/v1/reload reload this instance (called next to runUntilSignalled). */
