@@ -125,7 +125,9 @@ async function runPrimary(config: Config, log: Logger, load: () => Config): Prom
   cluster.on('message', (worker: Worker, msg: unknown) => {
     if (!isMessage(msg)) return;
     if (msg.type === 'dnslinkd:ready') {
-      if (state === 'starting' && ++ready === count) {
+      // A worker that finished starting after the stop began drains at once (it may have missed the word).
+      if (state === 'stopping') tell(worker, { type: 'dnslinkd:stop', how: 'drain' });
+      else if (state === 'starting' && ++ready === count) {
         state = 'running';
         log.info({ workers: count, pids: [...live].map((w) => w.process.pid) }, 'dnslinkd workers ready');
       } else if (state === 'running') {
@@ -218,6 +220,14 @@ async function runWorker(config: Config, log: Logger): Promise<number> {
       process.send!({ type: 'dnslinkd:metrics-request', id } satisfies Message);
     });
 
+  // The primary says when to stop, possibly while this worker is still starting (heard from now on);
+  // a primary that is gone (killed) leaves nobody to serve for.
+  let stopAsked!: (how: 'drain' | 'now') => void;
+  const stopRequested = new Promise<'drain' | 'now'>((resolve) => (stopAsked = resolve));
+  process.on('message', (msg: unknown) => {
+    if (isMessage(msg) && msg.type === 'dnslinkd:stop') stopAsked(msg.how);
+  });
+
   let instance;
   try {
     const cacheSnapshotIndex = Number(process.env[WORKER_INDEX_ENV] ?? 0);
@@ -232,13 +242,7 @@ async function runWorker(config: Config, log: Logger): Promise<number> {
   acceptReloads(instance.core, log);
   AggregatorRegistry.setRegistries(instance.core.metrics.registry);
   instance.core.metrics.renderAll = clusterMetrics;
-  // The primary says when to stop; a primary that is gone (killed) leaves nobody to serve for.
-  const stopRequested = new Promise<'drain' | 'now'>((resolve) => {
-    process.on('message', (msg: unknown) => {
-      if (isMessage(msg) && msg.type === 'dnslinkd:stop') resolve(msg.how);
-    });
-    process.once('disconnect', () => resolve('now'));
-  });
+  process.once('disconnect', () => stopAsked('now'));
   process.send!({ type: 'dnslinkd:ready' } satisfies Message);
 
   await runUntilSignalled(instance, wlog, stopRequested);

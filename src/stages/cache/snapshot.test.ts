@@ -2,7 +2,8 @@
 // TTL, negative flag, origin, hits) and drops what is past the stale window; a truncated, corrupt,
 // other-version, wrong-magic, oversized or hostile file is refused with its reason and leaves the
 // cache empty; a write while the cache changes (or is flushed) writes only entries still stored.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -153,6 +154,17 @@ describe('cache snapshot', () => {
       expect(await refused(Buffer.from(bytes))).toBe('format version 0, this dnslinkd reads version 1');
       bytes.write('SQLite f', 0, 'latin1');
       expect(await refused(bytes)).toBe('not a dnslinkd cache snapshot (wrong magic bytes)');
+    });
+
+    it('a FIFO or a directory at the path: refused at once, never waited on', async () => {
+      execFileSync('mkfifo', [file]);
+      const store = new AnswerStore(POLICY, () => T0);
+      const result = await Promise.race([loadSnapshot(store, file, 1 << 20, () => T0), new Promise((resolve) => setTimeout(() => resolve('still waiting'), 3_000))]);
+      expect(result).toEqual({ result: 'ignored', why: 'not a regular file' });
+      rmSync(file);
+      mkdirSync(file);
+      expect(await loadSnapshot(store, file, 1 << 20, () => T0)).toMatchObject({ result: 'ignored' });
+      rmSync(file, { recursive: true });
     });
 
     it('larger than the cache could have written (not read at all)', async () => {

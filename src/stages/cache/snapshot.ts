@@ -2,6 +2,7 @@
 // shutdown and every cache.persistIntervalMs, atomically and in slices that yield to the event loop,
 // and read back at start before the listeners answer. A snapshot that cannot be used is logged and
 // ignored: the cache never stops a start. The file format is snapshot-format.ts.
+import { constants as fsConstants } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { prepareDataDir } from '../../runtime/data-dir.js';
 import { dirname, join } from 'node:path';
@@ -165,13 +166,17 @@ export async function loadSnapshot(store: AnswerStore, file: string, maxFileByte
 async function readBounded(file: string, maxBytes: number): Promise<Buffer | undefined> {
   let handle;
   try {
-    handle = await open(file, 'r');
+    // Non-blocking: a FIFO (or a device) at the path must not hold the start (an open for reading
+    // waits for a writer, in a thread that even process.exit waits for).
+    handle = await open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
   try {
-    const size = (await handle.stat()).size;
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new SnapshotRejected('not a regular file');
+    const size = stat.size;
     if (size > maxBytes) throw new SnapshotRejected(`${size} bytes, more than a cache of cache.maxBytes can have written (${maxBytes})`);
     const bytes = Buffer.allocUnsafe(size);
     let filled = 0;
