@@ -49,7 +49,19 @@ export function holdShutdownSignalsWhileStarting(log: Logger): void {
   whileStarting = held;
   process.on('SIGTERM', held.handler);
   process.on('SIGINT', held.handler);
+  // What bin/dnslinkd.js held while the code was loading (before any of this could run).
+  const early = (globalThis as Record<symbol, unknown>)[EARLY_SIGNALS] as { signals: NodeJS.Signals[]; handler: (signal: NodeJS.Signals) => void } | undefined;
+  if (!early) return;
+  delete (globalThis as Record<symbol, unknown>)[EARLY_SIGNALS];
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.off(signal, early.handler);
+  for (const signal of early.signals) {
+    if (signal === 'SIGTERM' || signal === 'SIGINT') held.handler(signal);
+    else log.warn({ signal }, 'SIGHUP while starting: ignored (the configuration being loaded is the newest)');
+  }
 }
+
+/** Where bin/dnslinkd.js leaves the signals it held while the code was loading. */
+const EARLY_SIGNALS = Symbol.for('dnslinkd.earlySignals');
 
 /** Removes the start's handlers; the signal they held, if any. */
 function takeSignalHeldWhileStarting(): ShutdownSignal | undefined {

@@ -222,4 +222,19 @@ describe.skipIf(!ok)('graceful shutdown', () => {
     expect(readdirSync(dataDir).filter((f) => /-(wal|shm)$|^dnslinkd\.lock$/.test(f))).toEqual([]);
     rmSync(dir, { recursive: true, force: true });
   });
+
+  it('SIGHUP then SIGTERM in its first moments (while the code loads): it lives through the first, drains on the second, exit 0', { timeout: 30_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dnslinkd-early-'));
+    const args = ['serve', '--dns', `127.0.0.1:${await freePort()}`, '--http', `127.0.0.1:${await freePort()}`, '--admin', `127.0.0.1:${await freePort()}`, '--no-local-records', '--upstream', upstream.url, '--data-dir', join(dir, 'data')];
+    const proc = spawnManaged('dnslinkd-earliest', process.execPath, [cliEntry, ...args], { cwd: repoRoot });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    proc.child.kill('SIGHUP');
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(proc.exitCode).toBeUndefined();
+    proc.child.kill('SIGTERM');
+    await Promise.race([proc.exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+    expect(proc.exitCode).toBe(0);
+    expect(proc.output()).not.toMatch(/"stack":/);
+    rmSync(dir, { recursive: true, force: true });
+  });
 });

@@ -2,10 +2,11 @@
 // everything of dnslinkd runs on the Node 24 from node_modules/.bin, and npm's warnings (EBADENGINE
 // for `engines` it checks against its own Node) are off through the project's .npmrc.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findBinary, repoRoot } from './support/index.js';
+import { findBinary, freePort, repoRoot, spawnManaged, waitFor } from './support/index.js';
 
 const npm = findBinary('npm');
 
@@ -37,5 +38,20 @@ describe.skipIf(!npm)('npm and the Node 24 of node_modules', () => {
     const engines = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
     const minimum = Number(/^>=(\d+)$/.exec(engines)?.[1]);
     expect(Number(bundled.version.split('.')[0])).toBeGreaterThanOrEqual(minimum);
+  });
+
+  it('node_modules/.bin/dnslinkd (what a supervisor starts) runs on the project Node from a bare PATH, and SIGTERM reaches it', { timeout: 30_000 }, async () => {
+    const launcher = join(repoRoot, 'node_modules', '.bin', 'dnslinkd');
+    const env = { PATH: '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' };
+    const http = await freePort();
+    const dataDir = mkdtempSync(join(tmpdir(), 'dnslinkd-launcher-'));
+    const proc = spawnManaged('launcher', launcher, ['serve', '--dns', `127.0.0.1:${await freePort()}`, '--http', `127.0.0.1:${http}`, '--admin', `127.0.0.1:${await freePort()}`, '--no-local-records', '--upstream', 'udp://127.0.0.1:9', '--data-dir', dataDir], { cwd: '/', env });
+    await waitFor('the launcher-started dnslinkd', async () => (await fetch(`http://127.0.0.1:${http}/livez`)).ok, 15_000, { abortIf: () => (proc.exitCode !== undefined ? proc.output() : undefined) });
+    // The launcher execs node: the pid a supervisor holds is dnslinkd's, and its signal drains it.
+    expect(readFileSync(`/proc/${proc.child.pid}/cmdline`, 'utf8').split('\0')[1]).toMatch(/bin\/dnslinkd\.js$/);
+    proc.child.kill('SIGTERM');
+    await proc.exited;
+    expect(proc.exitCode).toBe(0);
+    rmSync(dataDir, { recursive: true, force: true });
   });
 });
