@@ -7,9 +7,10 @@ import { chmodSync, linkSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { Logger } from 'pino';
-import { CodedError } from '../errors.js';
+import { CodedError, errorMessage } from '../errors.js';
 import type { Override } from '../stages/overrides/override.js';
 import { checkWritableFile, prepareDataDir, unusablePathError } from '../runtime/data-dir.js';
+import { onExitAtOnce } from '../runtime/exit-hooks.js';
 import { InvalidRecords } from './invalid-records.js';
 import { parseStoredOverride } from './override-rules.js';
 import type { AuditQuery, AuditRecord, ControlSnapshot, ControlStore, FlushRecord, NewAuditRecord, OverrideChange } from './store.js';
@@ -113,6 +114,8 @@ export class EmbeddedStore implements ControlStore {
   private writeFault: string | undefined;
   private readonly fileCheck: NodeJS.Timeout;
   private closed = false;
+  /** Removes this store's closer from those an exit at once runs. */
+  private readonly forgetExitHook: (() => void) | undefined;
 
   private constructor(path: string, db: DatabaseSync, options: EmbeddedStoreOptions) {
     this.location = path;
@@ -123,6 +126,7 @@ export class EmbeddedStore implements ControlStore {
     this.identity = { db: fileIdentity(path), wal: fileIdentity(`${path}-wal`) };
     this.fileCheck = setInterval(() => this.checkFiles(), FILE_CHECK_MS);
     this.fileCheck.unref();
+    this.forgetExitHook = onExitAtOnce(() => this.closeNow());
   }
 
   /**
@@ -387,7 +391,13 @@ export class EmbeddedStore implements ControlStore {
 
   /** Checkpoints the WAL (no -wal or -shm file is left) and closes. */
   async close(): Promise<void> {
+    this.closeNow();
+  }
+
+  /** `close`, synchronously: also what an exit at once runs (src/runtime/exit-hooks.ts). */
+  closeNow(): void {
     if (this.closed) return;
+    this.forgetExitHook?.();
     clearInterval(this.fileCheck);
     this.checkFiles();
     this.closed = true;
@@ -397,7 +407,7 @@ export class EmbeddedStore implements ControlStore {
       try {
         this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
       } catch (err) {
-        this.log?.warn({ err, store: this.location }, 'could not checkpoint the control store at close: SQLite finishes it at the next start');
+        this.log?.warn({ store: this.location, error: errorMessage(err) }, `could not checkpoint the control store at close (${errorMessage(err)}): SQLite finishes it at the next start`);
       }
     }
     this.db.close();

@@ -2,6 +2,7 @@
 // (listeners stop accepting, what is in flight is answered within the grace period, state is
 // closed cleanly) and the process exits 0; a second one exits at once. No stack trace on any path.
 import type { Logger } from 'pino';
+import { runExitHooks } from '../runtime/exit-hooks.js';
 
 export type ShutdownSignal = 'SIGTERM' | 'SIGINT';
 
@@ -101,6 +102,7 @@ export function onShutdownSignals(log: Logger, drain: (signal: ShutdownSignal) =
 
 /** Exits now with `code` once pino has written what it holds (pino.final is gone; flush is sync for a sync destination). */
 export function exitNow(log: Logger, code: number): never {
+  runExitHooks();
   try {
     log.flush();
   } catch {
