@@ -58,9 +58,7 @@ export async function startInstance(config: Config, log: Logger, options: Instan
   if (accessWarning) log.warn(accessWarning);
   applyHeapLimits(config.memory);
   const core = createResolverCore(config, log, options);
-  // The cache kept across restarts: loaded before any listener answers.
   const snapshots = cacheSnapshots(config.cache, core.stages.cache.store, config.dataDir, options.cacheSnapshotIndex ?? 0, core.metrics.registry, log, options.now);
-  await snapshots?.load();
   const dnsAddr = splitHostPort(config.dns.listen);
   const httpAddr = splitHostPort(config.http.listen);
   const started: RunningListener[] = [];
@@ -71,6 +69,9 @@ export async function startInstance(config: Config, log: Logger, options: Instan
     // The control plane first: the overrides in force apply before the first query is answered.
     if (options.control !== false) control = await startControl(config, log, new LocalReplica(core, options.now), core.metrics.registry);
     await options.beforeListen?.(core);
+    // The cache kept across restarts: loaded once the data directory is this process's (its lock,
+    // taken by the control plane or a cluster's primary) and before any listener answers.
+    await snapshots?.load();
     const udpOptions = { recvBufferSize: config.dns.recvBufferSize };
     const udp = await listenAs(ROLES.udp, dnsAddr.host, dnsAddr.port, () => startUdpListener(core, dnsAddr.host, dnsAddr.port, udpOptions));
     started.push(udp);

@@ -99,8 +99,9 @@ const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(
 /** Creates `path` holding `content`, atomically (whole or not at all); false when it exists. */
 function createExclusive(path: string, content: string): boolean {
   const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-  writeFileSync(temporary, content, { mode: 0o644, flag: 'wx' });
   try {
+    // Inside the try: a write that fails half way (a full disk) leaves no temporary file behind.
+    writeFileSync(temporary, content, { mode: 0o600, flag: 'wx' });
     linkSync(temporary, path);
     return true;
   } catch (err) {
@@ -109,7 +110,7 @@ function createExclusive(path: string, content: string): boolean {
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw err;
     // A file system without hard links: O_EXCL create (a reader may briefly see it empty).
     try {
-      writeFileSync(path, content, { mode: 0o644, flag: 'wx' });
+      writeFileSync(path, content, { mode: 0o600, flag: 'wx' });
       return true;
     } catch (err2) {
       if ((err2 as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -131,7 +132,7 @@ function createExclusive(path: string, content: string): boolean {
 function takeOver(path: string, staleText: string, content: string, probe: ProcessProbe): boolean {
   const guard = `${path}.takeover`;
   try {
-    writeFileSync(guard, `${process.pid}\n`, { flag: 'wx', mode: 0o644 });
+    writeFileSync(guard, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     // Another process is taking it over now, or died doing so (its pid gone, or long ago).
@@ -198,7 +199,7 @@ export function acquireDataDirLock(dataDir: string, log: Logger, probe: ProcessP
       if (takeOver(path, text, content, probe)) {
         log.warn(
           { lock: path, previous: owner ?? { text: text.slice(0, 100) } },
-          owner ? `took over the data directory lock left by pid ${owner.pid}, which is no longer running` : 'took over a data directory lock that names no process',
+          owner ? `took over the data directory lock left by pid ${owner.pid}, which is no longer running (that pid is gone, or is now another process: its start time differs)` : 'took over a data directory lock that names no process',
         );
         return new DataDirLock(path, content);
       }

@@ -2,7 +2,7 @@
 // refused in one line while the first serves (and the CLI's admin commands work beside it); a lock
 // left by kill -9 taken over with a log line; four starts racing for a stale lock (one wins);
 // with --workers the primary holds it.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { serveArgs, stderrLines, suiteTempDirs } from './support/data-dir.js';
@@ -19,10 +19,12 @@ describe.skipIf(!ok)('one dnslinkd per data directory', () => {
     const first = await startDnslinkd({ upstreams: [], dataDir });
     const pid = first.proc.child.pid!;
     expect(readFileSync(join(dataDir, 'dnslinkd.lock'), 'utf8').split('\n')[0]).toBe(String(pid));
+    expect(statSync(join(dataDir, 'dnslinkd.lock')).mode & 0o777).toBe(0o600);
 
     const second = await runCli(serveArgs(dataDir));
     expect(second.code).toBe(1);
     expect(stderrLines(second)).toEqual([expect.stringContaining(`another dnslinkd (pid ${pid}) uses ${dataDir}`)]);
+    expect(second.stdout).toBe(''); // nothing before the refusal: the data directory is not read before the lock is taken
     expect(second.stderr).not.toMatch(/\n\s+at /); // no stack trace
 
     // The first one still serves and still takes changes; the lock is still its own.

@@ -78,7 +78,7 @@ describe('data directory lock', () => {
       const { log, lines } = memoryLog();
       const lock = acquireDataDirLock(dir, log, fakeProbe(c.running, c.boot));
       expect({ why: c.why, pid: parseLock(readFileSync(join(dir, LOCK_FILE), 'utf8'))?.pid }).toEqual({ why: c.why, pid: process.pid });
-      expect({ why: c.why, msg: lines.map((l) => l.msg) }).toEqual({ why: c.why, msg: [`took over the data directory lock left by pid ${OTHER_PID}, which is no longer running`] });
+      expect({ why: c.why, msg: lines.map((l) => l.msg) }).toEqual({ why: c.why, msg: [`took over the data directory lock left by pid ${OTHER_PID}, which is no longer running (that pid is gone, or is now another process: its start time differs)`] });
       lock.release();
     }
   });
