@@ -2,10 +2,11 @@
 // from DNSLINKD_ADMIN_TOKEN (a write token labelled `env`), or, when none is configured, one
 // generated in <dataDir>/admin-token (mode 0600) that the CLI reads. Compared in constant time.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CodedError, errorMessage } from '../errors.js';
 import type { AdminTokenConfig } from './config.js';
+import { prepareDataDir, unusablePathError } from '../runtime/data-dir.js';
 
 export type TokenScope = 'read' | 'write';
 
@@ -79,17 +80,20 @@ export class AdminAuth {
     let secret: string;
     try {
       secret = readFileSync(file, 'utf8').trim();
-    } catch {
+    } catch (readErr) {
+      // A token that is there but cannot be read (files left owned by root): say so, naming the fix.
+      if ((readErr as NodeJS.ErrnoException).code !== 'ENOENT') throw unusablePathError(file, 'the admin token', readErr, dataDir);
       secret = randomBytes(32).toString('base64url');
       try {
-        mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+        prepareDataDir(dataDir);
         writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
       } catch (err) {
+        if (err instanceof CodedError) throw err;
         // Another process (a worker, a second instance) wrote it first: use that one.
         try {
           secret = readFileSync(file, 'utf8').trim();
         } catch {
-          throw new CodedError('ADMIN_TOKEN_UNWRITABLE', `cannot create the admin token ${file}: ${errorMessage(err)} (set dataDir, admin.tokens or DNSLINKD_ADMIN_TOKEN)`);
+          throw unusablePathError(file, 'the admin token', err, dataDir);
         }
       }
     }

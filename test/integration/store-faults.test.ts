@@ -157,6 +157,19 @@ describe.skipIf(!ok)('a control store that tells the truth', () => {
       expect(r.stderr).toContain('nobody (uid 65534)');
       expect(r.stderr).toContain('owned by uid 0');
     });
+
+    it.skipIf(!nobody)("files left owned by root in nobody's data directory: the error names the file, the owner and the fix (not ADMIN_TOKEN_UNWRITABLE: EEXIST)", async () => {
+      const dataDir = await healthyStoreOfNobody();
+      for (const f of readdirSync(dataDir)) chownSync(join(dataDir, f), 0, 0);
+      const r = await runAsNobody(serveArgs(dataDir));
+      expect(r.code).toBe(1);
+      expect(stderrLines(r)).toHaveLength(1);
+      expect(r.stderr).toMatch(/^dnslinkd: \[DATA_DIR_UNUSABLE\]/);
+      expect(r.stderr).toContain(dataDir);
+      expect(r.stderr).toContain('nobody (uid 65534)');
+      expect(r.stderr).toContain('owned by uid 0');
+      expect(r.stderr).not.toContain('EEXIST');
+    });
   });
 
   describe('a read-only mount, as root', () => {
