@@ -1,7 +1,9 @@
 // The operator control plane: flushes and overrides checked, written durably to the store with
 // their audit records, then applied to this instance's replicas (or, with a fleet store, to every
 // instance as each reconciles). Dry runs say what would change and change nothing. Overrides that
-// expire are removed by themselves, with an audit record saying so.
+// expire are removed by themselves, with an audit record saying so. A change made here costs O(1)
+// in the number of overrides (only the changed ones reach the replicas); imports and syncs of large
+// sets are applied in chunks that yield, so the DNS port keeps answering.
 import type { Logger } from 'pino';
 import { resolveGatewayValue, isGatewayFailure } from '../dnslink/gateway.js';
 import type { TxtLookup } from '../dnslink/resolve.js';
@@ -12,7 +14,8 @@ import type { InvalidRecord } from './invalid-records.js';
 import type { ControlMetrics } from './metrics.js';
 import { checkExpiry, checkReason, checkTtl, controlName } from './override-rules.js';
 import { heldPhrase, missingFrom, removedNames, RESET_CHOICES, type StoreResetView } from './store-reset.js';
-import type { Replica } from './replica.js';
+import type { OverrideUpdate, Replica } from './replica.js';
+import { forEachInChunks, WORK_CHUNK, yieldToEventLoop } from '../runtime/event-loop-yield.js';
 import type { AuditQuery, AuditRecord, ControlStore, NewAuditRecord, OverrideChange } from './store.js';
 
 /** Who asks for a change and whether it is only a question (dry run). */
@@ -77,6 +80,15 @@ function invalid(code: string, message: string): CodedError {
   return new CodedError(code, message);
 }
 
+/** True when both are the same override record (a cheap field check, no serialisation). */
+function sameOverride(a: Override | undefined, b: Override | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  return (
+    a.name === b.name && a.value === b.value && a.ttl === b.ttl && a.reason === b.reason && a.expiresAt === b.expiresAt && a.pinned === b.pinned && a.by === b.by && a.createdAt === b.createdAt && a.updatedAt === b.updatedAt
+  );
+}
+
 function flushTargetName(target: FlushTarget): string | undefined {
   return 'name' in target ? target.name : 'suffix' in target ? target.suffix : undefined;
 }
@@ -101,6 +113,10 @@ export class ControlPlane {
   /** Why the shared store cannot be reached now (writes are refused), or undefined. */
   private degradedReason: string | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
+  /** When the expiry timer fires (epoch ms), Infinity when none is set. */
+  private expiryTimerAt = Infinity;
+  /** Changes to the replicas, one after the other (a large one is applied in chunks). */
+  private replicaQueue: Promise<void> = Promise.resolve();
   private closed = false;
   /** Reloads the configuration file (POST /admin/v1/reload); set where the process can (src/lifecycle/reload.ts). */
   reload?: (dryRun: boolean, by: string) => Promise<object>;
@@ -234,23 +250,62 @@ export class ControlPlane {
     await this.serve(flushChanged);
   }
 
-  /** Applies the store's set and the held one to the replicas; with `flushChanged`, flushes every name whose override changed. */
+  /**
+   * Applies the store's set and the held one to the replicas: only the overrides that differ from
+   * what is served, in chunks that yield; with `flushChanged`, flushes every name whose override changed.
+   */
   private async serve(flushChanged: boolean): Promise<void> {
     const next = new Map([...this.held, ...this.stored]);
-    const changed = flushChanged ? [...new Set([...this.overrides.keys(), ...next.keys()])].filter((name) => JSON.stringify(this.overrides.get(name)) !== JSON.stringify(next.get(name))) : [];
+    const updates: OverrideUpdate[] = [];
+    for (const name of this.overrides.keys()) if (!next.has(name)) updates.push({ name, after: null });
+    for (const [name, o] of next) if (!sameOverride(this.overrides.get(name), o)) updates.push({ name, after: o });
     this.overrides = next;
     const held = [...this.held.values()];
-    await this.replica.applyOverrides([...next.values()]);
+    await this.toReplicas(updates);
     // What health and status report: the held overrides the replicas serve now.
     this.heldServed = held;
-    for (const name of changed) await this.replica.flush({ name }, false, false);
-    this.metrics.overridesActive.set(this.active().length);
+    if (flushChanged) await forEachInChunks(updates, async (u) => void (await this.replica.flush({ name: u.name }, false, false)));
+    this.servedCounts();
+    this.scheduleExpiry();
+  }
+
+  /** Applies changes made here (written to the store, now at `version`): O(1) each, never a rebuild of the set. */
+  private async applyChanges(updates: OverrideUpdate[], version: number): Promise<void> {
+    this.version = version;
+    let heldChanged = false;
+    for (const u of updates) {
+      if (this.held.delete(u.name)) heldChanged = true;
+      if (u.after) {
+        this.stored.set(u.name, u.after);
+        this.overrides.set(u.name, u.after);
+        this.expiryAdded(u.after);
+      } else {
+        this.stored.delete(u.name);
+        this.overrides.delete(u.name);
+      }
+    }
+    await this.toReplicas(updates);
+    if (heldChanged) this.heldServed = [...this.held.values()];
+    this.servedCounts();
+  }
+
+  /** Sends changes to the replicas in the order they were made (a large one in chunks that yield). */
+  private toReplicas(updates: OverrideUpdate[]): Promise<void> {
+    if (updates.length === 0) return this.replicaQueue;
+    const applied = this.replicaQueue.then(() => this.replica.changeOverrides(updates));
+    this.replicaQueue = applied.catch(() => {});
+    return applied;
+  }
+
+  /** The served and held counts (metrics), and the held state ended once nothing is held. */
+  private servedCounts(): void {
+    // Expired overrides are removed when due (expireDue), so the map's size is the count in force.
+    this.metrics.overridesActive.set(this.overrides.size);
     if (this.held.size === 0) {
       this.heldSince = undefined;
       this.heldCause = undefined;
     }
-    this.metrics.heldAfterReset.set(held.length);
-    this.scheduleExpiry();
+    this.metrics.heldAfterReset.set(this.heldServed.length);
   }
 
   /** Overrides in force (set and not expired), by name. */
@@ -367,11 +422,7 @@ export class ControlPlane {
     const condition = before && this.held.has(name) ? { ifAbsent: true } : before ? { ifUpdatedAt: before.updatedAt } : {};
     const version = await this.write('override', () => this.store.changeOverrides([{ name, after, ...condition }], [audit]));
     if (version === undefined) throw new CodedError('CONFLICT', `the override of ${name} changed meanwhile; read it again and retry`);
-    this.held.delete(name);
-    const next = new Map(this.stored);
-    if (after) next.set(name, after);
-    else next.delete(name);
-    await this.adopt([...next.values()], version, false);
+    await this.applyChanges([{ name, after }], version);
     const removed = await this.replica.flush({ name }, false, false);
     this.audited(audit, { removed });
     return { dryRun: false, name, before, after, answers, cache: { removed } };
@@ -389,8 +440,9 @@ export class ControlPlane {
     const skipped: Array<{ name: string; why: string }> = [];
     const changes: OverrideChange[] = [];
     const audits: NewAuditRecord[] = [];
-    items.forEach((item: unknown, i) => {
-      const o = (item ?? {}) as Record<string, unknown>;
+    for (let i = 0; i < items.length; i++) {
+      if (i > 0 && i % WORK_CHUNK === 0) await yieldToEventLoop();
+      const o = (items[i] ?? {}) as Record<string, unknown>;
       const where = `item ${i}${typeof o.name === 'string' ? ` (${o.name})` : ''}`;
       if (typeof o.name !== 'string') throw invalid('INVALID_IMPORT', `${where}: name is required`);
       const name = controlName(o.name, `${where}: name`);
@@ -398,7 +450,7 @@ export class ControlPlane {
       if ('error' in checked) throw invalid('INVALID_IMPORT', `${where}: ${checked.error}`);
       if (typeof o.expiresAt === 'string' && !inForce({ expiresAt: o.expiresAt }, this.now())) {
         skipped.push({ name, why: `expired at ${o.expiresAt}` });
-        return;
+        continue;
       }
       const expiresAt = checkExpiry(o.expiresAt, this.now());
       const before = this.get(name) ?? null;
@@ -416,19 +468,17 @@ export class ControlPlane {
       changes.push({ name, after });
       audits.push({ token: ctx.token, action: 'override.import', name, reason, before, after, dryRun: ctx.dryRun });
       results.push({ dryRun: ctx.dryRun, name, before, after, answers: { before: before?.value ?? null, after: after.value }, cache: { removed: 0 } });
-    });
+    }
     if (ctx.dryRun) {
       await this.write('audit', () => this.store.appendAudit(audits));
-      for (const r of results) r.cache.removed = await this.replica.flush({ name: r.name }, false, true);
+      await forEachInChunks(results, async (r) => void (r.cache.removed = await this.replica.flush({ name: r.name }, false, true)));
       return { dryRun: true, changed: results, skipped };
     }
     if (changes.length === 0) return { dryRun: false, changed: [], skipped };
     const version = await this.write('import', () => this.store.changeOverrides(changes, audits));
-    const next = new Map(this.stored);
-    for (const c of changes) next.set(c.name, c.after!);
-    await this.adopt([...next.values()], version ?? this.version, false);
-    for (const r of results) r.cache.removed = await this.replica.flush({ name: r.name }, false, false);
-    for (const a of audits) this.audited(a);
+    await this.applyChanges(changes.map((c) => ({ name: c.name, after: c.after })), version ?? this.version);
+    await forEachInChunks(results, async (r) => void (r.cache.removed = await this.replica.flush({ name: r.name }, false, false)));
+    await forEachInChunks(audits, (a) => this.audited(a));
     return { dryRun: false, changed: results, skipped };
   }
 
@@ -581,13 +631,25 @@ export class ControlPlane {
     else this.scheduleExpiry();
   }
 
+  /** Sets the expiry timer to the earliest expiry of all overrides (a scan: at start, sync and expiry, not per change). */
   private scheduleExpiry(): void {
-    clearTimeout(this.expiryTimer);
-    if (this.closed) return;
     let next = Infinity; // a loop, not Math.min(...all): that throws past ~100k arguments
     for (const o of this.overrides.values()) next = Math.min(next, expiryOf(o) ?? Infinity);
-    if (!Number.isFinite(next)) return;
-    this.expiryTimer = setTimeout(() => void this.expireDue(), Math.min(Math.max(0, next - this.now()), MAX_TIMER_MS));
+    this.setExpiryTimer(next);
+  }
+
+  /** One override set here: the timer moves earlier if it expires first (O(1)). A removal leaves it: when it fires, expireDue scans again. */
+  private expiryAdded(override: Override): void {
+    const at = expiryOf(override);
+    if (at !== undefined && at < this.expiryTimerAt) this.setExpiryTimer(at);
+  }
+
+  private setExpiryTimer(at: number): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimerAt = Infinity;
+    if (this.closed || !Number.isFinite(at)) return;
+    this.expiryTimerAt = at;
+    this.expiryTimer = setTimeout(() => void this.expireDue(), Math.min(Math.max(0, at - this.now()), MAX_TIMER_MS));
     this.expiryTimer.unref();
   }
 

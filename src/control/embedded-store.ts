@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { CodedError } from '../errors.js';
 import type { Override } from '../stages/overrides/override.js';
 import { checkWritableFile, prepareDataDir, unusablePathError } from '../runtime/data-dir.js';
+import { WORK_CHUNK as WRITE_CHUNK, yieldToEventLoop } from '../runtime/event-loop-yield.js';
 import type { AuditQuery, AuditRecord, ControlSnapshot, ControlStore, FlushRecord, NewAuditRecord, OverrideChange } from './store.js';
 
 const SCHEMA_VERSION = 1;
@@ -96,6 +97,8 @@ export class EmbeddedStore implements ControlStore {
   private rescued = false;
   /** Why the last write failed (SQLITE_FULL, ...), until a write succeeds. */
   private writeFault: string | undefined;
+  /** A large change in progress (its transaction spans event-loop turns): every other call waits for it. */
+  private longChange: Promise<unknown> | undefined;
   private readonly fileCheck: NodeJS.Timeout;
   private closed = false;
 
@@ -222,36 +225,86 @@ export class EmbeddedStore implements ControlStore {
 
   /** Runs `work` in one immediate transaction: all of it is durable when this returns, or none. */
   private transaction<T>(work: () => T): T {
-    this.checkFiles();
-    if (this.replaced !== undefined) throw new CodedError('STORE_REPLACED', `${this.replaced}; nothing was changed. Restart dnslinkd (the log says where this instance's data was saved)`);
     let result: T;
     try {
-      this.db.exec('BEGIN IMMEDIATE');
+      this.begin();
       try {
         result = work();
-        // Last look before the commit: a file deleted meanwhile would take this change with it.
-        this.checkFiles();
-        if (this.replaced !== undefined) throw new CodedError('STORE_REPLACED', `${this.replaced}; nothing was changed`);
-        this.db.exec('COMMIT');
+        this.commit();
       } catch (err) {
-        // SQLite may have rolled back already (SQLITE_FULL, SQLITE_IOERR): a second ROLLBACK would hide why.
-        if (this.db.isTransaction) {
-          try {
-            this.db.exec('ROLLBACK');
-          } catch (rollbackErr) {
-            this.log?.warn({ err: rollbackErr, store: this.location }, 'rollback after a failed change failed too');
-          }
-        }
+        this.rollback();
         throw err;
       }
     } catch (err) {
       throw this.writeFailed(err);
     }
+    this.writeSucceeded();
+    return result;
+  }
+
+  /**
+   * Like transaction, for a large change: `work` runs in steps that yield to the event loop (the DNS
+   * port keeps answering) inside one transaction, and every other call of this store waits for it.
+   */
+  private async chunkedTransaction<T>(work: () => Promise<T>): Promise<T> {
+    const run = (async () => {
+      let result: T;
+      try {
+        this.begin();
+        try {
+          result = await work();
+          this.commit();
+        } catch (err) {
+          this.rollback();
+          throw err;
+        }
+      } catch (err) {
+        throw this.writeFailed(err);
+      }
+      this.writeSucceeded();
+      return result;
+    })();
+    this.longChange = run;
+    try {
+      return await run;
+    } finally {
+      this.longChange = undefined;
+    }
+  }
+
+  /** Waits while a chunked transaction holds the connection. */
+  private async idle(): Promise<void> {
+    while (this.longChange) await this.longChange.catch(() => {});
+  }
+
+  private begin(): void {
+    this.checkFiles();
+    if (this.replaced !== undefined) throw new CodedError('STORE_REPLACED', `${this.replaced}; nothing was changed. Restart dnslinkd (the log says where this instance's data was saved)`);
+    this.db.exec('BEGIN IMMEDIATE');
+  }
+
+  private commit(): void {
+    // Last look before the commit: a file deleted meanwhile would take this change with it.
+    this.checkFiles();
+    if (this.replaced !== undefined) throw new CodedError('STORE_REPLACED', `${this.replaced}; nothing was changed`);
+    this.db.exec('COMMIT');
+  }
+
+  private rollback(): void {
+    // SQLite may have rolled back already (SQLITE_FULL, SQLITE_IOERR): a second ROLLBACK would hide why.
+    if (!this.db.isTransaction) return;
+    try {
+      this.db.exec('ROLLBACK');
+    } catch (rollbackErr) {
+      this.log?.warn({ err: rollbackErr, store: this.location }, 'rollback after a failed change failed too');
+    }
+  }
+
+  private writeSucceeded(): void {
     if (this.writeFault !== undefined) {
       this.log?.info({ store: this.location, was: this.writeFault }, 'the control store takes changes again');
       this.writeFault = undefined;
     }
-    return result;
   }
 
   /** The error a failed write reports: SQLite's code and the path (SQLITE_FULL: the disk), remembered until a write succeeds. */
@@ -274,11 +327,13 @@ export class EmbeddedStore implements ControlStore {
   }
 
   async snapshot(): Promise<ControlSnapshot> {
+    await this.idle();
     const rows = this.db.prepare('SELECT record FROM overrides ORDER BY name').all() as Array<{ record: string }>;
     return { version: this.meta('version'), generation: this.meta('generation'), overrides: rows.map((r) => JSON.parse(r.record) as Override) };
   }
 
   async flushesAfter(generation: number): Promise<FlushRecord[]> {
+    await this.idle();
     const rows = this.db.prepare('SELECT generation, target, negative_only, time FROM flushes WHERE generation > ? ORDER BY generation').all(generation) as Array<{
       generation: number;
       target: string;
@@ -289,28 +344,58 @@ export class EmbeddedStore implements ControlStore {
   }
 
   async changeOverrides(changes: OverrideChange[], audit: NewAuditRecord[]): Promise<number | undefined> {
+    await this.idle();
     const time = new Date().toISOString();
-    return this.transaction(() => {
-      const current = this.db.prepare('SELECT record FROM overrides WHERE name = ?');
-      let applied = 0;
-      for (const change of changes) {
-        if (change.ifAbsent && current.get(change.name)) continue;
-        if (change.ifUpdatedAt !== undefined) {
-          const row = current.get(change.name) as { record: string } | undefined;
-          if (!row || (JSON.parse(row.record) as Override).updatedAt !== change.ifUpdatedAt) continue;
-        }
-        if (change.after) this.db.prepare('INSERT INTO overrides (name, record) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET record = excluded.record').run(change.name, JSON.stringify(change.after));
-        else this.db.prepare('DELETE FROM overrides WHERE name = ?').run(change.name);
-        applied++;
-      }
+    const finish = (applied: number): number | undefined => {
       if (applied === 0) return undefined;
-      this.insertAudit(audit, time);
       this.db.prepare("UPDATE meta SET value = value + 1 WHERE key = 'version'").run();
       return this.meta('version');
+    };
+    if (changes.length + audit.length <= WRITE_CHUNK) {
+      return this.transaction(() => {
+        const applied = this.writeChanges(changes);
+        if (applied > 0) this.insertAudit(audit, time);
+        return finish(applied);
+      });
+    }
+    // A large change (an import): one transaction, written in chunks that yield between them.
+    return this.chunkedTransaction(async () => {
+      let applied = 0;
+      for (let i = 0; i < changes.length; i += WRITE_CHUNK) {
+        applied += this.writeChanges(changes.slice(i, i + WRITE_CHUNK));
+        await yieldToEventLoop();
+      }
+      if (applied > 0) {
+        for (let i = 0; i < audit.length; i += WRITE_CHUNK) {
+          this.insertAudit(audit.slice(i, i + WRITE_CHUNK), time);
+          await yieldToEventLoop();
+        }
+      }
+      return finish(applied);
     });
   }
 
+  /** Writes the changes that still hold (inside a transaction); how many did. */
+  private writeChanges(changes: OverrideChange[]): number {
+    const current = this.db.prepare('SELECT record FROM overrides WHERE name = ?');
+    const upsert = this.db.prepare('INSERT INTO overrides (name, record) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET record = excluded.record');
+    const remove = this.db.prepare('DELETE FROM overrides WHERE name = ?');
+    let applied = 0;
+    for (const change of changes) {
+      if (change.ifAbsent && current.get(change.name)) continue;
+      if (change.ifUpdatedAt !== undefined) {
+        const row = current.get(change.name) as { record: string } | undefined;
+        if (!row || (JSON.parse(row.record) as Override).updatedAt !== change.ifUpdatedAt) continue;
+      }
+      if (change.after) upsert.run(change.name, JSON.stringify(change.after));
+      else remove.run(change.name);
+      applied++;
+    }
+    return applied;
+  }
+
   async recordFlush(flush: Omit<FlushRecord, 'generation' | 'time'>, audit: NewAuditRecord): Promise<FlushRecord> {
+    await this.idle();
     const time = new Date().toISOString();
     return this.transaction(() => {
       this.db.prepare("UPDATE meta SET value = value + 1 WHERE key = 'generation'").run();
@@ -324,11 +409,13 @@ export class EmbeddedStore implements ControlStore {
   }
 
   async appendAudit(records: NewAuditRecord[]): Promise<void> {
+    await this.idle();
     const time = new Date().toISOString();
     this.transaction(() => this.insertAudit(records, time));
   }
 
   async audit(query: AuditQuery): Promise<AuditRecord[]> {
+    await this.idle();
     const where: string[] = [];
     const args: Array<string | number> = [];
     if (query.name !== undefined) {

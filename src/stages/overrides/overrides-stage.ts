@@ -1,6 +1,7 @@
 // Second stage: operator overrides. A name with an active override is answered here, TXT at
 // `_dnslink.<name>` and `<name>`, before local records and the cache, with its own TTL, `aa` and
-// EDE 4 giving the reason; other types and names pass on. The control plane replaces the set.
+// EDE 4 giving the reason; other types and names pass on. The control plane replaces the set (at
+// start) or changes it one override at a time (O(1) each, never a rebuild).
 import type { Resolution } from '../../dns/resolution.js';
 import type { Question } from '../../dns/types.js';
 import { UNLINKED, type QueryContext, type Stage } from '../stage.js';
@@ -16,7 +17,7 @@ interface ActiveAnswer {
 export class OverridesStage implements Stage {
   readonly name = 'overrides';
   next: Stage = UNLINKED;
-  /** Question key -> answer; replaced whole, so a query sees one set or the other. */
+  /** Question key -> answer. */
   private answers = new Map<string, ActiveAnswer>();
 
   constructor(
@@ -33,15 +34,27 @@ export class OverridesStage implements Stage {
     return this.next.resolve(question, ctx);
   }
 
-  /** Makes `overrides` the active set (expired ones are kept out). */
+  /** How many overrides are held (answered or expired and not yet removed). */
+  get size(): number {
+    return this.answers.size / 2;
+  }
+
+  /** Makes `overrides` the active set. */
   replaceAll(overrides: readonly Override[]): void {
-    const answers = new Map<string, ActiveAnswer>();
-    for (const override of overrides) {
-      const expiresAt = expiryOf(override);
-      for (const { owner, key } of overriddenQuestions(override.name)) {
-        answers.set(key, { answer: overrideAnswer(override, owner), ...(expiresAt === undefined ? {} : { expiresAt }) });
-      }
+    this.answers = new Map();
+    for (const override of overrides) this.set(override);
+  }
+
+  /** Sets or replaces the override of `override.name`: O(1), the other overrides untouched. */
+  set(override: Override): void {
+    const expiresAt = expiryOf(override);
+    for (const { owner, key } of overriddenQuestions(override.name)) {
+      this.answers.set(key, { answer: overrideAnswer(override, owner), ...(expiresAt === undefined ? {} : { expiresAt }) });
     }
-    this.answers = answers;
+  }
+
+  /** Removes the override of `name` (if any): O(1). */
+  remove(name: string): void {
+    for (const { key } of overriddenQuestions(name)) this.answers.delete(key);
   }
 }
