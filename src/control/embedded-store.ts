@@ -223,30 +223,12 @@ export class EmbeddedStore implements ControlStore {
     return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: number }).value;
   }
 
-  /** Runs `work` in one immediate transaction: all of it is durable when this returns, or none. */
-  private transaction<T>(work: () => T): T {
-    let result: T;
-    try {
-      this.begin();
-      try {
-        result = work();
-        this.commit();
-      } catch (err) {
-        this.rollback();
-        throw err;
-      }
-    } catch (err) {
-      throw this.writeFailed(err);
-    }
-    this.writeSucceeded();
-    return result;
-  }
-
   /**
-   * Like transaction, for a large change: `work` runs in steps that yield to the event loop (the DNS
-   * port keeps answering) inside one transaction, and every other call of this store waits for it.
+   * Runs `work` in one immediate transaction: all of it is durable when this resolves, or none. A
+   * large change's `work` runs in steps that yield to the event loop (the DNS port keeps answering);
+   * every other call of this store waits until the transaction ends.
    */
-  private async chunkedTransaction<T>(work: () => Promise<T>): Promise<T> {
+  private async transaction<T>(work: () => T | Promise<T>): Promise<T> {
     const run = (async () => {
       let result: T;
       try {
@@ -268,11 +250,11 @@ export class EmbeddedStore implements ControlStore {
     try {
       return await run;
     } finally {
-      this.longChange = undefined;
+      if (this.longChange === run) this.longChange = undefined;
     }
   }
 
-  /** Waits while a chunked transaction holds the connection. */
+  /** Waits while a transaction holds the connection. */
   private async idle(): Promise<void> {
     while (this.longChange) await this.longChange.catch(() => {});
   }
@@ -359,7 +341,7 @@ export class EmbeddedStore implements ControlStore {
       });
     }
     // A large change (an import): one transaction, written in chunks that yield between them.
-    return this.chunkedTransaction(async () => {
+    return this.transaction(async () => {
       let applied = 0;
       for (let i = 0; i < changes.length; i += WRITE_CHUNK) {
         applied += this.writeChanges(changes.slice(i, i + WRITE_CHUNK));
@@ -411,7 +393,7 @@ export class EmbeddedStore implements ControlStore {
   async appendAudit(records: NewAuditRecord[]): Promise<void> {
     await this.idle();
     const time = new Date().toISOString();
-    this.transaction(() => this.insertAudit(records, time));
+    await this.transaction(() => this.insertAudit(records, time));
   }
 
   async audit(query: AuditQuery): Promise<AuditRecord[]> {
@@ -444,6 +426,7 @@ export class EmbeddedStore implements ControlStore {
   /** Checkpoints the WAL (no -wal or -shm file is left) and closes. */
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.idle();
     clearInterval(this.fileCheck);
     this.checkFiles();
     this.closed = true;
