@@ -75,6 +75,8 @@ const RESET_AUDIT_SCAN = 10_000;
 const RESET_AUDIT_MARGIN_MS = 60_000;
 /** setTimeout's longest delay (about 24.8 days): a later expiry is scheduled in steps. */
 const MAX_TIMER_MS = 2_147_483_647;
+/** An import logs one line per override up to this many, one line for all past it (each is in the audit log). */
+const IMPORT_LOG_LINES = 100;
 
 function invalid(code: string, message: string): CodedError {
   return new CodedError(code, message);
@@ -367,6 +369,24 @@ export class ControlPlane {
     this.log.info({ audit: record, ...extra }, `admin ${record.action}${record.dryRun ? ' (dry run)' : ''}`);
   }
 
+  /**
+   * Many audit records of one action (an import): one log line each up to IMPORT_LOG_LINES, else
+   * one line for all (counted the same; the store holds every record). Thousands of lines at once
+   * would fill the log's buffer, and pino then waits for it synchronously: the DNS port with it.
+   */
+  private auditedMany(records: NewAuditRecord[]): void {
+    const first = records[0];
+    if (!first || records.length <= IMPORT_LOG_LINES) {
+      for (const r of records) this.audited(r);
+      return;
+    }
+    this.metrics.auditWrites.inc({ action: first.action }, records.length);
+    this.log.info(
+      { audit: { token: first.token, action: first.action, reason: first.reason, dryRun: first.dryRun, count: records.length, names: records.slice(0, IMPORT_LOG_LINES).map((r) => r.name) } },
+      `admin ${first.action}${first.dryRun ? ' (dry run)' : ''}: ${records.length} overrides (every one in the audit log)`,
+    );
+  }
+
   /** Sets or changes the override of a name (`pinned` when its value was frozen from the cache). */
   async setOverride(rawName: string, input: OverrideInput, ctx: ChangeContext, pinned = false): Promise<OverrideChangeResult> {
     const name = controlName(rawName);
@@ -478,7 +498,7 @@ export class ControlPlane {
     const version = await this.write('import', () => this.store.changeOverrides(changes, audits));
     await this.applyChanges(changes.map((c) => ({ name: c.name, after: c.after })), version ?? this.version);
     await forEachInChunks(results, async (r) => void (r.cache.removed = await this.replica.flush({ name: r.name }, false, false)));
-    await forEachInChunks(audits, (a) => this.audited(a));
+    this.auditedMany(audits);
     return { dryRun: false, changed: results, skipped };
   }
 

@@ -9,7 +9,10 @@ import type { OverridesMetrics } from './metrics.js';
 import { expiryOf, overriddenQuestions, overrideAnswer, type Override } from './override.js';
 
 interface ActiveAnswer {
-  answer: Resolution;
+  override: Override;
+  owner: string;
+  /** Built at the first query (a start with 100,000 overrides builds none of them up front). */
+  answer?: Resolution;
   /** Epoch ms after which it no longer applies; undefined: until removed. */
   expiresAt?: number;
 }
@@ -29,7 +32,7 @@ export class OverridesStage implements Stage {
     const hit = this.answers.get(question.key);
     if (hit !== undefined && (hit.expiresAt === undefined || this.now() < hit.expiresAt)) {
       this.metrics?.answers.inc();
-      return hit.answer;
+      return (hit.answer ??= overrideAnswer(hit.override, hit.owner));
     }
     return this.next.resolve(question, ctx);
   }
@@ -49,7 +52,7 @@ export class OverridesStage implements Stage {
   set(override: Override): void {
     const expiresAt = expiryOf(override);
     for (const { owner, key } of overriddenQuestions(override.name)) {
-      this.answers.set(key, { answer: overrideAnswer(override, owner), ...(expiresAt === undefined ? {} : { expiresAt }) });
+      this.answers.set(key, { override, owner, ...(expiresAt === undefined ? {} : { expiresAt }) });
     }
   }
 
