@@ -42,9 +42,10 @@ process.on('message', (msg) => {
     clearInterval(ticker);
     setTimeout(() => {
       socket.close();
-      process.send({ sent, answered: latencies.length, latencies, longestGap });
-      process.disconnect();
+      process.send({ sent, answered: latencies.length, latencies, longestGap }, () => process.exit(0));
     }, 300);
   }
 });
+// The bench gone (it failed or was stopped): stop too.
+process.on('disconnect', () => process.exit(0));
 process.send({ ready: true });

@@ -275,7 +275,8 @@ export class ControlPlane {
   private async applyChanges(updates: OverrideUpdate[], version: number): Promise<void> {
     this.version = version;
     let heldChanged = false;
-    for (const u of updates) {
+    const replicas = this.toReplicas(updates);
+    await forEachInChunks(updates, (u) => {
       if (this.held.delete(u.name)) heldChanged = true;
       if (u.after) {
         this.stored.set(u.name, u.after);
@@ -285,8 +286,8 @@ export class ControlPlane {
         this.stored.delete(u.name);
         this.overrides.delete(u.name);
       }
-    }
-    await this.toReplicas(updates);
+    });
+    await replicas;
     if (heldChanged) this.heldServed = [...this.held.values()];
     this.servedCounts();
   }

@@ -15,6 +15,8 @@ import type { AuditQuery, AuditRecord, ControlSnapshot, ControlStore, FlushRecor
 
 const SCHEMA_VERSION = 1;
 const FILE_NAME = 'control.db';
+/** SQLite's default: a commit that leaves the WAL past this many pages checkpoints it. */
+const WAL_AUTOCHECKPOINT_PAGES = 1000;
 /** How often the file is compared with the open one when nothing is written (healthz and writes also compare). */
 const FILE_CHECK_MS = 5_000;
 
@@ -340,8 +342,9 @@ export class EmbeddedStore implements ControlStore {
         return finish(applied);
       });
     }
-    // A large change (an import): one transaction, written in chunks that yield between them.
-    return this.transaction(async () => {
+    // A large change (an import): one transaction, written in chunks that yield between them. Its
+    // commit skips the WAL checkpoint (which would copy every page at once), run after a yield.
+    const version = await this.transaction(async () => {
       let applied = 0;
       for (let i = 0; i < changes.length; i += WRITE_CHUNK) {
         applied += this.writeChanges(changes.slice(i, i + WRITE_CHUNK));
@@ -353,8 +356,16 @@ export class EmbeddedStore implements ControlStore {
           await yieldToEventLoop();
         }
       }
+      this.db.exec('PRAGMA wal_autocheckpoint = 0');
       return finish(applied);
-    });
+    }).finally(() => this.db.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`));
+    await yieldToEventLoop();
+    try {
+      this.db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+    } catch (err) {
+      this.log?.warn({ err, store: this.location }, 'could not checkpoint the control store after a large change: SQLite does it at a later commit');
+    }
+    return version;
   }
 
   /** Writes the changes that still hold (inside a transaction); how many did. */
