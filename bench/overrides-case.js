@@ -10,7 +10,8 @@ import { metricSum, startDnslinkd, startNsd } from '../test/integration/support/
 
 const QNAME = '_dnslink.plain.dnslink.test';
 const COUNT = Number(process.env.BENCH_OVERRIDES ?? 100_000);
-const IMPORT_BATCH = 20_000; // items per import request (the admin API takes bodies up to 8 MiB)
+// Items per import request (the admin API takes bodies up to 8 MiB: about 50,000 of these).
+const IMPORT_BATCH = Number(process.env.BENCH_IMPORT_BATCH ?? 20_000);
 const PUT_RATE = 100;
 const PUT_SECONDS = Number(process.env.BENCH_PUT_SECONDS ?? 10);
 const CID = 'bafkreibaoaidvjxyomg4xguvlpaeekw7dqeahsqjfgj4igx3ywr4n3sp34';
