@@ -3,10 +3,11 @@
 // force (embedded store): their import's longest pause of the DNS port, PUT latency while 100 PUTs
 // a second run and the DNS port's latency meanwhile, and a restart's time to listening. The DNS
 // port is probed by a process of its own (bench/dns-prober.js: a cached name every 2 ms).
+// BENCH_OVERRIDES_STORE=redis runs it on a real redis-server (state.redis) instead.
 // Called by bench/run.js; alone: BENCH_OVERRIDES=100000 node --import ./bench/ts-support.mjs bench/overrides-case.js
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { metricSum, startDnslinkd, startNsd } from '../test/integration/support/index.js';
+import { metricSum, startDnslinkd, startNsd, startRedis } from '../test/integration/support/index.js';
 
 const QNAME = '_dnslink.plain.dnslink.test';
 const COUNT = Number(process.env.BENCH_OVERRIDES ?? 100_000);
@@ -44,11 +45,13 @@ function summary(probe) {
   return { sent: probe.sent, answered: probe.answered, p50: quantile(probe.latencies, 0.5), p99: quantile(probe.latencies, 0.99), worst: quantile(probe.latencies, 1), longestGap: probe.longestGap };
 }
 
-export async function runOverridesStallCase({ upstreamPort }) {
+export async function runOverridesStallCase({ upstreamPort, redisUrl }) {
   const upstreams = [`udp://127.0.0.1:${upstreamPort}`];
-  let d = await startDnslinkd({ upstreams });
+  const config = redisUrl ? { state: { redis: redisUrl } } : undefined;
+  let d = await startDnslinkd({ upstreams, ...(config ? { config } : {}) });
   const dataDir = d.dataDir;
-  const results = { overrides: COUNT };
+  const results = { overrides: COUNT, store: redisUrl ? 'redis' : 'embedded' };
+  console.log(`overrides: ${results.store} store`);
   try {
     // Warm the cache with the probed name.
     let prober = startProber(d.dnsPort);
@@ -111,7 +114,7 @@ export async function runOverridesStallCase({ upstreamPort }) {
     // A restart over the same data directory: spawn to /healthz answering (the listeners are up).
     await d.proc.stop();
     const restartStarted = performance.now();
-    d = await startDnslinkd({ upstreams, dataDir });
+    d = await startDnslinkd({ upstreams, dataDir, ...(config ? { config } : {}) });
     const restartMs = performance.now() - restartStarted;
     const after = await d.metric('dnslinkd_overrides_active');
     results.restart = { ms: restartMs, overrides: after };
@@ -125,10 +128,12 @@ export async function runOverridesStallCase({ upstreamPort }) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const nsd = await startNsd();
+  const redis = process.env.BENCH_OVERRIDES_STORE === 'redis' ? await startRedis() : undefined;
   try {
-    const r = await runOverridesStallCase({ upstreamPort: nsd.port });
+    const r = await runOverridesStallCase({ upstreamPort: nsd.port, redisUrl: redis?.url });
     if (process.env.BENCH_JSON === '1') console.log(JSON.stringify(r));
   } finally {
+    await redis?.stop();
     await nsd.stop();
   }
 }
