@@ -117,6 +117,10 @@ export class ControlPlane {
   private expiryTimer: NodeJS.Timeout | undefined;
   /** When the expiry timer fires (epoch ms), Infinity when none is set. */
   private expiryTimerAt = Infinity;
+  /** Override versions this instance wrote and applied itself (their change notices need no reconcile). */
+  private readonly ownVersions = new Set<number>();
+  /** Override changes of this instance between their write and their application here. */
+  private readonly changesInFlight = new Set<Promise<unknown>>();
   /** Changes to the replicas, one after the other (a large one is applied in chunks). */
   private replicaQueue: Promise<void> = Promise.resolve();
   private closed = false;
@@ -259,6 +263,7 @@ export class ControlPlane {
   private async serve(flushChanged: boolean): Promise<void> {
     const next = new Map([...this.held, ...this.stored]);
     const updates: OverrideUpdate[] = [];
+    // In one turn (a change made here meanwhile would be diffed against a set it is not in): a field compare per override.
     for (const name of this.overrides.keys()) if (!next.has(name)) updates.push({ name, after: null });
     for (const [name, o] of next) if (!sameOverride(this.overrides.get(name), o)) updates.push({ name, after: o });
     this.overrides = next;
@@ -271,8 +276,32 @@ export class ControlPlane {
     this.scheduleExpiry();
   }
 
+  /** Runs one change of this instance (its write and its application here), tracked for `ownChange`. */
+  private async inFlight<T>(work: () => Promise<T>): Promise<T> {
+    const running = work();
+    this.changesInFlight.add(running);
+    try {
+      return await running;
+    } finally {
+      this.changesInFlight.delete(running);
+    }
+  }
+
+  /**
+   * True when the change notice of override version `version` (a shared store) is of a change this
+   * instance made and has applied already, so reconciling (reading the whole set) is not needed for
+   * it; waits for this instance's changes in flight first (a notice can arrive before the write's reply).
+   */
+  async ownChange(version: number): Promise<boolean> {
+    while (this.changesInFlight.size > 0) await Promise.allSettled([...this.changesInFlight]);
+    return this.ownVersions.delete(version) && this.version === version;
+  }
+
   /** Applies changes made here (written to the store, now at `version`): O(1) each, never a rebuild of the set. */
   private async applyChanges(updates: OverrideUpdate[], version: number): Promise<void> {
+    // Only a version right after the one applied here is this change alone (else others came between).
+    if (version === this.version + 1) this.ownVersions.add(version);
+    if (this.ownVersions.size > 1000) this.ownVersions.clear();
     this.version = version;
     let heldChanged = false;
     const replicas = this.toReplicas(updates);
@@ -441,9 +470,11 @@ export class ControlPlane {
     }
     // One held after a store reset is not in the store: the change applies only while it still is not.
     const condition = before && this.held.has(name) ? { ifAbsent: true } : before ? { ifUpdatedAt: before.updatedAt } : {};
-    const version = await this.write('override', () => this.store.changeOverrides([{ name, after, ...condition }], [audit]));
-    if (version === undefined) throw new CodedError('CONFLICT', `the override of ${name} changed meanwhile; read it again and retry`);
-    await this.applyChanges([{ name, after }], version);
+    await this.inFlight(async () => {
+      const version = await this.write('override', () => this.store.changeOverrides([{ name, after, ...condition }], [audit]));
+      if (version === undefined) throw new CodedError('CONFLICT', `the override of ${name} changed meanwhile; read it again and retry`);
+      await this.applyChanges([{ name, after }], version);
+    });
     const removed = await this.replica.flush({ name }, false, false);
     this.audited(audit, { removed });
     return { dryRun: false, name, before, after, answers, cache: { removed } };
@@ -496,8 +527,13 @@ export class ControlPlane {
       return { dryRun: true, changed: results, skipped };
     }
     if (changes.length === 0) return { dryRun: false, changed: [], skipped };
-    const version = await this.write('import', () => this.store.changeOverrides(changes, audits));
-    await this.applyChanges(changes.map((c) => ({ name: c.name, after: c.after })), version ?? this.version);
+    await this.inFlight(async () => {
+      const version = await this.write('import', () => this.store.changeOverrides(changes, audits));
+      await this.applyChanges(
+        changes.map((c) => ({ name: c.name, after: c.after })),
+        version ?? this.version,
+      );
+    });
     await forEachInChunks(results, async (r) => void (r.cache.removed = await this.replica.flush({ name: r.name }, false, false)));
     this.auditedMany(audits);
     return { dryRun: false, changed: results, skipped };
