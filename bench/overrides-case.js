@@ -94,7 +94,7 @@ export async function runOverridesStallCase({ upstreamPort, redisUrl }) {
         d.admin('PUT', `/admin/v1/overrides/${name}`, { value: `/ipfs/${CID}/p${i}`, ttl: 60, reason: 'bench put' }).then(
           (res) => {
             putLatencies.push(performance.now() - t0);
-            if (res.status !== 200) failures.push(res.status);
+            if (res.status !== 200) failures.push(`${res.status} ${res.body?.code ?? ''}`.trim());
           },
           (err) => {
             // A timeout (the client gives up): counted as failed, its latency as long as it waited.
@@ -108,7 +108,7 @@ export async function runOverridesStallCase({ upstreamPort, redisUrl }) {
     const putDns = summary(await prober.stop());
     const p99 = quantile(putLatencies, 0.99);
     results.puts = { count: total, failures: failures.length, p50: quantile(putLatencies, 0.5), p99, worst: quantile(putLatencies, 1), dns: putDns };
-    console.log(`  ${total} PUTs at ${PUT_RATE}/s with ${COUNT.toLocaleString('en')} in force: p50 ${ms(results.puts.p50)}, p99 ${ms(p99)}, worst ${ms(results.puts.worst)}${failures.length ? `, ${failures.length} failed` : ''} (target p99 < 20 ms: ${p99 < 20 ? 'MET' : 'NOT MET'})`);
+    console.log(`  ${total} PUTs at ${PUT_RATE}/s with ${COUNT.toLocaleString('en')} in force: p50 ${ms(results.puts.p50)}, p99 ${ms(p99)}, worst ${ms(results.puts.worst)}${failures.length ? `, ${failures.length} failed (${[...new Set(failures)].map((f) => `${f} x${failures.filter((x) => x === f).length}`).join(', ')})` : ''} (target p99 < 20 ms: ${p99 < 20 ? 'MET' : 'NOT MET'})`);
     console.log(`  the DNS port meanwhile: ${putDns.answered}/${putDns.sent} answered, p50 ${ms(putDns.p50)}, p99 ${ms(putDns.p99)}, worst ${ms(putDns.worst)} (target p99 < 10 ms: ${putDns.p99 < 10 ? 'MET' : 'NOT MET'})`);
 
     // A restart over the same data directory: spawn to /healthz answering (the listeners are up).

@@ -156,11 +156,17 @@ export class ControlPlane {
   async sync(): Promise<void> {
     const previousRead = this.lastReadAt;
     const versionBefore = this.version;
+    // What this instance had when a read began: a store older than that went back. Changes made here
+    // while the read runs (it yields while it checks a large set) are newer than it, not a sign.
+    let readFrom = { version: this.version, generation: this.generation };
     let snapshot = await this.store.snapshot();
     const reset = snapshot.epoch !== undefined && this.epoch !== undefined && snapshot.epoch !== this.epoch;
-    const wentBack = (s: typeof snapshot) => !reset && (s.version < this.version || s.generation < this.generation);
+    const wentBack = (s: typeof snapshot) => !reset && (s.version < readFrom.version || s.generation < readFrom.generation);
     // A change made here may have landed between that read and now: read again before concluding.
-    if (wentBack(snapshot)) snapshot = await this.store.snapshot();
+    if (wentBack(snapshot)) {
+      readFrom = { version: this.version, generation: this.generation };
+      snapshot = await this.store.snapshot();
+    }
     this.lastReadAt = this.now();
     const behind = wentBack(snapshot);
     if (reset || behind) {
