@@ -8,6 +8,7 @@ import { CodedError } from '../errors.js';
 import { sendError } from '../listeners/http/http-errors.js';
 import type { FlushTarget } from '../stages/cache/flush.js';
 import type { AdminAuth, AuthOutcome, TokenScope } from './admin-auth.js';
+import { jsonInChunks } from './chunked-json.js';
 import type { ChangeContext, ControlPlane } from './control-plane.js';
 import { NeedsForceError } from './reach-guard.js';
 
@@ -159,9 +160,12 @@ export function registerAdminRoutes(app: FastifyInstance, control: ControlPlane,
 
   app.post<AdminRequest>(
     '/admin/v1/overrides/import',
-    guarded('write', async (request, ctx) => {
+    guarded('write', async (request, ctx, reply) => {
       const b = body(request);
-      return control.importOverrides(b.overrides, { reason: optionalString(b, 'reason') }, ctx);
+      const result = await control.importOverrides(b.overrides, { reason: optionalString(b, 'reason') }, ctx);
+      // Thousands of results: written in pieces that yield, so the DNS port keeps answering.
+      reply.type('application/json; charset=utf-8');
+      return jsonInChunks(result, 'changed');
     }),
   );
 

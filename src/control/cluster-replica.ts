@@ -1,7 +1,8 @@
 // The control plane's replica with --workers N: the primary's ClusterReplica sends each call to
 // every joined worker over IPC and combines the answers; joinPrimary is the worker side (a
 // LocalReplica over the worker's core, joined with the overrides in force before it listens, and
-// told the control plane's health for its /healthz).
+// told the control plane's health for its /healthz). Overrides travel as changes, in messages of
+// at most REPLICA_MESSAGE_UPDATES each: one change sends one message, never the whole set.
 import cluster, { type Worker } from 'node:cluster';
 import type { ResolverCore } from '../core/resolver-core.js';
 import type { TxtLookupResult } from '../dnslink/resolve.js';
@@ -9,15 +10,27 @@ import { CodedError, errorMessage } from '../errors.js';
 import type { FlushTarget } from '../stages/cache/flush.js';
 import type { Override } from '../stages/overrides/override.js';
 import { registerControlHealth, type ControlHealth } from './health.js';
-import { LocalReplica, type CachedAnswerView, type Replica } from './replica.js';
+import { LocalReplica, type CachedAnswerView, type OverrideUpdate, type Replica } from './replica.js';
 
 /** A worker that does not answer a call within this fails the call (the admin request says so). */
 const CALL_TIMEOUT_MS = 5_000;
 /** A starting worker that gets no overrides from its primary within this fails its start. */
 const JOIN_TIMEOUT_MS = 10_000;
+/** Overrides (or changes of them) per IPC message: a large set travels in bounded messages. */
+export const REPLICA_MESSAGE_UPDATES = 500;
+
+function chunksOf<T>(items: readonly T[]): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += REPLICA_MESSAGE_UPDATES) chunks.push(items.slice(i, i + REPLICA_MESSAGE_UPDATES));
+  return chunks;
+}
 
 export type ReplicaCall =
+  /** Replaces the worker's set with these (the first part of a set; changeOverrides carries the rest). */
   | { op: 'applyOverrides'; overrides: Override[] }
+  | { op: 'changeOverrides'; updates: OverrideUpdate[] }
+  /** The whole set has been sent: the worker may listen. */
+  | { op: 'joined' }
   | { op: 'flush'; target: FlushTarget; negativeOnly: boolean; dryRun: boolean }
   | { op: 'cached'; name: string }
   | { op: 'cachedTxt'; fqdn: string }
@@ -26,6 +39,8 @@ export type ReplicaCall =
 
 interface ReplicaResults {
   applyOverrides: null;
+  changeOverrides: null;
+  joined: null;
   flush: number;
   cached: CachedAnswerView[];
   cachedTxt: TxtLookupResult | null;
@@ -54,7 +69,7 @@ export class ClusterReplica implements Replica {
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   /** The overrides last applied: what a worker gets when it joins (or rejoins after a restart). */
-  private current: Override[] = [];
+  private current = new Map<string, Override>();
   /** The control health last published: what a worker gets when it joins. */
   private health: ControlHealth | undefined;
 
@@ -65,7 +80,10 @@ export class ClusterReplica implements Replica {
         // Sent in the same synchronous turn as membership starts: IPC keeps order, so a later
         // applyOverrides reaches this worker after this list, never before.
         this.members.add(worker);
-        this.call(worker, { op: 'applyOverrides', overrides: this.current }).catch(() => {});
+        const [first = [], ...rest] = chunksOf([...this.current.values()]);
+        this.call(worker, { op: 'applyOverrides', overrides: first }).catch(() => {});
+        for (const overrides of rest) this.call(worker, { op: 'changeOverrides', updates: overrides.map((o) => ({ name: o.name, after: o })) }).catch(() => {});
+        this.call(worker, { op: 'joined' }).catch(() => {});
         if (this.health) this.call(worker, { op: 'controlHealth', health: this.health }).catch(() => {});
       } else if (msg.type === 'dnslinkd:replica-result') {
         const p = this.pending.get(msg.id);
@@ -104,8 +122,18 @@ export class ClusterReplica implements Replica {
   }
 
   async applyOverrides(overrides: readonly Override[]): Promise<void> {
-    this.current = [...overrides];
-    await this.all({ op: 'applyOverrides', overrides: this.current });
+    this.current = new Map(overrides.map((o) => [o.name, o]));
+    const [first = [], ...rest] = chunksOf(overrides);
+    await this.all({ op: 'applyOverrides', overrides: first });
+    for (const part of rest) await this.all({ op: 'changeOverrides', updates: part.map((o) => ({ name: o.name, after: o })) });
+  }
+
+  async changeOverrides(updates: readonly OverrideUpdate[]): Promise<void> {
+    for (const u of updates) {
+      if (u.after) this.current.set(u.name, u.after);
+      else this.current.delete(u.name);
+    }
+    for (const part of chunksOf(updates)) await this.all({ op: 'changeOverrides', updates: part });
   }
 
   publishHealth(health: ControlHealth): void {
@@ -141,6 +169,11 @@ export function joinPrimary(core: ResolverCore): Promise<void> {
     switch (call.op) {
       case 'applyOverrides':
         await local.applyOverrides(call.overrides);
+        return null;
+      case 'changeOverrides':
+        await local.changeOverrides(call.updates);
+        return null;
+      case 'joined':
         joined();
         return null;
       case 'flush':

@@ -1,7 +1,9 @@
 // The operator control plane: flushes and overrides checked, written durably to the store with
 // their audit records, then applied to this instance's replicas (or, with a fleet store, to every
 // instance as each reconciles). Dry runs say what would change and change nothing. Overrides that
-// expire are removed by themselves, with an audit record saying so.
+// expire are removed by themselves, with an audit record saying so. A change made here costs O(1)
+// in the number of overrides (only the changed ones reach the replicas); imports and syncs of large
+// sets are applied in chunks that yield, so the DNS port keeps answering.
 import type { Logger } from 'pino';
 import { resolveGatewayValue, isGatewayFailure } from '../dnslink/gateway.js';
 import type { TxtLookup } from '../dnslink/resolve.js';
@@ -14,8 +16,9 @@ import { checkExpiry, checkReason, checkTtl, controlName } from './override-rule
 import { ipnsTargetProblem } from './override-content.js';
 import { DEFAULT_MAX_FLUSH_ENTRIES, requireForceForFlush, requireForceForNames, wideReach, type WideReach } from './reach-guard.js';
 import { heldPhrase, missingFrom, removedNames, RESET_CHOICES, type StoreResetView } from './store-reset.js';
-import type { Replica } from './replica.js';
+import type { OverrideUpdate, Replica } from './replica.js';
 import { UnbuildableOverrides, type UnbuildableOverride } from './unbuildable-overrides.js';
+import { forEachInChunks, WORK_CHUNK, yieldToEventLoop } from '../runtime/event-loop-yield.js';
 import type { AuditQuery, AuditRecord, ControlStore, NewAuditRecord, OverrideChange } from './store.js';
 
 /** Who asks for a change and whether it is only a question (dry run). */
@@ -82,6 +85,8 @@ const RESET_AUDIT_SCAN = 10_000;
 const RESET_AUDIT_MARGIN_MS = 60_000;
 /** setTimeout's longest delay (about 24.8 days): a later expiry is scheduled in steps. */
 const MAX_TIMER_MS = 2_147_483_647;
+/** An import logs one line per override up to this many, one line for all past it (each is in the audit log). */
+const IMPORT_LOG_LINES = 100;
 
 function invalid(code: string, message: string): CodedError {
   return new CodedError(code, message);
@@ -95,6 +100,15 @@ function checkImportReason(reason: unknown, where: string): void {
     if (err instanceof CodedError) throw invalid('INVALID_IMPORT', `${where}: ${err.message}`);
     throw err;
   }
+}
+
+/** True when both are the same override record (a cheap field check, no serialisation). */
+function sameOverride(a: Override | undefined, b: Override | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  return (
+    a.name === b.name && a.value === b.value && a.ttl === b.ttl && a.reason === b.reason && a.expiresAt === b.expiresAt && a.pinned === b.pinned && a.by === b.by && a.createdAt === b.createdAt && a.updatedAt === b.updatedAt
+  );
 }
 
 function flushTargetName(target: FlushTarget): string | undefined {
@@ -121,6 +135,14 @@ export class ControlPlane {
   /** Why the shared store cannot be reached now (writes are refused), or undefined. */
   private degradedReason: string | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
+  /** When the expiry timer fires (epoch ms), Infinity when none is set. */
+  private expiryTimerAt = Infinity;
+  /** Override versions this instance wrote and applied itself (their change notices need no reconcile). */
+  private readonly ownVersions = new Set<number>();
+  /** Override changes of this instance between their write and their application here. */
+  private readonly changesInFlight = new Set<Promise<unknown>>();
+  /** Changes to the replicas, one after the other (a large one is applied in chunks). */
+  private replicaQueue: Promise<void> = Promise.resolve();
   private closed = false;
   /** Overrides left out of what the replicas serve because their answers cannot be built. */
   readonly unbuildable: UnbuildableOverrides;
@@ -160,11 +182,17 @@ export class ControlPlane {
   async sync(): Promise<void> {
     const previousRead = this.lastReadAt;
     const versionBefore = this.version;
+    // What this instance had when a read began: a store older than that went back. Changes made here
+    // while the read runs (it yields while it checks a large set) are newer than it, not a sign.
+    let readFrom = { version: this.version, generation: this.generation };
     let snapshot = await this.store.snapshot();
     const reset = snapshot.epoch !== undefined && this.epoch !== undefined && snapshot.epoch !== this.epoch;
-    const wentBack = (s: typeof snapshot) => !reset && (s.version < this.version || s.generation < this.generation);
+    const wentBack = (s: typeof snapshot) => !reset && (s.version < readFrom.version || s.generation < readFrom.generation);
     // A change made here may have landed between that read and now: read again before concluding.
-    if (wentBack(snapshot)) snapshot = await this.store.snapshot();
+    if (wentBack(snapshot)) {
+      readFrom = { version: this.version, generation: this.generation };
+      snapshot = await this.store.snapshot();
+    }
     this.lastReadAt = this.now();
     const behind = wentBack(snapshot);
     if (reset || behind) {
@@ -260,24 +288,91 @@ export class ControlPlane {
     await this.serve(flushChanged);
   }
 
-  /** Applies the store's set and the held one to the replicas; with `flushChanged`, flushes every name whose override changed. */
+  /**
+   * Applies the store's set and the held one to the replicas: only the overrides that differ from
+   * what is served, in chunks that yield; with `flushChanged`, flushes every name whose override changed.
+   */
   private async serve(flushChanged: boolean): Promise<void> {
     const next = new Map([...this.held, ...this.stored]);
-    const changed = flushChanged ? [...new Set([...this.overrides.keys(), ...next.keys()])].filter((name) => JSON.stringify(this.overrides.get(name)) !== JSON.stringify(next.get(name))) : [];
+    const updates: OverrideUpdate[] = [];
+    // In one turn (a change made here meanwhile would be diffed against a set it is not in): a field compare per override.
+    for (const name of this.overrides.keys()) if (!next.has(name)) updates.push({ name, after: null });
+    for (const [name, o] of next) if (!sameOverride(this.overrides.get(name), o)) updates.push({ name, after: o });
     this.overrides = next;
     const held = [...this.held.values()];
-    // One whose answers cannot be built is left out (and reported), never stopping the others.
-    await this.replica.applyOverrides(this.unbuildable.buildable([...next.values()]));
+    // One whose answers cannot be built is left out (and reported), never stopping the others: a
+    // cheap check of each (no encoding), the replicas sent only what changed.
+    const servable = new Set(this.unbuildable.buildable([...next.values()]).map((o) => o.name));
+    await this.toReplicas(updates.map((u) => (u.after && !servable.has(u.name) ? { name: u.name, after: null } : u)));
     // What health and status report: the held overrides the replicas serve now.
     this.heldServed = held;
-    for (const name of changed) await this.replica.flush({ name }, false, false);
-    this.metrics.overridesActive.set(this.active().length);
+    if (flushChanged) await forEachInChunks(updates, async (u) => void (await this.replica.flush({ name: u.name }, false, false)));
+    this.servedCounts();
+    this.scheduleExpiry();
+  }
+
+  /** Runs one change of this instance (its write and its application here), tracked for `ownChange`. */
+  private async inFlight<T>(work: () => Promise<T>): Promise<T> {
+    const running = work();
+    this.changesInFlight.add(running);
+    try {
+      return await running;
+    } finally {
+      this.changesInFlight.delete(running);
+    }
+  }
+
+  /**
+   * True when the change notice of override version `version` (a shared store) is of a change this
+   * instance made and has applied already, so reconciling (reading the whole set) is not needed for
+   * it; waits for this instance's changes in flight first (a notice can arrive before the write's reply).
+   */
+  async ownChange(version: number): Promise<boolean> {
+    while (this.changesInFlight.size > 0) await Promise.allSettled([...this.changesInFlight]);
+    return this.ownVersions.delete(version) && this.version === version;
+  }
+
+  /** Applies changes made here (written to the store, now at `version`): O(1) each, never a rebuild of the set. */
+  private async applyChanges(updates: OverrideUpdate[], version: number): Promise<void> {
+    // Only a version right after the one applied here is this change alone (else others came between).
+    if (version === this.version + 1) this.ownVersions.add(version);
+    if (this.ownVersions.size > 1000) this.ownVersions.clear();
+    this.version = version;
+    let heldChanged = false;
+    const replicas = this.toReplicas(updates);
+    await forEachInChunks(updates, (u) => {
+      if (this.held.delete(u.name)) heldChanged = true;
+      if (u.after) {
+        this.stored.set(u.name, u.after);
+        this.overrides.set(u.name, u.after);
+        this.expiryAdded(u.after);
+      } else {
+        this.stored.delete(u.name);
+        this.overrides.delete(u.name);
+      }
+    });
+    await replicas;
+    if (heldChanged) this.heldServed = [...this.held.values()];
+    this.servedCounts();
+  }
+
+  /** Sends changes to the replicas in the order they were made (a large one in chunks that yield). */
+  private toReplicas(updates: OverrideUpdate[]): Promise<void> {
+    if (updates.length === 0) return this.replicaQueue;
+    const applied = this.replicaQueue.then(() => this.replica.changeOverrides(updates));
+    this.replicaQueue = applied.catch(() => {});
+    return applied;
+  }
+
+  /** The served and held counts (metrics), and the held state ended once nothing is held. */
+  private servedCounts(): void {
+    // Expired overrides are removed when due (expireDue), so the map's size is the count in force.
+    this.metrics.overridesActive.set(this.overrides.size);
     if (this.held.size === 0) {
       this.heldSince = undefined;
       this.heldCause = undefined;
     }
-    this.metrics.heldAfterReset.set(held.length);
-    this.scheduleExpiry();
+    this.metrics.heldAfterReset.set(this.heldServed.length);
   }
 
   /** Overrides in force (set and not expired), by name. */
@@ -339,6 +434,24 @@ export class ControlPlane {
     this.log.info({ audit: record, ...extra }, `admin ${record.action}${record.dryRun ? ' (dry run)' : ''}`);
   }
 
+  /**
+   * Many audit records of one action (an import): one log line each up to IMPORT_LOG_LINES, else
+   * one line for all (counted the same; the store holds every record). Thousands of lines at once
+   * would fill the log's buffer, and pino then waits for it synchronously: the DNS port with it.
+   */
+  private auditedMany(records: NewAuditRecord[]): void {
+    const first = records[0];
+    if (!first || records.length <= IMPORT_LOG_LINES) {
+      for (const r of records) this.audited(r);
+      return;
+    }
+    this.metrics.auditWrites.inc({ action: first.action }, records.length);
+    this.log.info(
+      { audit: { token: first.token, action: first.action, reason: first.reason, dryRun: first.dryRun, count: records.length, names: records.slice(0, IMPORT_LOG_LINES).map((r) => r.name) } },
+      `admin ${first.action}${first.dryRun ? ' (dry run)' : ''}: ${records.length} overrides (every one in the audit log)`,
+    );
+  }
+
   /** Sets or changes the override of a name (`pinned` when its value was frozen from the cache). */
   async setOverride(rawName: string, input: OverrideInput, ctx: ChangeContext, pinned = false): Promise<OverrideChangeResult> {
     const name = controlName(rawName);
@@ -395,13 +508,11 @@ export class ControlPlane {
     }
     // One held after a store reset is not in the store: the change applies only while it still is not.
     const condition = before && this.held.has(name) ? { ifAbsent: true } : before ? { ifUpdatedAt: before.updatedAt } : {};
-    const version = await this.write('override', () => this.store.changeOverrides([{ name, after, ...condition }], [audit]));
-    if (version === undefined) throw new CodedError('CONFLICT', `the override of ${name} changed meanwhile; read it again and retry`);
-    this.held.delete(name);
-    const next = new Map(this.stored);
-    if (after) next.set(name, after);
-    else next.delete(name);
-    await this.adopt([...next.values()], version, false);
+    await this.inFlight(async () => {
+      const version = await this.write('override', () => this.store.changeOverrides([{ name, after, ...condition }], [audit]));
+      if (version === undefined) throw new CodedError('CONFLICT', `the override of ${name} changed meanwhile; read it again and retry`);
+      await this.applyChanges([{ name, after }], version);
+    });
     const removed = await this.replica.flush({ name }, false, false);
     this.audited(audit, { removed });
     return { dryRun: false, name, before, after, answers, cache: { removed } };
@@ -420,8 +531,9 @@ export class ControlPlane {
     const changes: OverrideChange[] = [];
     const audits: NewAuditRecord[] = [];
     const wide: Array<WideReach | undefined> = [];
-    items.forEach((item: unknown, i) => {
-      const o = (item ?? {}) as Record<string, unknown>;
+    for (let i = 0; i < items.length; i++) {
+      if (i > 0 && i % WORK_CHUNK === 0) await yieldToEventLoop();
+      const o = (items[i] ?? {}) as Record<string, unknown>;
       const where = `item ${i}${typeof o.name === 'string' ? ` (${o.name})` : ''}`;
       if (typeof o.name !== 'string') throw invalid('INVALID_IMPORT', `${where}: name is required`);
       const name = controlName(o.name, `${where}: name`);
@@ -432,7 +544,7 @@ export class ControlPlane {
       if (typeof o.reason === 'string' && o.reason.trim()) checkImportReason(o.reason, where);
       if (typeof o.expiresAt === 'string' && !inForce({ expiresAt: o.expiresAt }, this.now())) {
         skipped.push({ name, why: `expired at ${o.expiresAt}` });
-        return;
+        continue;
       }
       const expiresAt = checkExpiry(o.expiresAt, this.now());
       const before = this.get(name) ?? null;
@@ -451,20 +563,23 @@ export class ControlPlane {
       wide.push(wideReach(name));
       audits.push({ token: ctx.token, action: 'override.import', name, reason, before, after, dryRun: ctx.dryRun, ...forced(ctx) });
       results.push({ dryRun: ctx.dryRun, name, before, after, answers: { before: before?.value ?? null, after: after.value }, cache: { removed: 0 } });
-    });
+    }
     await this.guardReach(wide, ctx, `an import of ${changes.length} overrides`, { overrides: changes.length });
     if (ctx.dryRun) {
       await this.write('audit', () => this.store.appendAudit(audits));
-      for (const r of results) r.cache.removed = await this.replica.flush({ name: r.name }, false, true);
+      await forEachInChunks(results, async (r) => void (r.cache.removed = await this.replica.flush({ name: r.name }, false, true)));
       return { dryRun: true, changed: results, skipped };
     }
     if (changes.length === 0) return { dryRun: false, changed: [], skipped };
-    const version = await this.write('import', () => this.store.changeOverrides(changes, audits));
-    const next = new Map(this.stored);
-    for (const c of changes) next.set(c.name, c.after!);
-    await this.adopt([...next.values()], version ?? this.version, false);
-    for (const r of results) r.cache.removed = await this.replica.flush({ name: r.name }, false, false);
-    for (const a of audits) this.audited(a);
+    await this.inFlight(async () => {
+      const version = await this.write('import', () => this.store.changeOverrides(changes, audits));
+      await this.applyChanges(
+        changes.map((c) => ({ name: c.name, after: c.after })),
+        version ?? this.version,
+      );
+    });
+    await forEachInChunks(results, async (r) => void (r.cache.removed = await this.replica.flush({ name: r.name }, false, false)));
+    this.auditedMany(audits);
     return { dryRun: false, changed: results, skipped };
   }
 
@@ -635,13 +750,25 @@ export class ControlPlane {
     else this.scheduleExpiry();
   }
 
+  /** Sets the expiry timer to the earliest expiry of all overrides (a scan: at start, sync and expiry, not per change). */
   private scheduleExpiry(): void {
-    clearTimeout(this.expiryTimer);
-    if (this.closed) return;
     let next = Infinity; // a loop, not Math.min(...all): that throws past ~100k arguments
     for (const o of this.overrides.values()) next = Math.min(next, expiryOf(o) ?? Infinity);
-    if (!Number.isFinite(next)) return;
-    this.expiryTimer = setTimeout(() => void this.expireDue(), Math.min(Math.max(0, next - this.now()), MAX_TIMER_MS));
+    this.setExpiryTimer(next);
+  }
+
+  /** One override set here: the timer moves earlier if it expires first (O(1)). A removal leaves it: when it fires, expireDue scans again. */
+  private expiryAdded(override: Override): void {
+    const at = expiryOf(override);
+    if (at !== undefined && at < this.expiryTimerAt) this.setExpiryTimer(at);
+  }
+
+  private setExpiryTimer(at: number): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimerAt = Infinity;
+    if (this.closed || !Number.isFinite(at)) return;
+    this.expiryTimerAt = at;
+    this.expiryTimer = setTimeout(() => void this.expireDue(), Math.min(Math.max(0, at - this.now()), MAX_TIMER_MS));
     this.expiryTimer.unref();
   }
 

@@ -13,10 +13,13 @@ import { checkWritableFile, prepareDataDir, unusablePathError } from '../runtime
 import { onExitAtOnce } from '../runtime/exit-hooks.js';
 import { InvalidRecords } from './invalid-records.js';
 import { parseStoredOverride } from './override-rules.js';
+import { WORK_CHUNK as WRITE_CHUNK, yieldToEventLoop } from '../runtime/event-loop-yield.js';
 import type { AuditQuery, AuditRecord, ControlSnapshot, ControlStore, FlushRecord, NewAuditRecord, OverrideChange } from './store.js';
 
 const SCHEMA_VERSION = 1;
 const FILE_NAME = 'control.db';
+/** SQLite's default: a commit that leaves the WAL past this many pages checkpoints it. */
+const WAL_AUTOCHECKPOINT_PAGES = 1000;
 /** How often the file is compared with the open one when nothing is written (healthz and writes also compare). */
 const FILE_CHECK_MS = 5_000;
 
@@ -112,6 +115,8 @@ export class EmbeddedStore implements ControlStore {
   private rescued = false;
   /** Why the last write failed (SQLITE_FULL, ...), until a write succeeds. */
   private writeFault: string | undefined;
+  /** A large change in progress (its transaction spans event-loop turns): every other call waits for it. */
+  private longChange: Promise<unknown> | undefined;
   private readonly fileCheck: NodeJS.Timeout;
   private closed = false;
   /** Removes this store's closer from those an exit at once runs. */
@@ -241,38 +246,70 @@ export class EmbeddedStore implements ControlStore {
     return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: number }).value;
   }
 
-  /** Runs `work` in one immediate transaction: all of it is durable when this returns, or none. */
-  private transaction<T>(work: () => T): T {
+  /**
+   * Runs `work` in one immediate transaction: all of it is durable when this resolves, or none. A
+   * large change's `work` runs in steps that yield to the event loop (the DNS port keeps answering);
+   * every other call of this store waits until the transaction ends.
+   */
+  private async transaction<T>(work: () => T | Promise<T>): Promise<T> {
+    const run = (async () => {
+      let result: T;
+      try {
+        this.begin();
+        try {
+          result = await work();
+          this.commit();
+        } catch (err) {
+          this.rollback();
+          throw err;
+        }
+      } catch (err) {
+        throw this.writeFailed(err);
+      }
+      this.writeSucceeded();
+      return result;
+    })();
+    this.longChange = run;
+    try {
+      return await run;
+    } finally {
+      if (this.longChange === run) this.longChange = undefined;
+    }
+  }
+
+  /** Waits while a transaction holds the connection. */
+  private async idle(): Promise<void> {
+    while (this.longChange) await this.longChange.catch(() => {});
+  }
+
+  private begin(): void {
     this.checkFiles();
     if (this.replaced !== undefined) throw new CodedError('STORE_REPLACED', `${this.replaced}; nothing was changed. Restart dnslinkd (the log says where this instance's data was saved)`);
-    let result: T;
+    this.db.exec('BEGIN IMMEDIATE');
+  }
+
+  private commit(): void {
+    // Last look before the commit: a file deleted meanwhile would take this change with it.
+    this.checkFiles();
+    if (this.replaced !== undefined) throw new CodedError('STORE_REPLACED', `${this.replaced}; nothing was changed`);
+    this.db.exec('COMMIT');
+  }
+
+  private rollback(): void {
+    // SQLite may have rolled back already (SQLITE_FULL, SQLITE_IOERR): a second ROLLBACK would hide why.
+    if (!this.db.isTransaction) return;
     try {
-      this.db.exec('BEGIN IMMEDIATE');
-      try {
-        result = work();
-        // Last look before the commit: a file deleted meanwhile would take this change with it.
-        this.checkFiles();
-        if (this.replaced !== undefined) throw new CodedError('STORE_REPLACED', `${this.replaced}; nothing was changed`);
-        this.db.exec('COMMIT');
-      } catch (err) {
-        // SQLite may have rolled back already (SQLITE_FULL, SQLITE_IOERR): a second ROLLBACK would hide why.
-        if (this.db.isTransaction) {
-          try {
-            this.db.exec('ROLLBACK');
-          } catch (rollbackErr) {
-            this.log?.warn({ err: rollbackErr, store: this.location }, 'rollback after a failed change failed too');
-          }
-        }
-        throw err;
-      }
-    } catch (err) {
-      throw this.writeFailed(err);
+      this.db.exec('ROLLBACK');
+    } catch (rollbackErr) {
+      this.log?.warn({ err: rollbackErr, store: this.location }, 'rollback after a failed change failed too');
     }
+  }
+
+  private writeSucceeded(): void {
     if (this.writeFault !== undefined) {
       this.log?.info({ store: this.location, was: this.writeFault }, 'the control store takes changes again');
       this.writeFault = undefined;
     }
-    return result;
   }
 
   /** The error a failed write reports: SQLite's code and the path (SQLITE_FULL: the disk), remembered until a write succeeds. */
@@ -308,11 +345,13 @@ export class EmbeddedStore implements ControlStore {
   }
 
   async snapshot(): Promise<ControlSnapshot> {
+    await this.idle();
     const rows = this.db.prepare('SELECT name, record FROM overrides ORDER BY name').all() as Array<{ name: string; record: string }>;
     return { version: this.meta('version'), generation: this.meta('generation'), overrides: this.readOverrides(rows) };
   }
 
   async flushesAfter(generation: number): Promise<FlushRecord[]> {
+    await this.idle();
     const rows = this.db.prepare('SELECT generation, target, negative_only, time FROM flushes WHERE generation > ? ORDER BY generation').all(generation) as Array<{
       generation: number;
       target: string;
@@ -323,28 +362,67 @@ export class EmbeddedStore implements ControlStore {
   }
 
   async changeOverrides(changes: OverrideChange[], audit: NewAuditRecord[]): Promise<number | undefined> {
+    await this.idle();
     const time = new Date().toISOString();
-    return this.transaction(() => {
-      const current = this.db.prepare('SELECT record FROM overrides WHERE name = ?');
-      let applied = 0;
-      for (const change of changes) {
-        if (change.ifAbsent && current.get(change.name)) continue;
-        if (change.ifUpdatedAt !== undefined) {
-          const row = current.get(change.name) as { record: string } | undefined;
-          if (!row || (JSON.parse(row.record) as Override).updatedAt !== change.ifUpdatedAt) continue;
-        }
-        if (change.after) this.db.prepare('INSERT INTO overrides (name, record) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET record = excluded.record').run(change.name, JSON.stringify(change.after));
-        else this.db.prepare('DELETE FROM overrides WHERE name = ?').run(change.name);
-        applied++;
-      }
+    const finish = (applied: number): number | undefined => {
       if (applied === 0) return undefined;
-      this.insertAudit(audit, time);
       this.db.prepare("UPDATE meta SET value = value + 1 WHERE key = 'version'").run();
       return this.meta('version');
-    });
+    };
+    if (changes.length + audit.length <= WRITE_CHUNK) {
+      return this.transaction(() => {
+        const applied = this.writeChanges(changes);
+        if (applied > 0) this.insertAudit(audit, time);
+        return finish(applied);
+      });
+    }
+    // A large change (an import): one transaction, written in chunks that yield between them. Its
+    // commit skips the WAL checkpoint (which would copy every page at once), run after a yield.
+    const version = await this.transaction(async () => {
+      let applied = 0;
+      for (let i = 0; i < changes.length; i += WRITE_CHUNK) {
+        applied += this.writeChanges(changes.slice(i, i + WRITE_CHUNK));
+        await yieldToEventLoop();
+      }
+      if (applied > 0) {
+        for (let i = 0; i < audit.length; i += WRITE_CHUNK) {
+          this.insertAudit(audit.slice(i, i + WRITE_CHUNK), time);
+          await yieldToEventLoop();
+        }
+      }
+      this.db.exec('PRAGMA wal_autocheckpoint = 0');
+      return finish(applied);
+    }).finally(() => this.db.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`));
+    await yieldToEventLoop();
+    try {
+      this.db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+    } catch (err) {
+      this.log?.warn({ err, store: this.location }, 'could not checkpoint the control store after a large change: SQLite does it at a later commit');
+    }
+    return version;
+  }
+
+  /** Writes the changes that still hold (inside a transaction); how many did. */
+  private writeChanges(changes: OverrideChange[]): number {
+    const current = this.db.prepare('SELECT record FROM overrides WHERE name = ?');
+    const upsert = this.db.prepare('INSERT INTO overrides (name, record) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET record = excluded.record');
+    const remove = this.db.prepare('DELETE FROM overrides WHERE name = ?');
+    let applied = 0;
+    for (const change of changes) {
+      if (change.ifAbsent && current.get(change.name)) continue;
+      if (change.ifUpdatedAt !== undefined) {
+        const row = current.get(change.name) as { record: string } | undefined;
+        if (!row || (JSON.parse(row.record) as Override).updatedAt !== change.ifUpdatedAt) continue;
+      }
+      if (change.after) upsert.run(change.name, JSON.stringify(change.after));
+      else remove.run(change.name);
+      applied++;
+    }
+    return applied;
   }
 
   async recordFlush(flush: Omit<FlushRecord, 'generation' | 'time'>, audit: NewAuditRecord): Promise<FlushRecord> {
+    await this.idle();
     const time = new Date().toISOString();
     return this.transaction(() => {
       this.db.prepare("UPDATE meta SET value = value + 1 WHERE key = 'generation'").run();
@@ -358,11 +436,13 @@ export class EmbeddedStore implements ControlStore {
   }
 
   async appendAudit(records: NewAuditRecord[]): Promise<void> {
+    await this.idle();
     const time = new Date().toISOString();
-    this.transaction(() => this.insertAudit(records, time));
+    await this.transaction(() => this.insertAudit(records, time));
   }
 
   async audit(query: AuditQuery): Promise<AuditRecord[]> {
+    await this.idle();
     const where: string[] = [];
     const args: Array<string | number> = [];
     if (query.name !== undefined) {
@@ -391,6 +471,8 @@ export class EmbeddedStore implements ControlStore {
 
   /** Checkpoints the WAL (no -wal or -shm file is left) and closes. */
   async close(): Promise<void> {
+    // A large change under way finishes first (its transaction spans event-loop turns).
+    await this.idle();
     this.closeNow();
   }
 

@@ -1,7 +1,8 @@
 // Keeps an instance of a fleet in step with the shared store: every change notice on the channel
 // triggers a reconcile (ControlPlane.sync, by override version and flush generation), and since
 // pub/sub loses messages (a notice sent while this instance was disconnected is gone), it also
-// reconciles at start, on every reconnect and every state.syncIntervalMs. Reconciles never overlap;
+// reconciles at start, on every reconnect and every state.syncIntervalMs. The notice of a change
+// this instance made itself (and applied) is skipped. Reconciles never overlap;
 // requests made during one run it once more. While Redis is unreachable the instance is degraded:
 // it keeps serving the last state it had, refuses changes, says so once in the log, in /healthz and
 // in dnslinkd_control_degraded, and says once when it is back.
@@ -30,7 +31,11 @@ export class FleetSync {
     // Every (re)connection may have missed notices: reconcile (a success ends the degraded state).
     this.store.client.on('ready', () => this.request());
     this.store.subscriber.on('ready', () => this.request());
-    await this.store.subscribe(() => this.request());
+    // The notice of a change this instance made and applied needs no reconcile (which reads the whole set).
+    await this.store.subscribe((notice) => {
+      if (notice?.kind !== 'overrides' || notice.version === undefined) return void this.request();
+      void this.control.ownChange(notice.version).then((own) => (own ? undefined : this.request()));
+    });
     this.timer = setInterval(() => this.request(), this.intervalMs);
     this.timer.unref();
     await this.request();

@@ -9,6 +9,7 @@
 // skipped and reported (invalid-records.ts), never served, and never stops the others.
 import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
+import { forEachInChunks } from '../runtime/event-loop-yield.js';
 import { CodedError, errorMessage } from '../errors.js';
 import type { FlushTarget } from '../stages/cache/flush.js';
 import type { Override } from '../stages/overrides/override.js';
@@ -259,11 +260,12 @@ export class RedisStore implements ControlStore {
     const meta = pairs(metaFlat);
     const overrides: Override[] = [];
     const bad: Array<{ id: string; why: string }> = [];
-    for (const [field, raw] of pairs(overridesFlat)) {
+    // Each record is checked (a CID parsed...): in chunks that yield, so a large set does not stall the DNS port.
+    await forEachInChunks(pairs(overridesFlat), ([field, raw]) => {
       const parsed = parseStoredOverride(field, raw);
       if ('override' in parsed) overrides.push(parsed.override);
       else bad.push({ id: field, why: parsed.error });
-    }
+    });
     this.invalid.replace(KEYS.overrides, overridesType === 'hash' || overridesType === 'none' ? bad : wrongType(overridesType));
     const badMeta: Array<{ id: string; why: string }> = [];
     const [version, generation] = (['version', 'generation'] as const).map((field) => {

@@ -13,6 +13,7 @@ import type { TxtLookupResult } from '../dnslink/resolve.js';
 import type { CacheEntry } from '../stages/cache/answer-store.js';
 import type { FlushTarget } from '../stages/cache/flush.js';
 import type { Override } from '../stages/overrides/override.js';
+import { forEachInChunks } from '../runtime/event-loop-yield.js';
 import type { ControlHealth } from './health.js';
 
 /** One cached answer as the admin API shows it. */
@@ -36,8 +37,17 @@ export interface CachedAnswerView {
   worker?: number;
 }
 
+/** One override set (`after`) or removed (`after: null`) on a replica. */
+export interface OverrideUpdate {
+  name: string;
+  after: Override | null;
+}
+
 export interface Replica {
+  /** Makes `overrides` the whole set (a start, a worker joining): applied in chunks that yield. */
   applyOverrides(overrides: readonly Override[]): Promise<void>;
+  /** Applies these changes only, in order: O(1) each, in chunks that yield (the DNS port keeps answering). */
+  changeOverrides(updates: readonly OverrideUpdate[]): Promise<void>;
   /** Entries removed (or, for a dry run, that would be). */
   flush(target: FlushTarget, negativeOnly: boolean, dryRun: boolean): Promise<number>;
   cached(name: string): Promise<CachedAnswerView[]>;
@@ -83,7 +93,14 @@ export class LocalReplica implements Replica {
   ) {}
 
   async applyOverrides(overrides: readonly Override[]): Promise<void> {
-    this.core.stages.overrides.replaceAll(overrides);
+    const stage = this.core.stages.overrides;
+    stage.replaceAll([]);
+    await forEachInChunks(overrides, (o) => stage.set(o));
+  }
+
+  async changeOverrides(updates: readonly OverrideUpdate[]): Promise<void> {
+    const stage = this.core.stages.overrides;
+    await forEachInChunks(updates, (u) => (u.after ? stage.set(u.after) : stage.remove(u.name)));
   }
 
   flush(target: FlushTarget, negativeOnly: boolean, dryRun: boolean): Promise<number> {

@@ -44,9 +44,16 @@ function setup() {
     close: async () => {},
   };
   const flushed: FlushTarget[] = [];
-  let applied: readonly Override[] = [];
+  const applied = new Map<string, Override>();
   const replica: Replica = {
-    applyOverrides: async (list) => void (applied = list),
+    applyOverrides: async (list) => {
+      applied.clear();
+      for (const x of list) applied.set(x.name, x);
+    },
+    changeOverrides: async (updates) => {
+      for (const u of updates) if (u.after) applied.set(u.name, u.after);
+      else applied.delete(u.name);
+    },
     flush: async (target, _n, dryRun) => (dryRun ? 0 : (flushed.push(target), 1)),
     cached: async () => [],
     cachedTxt: async () => undefined,
@@ -55,7 +62,7 @@ function setup() {
   const control = new ControlPlane(store, replica, pino({ level: 'silent' }), new ControlMetrics(registry), () => NOW);
   const flush = (generation: number, name: string, minutesAgo = 0): FlushRecord => ({ generation, target: { name }, negativeOnly: false, time: new Date(NOW - minutesAgo * 60_000).toISOString() });
   const gauge = async (name: string) => (await registry.getSingleMetric(name)!.get()).values[0]?.value;
-  return { state, control, flushed, applied: () => applied, flush, gauge, changes, audits };
+  return { state, control, flushed, applied: () => [...applied.values()], flush, gauge, changes, audits };
 }
 
 describe('ControlPlane.sync (fleet reconcile)', () => {

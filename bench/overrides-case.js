@@ -1,0 +1,139 @@
+#!/usr/bin/env node
+// Control changes must not stall the DNS port. With BENCH_OVERRIDES (default 100,000) overrides in
+// force (embedded store): their import's longest pause of the DNS port, PUT latency while 100 PUTs
+// a second run and the DNS port's latency meanwhile, and a restart's time to listening. The DNS
+// port is probed by a process of its own (bench/dns-prober.js: a cached name every 2 ms).
+// BENCH_OVERRIDES_STORE=redis runs it on a real redis-server (state.redis) instead.
+// Called by bench/run.js; alone: BENCH_OVERRIDES=100000 node --import ./bench/ts-support.mjs bench/overrides-case.js
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { metricSum, startDnslinkd, startNsd, startRedis } from '../test/integration/support/index.js';
+
+const QNAME = '_dnslink.plain.dnslink.test';
+const COUNT = Number(process.env.BENCH_OVERRIDES ?? 100_000);
+// Items per import request (the admin API takes bodies up to 8 MiB: about 50,000 of these).
+const IMPORT_BATCH = Number(process.env.BENCH_IMPORT_BATCH ?? 20_000);
+const PUT_RATE = 100;
+const PUT_SECONDS = Number(process.env.BENCH_PUT_SECONDS ?? 10);
+const CID = 'bafkreibaoaidvjxyomg4xguvlpaeekw7dqeahsqjfgj4igx3ywr4n3sp34';
+
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
+};
+const ms = (x) => `${x.toFixed(1)} ms`;
+
+function startProber(port) {
+  const child = fork(fileURLToPath(new URL('./dns-prober.js', import.meta.url)), [String(port), QNAME], { execArgv: ['--import', fileURLToPath(new URL('./ts-support.mjs', import.meta.url))] });
+  const next = () => new Promise((resolve) => child.once('message', resolve));
+  return {
+    ready: next(),
+    reset: async () => {
+      const p = next();
+      child.send('reset');
+      await p;
+    },
+    stop: async () => {
+      const p = next();
+      child.send('stop');
+      return p;
+    },
+  };
+}
+
+function summary(probe) {
+  return { sent: probe.sent, answered: probe.answered, p50: quantile(probe.latencies, 0.5), p99: quantile(probe.latencies, 0.99), worst: quantile(probe.latencies, 1), longestGap: probe.longestGap };
+}
+
+export async function runOverridesStallCase({ upstreamPort, redisUrl }) {
+  const upstreams = [`udp://127.0.0.1:${upstreamPort}`];
+  const config = redisUrl ? { state: { redis: redisUrl } } : undefined;
+  let d = await startDnslinkd({ upstreams, ...(config ? { config } : {}) });
+  const dataDir = d.dataDir;
+  const results = { overrides: COUNT, store: redisUrl ? 'redis' : 'embedded' };
+  console.log(`overrides: ${results.store} store`);
+  try {
+    // Warm the cache with the probed name.
+    let prober = startProber(d.dnsPort);
+    await prober.ready;
+    await new Promise((r) => setTimeout(r, 300));
+    await prober.reset();
+    await d.metrics(); // the daemon's event-loop delay histogram restarts at each scrape
+    const importStarted = performance.now();
+    for (let from = 0; from < COUNT; from += IMPORT_BATCH) {
+      const overrides = Array.from({ length: Math.min(IMPORT_BATCH, COUNT - from) }, (_, j) => ({ name: `o${from + j}.stall-bench.example`, value: `/ipfs/${CID}`, ttl: 60 }));
+      const res = await d.admin('POST', '/admin/v1/overrides/import', { overrides, reason: 'bench' });
+      if (res.status !== 200) throw new Error(`import failed: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+    }
+    const importMs = performance.now() - importStarted;
+    const loopDelayMs = 1000 * metricSum(await d.metrics(), 'dnslinkd_nodejs_eventloop_lag_max_seconds');
+    const during = summary(await prober.stop());
+    const active = await d.metric('dnslinkd_overrides_active');
+    if (active !== COUNT) throw new Error(`${active} overrides active, expected ${COUNT}`);
+    results.import = { ms: importMs, dns: during, loopDelayMaxMs: loopDelayMs };
+    console.log(`overrides: import of ${COUNT.toLocaleString('en')} overrides (${Math.ceil(COUNT / IMPORT_BATCH)} requests of ${IMPORT_BATCH.toLocaleString('en')}) in ${(importMs / 1000).toFixed(1)} s`);
+    console.log(`  the DNS port meanwhile: ${during.answered}/${during.sent} answered, p99 ${ms(during.p99)}, longest pause between answers ${ms(during.longestGap)} (target <= 50 ms: ${during.longestGap <= 50 ? 'MET' : 'NOT MET'}); the daemon's longest event-loop delay ${ms(loopDelayMs)}`);
+
+    // 100 PUTs a second (changes of overrides in force and new ones) for PUT_SECONDS.
+    prober = startProber(d.dnsPort);
+    await prober.ready;
+    await new Promise((r) => setTimeout(r, 200));
+    await prober.reset();
+    const putLatencies = [];
+    const failures = [];
+    const inflight = [];
+    const total = PUT_RATE * PUT_SECONDS;
+    const started = performance.now();
+    for (let i = 0; i < total; i++) {
+      const due = started + (i * 1000) / PUT_RATE;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const name = i % 2 ? `o${(i * 7919) % COUNT}.stall-bench.example` : `new${i}.stall-bench.example`;
+      const t0 = performance.now();
+      inflight.push(
+        d.admin('PUT', `/admin/v1/overrides/${name}`, { value: `/ipfs/${CID}/p${i}`, ttl: 60, reason: 'bench put' }).then(
+          (res) => {
+            putLatencies.push(performance.now() - t0);
+            if (res.status !== 200) failures.push(`${res.status} ${res.body?.code ?? ''}`.trim());
+          },
+          (err) => {
+            // A timeout (the client gives up): counted as failed, its latency as long as it waited.
+            putLatencies.push(performance.now() - t0);
+            failures.push(err.name ?? 'error');
+          },
+        ),
+      );
+    }
+    await Promise.all(inflight);
+    const putDns = summary(await prober.stop());
+    const p99 = quantile(putLatencies, 0.99);
+    results.puts = { count: total, failures: failures.length, p50: quantile(putLatencies, 0.5), p99, worst: quantile(putLatencies, 1), dns: putDns };
+    console.log(`  ${total} PUTs at ${PUT_RATE}/s with ${COUNT.toLocaleString('en')} in force: p50 ${ms(results.puts.p50)}, p99 ${ms(p99)}, worst ${ms(results.puts.worst)}${failures.length ? `, ${failures.length} failed (${[...new Set(failures)].map((f) => `${f} x${failures.filter((x) => x === f).length}`).join(', ')})` : ''} (target p99 < 20 ms: ${p99 < 20 ? 'MET' : 'NOT MET'})`);
+    console.log(`  the DNS port meanwhile: ${putDns.answered}/${putDns.sent} answered, p50 ${ms(putDns.p50)}, p99 ${ms(putDns.p99)}, worst ${ms(putDns.worst)} (target p99 < 10 ms: ${putDns.p99 < 10 ? 'MET' : 'NOT MET'})`);
+
+    // A restart over the same data directory: spawn to /healthz answering (the listeners are up).
+    await d.proc.stop();
+    const restartStarted = performance.now();
+    d = await startDnslinkd({ upstreams, dataDir, ...(config ? { config } : {}) });
+    const restartMs = performance.now() - restartStarted;
+    const after = await d.metric('dnslinkd_overrides_active');
+    results.restart = { ms: restartMs, overrides: after };
+    console.log(`  restart with ${after.toLocaleString('en')} overrides: listening in ${(restartMs / 1000).toFixed(2)} s (target < 3 s: ${restartMs < 3000 ? 'MET' : 'NOT MET'})`);
+    results.met = during.longestGap <= 50 && p99 < 20 && putDns.p99 < 10 && restartMs < 3000;
+    return results;
+  } finally {
+    await d.stop();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const nsd = await startNsd();
+  const redis = process.env.BENCH_OVERRIDES_STORE === 'redis' ? await startRedis() : undefined;
+  try {
+    const r = await runOverridesStallCase({ upstreamPort: nsd.port, redisUrl: redis?.url });
+    if (process.env.BENCH_JSON === '1') console.log(JSON.stringify(r));
+  } finally {
+    await redis?.stop();
+    await nsd.stop();
+  }
+}
