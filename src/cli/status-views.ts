@@ -14,7 +14,7 @@ export function statusText(s: ControlStatus): string {
     `state:      ${s.degraded ? 'DEGRADED' : 'ok'}`,
     `overrides:  ${s.overrides} in force (store version ${s.version}, flush generation ${s.generation})`,
   ];
-  if (s.degradedReason !== undefined) lines.push(`unreachable: ${s.degradedReason}`);
+  if (s.degradedReason !== undefined) lines.push(`degraded:   ${s.degradedReason}`);
   if (s.storeReset) {
     const r = s.storeReset;
     lines.push(`store reset: ${r.held} overrides held here are not in the store (since ${r.since}: ${r.cause})`, ...list(r.overrides), `  ${r.choices}`);

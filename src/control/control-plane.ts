@@ -641,13 +641,15 @@ export class ControlPlane {
   status(): ControlStatus {
     const reset = this.storeReset();
     const invalid = this.store.invalid;
+    // Unreachable, or refusing writes (the last failed, a counter invalid): changes fail meanwhile.
+    const degradedReason = this.degradedReason ?? this.store.problem;
     return {
       store: { kind: this.store.kind, location: this.store.location },
       version: this.version,
       generation: this.generation,
       overrides: this.active().length,
-      degraded: this.degradedReason !== undefined || reset !== undefined,
-      ...(this.degradedReason !== undefined ? { degradedReason: this.degradedReason } : {}),
+      degraded: degradedReason !== undefined || reset !== undefined,
+      ...(degradedReason !== undefined ? { degradedReason } : {}),
       ...(reset ? { storeReset: reset } : {}),
       invalidRecords: { count: invalid?.count ?? 0, records: invalid?.list() ?? [] },
       unbuildableOverrides: { count: this.unbuildable.count, overrides: this.unbuildable.list() },

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import { forEachInChunks } from '../runtime/event-loop-yield.js';
+import type { Logger } from 'pino';
 import { CodedError, errorMessage } from '../errors.js';
 import type { FlushTarget } from '../stages/cache/flush.js';
 import type { Override } from '../stages/overrides/override.js';
@@ -43,11 +44,34 @@ export interface ChangeNotice {
   time: string;
 }
 
+/** Starts an error reply of a write script refused by its checks (nothing written). */
+const REFUSED = 'DNSLINKD_REFUSED';
+
+// What every write script checks before its first write: Redis does not roll a script back when a
+// command fails half way, so a key of another type or a counter HINCRBY cannot bump would leave the
+// writes made before it (an override set and audited that no instance is told about).
+const WRITE_CHECKS = `
+local function wrongType(key, want)
+  local t = redis.call('TYPE', key).ok
+  if t ~= want and t ~= 'none' then return '${REFUSED} ' .. key .. ' is a Redis ' .. t .. ', not a ' .. want end
+  return nil
+end
+local function notCounter(key, field)
+  local v = redis.call('HGET', key, field)
+  if v and not (string.match(v, '^%d+$') and #v <= 15) then
+    return '${REFUSED} ' .. key .. ' ' .. field .. ' ' .. cjson.encode(string.sub(v, 1, 40)) .. ' is not a whole number'
+  end
+  return nil
+end
+`;
+
 // KEYS: overrides, meta, audit. ARGV: channel, time, n, then n x (name, after JSON or '', 'u:'<updatedAt> or ''), m, then m audit JSON.
 // Every check runs before any write (Redis does not roll a script back when it fails half way):
 // an unreadable stored record counts as changed meanwhile. The condition 'n:' applies only where
 // the name has no record (a restore after a reset never overwrites a newer one).
-const CHANGE_SCRIPT = `
+const CHANGE_SCRIPT = `${WRITE_CHECKS}
+local refused = wrongType(KEYS[1], 'hash') or wrongType(KEYS[2], 'hash') or wrongType(KEYS[3], 'stream') or notCounter(KEYS[2], 'version')
+if refused then return redis.error_reply(refused) end
 local n = tonumber(ARGV[3])
 local apply = {}
 local applied = 0
@@ -81,14 +105,21 @@ return version
 `;
 
 // KEYS: meta, flushes, audit. ARGV: channel, time, flush JSON ({target, negativeOnly, time}), audit JSON, cutoff time.
-const FLUSH_SCRIPT = `
-local gen = redis.call('HINCRBY', KEYS[1], 'generation', 1)
-redis.call('ZADD', KEYS[2], gen, gen .. ' ' .. ARGV[3])
-local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', gen - ${FLUSH_KEEP}, 'LIMIT', 0, 100)
-for _, member in ipairs(old) do
-  local rec = cjson.decode(string.sub(member, string.find(member, ' ') + 1))
-  if rec.time < ARGV[5] then redis.call('ZREM', KEYS[2], member) end
+// The trim reads members before the first write; one that cannot be read is trimmed like an old one.
+const FLUSH_SCRIPT = `${WRITE_CHECKS}
+local refused = wrongType(KEYS[1], 'hash') or wrongType(KEYS[2], 'zset') or wrongType(KEYS[3], 'stream') or notCounter(KEYS[1], 'generation')
+if refused then return redis.error_reply(refused) end
+local gen = tonumber(redis.call('HGET', KEYS[1], 'generation') or '0') + 1
+local trim = {}
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', gen - ${FLUSH_KEEP}, 'LIMIT', 0, 100)) do
+  local space = string.find(member, ' ')
+  local decoded, rec = false, nil
+  if space then decoded, rec = pcall(cjson.decode, string.sub(member, space + 1)) end
+  if not decoded or type(rec) ~= 'table' or type(rec.time) ~= 'string' or rec.time < ARGV[5] then trim[#trim + 1] = member end
 end
+redis.call('HINCRBY', KEYS[1], 'generation', 1)
+redis.call('ZADD', KEYS[2], gen, gen .. ' ' .. ARGV[3])
+for _, member in ipairs(trim) do redis.call('ZREM', KEYS[2], member) end
 redis.call('XADD', KEYS[3], '*', 'r', ARGV[4])
 redis.call('PUBLISH', ARGV[1], cjson.encode({kind = 'flush', generation = gen, time = ARGV[2]}))
 return gen
@@ -183,6 +214,8 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number;
   /** Where records that fail their checks are reported. */
   invalid?: InvalidRecords;
+  /** Where a refused write is logged. */
+  log?: Logger;
 }
 
 export class RedisStore implements ControlStore {
@@ -195,10 +228,18 @@ export class RedisStore implements ControlStore {
   /** Pub/sub: the change notices (a subscribed connection can do nothing else). */
   readonly subscriber: Redis;
   private closed = false;
+  private readonly log: Logger | undefined;
+  /** Why the last write was refused (until one succeeds), a counter aside. */
+  private writeFault: string | undefined;
+  /** Why writes are refused whatever they change: a counter that is not a whole number (until a read finds it repaired). */
+  private counterFault: string | undefined;
+  /** The counters last read valid (or written): what one that is not a whole number reads as, and the value to repair it with. */
+  private readonly lastCounters = { version: 0, generation: 0 };
 
   private constructor(url: string, opts: RedisStoreOptions) {
     this.location = redisLocation(url);
     this.invalid = opts.invalid ?? new InvalidRecords();
+    this.log = opts.log;
     const options: RedisOptions = {
       lazyConnect: true,
       // Nothing waits for a reconnect: a change this instance cannot share now is refused now.
@@ -228,6 +269,39 @@ export class RedisStore implements ControlStore {
       throw new CodedError('STORE_UNAVAILABLE', `cannot reach the fleet store ${store.location}: ${errorMessage(err)} (is Redis running there? state.redis / DNSLINKD_REDIS_URL)`);
     }
     return store;
+  }
+
+  /** Why changes are refused now (a counter that is not a whole number, the last write refused), or undefined. */
+  get problem(): string | undefined {
+    return this.counterFault ?? this.writeFault;
+  }
+
+  /** The command that repairs a counter of the meta hash. */
+  private repairCommand(field: 'version' | 'generation'): string {
+    return `redis-cli -u ${this.location} HSET ${KEYS.meta} ${field} ${this.lastCounters[field]}`;
+  }
+
+  /** Runs a write script: one its checks refuse (nothing written) becomes STORE_UNAVAILABLE, remembered until a write succeeds. */
+  private async write<T>(what: string, work: () => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await this.call(what, work);
+    } catch (err) {
+      if (!(err instanceof Error) || err.name !== 'ReplyError') throw err;
+      const refused = err.message.startsWith(`${REFUSED} `);
+      const why = refused ? err.message.slice(REFUSED.length + 1) : `Redis answered ${errorMessage(err).slice(0, 200)}`;
+      const field = /^dnslinkd:meta (version|generation) /.exec(why)?.[1] as 'version' | 'generation' | undefined;
+      const repair = field ? `; repair it: ${this.repairCommand(field)}` : refused ? ' (not written by dnslinkd: rename or delete it in Redis)' : '';
+      const message = `the fleet store ${this.location} refused ${what}: ${why}${refused ? '; nothing was changed' : ''}${repair}`;
+      // A counter's fault lasts until a read finds it repaired; any other until a write succeeds.
+      if (field) this.counterFault = message;
+      else this.writeFault = message;
+      this.log?.error({ store: this.location, why }, message);
+      throw new CodedError('STORE_UNAVAILABLE', message, { cause: err });
+    }
+    if (this.writeFault !== undefined) this.log?.info({ store: this.location }, 'fleet store writes succeed again');
+    this.writeFault = undefined;
+    return result;
   }
 
   get connected(): boolean {
@@ -270,10 +344,13 @@ export class RedisStore implements ControlStore {
     const badMeta: Array<{ id: string; why: string }> = [];
     const [version, generation] = (['version', 'generation'] as const).map((field) => {
       const n = counter(meta, field);
-      if (typeof n === 'number') return n;
-      badMeta.push({ id: field, why: `${n.error}: read as 0 (writes fail until it is fixed)` });
-      return 0;
+      if (typeof n === 'number') return (this.lastCounters[field] = n);
+      badMeta.push({ id: field, why: `${n.error}: read as ${this.lastCounters[field]}; changes are refused until it is repaired: ${this.repairCommand(field)}` });
+      return this.lastCounters[field];
     }) as [number, number];
+    const repaired = badMeta.length === 0 && this.counterFault !== undefined;
+    this.counterFault = badMeta.length > 0 ? `the fleet store ${this.location} refuses changes: ${KEYS.meta} ${badMeta.map((b) => b.why).join('; ')}` : undefined;
+    if (repaired) this.log?.info({ store: this.location }, `the counters of ${KEYS.meta} are whole numbers again: changes are accepted`);
     this.invalid.replace(KEYS.meta, metaType === 'hash' || metaType === 'none' ? badMeta : wrongType(metaType));
     const changedAt = meta.get('changedAt');
     const epochAt = meta.get('epochAt');
@@ -314,24 +391,27 @@ export class RedisStore implements ControlStore {
     const args: string[] = [KEYS.channel, time, String(changes.length)];
     for (const c of changes) args.push(c.name, c.after ? JSON.stringify(c.after) : '', c.ifAbsent ? 'n:' : c.ifUpdatedAt !== undefined ? `u:${c.ifUpdatedAt}` : '');
     args.push(String(audit.length), ...audit.map((r) => this.auditJson(r, time)));
-    const version = (await this.call('the change', () => this.client.eval(CHANGE_SCRIPT, 3, KEYS.overrides, KEYS.meta, KEYS.audit, ...args))) as number | null;
-    return version === null ? undefined : Number(version);
+    const version = (await this.write('the change', () => this.client.eval(CHANGE_SCRIPT, 3, KEYS.overrides, KEYS.meta, KEYS.audit, ...args))) as number | null;
+    if (version === null) return undefined;
+    this.lastCounters.version = Number(version);
+    return Number(version);
   }
 
   async recordFlush(flush: Omit<FlushRecord, 'generation' | 'time'>, audit: NewAuditRecord): Promise<FlushRecord> {
     const time = new Date().toISOString();
     const cutoff = new Date(Date.now() - FLUSH_KEEP_MS).toISOString();
     const member = JSON.stringify({ target: flush.target, negativeOnly: flush.negativeOnly, time });
-    const generation = (await this.call('the flush', () =>
+    const generation = (await this.write('the flush', () =>
       this.client.eval(FLUSH_SCRIPT, 3, KEYS.meta, KEYS.flushes, KEYS.audit, KEYS.channel, time, member, this.auditJson(audit, time), cutoff),
     )) as number;
+    this.lastCounters.generation = Number(generation);
     return { ...flush, generation: Number(generation), time };
   }
 
   async appendAudit(records: NewAuditRecord[]): Promise<void> {
     if (records.length === 0) return;
     const time = new Date().toISOString();
-    await this.call('the audit record', async () => {
+    await this.write('the audit record', async () => {
       const multi = this.client.multi();
       for (const r of records) multi.xadd(KEYS.audit, '*', 'r', this.auditJson(r, time));
       const results = await multi.exec();

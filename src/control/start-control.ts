@@ -53,7 +53,7 @@ export async function startControl(config: Config, log: Logger, replica: Replica
     auth = AdminAuth.load(config.admin.tokens, config.dataDir);
     // A fleet shares Redis (state.redis / DNSLINKD_REDIS_URL); one machine keeps its state in dataDir.
     store = config.state.redis
-      ? await RedisStore.open(config.state.redis, { invalid })
+      ? await RedisStore.open(config.state.redis, { invalid, log })
       : EmbeddedStore.open(config.dataDir, { log, invalid, onFault: (reason) => metrics.storeFaults.inc({ reason }) });
   } catch (err) {
     lock.release();
@@ -70,7 +70,7 @@ export async function startControl(config: Config, log: Logger, replica: Replica
       await fleet.start();
     }
     const health = (): ControlHealth => {
-      const reason = control.degraded ?? (store instanceof EmbeddedStore ? store.problem : undefined);
+      const reason = control.degraded ?? store.problem;
       const held = control.storeReset()?.held ?? 0;
       const invalidRecords = store.invalid?.count ?? 0;
       return {

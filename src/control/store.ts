@@ -81,6 +81,8 @@ export interface ControlStore {
   readonly location: string;
   /** Records read back that failed their checks and were skipped (a shared store). */
   readonly invalid?: InvalidRecords;
+  /** Why the store cannot take changes now (the last write failed, a file replaced, a counter invalid), or undefined. */
+  readonly problem?: string;
   snapshot(): Promise<ControlSnapshot>;
   /** Flushes with a generation above `generation`, oldest first. */
   flushesAfter(generation: number): Promise<FlushRecord[]>;
