@@ -65,11 +65,11 @@ describe.skipIf(!ok)('writes the fleet store refuses change nothing and show (re
 
     const set = await cli(fleet[0]!, ['override', 'set', 'm2.rv.test', CID_B, '--reason', 'm2']);
     expect(set.code).toBe(1);
-    expect(set.stderr).toContain('[STORE_UNAVAILABLE]');
-    expect(set.stderr).toMatch(/dnslinkd:meta version "abc" is not a whole number; nothing was changed; repair it: redis-cli -u redis:\/\/127\.0\.0\.1:\d+ HSET dnslinkd:meta version \d+/);
     // Nothing of the refused change is in Redis.
     expect(await raw.hexists('dnslinkd:overrides', 'm2.rv.test')).toBe(0);
     expect(await footprint()).toEqual(before);
+    expect(set.stderr).toContain('[STORE_UNAVAILABLE]');
+    expect(set.stderr).toMatch(/dnslinkd:meta version "abc" is not a whole number; nothing was changed; repair it: redis-cli -u redis:\/\/127\.0\.0\.1:\d+ HSET dnslinkd:meta version \d+/);
     expect(await raw.hget('dnslinkd:meta', 'version')).toBe('abc');
     const audit = await cli(fleet[0]!, ['audit', '--json']);
     expect(audit.stdout).not.toContain('m2.rv.test');
@@ -105,8 +105,8 @@ describe.skipIf(!ok)('writes the fleet store refuses change nothing and show (re
     const before = await footprint();
     const flush = await fleet[1]!.admin('POST', '/admin/v1/cache/flush', { all: true, reason: 'refused' });
     expect(flush.status).toBeGreaterThanOrEqual(500);
-    expect(String(flush.body.message)).toMatch(/dnslinkd:meta generation "1\.5" is not a whole number; nothing was changed/);
     expect(await footprint()).toEqual(before);
+    expect(String(flush.body.message)).toMatch(/dnslinkd:meta generation "1\.5" is not a whole number; nothing was changed/);
     await everywhere('/healthz degraded on both', degraded);
     await raw.hset('dnslinkd:meta', 'generation', good);
     await everywhere('/healthz no longer degraded', healthy);
@@ -119,8 +119,8 @@ describe.skipIf(!ok)('writes the fleet store refuses change nothing and show (re
     await raw.set('dnslinkd:audit', 'not a stream');
     const put = await fleet[0]!.admin('PUT', '/admin/v1/overrides/m3.rv.test', { value: CID_A, reason: 'm3' });
     expect(put.status).toBeGreaterThanOrEqual(500);
-    expect(String(put.body.message)).toMatch(/dnslinkd:audit is a Redis string, not a stream; nothing was changed/);
     expect(await raw.hexists('dnslinkd:overrides', 'm3.rv.test')).toBe(0);
+    expect(String(put.body.message)).toMatch(/dnslinkd:audit is a Redis string, not a stream; nothing was changed/);
     const h = await health(fleet[0]!);
     expect(h.control?.degraded).toBe(true);
     expect(h.reason).toMatch(/refused the change: dnslinkd:audit is a Redis string/);
