@@ -1,8 +1,9 @@
 // The fleet control store: the same data as the embedded store, in Redis, shared by every
 // instance. Keys under `dnslinkd:` (overrides in a hash, counters and the epoch in a meta hash, the
 // flush log in a sorted set by generation, trimmed, the audit log in a stream). Every change runs
-// as one Lua script with its audit records (atomic, conditional changes included) and publishes a
-// notice on `dnslinkd:changes`; replicas also reconcile on the counters (fleet-sync.ts), since
+// as one Lua script with its audit records (atomic, conditional changes included; every check,
+// key types and counters too, before its first write, as Redis keeps a failed script's writes)
+// and publishes a notice on `dnslinkd:changes`; replicas also reconcile on the counters (fleet-sync.ts), since
 // pub/sub alone loses messages. While Redis is unreachable, every call fails at once with
 // STORE_DEGRADED: nothing is queued to be replayed later. Every record read back is checked
 // (overrides with the admin API's rules, flushes, audit records, counters): one that fails is
