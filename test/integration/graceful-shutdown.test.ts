@@ -3,6 +3,8 @@
 // answered, new connections are refused, the store is closed cleanly (no -wal/-shm) and the process
 // exits 0 within the grace period, without a stack trace. A second signal exits at once; a grace
 // period that runs out still exits 0. The same with --workers 2 (the primary waits for its workers).
+// Upstreams slower than the grace period (UDP, TCP, DoH): what waits on them is answered (stale or
+// SERVFAIL saying the server is shutting down) before it ends; a half-sent HTTP request holds nothing.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
