@@ -19,7 +19,7 @@ import { startControl, type RunningControl } from './control/start-control.js';
 import { cacheSnapshots } from './stages/cache/snapshot.js';
 import { CHAIN_ORDER } from './stages/chain.js';
 import { applyHeapLimits } from './runtime/heap-limits.js';
-import { exitCodeAtOnce, exitNow, onShutdownSignals, withinGrace } from './lifecycle/shutdown.js';
+import { exitCodeAtOnce, exitNow, onShutdownSignals, SHUTTING_DOWN_TEXT, upstreamAbortDelayMs, withinGrace } from './lifecycle/shutdown.js';
 
 export interface RunningInstance {
   core: ResolverCore;
@@ -119,7 +119,15 @@ export async function startInstance(config: Config, log: Logger, options: Instan
         const drainOne = (role: string, listener: { drain(): Promise<void> }) => listener.drain().then(() => log.debug({ listener: role, ms: Date.now() - since }, 'listener drained'));
         const drains = started.map((s, i) => drainOne(roles[i]!, s));
         if (control) drains.push(drainOne('admin', control));
+        // Shortly before the grace ends, questions still waiting for upstreams are answered (stale or SERVFAIL).
+        const endUpstreamWaits = () => core.stages.upstream.abortOutstanding(SHUTTING_DOWN_TEXT);
+        const abortTimer = setTimeout(() => {
+          const waiting = endUpstreamWaits();
+          if (waiting > 0) log.info({ waiting, ms: Date.now() - since }, 'shutting down: questions still waiting for upstreams answered now (stale or SERVFAIL)');
+        }, upstreamAbortDelayMs(graceMs));
         const drained = graceMs > 0 && (await withinGrace(Promise.all(drains), graceMs));
+        clearTimeout(abortTimer);
+        endUpstreamWaits();
         await Promise.allSettled(started.map((s) => s.close()));
         await control?.close();
         await persistCache();

@@ -23,6 +23,16 @@ export async function withinGrace(work: Promise<unknown>, ms: number): Promise<b
   }
 }
 
+/**
+ * When, within a grace period of `graceMs`, the questions still waiting for upstreams are ended
+ * (answered stale or SERVFAIL), so the listeners can still write those answers before it ends:
+ * min(1000 ms, graceMs / 5) before its end.
+ */
+export const upstreamAbortDelayMs = (graceMs: number): number => Math.max(0, graceMs - Math.min(1000, graceMs / 5));
+
+/** The EDE text of a question the shutdown ended before an upstream answered. */
+export const SHUTTING_DOWN_TEXT = 'dnslinkd is shutting down: no upstream answered before the grace period (shutdownGraceMs) ends';
+
 /** A SIGTERM/SIGINT that came while the process was still starting, handed to the first onShutdownSignals. */
 interface HeldWhileStarting {
   signal?: ShutdownSignal;

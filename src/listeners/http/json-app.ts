@@ -1,6 +1,7 @@
 // The fastify app every HTTP listener of dnslinkd starts from, the public one and the admin one:
 // no request logging, errors as JSON {code, message} from the router, the routes and Node's parser
-// alike, 405 with Allow for a method a known path does not serve, and one rule for bad escapes.
+// alike, 405 with Allow for a method a known path does not serve, and one rule for bad escapes;
+// and how such a listener drains at shutdown (drainableApp).
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerFactory } from 'fastify';
 import type { Logger } from 'pino';
 import { clientErrorHandler } from './client-errors.js';
@@ -54,6 +55,23 @@ export function createJsonApp(log: Logger, options: JsonAppOptions): FastifyInst
 /** How often a draining HTTP listener closes the keep-alive connections that have fallen idle. */
 const DRAIN_IDLE_SWEEP_MS = 50;
 
+/** How long a draining HTTP listener lets a connection finish sending a request it has begun. */
+const DRAIN_PARTIAL_REQUEST_MS = 500;
+
+/** Node's list of an HTTP/1.1 server's connections (not a public API: absent, nothing is done). */
+interface ConnectionsList {
+  /** Connections that have begun a request and not yet delivered all of it. */
+  active(): Array<{ socket?: { destroy(): void } }>;
+}
+
+/** HTTP/1.1 connections that began a request and have not delivered it whole are closed. */
+function closePartialRequests(server: object): void {
+  const key = Object.getOwnPropertySymbols(server).find((sym) => sym.description === 'http.server.connections');
+  const connections = key && (server as Record<symbol, ConnectionsList | undefined>)[key];
+  if (typeof connections?.active !== 'function') return;
+  for (const parser of connections.active()) parser.socket?.destroy();
+}
+
 /**
  * How an app's listener drains and closes. Fastify's close is the drain: the port stops accepting,
  * idle keep-alive connections close, a request arriving on a busy one gets 503 with Connection:
@@ -68,10 +86,14 @@ export function drainableApp(app: FastifyInstance): { drain(): Promise<void>; cl
     // An HTTP/1.1 keep-alive connection busy when the drain began stays open once its answer is
     // sent: such connections are closed as they fall idle, until the server has closed.
     const idleSweep = setInterval(() => server.closeIdleConnections?.(), DRAIN_IDLE_SWEEP_MS);
-    closing = app.close().then(
-      () => clearInterval(idleSweep),
-      () => clearInterval(idleSweep),
-    );
+    // A connection that began a request and did not finish it (a half-sent request) would hold the
+    // drain for the whole grace period: after a short deadline it is closed.
+    const partialDeadline = setTimeout(() => closePartialRequests(server), DRAIN_PARTIAL_REQUEST_MS);
+    const done = () => {
+      clearInterval(idleSweep);
+      clearTimeout(partialDeadline);
+    };
+    closing = app.close().then(done, done);
     return closing;
   };
   return {

@@ -119,6 +119,11 @@ class PooledSocket {
     });
   }
 
+  /** Fails every query waiting here with `err`; the socket stays usable. */
+  failPending(err: Error): void {
+    for (const waiting of [...this.pending.values()]) waiting.settle(err);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -183,6 +188,12 @@ export class UdpSocketPool {
     // sockets waiting for answers are bounded too: past as many as the slots, a socket stays.
     if (pooled.sent >= this.options.queriesPerSocket && this.retiring.size < this.options.socketsPerUpstream * this.slots.size) this.retire(pooled, slots);
     return answer;
+  }
+
+  /** Fails every query waiting on any socket with `err` at once (the shutdown's SHUTTING_DOWN). */
+  failPending(err: Error): void {
+    for (const s of [...this.retiring]) s.failPending(err);
+    for (const slots of this.slots.values()) for (const s of slots) s?.failPending(err);
   }
 
   /** Closes every socket; queries still waiting fail with their timeout's error or a network error. */

@@ -3,6 +3,7 @@
 // connected to the upstream so answers from any other address or port never arrive); an answer
 // whose ID or question does not match is dropped, as is anything that is not a response.
 // Truncated UDP answers retry on TCP. A DoH body is read up to the largest DNS message, no further.
+// `stop` (the pool's shutdown signal) ends a TCP or DoH exchange at once with its reason.
 import { randomInt } from 'node:crypto';
 import * as net from 'node:net';
 import { MessageReader, frameMessage } from '../../dns/tcp-framing.js';
@@ -14,15 +15,18 @@ import { acceptAnswer } from './accept-answer.js';
 import { UdpSocketPool, networkError } from './udp-socket-pool.js';
 import type { UpstreamEndpoint } from './upstream-url.js';
 
-function exchangeTcp(endpoint: UpstreamEndpoint, question: Question, timeoutMs: number): Promise<DecodedResponse> {
+function exchangeTcp(endpoint: UpstreamEndpoint, question: Question, timeoutMs: number, stop?: AbortSignal): Promise<DecodedResponse> {
   const id = randomInt(0, 0x10000);
   const query = encodeQuery(id, question, 65535);
   return new Promise<DecodedResponse>((resolve, reject) => {
     const socket = net.connect({ host: endpoint.host, port: endpoint.port });
     const reader = new MessageReader();
     const timer = setTimeout(() => finish(new CodedError('UPSTREAM_TIMEOUT', `no answer from ${endpoint.url} within ${timeoutMs} ms`)), timeoutMs);
+    const onStop = () => finish(stop!.reason as Error);
+    stop?.addEventListener('abort', onStop, { once: true });
     function finish(result: DecodedResponse | Error): void {
       clearTimeout(timer);
+      stop?.removeEventListener('abort', onStop);
       socket.destroy();
       if (result instanceof Error) reject(result);
       else resolve(result);
@@ -45,12 +49,13 @@ function exchangeTcp(endpoint: UpstreamEndpoint, question: Question, timeoutMs: 
 const MAX_DNS_MESSAGE = 65_535;
 
 /** A DoH request or its body read that failed: timed out (the request's signal) or the network. */
-function fetchFailure(endpoint: UpstreamEndpoint, err: unknown): CodedError {
+function fetchFailure(endpoint: UpstreamEndpoint, err: unknown, stop?: AbortSignal): CodedError {
+  if (stop?.aborted) return stop.reason as CodedError;
   const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
   return new CodedError(timedOut ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_NETWORK', `${endpoint.url}: ${errorMessage(err)}`);
 }
 
-async function exchangeDoh(endpoint: UpstreamEndpoint, question: Question, timeoutMs: number): Promise<DecodedResponse> {
+async function exchangeDoh(endpoint: UpstreamEndpoint, question: Question, timeoutMs: number, stop?: AbortSignal): Promise<DecodedResponse> {
   const query = encodeQuery(0, question, 65535); // RFC 8484 4.1: ID 0 for cache friendliness
   let res: Response;
   try {
@@ -58,10 +63,10 @@ async function exchangeDoh(endpoint: UpstreamEndpoint, question: Question, timeo
       method: 'POST',
       headers: { 'content-type': 'application/dns-message', accept: 'application/dns-message' },
       body: query,
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: stop ? AbortSignal.any([AbortSignal.timeout(timeoutMs), stop]) : AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
-    throw fetchFailure(endpoint, err);
+    throw fetchFailure(endpoint, err, stop);
   }
   if (!res.ok) {
     await res.body?.cancel().catch(() => undefined);
@@ -72,7 +77,7 @@ async function exchangeDoh(endpoint: UpstreamEndpoint, question: Question, timeo
   try {
     body = await readCapped(res, MAX_DNS_MESSAGE, tooLarge);
   } catch (err) {
-    throw err instanceof CodedError ? err : fetchFailure(endpoint, err);
+    throw err instanceof CodedError ? err : fetchFailure(endpoint, err, stop);
   }
   const response = acceptAnswer(body, 0, question);
   if (!response) {
@@ -83,20 +88,23 @@ async function exchangeDoh(endpoint: UpstreamEndpoint, question: Question, timeo
 
 let defaultUdpSockets: UdpSocketPool | undefined;
 
-/** One exchange with an upstream; UDP answers with TC=1 are asked again over TCP. */
-export async function exchange(endpoint: UpstreamEndpoint, question: Question, timeoutMs: number, udpSockets?: UdpSocketPool): Promise<DecodedResponse> {
+/**
+ * One exchange with an upstream; UDP answers with TC=1 are asked again over TCP. `stop` ends TCP
+ * and DoH exchanges with its reason (UDP ones are ended through their socket pool: failPending).
+ */
+export async function exchange(endpoint: UpstreamEndpoint, question: Question, timeoutMs: number, udpSockets?: UdpSocketPool, stop?: AbortSignal): Promise<DecodedResponse> {
   switch (endpoint.protocol) {
     case 'udp': {
       const started = Date.now();
       const response = await (udpSockets ?? (defaultUdpSockets ??= new UdpSocketPool())).query(endpoint, question, timeoutMs);
       if (!response.truncated) return response;
       const left = Math.max(1, timeoutMs - (Date.now() - started));
-      return exchangeTcp(endpoint, question, left);
+      return exchangeTcp(endpoint, question, left, stop);
     }
     case 'tcp':
-      return exchangeTcp(endpoint, question, timeoutMs);
+      return exchangeTcp(endpoint, question, timeoutMs, stop);
     case 'https':
     case 'http':
-      return exchangeDoh(endpoint, question, timeoutMs);
+      return exchangeDoh(endpoint, question, timeoutMs, stop);
   }
 }

@@ -1,7 +1,8 @@
 // A list of upstreams asked in turn, each attempt with its own timeout;
 // SERVFAIL/REFUSED/FORMERR/NOTIMP answers and network errors move on to the next upstream. Upstreams that failed recently are
 // tried last, so one dead server does not cost every query a timeout; health() tells readiness.
-// UDP attempts share one bounded pool of sockets (udp-socket-pool.ts).
+// UDP attempts share one bounded pool of sockets (udp-socket-pool.ts). At shutdown, abort() ends
+// every exchange still waiting, and every later question, with SHUTTING_DOWN.
 import { Rcode, rcodeName } from '../../dns/constants.js';
 import type { Question } from '../../dns/types.js';
 import type { DecodedResponse } from '../../dns/upstream-codec.js';
@@ -78,6 +79,8 @@ export class UpstreamPool {
   private timeoutMs: number;
   /** The UDP sockets every UDP attempt of this pool goes over. */
   readonly udpSockets: UdpSocketPool;
+  /** Aborted at shutdown (abort()), its reason a SHUTTING_DOWN CodedError. */
+  private readonly stopping = new AbortController();
 
   constructor(
     urls: string[],
@@ -99,6 +102,17 @@ export class UpstreamPool {
     this.timeoutMs = timeoutMs;
     const kept = new Set(this.endpoints.map((e) => e.url));
     for (const known of [this.failedAt, this.attempts]) for (const url of known.keys()) if (!kept.has(url)) known.delete(url);
+  }
+
+  /**
+   * Ends every exchange still waiting (UDP, TCP, DoH) and every later question with a
+   * SHUTTING_DOWN error saying `reason`; the upstreams are not marked as failing for it.
+   */
+  abort(reason: string): void {
+    if (this.stopping.signal.aborted) return;
+    const err = new CodedError('SHUTTING_DOWN', reason);
+    this.stopping.abort(err);
+    this.udpSockets.failPending(err);
   }
 
   /**
@@ -152,10 +166,12 @@ export class UpstreamPool {
     }
     const failures: string[] = [];
     let rejected: UpstreamAnswer | undefined;
+    const stop = this.stopping.signal;
     for (const endpoint of this.ordered()) {
+      if (stop.aborted) throw stop.reason as CodedError;
       const started = this.now();
       try {
-        const response = await exchange(endpoint, question, this.timeoutMs, this.udpSockets);
+        const response = await exchange(endpoint, question, this.timeoutMs, this.udpSockets, stop);
         const rttMs = this.now() - started;
         this.record(endpoint.url, true);
         this.options.observer?.onAnswer?.(endpoint.url, rttMs, response.rcode);
@@ -168,6 +184,7 @@ export class UpstreamPool {
         this.failedAt.delete(endpoint.url);
         return { response, upstream: endpoint.url, rttMs, usable: true, failures };
       } catch (err) {
+        if (stop.aborted) throw stop.reason as CodedError;
         const code = err instanceof CodedError ? err.code : 'UPSTREAM_NETWORK';
         this.record(endpoint.url, false, code);
         this.options.observer?.onError?.(endpoint.url, code, systemErrorCode(err));

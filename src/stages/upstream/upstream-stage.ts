@@ -3,7 +3,8 @@
 // are already waiting, the result is SERVFAIL with an Extended DNS Error saying why, marked as an
 // error so the cache stage can serve stale instead. Each answer is scrubbed once here
 // (dns/answer-scrub.ts), so nothing below a client or the cache sees records that are not about the
-// question. Failures are logged at most once a second per kind.
+// question. Failures are logged at most once a second per kind. At shutdown, abortOutstanding()
+// ends every question still waiting (and every later one) the way an upstream failure ends.
 import type { Logger } from 'pino';
 import { scrubSections } from '../../dns/answer-scrub.js';
 import { RateLimitedLog } from '../../observability/rate-limited-log.js';
@@ -37,6 +38,8 @@ export class UpstreamStage implements Stage {
   private readonly maxOutstanding: number;
   private readonly metrics: UpstreamMetrics;
   private readonly limitedLog: RateLimitedLog;
+  /** Set by abortOutstanding: why no upstream is asked any more. */
+  private stopped: string | undefined;
 
   constructor(options: UpstreamStageOptions) {
     const { metrics, log } = options;
@@ -59,8 +62,22 @@ export class UpstreamStage implements Stage {
 
   resolve(question: Question, _ctx: QueryContext): Resolution | Promise<Resolution> {
     if (this.outstanding >= this.maxOutstanding) return this.saturated();
+    if (this.stopped !== undefined) return shuttingDown(this.stopped);
     this.outstanding++;
     return this.ask(question).finally(() => this.outstanding--);
+  }
+
+  /**
+   * The shutdown's last step before its grace period ends: every question waiting for an upstream
+   * (UDP, TCP, DoH) fails now, and every later one at once, as an upstream failure does (stale from
+   * the cache when it holds an entry, else SERVFAIL with an EDE saying the server is shutting down).
+   * Returns how many questions were waiting.
+   */
+  abortOutstanding(reason: string): number {
+    const waiting = this.outstanding;
+    this.stopped ??= reason;
+    this.pool.abort(reason);
+    return waiting;
   }
 
   /** Past upstream.maxOutstanding: SERVFAIL at once, an error the cache answers with stale data when it holds some. */
@@ -100,8 +117,14 @@ export class UpstreamStage implements Stage {
       };
     } catch (err) {
       const code = errorCode(err);
+      if (code === 'SHUTTING_DOWN') return shuttingDown(errorMessage(err));
       const edeCode = code === 'UPSTREAMS_FAILED' || code === 'NO_UPSTREAMS' ? EdeCode.NO_REACHABLE_AUTHORITY : EdeCode.OTHER;
       return { ...emptyResolution(Rcode.SERVFAIL, 'error'), ede: { code: edeCode, text: errorMessage(err) } };
     }
   }
+}
+
+/** SERVFAIL for a question the shutdown ended (an error: the cache answers stale instead when it holds an entry). */
+function shuttingDown(reason: string): Resolution {
+  return { ...emptyResolution(Rcode.SERVFAIL, 'error'), ede: { code: EdeCode.OTHER, text: reason } };
 }
