@@ -315,3 +315,31 @@ describe.skipIf(!ok)('reload with --workers 2', () => {
     expect(await answersFor('w7', 10)).toEqual(new Set([valueFrom('A', 'w7')]));
   });
 });
+
+describe.skipIf(!ok)('SIGHUP with --workers 2 while the workers start', () => {
+  let hupSent = false;
+  const s = reloadSuite(() => ({
+    args: ['--workers', '2'],
+    onSpawn: (proc) => {
+      // As soon as the primary has forked its workers (before they are ready): SIGHUP to the primary.
+      void waitFor('the primary forking workers', async () => logsWith(proc, 'starting workers').length === 1, 10_000, { intervalMs: 5 }).then(() => {
+        hupSent = true;
+        proc.child.kill('SIGHUP');
+      });
+    },
+  }));
+
+  it('a worker not yet ready is not asked (it takes the configuration when it joins): no false error, counted as applied', async () => {
+    await waitFor('both workers ready', async () => logsWith(s.d.proc, 'dnslinkd workers ready').length === 1, 10_000);
+    await waitFor('the reload logged', async () => logsWith(s.d.proc, 'configuration reloaded').length === 1, 10_000);
+    expect(hupSent).toBe(true);
+    const [reloaded] = logsWith(s.d.proc, 'configuration reloaded');
+    expect(reloaded!.by).toBe('SIGHUP');
+    // Before the fix: two `a worker did not apply the reload` errors after 5 s and `"workers":0`.
+    expect(logsWith(s.d.proc, 'did not apply the reload')).toHaveLength(0);
+    expect(logsWith(s.d.proc, 'did not take the reloaded configuration')).toHaveLength(0);
+    expect(logsWith(s.d.proc, 'workers still starting are not asked').length + Number(reloaded!.workers)).toBeGreaterThan(0);
+    expect(metricSum(await s.d.metrics(), 'dnslinkd_config_reloads_total', { result: 'applied' })).toBe(1);
+    expect(await txt(s.d, 'w1')).toEqual([valueFrom('A', 'w1')]);
+  });
+});
