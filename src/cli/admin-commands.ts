@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RRType } from '../dns/constants.js';
 import { errorMessage } from '../errors.js';
+import { pinnedLine } from '../lifecycle/reload-keys.js';
 import { AdminClient, AdminError, ADMIN_EXIT, adminTarget, UsageError } from './admin-client.js';
 import type { ControlStatus, HeldChangeResult, OverrideChangeResult } from '../control/control-plane.js';
 import { heldChangeText, statusText } from './status-views.js';
@@ -350,6 +351,7 @@ interface ReloadView {
   changed: string[];
   needsRestart: string[];
   workers?: number;
+  pinnedByFlags?: string[];
 }
 
 async function reload(args: string[]): Promise<number> {
@@ -365,6 +367,7 @@ async function reload(args: string[]): Promise<number> {
   const keys = r.changed.length ? r.changed.join(', ') : 'nothing (no key that applies live changed)';
   const lines = [r.dryRun ? `dry run, nothing changed: the configuration is valid; would apply ${keys}` : `reloaded: applied ${keys}${r.workers !== undefined ? ` in ${r.workers} workers` : ''}`];
   if (r.needsRestart.length) lines.push(`changed but kept as running (needs a restart): ${r.needsRestart.join(', ')}`);
+  if (r.pinnedByFlags?.length) lines.push(pinnedLine(r.pinnedByFlags));
   out(lines.join('\n'));
   return ADMIN_EXIT.OK;
 }

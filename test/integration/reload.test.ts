@@ -343,3 +343,32 @@ describe.skipIf(!ok)('SIGHUP with --workers 2 while the workers start', () => {
     expect(await txt(s.d, 'w1')).toEqual([valueFrom('A', 'w1')]);
   });
 });
+
+describe.skipIf(!ok)('reload with a start flag pinning a key (--upstream)', () => {
+  // Started with --upstream A as a flag; the file names A too.
+  const s: ReloadSuite = reloadSuite(() => ({ args: ['--upstream', upstreamOf(s.a)] }));
+  const cli = (...args: string[]) => runCli(['reload', '--admin', `http://127.0.0.1:${s.d.adminPort}`, '--data-dir', s.d.dataDir, ...args]);
+
+  it('an edit of the pinned key in the file is named (answer, log line, CLI), the flag still wins', async () => {
+    rewriteConfig(s.d, (c) => (c.upstreams = [upstreamOf(s.b)]));
+    const applied = await s.d.admin('POST', '/admin/v1/reload?dryRun=true');
+    expect(applied.body).toEqual({ dryRun: true, changed: [], needsRestart: [], pinnedByFlags: ['upstreams'] });
+    const done = await cli();
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toMatch(/^upstreams changed in the file but --upstream given at start wins$/m);
+    expect(logsWith(s.d.proc, 'upstreams changed in the file but --upstream given at start wins')[0]).toMatchObject({ pinnedByFlags: ['upstreams'] });
+    expect(await txt(s.d, 'first')).toEqual([valueFrom('A', 'first')]);
+    // Named once: a reload with no new edit names nothing.
+    const again = await s.d.admin('POST', '/admin/v1/reload');
+    expect(again.body).toEqual({ dryRun: false, changed: [], needsRestart: [] });
+  });
+
+  it("the file's own value of a pinned key is checked: an invalid one is refused though the flag replaces it", async () => {
+    rewriteConfig(s.d, (c) => (c.upstreams = [5]));
+    const refused = await s.d.admin('POST', '/admin/v1/reload');
+    expect(refused.status).toBe(422);
+    expect(String(refused.body.message)).toMatch(/reload refused: .*upstreams\.0/);
+    expect(metricSum(await s.d.metrics(), 'dnslinkd_config_reloads_total', { result: 'refused' })).toBe(1);
+    expect(await txt(s.d, 'refused')).toEqual([valueFrom('A', 'refused')]);
+  });
+});
