@@ -6,7 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RRType } from '../dns/constants.js';
 import { errorMessage } from '../errors.js';
 import { pinnedLine } from '../lifecycle/reload-keys.js';
-import { AdminClient, AdminError, ADMIN_EXIT, adminTarget, UsageError } from './admin-client.js';
+import { AdminClient, AdminError, ADMIN_EXIT, adminTarget, reloadTarget, UsageError } from './admin-client.js';
 import type { ControlStatus, HeldChangeResult, OverrideChangeResult } from '../control/control-plane.js';
 import { heldChangeText, statusText } from './status-views.js';
 import type { Override } from '../stages/overrides/override.js';
@@ -359,7 +359,9 @@ async function reload(args: string[]): Promise<number> {
   if (values.help) return help();
   positionals(pos, 0, 'reload', 'no arguments');
   // Refused (the file does not validate): the API's 422 RELOAD_REFUSED, printed on stderr, exit 2.
-  const r = await clientFor(values).request<ReloadView>('POST', '/admin/v1/reload', { query: dryRunQuery(values) });
+  // The admin API is found from admin.listen and dataDir alone when the rest of the file is invalid.
+  const target = reloadTarget({ admin: str(values.admin), config: str(values.config), dataDir: str(values['data-dir']), tokenFile: str(values['token-file']) });
+  const r = await new AdminClient(target).request<ReloadView>('POST', '/admin/v1/reload', { query: dryRunQuery(values) });
   if (values.json) {
     printJson(r);
     return ADMIN_EXIT.OK;

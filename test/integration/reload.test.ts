@@ -371,4 +371,26 @@ describe.skipIf(!ok)('reload with a start flag pinning a key (--upstream)', () =
     expect(metricSum(await s.d.metrics(), 'dnslinkd_config_reloads_total', { result: 'refused' })).toBe(1);
     expect(await txt(s.d, 'refused')).toEqual([valueFrom('A', 'refused')]);
   });
+
+  it('`dnslinkd reload --config FILE` with a file that does not validate: the daemon is asked and refuses it (exit 2), or exit 2 saying it was not asked', async () => {
+    const refusedCount = async () => metricSum(await s.d.metrics(), 'dnslinkd_config_reloads_total', { result: 'refused' });
+    const before = await refusedCount();
+    rewriteConfig(s.d, (c) => {
+      c.upstreams = [upstreamOf(s.a)];
+      c.admin = { listen: `127.0.0.1:${s.d.adminPort}` };
+      c.cache = { maxTTL: 5 };
+    });
+    // Before: exit 1 with [CONFIG_INVALID] from the CLI's own parse, the daemon never asked.
+    const invalid = await runCli(['reload', '--config', s.d.configFile]);
+    expect(invalid.code, invalid.stderr).toBe(2);
+    expect(invalid.stderr).toMatch(/\[RELOAD_REFUSED\] reload refused: .*maxTTL/);
+    expect(await refusedCount()).toBe(before + 1);
+
+    writeFileSync(s.d.configFile, '{ "upstreams": [');
+    const unparsable = await runCli(['reload', '--config', s.d.configFile]);
+    expect(unparsable.code, unparsable.stderr).toBe(2);
+    expect(unparsable.stderr).toMatch(/\[RELOAD_REFUSED\] reload refused: .*not valid JSON.*the daemon was not asked/);
+    expect(await refusedCount()).toBe(before + 1);
+    expect(await txt(s.d, 'restart')).toEqual([valueFrom('A', 'restart')]);
+  });
 });
