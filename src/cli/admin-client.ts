@@ -53,8 +53,8 @@ export interface AdminTarget {
 }
 
 /** The admin API's URL and token for these flags, the configuration and the environment. */
-export function adminTarget(opts: AdminTargetOptions, env: NodeJS.ProcessEnv = process.env): AdminTarget {
-  const flags: JsonObject = {};
+export function adminTarget(opts: AdminTargetOptions, env: NodeJS.ProcessEnv = process.env, base: JsonObject = {}): AdminTarget {
+  const flags: JsonObject = { ...base };
   if (opts.dataDir !== undefined) flags.dataDir = opts.dataDir;
   const config = loadConfig({ configFile: opts.config, flags, env });
   let url: string;
@@ -76,6 +76,45 @@ export function adminTarget(opts: AdminTargetOptions, env: NodeJS.ProcessEnv = p
   const file = join(config.dataDir, ADMIN_TOKEN_FILE);
   const token = defaultClientToken(config.dataDir, env);
   return { url, token, tokenSource: env.DNSLINKD_ADMIN_TOKEN ? 'DNSLINKD_ADMIN_TOKEN' : file };
+}
+
+/** The keys that find a running instance's admin API: read alone when the rest of the file does not validate. */
+function adminKeysOf(file: string): JsonObject {
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { admin?: { listen?: unknown; tls?: unknown }; dataDir?: unknown } | null;
+  const picked: JsonObject = {};
+  if (parsed?.admin && typeof parsed.admin === 'object') {
+    const admin: JsonObject = {};
+    if (parsed.admin.listen !== undefined) admin.listen = parsed.admin.listen as string;
+    if (parsed.admin.tls !== undefined) admin.tls = parsed.admin.tls as JsonObject;
+    picked.admin = admin;
+  }
+  if (parsed?.dataDir !== undefined) picked.dataDir = parsed.dataDir as string;
+  return picked;
+}
+
+/**
+ * For `reload`: the admin API even when the configuration file does not validate, so that the
+ * daemon refuses it (logged and counted there): only admin.listen, admin.tls and dataDir are read
+ * from the file (flags win). When even those cannot be read, exit 2 RELOAD_REFUSED: the daemon was not asked.
+ */
+export function reloadTarget(opts: AdminTargetOptions, env: NodeJS.ProcessEnv = process.env): AdminTarget {
+  try {
+    return adminTarget(opts, env);
+  } catch (err) {
+    if (!(err instanceof CodedError) || err.code !== 'CONFIG_INVALID' || opts.config === undefined) throw err;
+    const why = errorMessage(err).replace(/:\n\s+/, ': ').replace(/\n\s*/g, '; ');
+    try {
+      const flags = adminKeysOf(opts.config);
+      if (opts.dataDir !== undefined) flags.dataDir = opts.dataDir;
+      return adminTarget({ ...opts, config: undefined }, env, flags);
+    } catch {
+      throw new AdminError(
+        'RELOAD_REFUSED',
+        `reload refused: ${why}; the daemon was not asked (its admin address could not be read from ${opts.config}: fix the file, or give --admin URL and --data-dir or --token-file)`,
+        ADMIN_EXIT.INVALID_INPUT,
+      );
+    }
+  }
 }
 
 const TOKEN_HELP = "give the instance's token with --token-file FILE or DNSLINKD_ADMIN_TOKEN, or point --data-dir (or --config) at the instance's data directory, which holds the admin-token it generated";

@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RRType } from '../dns/constants.js';
 import { errorMessage } from '../errors.js';
-import { AdminClient, AdminError, ADMIN_EXIT, adminTarget, UsageError } from './admin-client.js';
+import { pinnedLine } from '../lifecycle/reload-keys.js';
+import { AdminClient, AdminError, ADMIN_EXIT, adminTarget, reloadTarget, UsageError } from './admin-client.js';
 import type { ControlStatus, HeldChangeResult, OverrideChangeResult } from '../control/control-plane.js';
 import { heldChangeText, statusText } from './status-views.js';
 import type { Override } from '../stages/overrides/override.js';
@@ -350,6 +351,7 @@ interface ReloadView {
   changed: string[];
   needsRestart: string[];
   workers?: number;
+  pinnedByFlags?: string[];
 }
 
 async function reload(args: string[]): Promise<number> {
@@ -357,7 +359,9 @@ async function reload(args: string[]): Promise<number> {
   if (values.help) return help();
   positionals(pos, 0, 'reload', 'no arguments');
   // Refused (the file does not validate): the API's 422 RELOAD_REFUSED, printed on stderr, exit 2.
-  const r = await clientFor(values).request<ReloadView>('POST', '/admin/v1/reload', { query: dryRunQuery(values) });
+  // The admin API is found from admin.listen and dataDir alone when the rest of the file is invalid.
+  const target = reloadTarget({ admin: str(values.admin), config: str(values.config), dataDir: str(values['data-dir']), tokenFile: str(values['token-file']) });
+  const r = await new AdminClient(target).request<ReloadView>('POST', '/admin/v1/reload', { query: dryRunQuery(values) });
   if (values.json) {
     printJson(r);
     return ADMIN_EXIT.OK;
@@ -365,6 +369,7 @@ async function reload(args: string[]): Promise<number> {
   const keys = r.changed.length ? r.changed.join(', ') : 'nothing (no key that applies live changed)';
   const lines = [r.dryRun ? `dry run, nothing changed: the configuration is valid; would apply ${keys}` : `reloaded: applied ${keys}${r.workers !== undefined ? ` in ${r.workers} workers` : ''}`];
   if (r.needsRestart.length) lines.push(`changed but kept as running (needs a restart): ${r.needsRestart.join(', ')}`);
+  if (r.pinnedByFlags?.length) lines.push(pinnedLine(r.pinnedByFlags));
   out(lines.join('\n'));
   return ADMIN_EXIT.OK;
 }

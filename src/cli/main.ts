@@ -13,7 +13,7 @@ import { describeDnslinkResultError, isDnslinkFailure } from '../dnslink/resolve
 import { CodedError, errorMessage } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { runUntilSignalled, startInstance } from '../instance.js';
-import { handleReloads, ignoreSighupWhileStarting } from '../lifecycle/reload.js';
+import { handleReloads, ignoreSighupWhileStarting, type ConfigSource } from '../lifecycle/reload.js';
 import { holdShutdownSignalsWhileStarting } from '../lifecycle/shutdown.js';
 import { VERSION } from '../version.js';
 import { AdminError, UsageError } from './admin-client.js';
@@ -80,6 +80,13 @@ function loadOptionsFromFlags(values: FlagValues, defaultLogLevel?: string): Loa
   return { configFile: typeof values.config === 'string' ? values.config : undefined, flags };
 }
 
+/** The dotted paths a flags object sets (`dns.listen`, `upstreams`). */
+function flagPathsOf(node: JsonObject, prefix = ''): string[] {
+  return Object.entries(node).flatMap(([key, value]) =>
+    value && typeof value === 'object' && !Array.isArray(value) ? flagPathsOf(value, `${prefix}${key}.`) : [`${prefix}${key}`],
+  );
+}
+
 function configFromFlags(values: FlagValues, defaultLogLevel?: string): Config {
   return loadConfig(loadOptionsFromFlags(values, defaultLogLevel));
 }
@@ -101,7 +108,11 @@ async function serve(args: string[]): Promise<number> {
   }
   if (positionals.length) throw new UsageError(`serve takes no arguments, got "${positionals.join(' ')}"`);
   const loadOptions = loadOptionsFromFlags({ ...values, 'admin-listen': values.admin });
-  const load = () => loadConfig(loadOptions);
+  // A reload also checks the file without the flags and names the file's edits a flag hides (reload.ts).
+  const load: ConfigSource = Object.assign(() => loadConfig(loadOptions), {
+    withoutFlags: () => loadConfig({ ...loadOptions, flags: {} }),
+    flagPaths: flagPathsOf(loadOptions.flags ?? {}),
+  });
   const config = load();
   const log = createLogger(config.logLevel);
   ignoreSighupWhileStarting(log);

@@ -39,6 +39,9 @@ export function handlePrimaryReloads(control: RunningControl, running: Config, l
   let nextId = 0;
   /** The last configuration applied, for workers that start (or restart) after it. */
   let last: Checked | undefined;
+  /** Workers that said they are ready: only those are asked; one still starting takes `last` when it joins. */
+  const ready = new Set<Worker>();
+  cluster.on('exit', (worker: Worker) => ready.delete(worker));
 
   const send = (worker: Worker, checked: Checked): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -58,7 +61,9 @@ export function handlePrimaryReloads(control: RunningControl, running: Config, l
 
   cluster.on('message', (worker: Worker, msg: unknown) => {
     if (isReloadMessage(msg) && msg.type === 'dnslinkd:reload-applied') pending.get(msg.id)?.(msg.error);
-    else if ((msg as { type?: unknown } | null)?.type === 'dnslinkd:ready' && last) {
+    else if ((msg as { type?: unknown } | null)?.type === 'dnslinkd:ready') {
+      ready.add(worker);
+      if (!last) return;
       send(worker, { ...last, changed: ALL_LIVE_KEYS }).catch((err: unknown) => log.error({ err: errorMessage(err) }, 'a started worker did not take the reloaded configuration'));
     }
   });
@@ -72,7 +77,10 @@ export function handlePrimaryReloads(control: RunningControl, running: Config, l
     target: {
       apply: async (config, records, changed) => {
         last = { config, records, changed: [...changed] };
-        const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
+        const all = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
+        const workers = all.filter((w) => ready.has(w));
+        const starting = all.length - workers.length;
+        if (starting > 0) log.info({ starting }, 'workers still starting are not asked: each takes the reloaded configuration when it is ready');
         const results = await Promise.allSettled(workers.map((w) => send(w, last!)));
         for (const r of results) if (r.status === 'rejected') log.error({ err: errorMessage(r.reason) }, 'a worker did not apply the reload');
         return { workers: results.filter((r) => r.status === 'fulfilled').length };

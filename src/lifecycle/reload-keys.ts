@@ -148,3 +148,24 @@ export function planReload(running: Config, next: Config): ReloadPlan {
   const byDeclaration = (a: string, b: string) => rank(a) - rank(b);
   return { effective, changed: declaredOf(live).sort(byDeclaration), needsRestart: needsRestart.sort(byDeclaration) };
 }
+
+/** The serve flag that sets a key, for the line naming a file edit it hides. */
+const FLAG_OF: Readonly<Record<string, string>> = {
+  upstreams: '--upstream',
+  'dns.listen': '--dns',
+  'dns.forward': '--forward/--no-forward',
+  'dns.workers': '--workers',
+  'http.listen': '--http',
+  'admin.listen': '--admin',
+  dataDir: '--data-dir',
+  'ens.rpc': '--ens-rpc',
+  ens: '--ens-rpc',
+  logLevel: '--log-level',
+  localRecords: '--local-records',
+};
+const flagOf = (key: string) => FLAG_OF[key] ?? 'a flag';
+
+/** One line per pinned key: `upstreams changed in the file but --upstream given at start wins`. */
+export function pinnedLine(keys: readonly string[]): string {
+  return keys.map((key) => `${key} changed in the file but ${flagOf(key)} given at start wins`).join('; ');
+}

@@ -16,7 +16,7 @@ import { cacheStageOptions } from '../stages/cache/config.js';
 import { EnsClient } from '../stages/ens/ens-client.js';
 import type { LocalRecord } from '../stages/local-records/local-records-stage.js';
 import { readLocalRecords } from '../stages/local-records/records-file.js';
-import { planReload } from './reload-keys.js';
+import { changedKeys, declaredKey, pinnedLine, planReload } from './reload-keys.js';
 
 /** What a reload did (or, for a dry run, would do): the answer of POST /admin/v1/reload. */
 export interface ReloadReport {
@@ -27,6 +27,21 @@ export interface ReloadReport {
   needsRestart: string[];
   /** With --workers: how many workers applied it. */
   workers?: number;
+  /** Keys changed in the file but pinned by a flag given at start (the flag wins): present when any. */
+  pinnedByFlags?: string[];
+}
+
+/**
+ * loadConfig with the flags the process started with. `serve` attaches the same load without the
+ * flags and the dotted paths the flags set: a reload then checks the file's own values (a restart
+ * without the flag would read them) and names the file's edits a flag hides.
+ */
+export type ConfigSource = (() => Config) & { withoutFlags?: () => Config; flagPaths?: readonly string[] };
+
+/** Changed paths that a flag path covers (or sits under), as their declared keys, each once. */
+function pinnedOf(changed: readonly string[], flagPaths: readonly string[]): string[] {
+  const covers = (a: string, b: string) => a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`);
+  return [...new Set(changed.filter((p) => flagPaths.some((f) => covers(p, f))).map((p) => declaredKey(p) ?? p))];
 }
 
 /** A checked new configuration: everything read, nothing applied yet. */
@@ -36,6 +51,9 @@ interface CheckedReload {
   changed: string[];
   needsRestart: string[];
   auth?: AdminAuth;
+  /** The file and environment alone (no flags), when flags were given at start. */
+  fileOnly?: Config;
+  pinnedByFlags: string[];
 }
 
 /** Where a checked configuration is applied: this process's core, or every worker of a cluster. */
@@ -45,7 +63,7 @@ export interface ReloadTarget {
 
 export interface ReloaderOptions {
   /** loadConfig with the flags the process started with (flags still win over the file). */
-  load: () => Config;
+  load: ConfigSource;
   /** The configuration the process runs now. */
   running: Config;
   /** This process's root logger: its level follows logLevel. */
@@ -84,6 +102,8 @@ export class Reloader {
   /** The local records last read, to tell a changed file. */
   private recordsSeen: string | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The file and environment alone as last applied, to tell edits a start flag hides. */
+  private fileSeen: Config | undefined;
   private readonly counter: Counter<'result'>;
 
   constructor(private readonly options: ReloaderOptions) {
@@ -92,6 +112,11 @@ export class Reloader {
       this.recordsSeen = JSON.stringify(recordsOf(options.running));
     } catch {
       this.recordsSeen = undefined;
+    }
+    try {
+      this.fileSeen = options.load.withoutFlags?.();
+    } catch {
+      this.fileSeen = undefined;
     }
     this.counter = new Counter({
       name: 'dnslinkd_config_reloads_total',
@@ -117,6 +142,18 @@ export class Reloader {
   /** Everything a reload reads, checked; throws the reason it is refused. */
   private check(): CheckedReload {
     const { effective, changed, needsRestart } = planReload(this.running, this.options.load());
+    const { withoutFlags, flagPaths = [] } = this.options.load;
+    let fileOnly: Config | undefined;
+    let pinnedByFlags: string[] = [];
+    if (withoutFlags && flagPaths.length) {
+      try {
+        fileOnly = withoutFlags();
+      } catch (err) {
+        // A flag replaces the bad value now; a restart without the flag would fail on it.
+        throw new CodedError('CONFIG_INVALID', `${errorMessage(err)} (a flag given at start replaces it now, a restart without the flag would fail)`);
+      }
+      if (this.fileSeen) pinnedByFlags = pinnedOf(changedKeys(this.fileSeen, fileOnly), flagPaths);
+    }
     assertNotAccidentallyOpen(effective);
     const records = recordsOf(effective);
     if (JSON.stringify(records) !== this.recordsSeen && !changed.includes('localRecords')) changed.push('localRecords');
@@ -125,7 +162,7 @@ export class Reloader {
       auth = AdminAuth.load(effective.admin.tokens, effective.dataDir);
       if (!this.options.auth.sameTokens(auth) && !changed.includes('admin.tokens')) changed.push('admin.tokens');
     }
-    return { config: effective, records, changed, needsRestart, ...(auth ? { auth } : {}) };
+    return { config: effective, records, changed, needsRestart, pinnedByFlags, ...(auth ? { auth } : {}), ...(fileOnly ? { fileOnly } : {}) };
   }
 
   private async reloadNow(dryRun: boolean, by: string): Promise<ReloadReport> {
@@ -141,8 +178,9 @@ export class Reloader {
       }
       throw new CodedError('RELOAD_REFUSED', `reload refused: ${reason}; the running configuration stays`);
     }
-    const { config, records, changed, needsRestart, auth } = checked;
-    if (dryRun) return { dryRun, changed, needsRestart };
+    const { config, records, changed, needsRestart, auth, fileOnly, pinnedByFlags } = checked;
+    const pinned = pinnedByFlags.length ? { pinnedByFlags } : {};
+    if (dryRun) return { dryRun, changed, needsRestart, ...pinned };
     let workers: number | undefined;
     try {
       ({ workers } = await this.options.target.apply(config, records, changed));
@@ -155,12 +193,14 @@ export class Reloader {
     log.level = config.logLevel;
     this.running = config;
     this.recordsSeen = JSON.stringify(records);
+    if (fileOnly) this.fileSeen = fileOnly;
     this.counter.inc({ result: 'applied' });
     log.info({ by, changed, ...(workers !== undefined ? { workers } : {}) }, changed.length ? 'configuration reloaded' : 'configuration reloaded: nothing changed');
     if (needsRestart.length) {
       log.warn({ by, keys: needsRestart }, `${needsRestart.join(', ')} changed in the configuration and kept as running: needs a restart`);
     }
-    return { dryRun, changed, needsRestart, ...(workers !== undefined ? { workers } : {}) };
+    if (pinnedByFlags.length) log.warn({ by, pinnedByFlags }, pinnedLine(pinnedByFlags));
+    return { dryRun, changed, needsRestart, ...pinned, ...(workers !== undefined ? { workers } : {}) };
   }
 }
 

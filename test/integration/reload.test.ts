@@ -315,3 +315,82 @@ describe.skipIf(!ok)('reload with --workers 2', () => {
     expect(await answersFor('w7', 10)).toEqual(new Set([valueFrom('A', 'w7')]));
   });
 });
+
+describe.skipIf(!ok)('SIGHUP with --workers 2 while the workers start', () => {
+  let hupSent = false;
+  const s = reloadSuite(() => ({
+    args: ['--workers', '2'],
+    onSpawn: (proc) => {
+      // As soon as the primary has forked its workers (before they are ready): SIGHUP to the primary.
+      void waitFor('the primary forking workers', async () => logsWith(proc, 'starting workers').length === 1, 10_000, { intervalMs: 5 }).then(() => {
+        hupSent = true;
+        proc.child.kill('SIGHUP');
+      });
+    },
+  }));
+
+  it('a worker not yet ready is not asked (it takes the configuration when it joins): no false error, counted as applied', async () => {
+    await waitFor('both workers ready', async () => logsWith(s.d.proc, 'dnslinkd workers ready').length === 1, 10_000);
+    await waitFor('the reload logged', async () => logsWith(s.d.proc, 'configuration reloaded').length === 1, 10_000);
+    expect(hupSent).toBe(true);
+    const [reloaded] = logsWith(s.d.proc, 'configuration reloaded');
+    expect(reloaded!.by).toBe('SIGHUP');
+    // Before the fix: two `a worker did not apply the reload` errors after 5 s and `"workers":0`.
+    expect(logsWith(s.d.proc, 'did not apply the reload')).toHaveLength(0);
+    expect(logsWith(s.d.proc, 'did not take the reloaded configuration')).toHaveLength(0);
+    expect(logsWith(s.d.proc, 'workers still starting are not asked').length + Number(reloaded!.workers)).toBeGreaterThan(0);
+    expect(metricSum(await s.d.metrics(), 'dnslinkd_config_reloads_total', { result: 'applied' })).toBe(1);
+    expect(await txt(s.d, 'w1')).toEqual([valueFrom('A', 'w1')]);
+  });
+});
+
+describe.skipIf(!ok)('reload with a start flag pinning a key (--upstream)', () => {
+  // Started with --upstream A as a flag; the file names A too.
+  const s: ReloadSuite = reloadSuite(() => ({ args: ['--upstream', upstreamOf(s.a)] }));
+  const cli = (...args: string[]) => runCli(['reload', '--admin', `http://127.0.0.1:${s.d.adminPort}`, '--data-dir', s.d.dataDir, ...args]);
+
+  it('an edit of the pinned key in the file is named (answer, log line, CLI), the flag still wins', async () => {
+    rewriteConfig(s.d, (c) => (c.upstreams = [upstreamOf(s.b)]));
+    const applied = await s.d.admin('POST', '/admin/v1/reload?dryRun=true');
+    expect(applied.body).toEqual({ dryRun: true, changed: [], needsRestart: [], pinnedByFlags: ['upstreams'] });
+    const done = await cli();
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toMatch(/^upstreams changed in the file but --upstream given at start wins$/m);
+    expect(logsWith(s.d.proc, 'upstreams changed in the file but --upstream given at start wins')[0]).toMatchObject({ pinnedByFlags: ['upstreams'] });
+    expect(await txt(s.d, 'first')).toEqual([valueFrom('A', 'first')]);
+    // Named once: a reload with no new edit names nothing.
+    const again = await s.d.admin('POST', '/admin/v1/reload');
+    expect(again.body).toEqual({ dryRun: false, changed: [], needsRestart: [] });
+  });
+
+  it("the file's own value of a pinned key is checked: an invalid one is refused though the flag replaces it", async () => {
+    rewriteConfig(s.d, (c) => (c.upstreams = [5]));
+    const refused = await s.d.admin('POST', '/admin/v1/reload');
+    expect(refused.status).toBe(422);
+    expect(String(refused.body.message)).toMatch(/reload refused: .*upstreams\.0/);
+    expect(metricSum(await s.d.metrics(), 'dnslinkd_config_reloads_total', { result: 'refused' })).toBe(1);
+    expect(await txt(s.d, 'refused')).toEqual([valueFrom('A', 'refused')]);
+  });
+
+  it('`dnslinkd reload --config FILE` with a file that does not validate: the daemon is asked and refuses it (exit 2), or exit 2 saying it was not asked', async () => {
+    const refusedCount = async () => metricSum(await s.d.metrics(), 'dnslinkd_config_reloads_total', { result: 'refused' });
+    const before = await refusedCount();
+    rewriteConfig(s.d, (c) => {
+      c.upstreams = [upstreamOf(s.a)];
+      c.admin = { listen: `127.0.0.1:${s.d.adminPort}` };
+      c.cache = { maxTTL: 5 };
+    });
+    // Before: exit 1 with [CONFIG_INVALID] from the CLI's own parse, the daemon never asked.
+    const invalid = await runCli(['reload', '--config', s.d.configFile]);
+    expect(invalid.code, invalid.stderr).toBe(2);
+    expect(invalid.stderr).toMatch(/\[RELOAD_REFUSED\] reload refused: .*maxTTL/);
+    expect(await refusedCount()).toBe(before + 1);
+
+    writeFileSync(s.d.configFile, '{ "upstreams": [');
+    const unparsable = await runCli(['reload', '--config', s.d.configFile]);
+    expect(unparsable.code, unparsable.stderr).toBe(2);
+    expect(unparsable.stderr).toMatch(/\[RELOAD_REFUSED\] reload refused: .*not valid JSON.*the daemon was not asked/);
+    expect(await refusedCount()).toBe(before + 1);
+    expect(await txt(s.d, 'restart')).toEqual([valueFrom('A', 'restart')]);
+  });
+});

@@ -29,6 +29,8 @@ export interface DnslinkdOptions {
   dataDir?: string;
   /** Extra environment variables (e.g. DNSLINKD_ADMIN_TOKEN). */
   env?: NodeJS.ProcessEnv;
+  /** Called with the process as soon as it is spawned, before it is ready (e.g. to signal it while it starts). */
+  onSpawn?: (proc: Managed) => void;
 }
 
 export interface AdminAnswer {
@@ -93,6 +95,7 @@ export async function startDnslinkd(opts: DnslinkdOptions): Promise<DnslinkdHand
       ...(opts.args ?? []),
     ];
     const proc = spawnManaged('dnslinkd', process.execPath, args, { cwd: repoRoot, ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}) });
+    opts.onSpawn?.(proc);
     const handle: DnslinkdHandle = {
       dnsPort,
       httpPort,
