@@ -334,10 +334,14 @@ export class ControlPlane {
 
   /** Applies changes made here (written to the store, now at `version`): O(1) each, never a rebuild of the set. */
   private async applyChanges(updates: OverrideUpdate[], version: number): Promise<void> {
-    // Only a version right after the one applied here is this change alone (else others came between).
-    if (version === this.version + 1) this.ownVersions.add(version);
+    // Only a version right after the one applied here is this change alone. Else changes of other
+    // instances came between that this one has not applied yet: the version is left behind, so the
+    // next reconcile (their notice, or the periodic sync) reads the whole set and adopts them too.
+    if (version === this.version + 1) {
+      this.ownVersions.add(version);
+      this.version = version;
+    }
     if (this.ownVersions.size > 1000) this.ownVersions.clear();
-    this.version = version;
     let heldChanged = false;
     const replicas = this.toReplicas(updates);
     await forEachInChunks(updates, (u) => {

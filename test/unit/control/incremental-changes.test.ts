@@ -85,4 +85,18 @@ describe('override changes, incrementally', () => {
     expect(await t.control.ownChange(mine + 1)).toBe(false);
     await t.control.close();
   });
+
+  it('a change made here after another instance changed the store (its notice not in yet) leaves the version behind: the next sync adopts the other change', async () => {
+    const t = await setup();
+    const now = new Date().toISOString();
+    const elsewhere: Override = { name: 'elsewhere.example', value: `/ipfs/${CID}/elsewhere`, ttl: 60, reason: 'another instance', by: 'other', createdAt: now, updatedAt: now };
+    // Another instance's change: in the store, its notice not yet received here.
+    await t.store.changeOverrides([{ name: elsewhere.name, after: elsewhere }], []);
+    await t.control.setOverride('here.example', { value: `/ipfs/${CID}/here`, reason: 'made here' }, ctx);
+    expect(t.servedNames()).toEqual(['here.example']);
+    // The periodic sync (or the other change's notice) reconciles: both are served.
+    await t.control.sync();
+    expect(t.servedNames()).toEqual(['elsewhere.example', 'here.example']);
+    await t.control.close();
+  });
 });
