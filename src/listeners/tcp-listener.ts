@@ -29,23 +29,24 @@ export interface TcpOptions {
 export function startTcpListener(core: ResolverCore, host: string, port: number, options: TcpOptions): Promise<RunningListener> {
   const { wireHandler, log } = core;
   const metrics = new TcpListenerMetrics(core.metrics.registry);
-  /** Open connections, the one idle longest first: a connection moves to the end when a query arrives or an answer leaves. */
-  const connections = new Set<net.Socket>();
-  /** How many of each connection's queries are still unanswered (read when a drain starts). */
-  const pendingOf = new WeakMap<net.Socket, () => number>();
+  /**
+   * Open connections with how many of their queries are unanswered, the one idle longest first: a
+   * connection moves to the end when a query arrives or an answer leaves.
+   */
+  const connections = new Map<net.Socket, { pending: number }>();
   const perClient = new ConnectionsPerClient(new NetworkGrouping(options.clientIpv4PrefixLength ?? 24, options.clientIpv6PrefixLength ?? 56));
   metrics.open = () => connections.size;
-  const touch = (socket: net.Socket): void => {
+  const touch = (socket: net.Socket, state: { pending: number }): void => {
     if (!connections.delete(socket)) return; // closed, or closed as the idlest
-    connections.add(socket);
+    connections.set(socket, state);
   };
   /**
    * At dns.tcpMaxConnections: closes the connection idle longest (nothing unanswered, no query or
    * answer for the longest time) to make room (RFC 7766 6.2.3); false when every one is busy.
    */
   const closeIdlest = (): boolean => {
-    for (const socket of connections) {
-      if ((pendingOf.get(socket)?.() ?? 0) > 0) continue;
+    for (const [socket, { pending }] of connections) {
+      if (pending > 0) continue;
       connections.delete(socket);
       metrics.idleClosed.inc();
       socket.destroy();
@@ -76,7 +77,8 @@ export function startTcpListener(core: ResolverCore, host: string, port: number,
       socket.destroy();
       return;
     }
-    connections.add(socket);
+    const state = { pending: 0 };
+    connections.set(socket, state);
     socket.setNoDelay(true);
     socket.setTimeout(options.idleTimeoutMs, () => socket.destroy());
     socket.on('error', (err) => log.debug({ err }, 'TCP client error'));
@@ -84,7 +86,6 @@ export function startTcpListener(core: ResolverCore, host: string, port: number,
     // dns.allow is decided once per connection; TCP is never rate limited (it is where slips send clients).
     const admission = core.clientGate.tcp(socket.remoteAddress);
     const reader = new MessageReader();
-    let pending = 0;
     // Armed while a message is partly read; any byte resets the idle timer, this one only a complete message.
     let queryTimer: NodeJS.Timeout | undefined;
     const stopQueryTimer = () => {
@@ -109,20 +110,19 @@ export function startTcpListener(core: ResolverCore, host: string, port: number,
     });
 
     const send = (out: Buffer | null) => {
-      pending--;
-      touch(socket);
+      state.pending--;
+      touch(socket, state);
       if (out && !socket.destroyed) socket.write(frameMessage(out));
       if (draining) {
-        if (pending === 0) finish(socket);
-      } else if (pending < options.maxPipelined && socket.isPaused()) socket.resume();
+        if (state.pending === 0) finish(socket);
+      } else if (state.pending < options.maxPipelined && socket.isPaused()) socket.resume();
     };
-    pendingOf.set(socket, () => pending);
     socket.on('data', (chunk: Buffer) => {
       if (draining) return;
       let completed = 0;
       reader.push(chunk, (packet) => {
         completed++;
-        pending++;
+        state.pending++;
         try {
           const out = admission === Admission.ANSWER ? wireHandler.handle(packet, 'tcp', false) : wireHandler.answerStopped(packet, 'tcp', admission);
           if (out instanceof Promise) out.then(send, (err: unknown) => { log.error({ err }, 'TCP reply failed'); send(null); });
@@ -134,10 +134,10 @@ export function startTcpListener(core: ResolverCore, host: string, port: number,
       });
       if (completed > 0) {
         stopQueryTimer();
-        touch(socket);
+        touch(socket, state);
       }
       if (reader.partialBytes > 0 && queryTimer === undefined && !socket.destroyed) queryTimer = setTimeout(onQueryTimeout, options.queryTimeoutMs);
-      if (pending >= options.maxPipelined) socket.pause();
+      if (state.pending >= options.maxPipelined) socket.pause();
     });
   });
   // No server.maxConnections: Node would refuse past it silently, before the idlest could be closed.
@@ -155,16 +155,14 @@ export function startTcpListener(core: ResolverCore, host: string, port: number,
           draining = true;
           server.close();
           const drained = new Promise<void>((done) => (whenDrained = done));
-          for (const socket of connections) {
-            if ((pendingOf.get(socket)?.() ?? 0) === 0) finish(socket);
-          }
+          for (const [socket, { pending }] of connections) if (pending === 0) finish(socket);
           if (connections.size === 0) whenDrained?.();
           return drained;
         },
         close: () =>
           new Promise<void>((done) => {
             draining = true;
-            for (const socket of connections) socket.destroy();
+            for (const socket of connections.keys()) socket.destroy();
             if (!server.listening) return done();
             server.close(() => done());
           }),
