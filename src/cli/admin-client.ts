@@ -1,11 +1,17 @@
 // The CLI's side of the admin API: where it is (--admin, else admin.listen from the configuration),
-// which token to send (--token-file, DNSLINKD_ADMIN_TOKEN, <dataDir>/admin-token) and how its
-// answers and failures map to exit codes and `dnslinkd: [CODE] message` lines that say what to do.
+// which token to send (--token-file, DNSLINKD_ADMIN_TOKEN, admin.tokens of --config,
+// <dataDir>/admin-token) and how its answers and failures map to exit codes and
+// `dnslinkd: [CODE] message` lines that say what to do.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, type JsonObject } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import { ADMIN_TOKEN_FILE, defaultClientToken } from '../control/admin-auth.js';
+import { ADMIN_API_HEADER } from '../control/admin-identity.js';
 import { CodedError, errorMessage } from '../errors.js';
+import { parseAdminAddress } from './command-line.js';
+
+export { UsageError } from './command-line.js';
 
 /** Exit codes of the admin commands (README, "Commands"). */
 export const ADMIN_EXIT = {
@@ -20,10 +26,9 @@ export const ADMIN_EXIT = {
   UNAUTHORIZED: 4,
   /** Conflict (409): changed meanwhile, nothing cached to pin. */
   CONFLICT: 5,
+  /** What answered at --admin (or admin.listen) is not a dnslinkd admin API: the HTTP port, another service. */
+  NOT_ADMIN_API: 6,
 } as const;
-
-/** A command-line usage error: printed with the usage text, exit 2. */
-export class UsageError extends Error {}
 
 /** A failed admin command: a code, a message for the operator and the exit code it means. */
 export class AdminError extends CodedError {
@@ -59,8 +64,9 @@ export function adminTarget(opts: AdminTargetOptions, env: NodeJS.ProcessEnv = p
   const config = loadConfig({ configFile: opts.config, flags, env });
   let url: string;
   if (opts.admin !== undefined) {
-    if (!/^https?:\/\/[^/\s]+\/?$/.test(opts.admin)) throw new UsageError(`--admin takes a URL such as http://127.0.0.1:8054 (got "${opts.admin}")`);
-    url = opts.admin.replace(/\/$/, '');
+    // HOST:PORT or a URL; HOST:PORT speaks TLS when the configuration's admin.tls says it does.
+    const given = parseAdminAddress(opts.admin);
+    url = `${given.scheme ?? (config.admin.tls ? 'https' : 'http')}://${given.listen}`;
   } else {
     url = `${config.admin.tls ? 'https' : 'http'}://${config.admin.listen}`;
   }
@@ -73,9 +79,28 @@ export function adminTarget(opts: AdminTargetOptions, env: NodeJS.ProcessEnv = p
     }
     return { url, token, tokenSource: `--token-file ${opts.tokenFile}` };
   }
+  if (!env.DNSLINKD_ADMIN_TOKEN && config.admin.tokens?.length) return { url, ...configuredToken(config.admin.tokens) };
   const file = join(config.dataDir, ADMIN_TOKEN_FILE);
   const token = defaultClientToken(config.dataDir, env);
   return { url, token, tokenSource: env.DNSLINKD_ADMIN_TOKEN ? 'DNSLINKD_ADMIN_TOKEN' : file };
+}
+
+/**
+ * A token of admin.tokens (the instance generates none when they are set): a write token first, so
+ * that changes work too, then a read one; a secret given inline, or the first file this user can read.
+ */
+function configuredToken(tokens: NonNullable<Config['admin']['tokens']>): { token: string | undefined; tokenSource: string } {
+  const ordered = [...tokens.filter((t) => t.scope === 'write'), ...tokens.filter((t) => t.scope !== 'write')];
+  const unreadable: string[] = [];
+  for (const t of ordered) {
+    if (t.secret !== undefined) return { token: t.secret, tokenSource: `admin.tokens "${t.label}" of --config` };
+    try {
+      return { token: readFileSync(t.file!, 'utf8').trim(), tokenSource: `admin.tokens "${t.label}" (file ${t.file}) of --config` };
+    } catch (err) {
+      unreadable.push(`${t.file} (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`);
+    }
+  }
+  throw new AdminError('TOKEN_UNREADABLE', `cannot read the token file of any of admin.tokens in --config: ${unreadable.join(', ')}; give --token-file FILE or DNSLINKD_ADMIN_TOKEN`, ADMIN_EXIT.UNAUTHORIZED);
 }
 
 /** The keys that find a running instance's admin API: read alone when the rest of the file does not validate. */
@@ -165,9 +190,18 @@ export class AdminClient {
       if (err instanceof Error && err.name === 'TimeoutError') {
         throw new AdminError('ADMIN_TIMEOUT', `the admin API at ${url} did not answer ${method} ${path} in time: is dnslinkd overloaded or stuck? (its logs say more)`, ADMIN_EXIT.FAILED);
       }
-      throw new AdminError('ADMIN_UNREACHABLE', `cannot reach the admin API (${why}): is dnslinkd running? admin API at ${url} (give --admin URL, or --config with its admin.listen)`, ADMIN_EXIT.FAILED);
+      throw new AdminError('ADMIN_UNREACHABLE', `cannot reach the admin API (${why}): is dnslinkd running? admin API at ${url} (give --admin HOST:PORT, or --config with its admin.listen)`, ADMIN_EXIT.FAILED);
     }
     const text = await res.text();
+    // Every answer of the admin API carries its header, 401s and 404s included: one without it
+    // comes from something else (the HTTP port, another service on that port).
+    if (res.headers.get(ADMIN_API_HEADER) === null) {
+      throw new AdminError(
+        'NOT_ADMIN_API',
+        `${url} is not a dnslinkd admin API (it answered ${method} ${path} with ${res.status} and no ${ADMIN_API_HEADER} header): give --admin the address of admin.listen (127.0.0.1:8054 by default), not the HTTP or DNS port`,
+        ADMIN_EXIT.NOT_ADMIN_API,
+      );
+    }
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : {};

@@ -2,45 +2,34 @@
 // import`, `audit`, `cache show` and `reload`. Readable tables by default, the API's JSON with --json; the
 // exit codes are ADMIN_EXIT (admin-client.ts).
 import { readFileSync } from 'node:fs';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { RRType } from '../dns/constants.js';
 import { errorMessage } from '../errors.js';
 import { pinnedLine } from '../lifecycle/reload-keys.js';
+import { MAX_TTL } from '../control/override-rules.js';
 import { AdminClient, AdminError, ADMIN_EXIT, adminTarget, reloadTarget, UsageError } from './admin-client.js';
 import type { ControlStatus, HeldChangeResult, OverrideChangeResult } from '../control/control-plane.js';
 import { heldChangeText, statusText } from './status-views.js';
+import { didYouMean, helpText, parseFlags, wholeNumber, type CommandHelp } from './command-line.js';
 import type { Override } from '../stages/overrides/override.js';
 
-export const ADMIN_USAGE = `  dnslinkd flush (--name NAME | --suffix ZONE | --all) [--negative-only] [--reason R] [--dry-run] [--force]
-  dnslinkd override set NAME VALUE --reason R [--ttl S] [--expires T] [--dry-run] [--force]
-  dnslinkd override pin NAME --reason R [--ttl S] [--expires T] [--dry-run] [--force]
-  dnslinkd override rm NAME --reason R [--dry-run]
-  dnslinkd override ls
-  dnslinkd override export > FILE
-  dnslinkd override import FILE --reason R [--dry-run] [--force]
-  dnslinkd override restore [--reason R] [--dry-run]
-  dnslinkd override accept-reset --reason R [--dry-run]
-  dnslinkd status
-  dnslinkd audit [--name NAME] [--since T] [--limit N]
-  dnslinkd cache show NAME
-  dnslinkd reload [--dry-run]
-      each also takes [--json] [--admin URL] [--config FILE] [--data-dir DIR] [--token-file FILE]`;
+/** The flags every admin command takes, and the exit codes: the end of each admin command's help. */
+export const ADMIN_COMMON_HELP = `Connection (every admin command):
+  --admin HOST:PORT|URL  the admin API: 127.0.0.1:8054, [::1]:8054 or http://127.0.0.1:8054
+                         (default: admin.listen of --config; HOST:PORT uses https when admin.tls is set)
+  --config FILE          read admin.listen, admin.tls, admin.tokens and dataDir from it
+  --data-dir DIR         the instance's data directory, which holds the admin-token it generated
+  --token-file FILE      the token; else DNSLINKD_ADMIN_TOKEN, else admin.tokens of --config (a write
+                         token first, a secret or a file it names), else <dataDir>/admin-token
+  --json                 print the API's JSON answer
+Exit codes: 0 done, 1 the service or its store failed or is unreachable, 2 usage error or input
+refused, 3 not found, 4 no valid token (or a read token for a change), 5 conflict,
+6 what answered is not a dnslinkd admin API (the HTTP port given as --admin?).`;
 
-export const ADMIN_HELP = `The admin commands talk to a running dnslinkd's admin API: --admin URL, else
-http://<admin.listen> of the configuration (http://127.0.0.1:8054). Token: --token-file FILE, else
-DNSLINKD_ADMIN_TOKEN, else <dataDir>/admin-token (the one dnslinkd generated; --data-dir DIR).
-T is an ISO time (2026-12-01T12:00:00Z) or a duration (90s, 30m, 2h, 7d: from now for --expires,
-ago for --since). --dry-run says what would change and changes nothing. A change with a wide reach
-(an override of a one-label name, a special-use name, an IP address or a public suffix; a flush of
-such a suffix or of more than admin.maxFlushEntries entries) is refused with NEEDS_FORCE and its dry
-run unless given --force, which the audit log records. \`override export\` prints
-a JSON array that \`override import\` reads back. \`reload\` has dnslinkd read its configuration
-file again and apply it, as SIGHUP does (refused whole when it does not validate). Admin commands exit 0 on success, 1 when the
-service or its store failed or is unreachable, 2 for invalid input, 3 when not found, 4 for a
-missing or refused token, 5 on a conflict. \`status\` prints the control plane's state (store,
-degraded or not, overrides held after a store reset, records skipped as invalid); after a store
-reset, \`override restore\` publishes the overrides an instance still holds again and
-\`override accept-reset\` drops them (docs/fleet.md).`;
+const TIME_HELP = 'T is an ISO time (2026-12-01T12:00:00Z) or a duration (90s, 30m, 2h, 7d)';
+const FORCE_HELP = `A change with a wide reach (an override of a one-label name, a special-use name, an IP address or
+a public suffix; a flush of such a suffix or of more than admin.maxFlushEntries entries) is
+refused with NEEDS_FORCE and its dry run unless given --force, which the audit log records.`;
 
 const ADMIN_OPTIONS = {
   admin: { type: 'string' },
@@ -53,12 +42,8 @@ const ADMIN_OPTIONS = {
 
 type Values = { [key: string]: string | boolean | undefined };
 
-function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options: { ...ADMIN_OPTIONS, ...options }, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError(errorMessage(err));
-  }
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(command: string, args: string[], options: T) {
+  return parseFlags(command, args, { ...ADMIN_OPTIONS, ...options });
 }
 
 const str = (v: Values[string]): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -79,9 +64,7 @@ export function parseTime(raw: string, flag: string, direction: 'future' | 'past
 }
 
 function parseTtl(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw)) throw new UsageError(`--ttl takes a whole number of seconds, such as 60 (got "${raw}")`);
-  return Number(raw);
+  return raw === undefined ? undefined : wholeNumber(raw, '--ttl', 0, MAX_TTL, 'seconds');
 }
 
 function requireReason(values: Values, what: string): string {
@@ -154,8 +137,21 @@ function printChange(verb: string, r: OverrideChange): void {
   out(lines.join('\n'));
 }
 
+export const FLUSH_HELP: CommandHelp = {
+  summary: 'remove cached answers of a name, of a zone, or all',
+  usage: '  dnslinkd flush (--name NAME | --suffix ZONE | --all) [--negative-only] [--reason R] [--dry-run] [--force]',
+  help: `Removes cached answers: of one name (and its _dnslink. name), of every name under ZONE, or all.
+  --negative-only  only negative answers (NXDOMAIN, no data)
+  --reason R       why, for the audit log
+  --dry-run        say how many entries would go, remove nothing
+  --force          accept a wide reach
+${FORCE_HELP}
+
+${ADMIN_COMMON_HELP}`,
+};
+
 async function flush(args: string[]): Promise<number> {
-  const { values, positionals: rest } = parse(args, {
+  const { values, positionals: rest } = parse('flush', args, {
     name: { type: 'string' },
     suffix: { type: 'string' },
     all: { type: 'boolean' },
@@ -164,7 +160,7 @@ async function flush(args: string[]): Promise<number> {
     'dry-run': { type: 'boolean' },
     force: { type: 'boolean' },
   });
-  if (values.help) return help();
+  if (values.help) return help('flush');
   positionals(rest, 0, 'flush', 'no arguments');
   const targets = (['name', 'suffix', 'all'] as const).filter((k) => values[k] !== undefined);
   if (targets.length !== 1) throw new UsageError(`flush needs exactly one of --name NAME, --suffix ZONE or --all (got ${targets.length ? targets.map((t) => `--${t}`).join(', ') : 'none'})`);
@@ -180,33 +176,109 @@ async function flush(args: string[]): Promise<number> {
   return ADMIN_EXIT.OK;
 }
 
+const OVERRIDE_SUBCOMMANDS = {
+  set: {
+    usage: '  dnslinkd override set NAME VALUE --reason R [--ttl S] [--expires T] [--dry-run] [--force]',
+    help: `Answers NAME's DNSLink with VALUE (/ipfs/<cid>[/path] or /ipns/<name>[/path]) whatever its
+records say, on every transport, until removed or expired. Prints the override before and after and
+the answer a query gets before and after (its override, else the local records, the cache or the
+upstreams).
+  --reason R    why: required; in the audit log and the answers' Extended DNS Error
+  --ttl S       TTL of the answers, 0 to ${MAX_TTL} seconds (default 60)
+  --expires T   when it stops applying: ${TIME_HELP} from now
+  --dry-run     say what would change, change nothing
+  --force       accept a wide reach (a one-label name, a public suffix...)`,
+  },
+  pin: {
+    usage: '  dnslinkd override pin NAME --reason R [--ttl S] [--expires T] [--dry-run] [--force]',
+    help: `Freezes what the cache holds for NAME (stale included) as an override; exit 5 when nothing is
+cached. Flags as for override set.`,
+  },
+  rm: {
+    usage: '  dnslinkd override rm NAME --reason R [--dry-run]',
+    help: `Removes NAME's override; prints the answer a query gets once it is gone. Exit 3 when NAME has none.`,
+  },
+  ls: { usage: '  dnslinkd override ls   (or: override list)', help: 'Lists the overrides in force (--json: the API\'s answer).' },
+  export: { usage: '  dnslinkd override export > FILE', help: 'Prints the overrides in force as a JSON array that override import reads back.' },
+  import: {
+    usage: '  dnslinkd override import FILE --reason R [--dry-run] [--force]',
+    help: 'Applies the overrides of FILE (an override export; - for stdin) in one transaction, keeping who made each and when; expired ones are skipped.',
+  },
+  restore: {
+    usage: '  dnslinkd override restore [--reason R] [--dry-run]',
+    help: 'After a store reset: publishes again the overrides this instance still holds (docs/fleet.md).',
+  },
+  'accept-reset': {
+    usage: '  dnslinkd override accept-reset --reason R [--dry-run]',
+    help: 'After a store reset: drops the overrides this instance still holds (docs/fleet.md).',
+  },
+};
+
+export const OVERRIDE_HELP: CommandHelp = {
+  summary: 'set, pin, remove, list, export and import overrides of DNSLink answers',
+  usage: Object.values(OVERRIDE_SUBCOMMANDS)
+    .map((c) => c.usage)
+    .join('\n'),
+  help: `An override answers a name's DNSLink with a value of the operator's, on every transport, before the
+local records, the cache and the upstreams. Each subcommand has its own help: dnslinkd help override set.
+${TIME_HELP}. --dry-run says what would change and changes nothing.
+${FORCE_HELP}
+
+${ADMIN_COMMON_HELP}`,
+  subcommands: Object.fromEntries(Object.entries(OVERRIDE_SUBCOMMANDS).map(([name, c]) => [name, { usage: c.usage, help: `${c.help}\n\n${ADMIN_COMMON_HELP}` }])),
+};
+
+/** Other names an override subcommand is known by (docs/fleet.md wrote `override list`). */
+const OVERRIDE_ALIASES: Record<string, string> = { list: 'ls' };
+
 async function override(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  const { values, positionals: pos } = parse(rest, {
-    reason: { type: 'string' },
-    ttl: { type: 'string' },
-    expires: { type: 'string' },
-    'dry-run': { type: 'boolean' },
-    force: { type: 'boolean' },
-  });
-  if (values.help || sub === '--help' || sub === '-h') return help();
-  const allowed: Record<string, string[]> = {
-    set: ['reason', 'ttl', 'expires', 'dry-run', 'force'],
-    pin: ['reason', 'ttl', 'expires', 'dry-run', 'force'],
-    rm: ['reason', 'dry-run'],
-    ls: [],
-    export: [],
-    import: ['reason', 'dry-run', 'force'],
-    restore: ['reason', 'dry-run'],
-    'accept-reset': ['reason', 'dry-run'],
-  };
-  if (sub === undefined || !(sub in allowed)) throw new UsageError(`override takes set, pin, rm, ls, export, import, restore or accept-reset${sub === undefined ? '' : ` (got "${sub}")`}`);
-  for (const flag of ['reason', 'ttl', 'expires', 'dry-run', 'force'] as const) {
-    if (values[flag] !== undefined && !allowed[sub]!.includes(flag)) throw new UsageError(`override ${sub} does not take --${flag}`);
+  const [given, ...rest] = args;
+  const sub = given === undefined ? undefined : (OVERRIDE_ALIASES[given] ?? given);
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    if (sub === undefined) throw new UsageError(`override needs a subcommand: ${Object.keys(OVERRIDE_SUBCOMMANDS).join(', ')}`, 'override');
+    return help('override');
   }
+  if (!(sub in OVERRIDE_SUBCOMMANDS)) throw new UsageError(`override has no subcommand "${sub}"${didYouMean(sub, Object.keys(OVERRIDE_SUBCOMMANDS))} (it takes ${Object.keys(OVERRIDE_SUBCOMMANDS).join(', ')})`, 'override');
+  const what = `override ${sub}`;
+  try {
+    return await overrideSubcommand(sub as keyof typeof OVERRIDE_SUBCOMMANDS, rest);
+  } catch (err) {
+    // A usage error of a subcommand points at that subcommand's help.
+    if (err instanceof UsageError && err.command === undefined) err.command = what;
+    throw err;
+  }
+}
+
+/** The flags of each override subcommand (besides the connection flags). */
+const OVERRIDE_FLAGS = {
+  reason: { type: 'string' },
+  ttl: { type: 'string' },
+  expires: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  force: { type: 'boolean' },
+} as const satisfies ParseArgsConfig['options'];
+const OVERRIDE_ALLOWED: Record<keyof typeof OVERRIDE_SUBCOMMANDS, Array<keyof typeof OVERRIDE_FLAGS>> = {
+  set: ['reason', 'ttl', 'expires', 'dry-run', 'force'],
+  pin: ['reason', 'ttl', 'expires', 'dry-run', 'force'],
+  rm: ['reason', 'dry-run'],
+  ls: [],
+  export: [],
+  import: ['reason', 'dry-run', 'force'],
+  restore: ['reason', 'dry-run'],
+  'accept-reset': ['reason', 'dry-run'],
+};
+
+async function overrideSubcommand(sub: keyof typeof OVERRIDE_SUBCOMMANDS, rest: string[]): Promise<number> {
+  const flags = Object.fromEntries(OVERRIDE_ALLOWED[sub].map((f) => [f, OVERRIDE_FLAGS[f]]));
+  const parsed = parse(`override ${sub}`, rest, flags);
+  const values = parsed.values as Values;
+  const pos = parsed.positionals;
+  if (values.help) return help('override', sub);
   const client = () => clientFor(values);
   const path = (name: string) => `/admin/v1/overrides/${encodeURIComponent(name)}`;
-  const timing = () => ({ ...(values.ttl !== undefined ? { ttl: parseTtl(values.ttl) } : {}), ...(values.expires !== undefined ? { expiresAt: parseTime(values.expires, '--expires', 'future') } : {}) });
+  const ttl = str(values.ttl);
+  const expires = str(values.expires);
+  const timing = () => ({ ...(ttl !== undefined ? { ttl: parseTtl(ttl) } : {}), ...(expires !== undefined ? { expiresAt: parseTime(expires, '--expires', 'future') } : {}) });
   const change = async (verb: string, method: string, name: string, body: Record<string, unknown>) => {
     const r = await client().request<OverrideChange>(method, path(name), { body, query: dryRunQuery(values) });
     if (values.json) printJson(r);
@@ -295,12 +367,27 @@ interface AuditView {
   force?: boolean;
 }
 
+/** The admin API's largest audit page (admin-routes.ts). */
+const AUDIT_LIMIT_MAX = 1000;
+
+export const AUDIT_HELP: CommandHelp = {
+  summary: 'read the audit log of changes',
+  usage: '  dnslinkd audit [--name NAME] [--since T] [--limit N]',
+  help: `Prints the audit log, newest first: who changed what, when, why, dry runs included.
+  --name NAME   only the records of NAME
+  --since T     only records from T on: ${TIME_HELP} ago
+  --limit N     at most N records, 1 to ${AUDIT_LIMIT_MAX} (default 100)
+
+${ADMIN_COMMON_HELP}`,
+};
+
+
 async function audit(args: string[]): Promise<number> {
-  const { values, positionals: pos } = parse(args, { name: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' } });
-  if (values.help) return help();
+  const { values, positionals: pos } = parse('audit', args, { name: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' } });
+  if (values.help) return help('audit');
   positionals(pos, 0, 'audit', 'no arguments');
-  if (values.limit !== undefined && !/^\d+$/.test(values.limit)) throw new UsageError(`--limit takes a whole number, such as 100 (got "${values.limit}")`);
-  const query = { name: values.name, since: values.since === undefined ? undefined : parseTime(values.since, '--since', 'past'), limit: values.limit };
+  const limit = values.limit === undefined ? undefined : String(wholeNumber(values.limit, '--limit', 1, AUDIT_LIMIT_MAX, 'records'));
+  const query = { name: values.name, since: values.since === undefined ? undefined : parseTime(values.since, '--since', 'past'), limit };
   const r = await clientFor(values).request<{ records: AuditView[] }>('GET', '/admin/v1/audit', { query });
   if (values.json) printJson(r);
   else out(r.records.length ? table(['time', 'token', 'action', 'name', 'reason', 'dry-run'], r.records.map((a) => [a.time, a.token, a.force ? `${a.action} (forced)` : a.action, a.name, a.reason, a.dryRun ? 'yes' : 'no'])) : 'no audit records');
@@ -321,11 +408,21 @@ interface CachedView {
 
 const TYPE_NAMES = new Map<number, string>(Object.entries(RRType).map(([name, n]) => [n, name]));
 
+export const CACHE_HELP: CommandHelp = {
+  summary: 'show what the cache holds for a name',
+  usage: '  dnslinkd cache show NAME',
+  help: `Prints every cached answer of NAME and _dnslink.NAME, stale ones included: type, rcode, TTL left,
+source and upstream. To remove entries, use dnslinkd flush.
+
+${ADMIN_COMMON_HELP}`,
+};
+
 async function cache(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  const { values, positionals: pos } = parse(rest, {});
-  if (values.help || sub === '--help' || sub === '-h') return help();
-  if (sub !== 'show') throw new UsageError(`cache takes show NAME${sub === undefined ? '' : ` (got "${sub}")`}; to remove entries, use flush`);
+  if (sub === '--help' || sub === '-h') return help('cache');
+  const { values, positionals: pos } = parse(`cache ${sub ?? ''}`.trim(), rest, {});
+  if (values.help) return help('cache');
+  if (sub !== 'show') throw new UsageError(`cache takes show NAME${sub === undefined ? '' : ` (got "${sub}")`}; to remove entries, use flush`, 'cache');
   positionals(pos, 1, 'cache show', 'one NAME');
   const r = await clientFor(values).request<{ name: string; entries: CachedView[] }>('GET', `/admin/v1/cache/${encodeURIComponent(pos[0]!)}`);
   if (values.json) printJson(r);
@@ -354,9 +451,19 @@ interface ReloadView {
   pinnedByFlags?: string[];
 }
 
+export const RELOAD_HELP: CommandHelp = {
+  summary: 'have a running instance read its configuration file again',
+  usage: '  dnslinkd reload [--dry-run]',
+  help: `Has dnslinkd read its configuration file again and apply what applies live, as SIGHUP does; a
+file that does not validate is refused whole (exit 2, the key and why on stderr) and the instance
+keeps running as it was. --dry-run checks the file and says what would apply.
+
+${ADMIN_COMMON_HELP}`,
+};
+
 async function reload(args: string[]): Promise<number> {
-  const { values, positionals: pos } = parse(args, { 'dry-run': { type: 'boolean' } });
-  if (values.help) return help();
+  const { values, positionals: pos } = parse('reload', args, { 'dry-run': { type: 'boolean' } });
+  if (values.help) return help('reload');
   positionals(pos, 0, 'reload', 'no arguments');
   // Refused (the file does not validate): the API's 422 RELOAD_REFUSED, printed on stderr, exit 2.
   // The admin API is found from admin.listen and dataDir alone when the rest of the file is invalid.
@@ -374,14 +481,24 @@ async function reload(args: string[]): Promise<number> {
   return ADMIN_EXIT.OK;
 }
 
-function help(): number {
-  out(`Usage:\n${ADMIN_USAGE}\n\n${ADMIN_HELP}`);
+/** Prints one admin command's help (`override set --help`). */
+function help(command: string, sub?: string): number {
+  out(helpText(command, ADMIN_COMMAND_HELP[command]!, sub));
   return ADMIN_EXIT.OK;
 }
 
+export const STATUS_HELP: CommandHelp = {
+  summary: "print the control plane's state",
+  usage: '  dnslinkd status',
+  help: `Prints the control plane's state: its store, degraded or not, overrides held after a store reset
+(then override restore or override accept-reset: docs/fleet.md), records skipped as invalid.
+
+${ADMIN_COMMON_HELP}`,
+};
+
 async function status(args: string[]): Promise<number> {
-  const { values, positionals: pos } = parse(args, {});
-  if (values.help) return help();
+  const { values, positionals: pos } = parse('status', args, {});
+  if (values.help) return help('status');
   positionals(pos, 0, 'status', 'no arguments');
   const r = await clientFor(values).request<ControlStatus>('GET', '/admin/v1/status');
   out(values.json ? JSON.stringify(r) : statusText(r));
@@ -389,6 +506,16 @@ async function status(args: string[]): Promise<number> {
 }
 
 export const ADMIN_COMMANDS = new Set(['flush', 'override', 'audit', 'cache', 'status', 'reload']);
+
+/** Each admin command's help, by name: a new command adds its { summary, usage, help } here. */
+export const ADMIN_COMMAND_HELP: Record<string, CommandHelp> = {
+  status: STATUS_HELP,
+  flush: FLUSH_HELP,
+  override: OVERRIDE_HELP,
+  cache: CACHE_HELP,
+  audit: AUDIT_HELP,
+  reload: RELOAD_HELP,
+};
 
 /** Runs one admin command (`flush`, `override`, `audit`, `cache`, `reload`); resolves to its exit code. */
 export function runAdminCommand(command: string, args: string[]): Promise<number> {

@@ -1,7 +1,7 @@
 // The `dnslinkd` command: `serve` runs the service, `resolve` answers one DNSLink name through the
 // same core and exits, the admin commands (admin-commands.ts) drive a running instance. Flags map
 // onto configuration keys; errors go to stderr with an exit code that says what failed (EXIT).
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { serveCluster } from '../cluster.js';
 import { envVariableFor, loadConfig, type JsonObject, type LoadOptions } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -10,33 +10,81 @@ import { rcodeName } from '../dns/constants.js';
 import type { LookupTrace } from '../core/dnslink-service.js';
 import { isGatewayFailure, type GatewayErrorCode } from '../dnslink/gateway.js';
 import { describeDnslinkResultError, isDnslinkFailure } from '../dnslink/resolve.js';
-import { CodedError, errorMessage } from '../errors.js';
+import { CodedError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { runUntilSignalled, startInstance } from '../instance.js';
 import { handleReloads, ignoreSighupWhileStarting, type ConfigSource } from '../lifecycle/reload.js';
 import { holdShutdownSignalsWhileStarting } from '../lifecycle/shutdown.js';
 import { VERSION } from '../version.js';
 import { AdminError, UsageError } from './admin-client.js';
-import { ADMIN_COMMANDS, ADMIN_HELP, ADMIN_USAGE, runAdminCommand } from './admin-commands.js';
+import { ADMIN_COMMAND_HELP, ADMIN_COMMANDS, runAdminCommand } from './admin-commands.js';
+import { didYouMean, helpText, parseAdminAddress, parseFlags, wholeNumber, type CommandHelp } from './command-line.js';
 
-const USAGE = `Usage:
-  dnslinkd serve [--config FILE] [--dns HOST:PORT] [--http HOST:PORT] [--upstream URL ...] [--ens-rpc URL ...]
+export const SERVE_HELP: CommandHelp = {
+  summary: 'run the resolver: DNS, DNS-over-HTTPS, the resolution API and the admin API',
+  usage: `  dnslinkd serve [--config FILE] [--dns HOST:PORT] [--http HOST:PORT] [--upstream URL ...] [--ens-rpc URL ...]
                  [--no-forward] [--local-records FILE | --no-local-records] [--log-level LEVEL]
-                 [--workers N] [--admin HOST:PORT] [--data-dir DIR]
-  dnslinkd resolve NAME [--upstream URL ...] [--config FILE] [--json] [--gateway]
-                   [--local-records FILE | --no-local-records] [--log-level LEVEL]
-${ADMIN_USAGE}
-  dnslinkd --version | --help
+                 [--workers N] [--admin HOST:PORT] [--data-dir DIR]`,
+  help: `Runs dnslinkd until SIGTERM or SIGINT; SIGHUP (or dnslinkd reload) reads the configuration again.
+Flags set configuration keys and win over the file and the environment (docs/configuration.md):
+  --config FILE          the configuration file (JSON)
+  --dns HOST:PORT        dns.listen, UDP and TCP (default 127.0.0.1:10053)
+  --http HOST:PORT       http.listen: DoH, /v1/dnslink, /openapi.json (default 127.0.0.1:8053)
+  --upstream URL         upstreams, repeatable: udp://HOST:PORT, tcp://HOST:PORT, https://HOST/dns-query
+                         (http:// for loopback); default: /etc/resolv.conf
+  --ens-rpc URL          ens.rpc, repeatable: Ethereum JSON-RPC endpoints for ENS names
+  --no-forward           dns.forward false: answer DNSLink TXT only, refuse other types
+  --local-records FILE   localRecords (default: the demo records of fixtures/local-records.json)
+  --no-local-records     no local records
+  --log-level LEVEL      fatal, error, warn, info, debug, trace or silent
+  --workers N            dns.workers: 1 to 256 processes sharing the ports
+  --admin HOST:PORT      admin.listen: where the admin API listens (default 127.0.0.1:8054); a URL
+                         (http://127.0.0.1:8054) is taken too, https:// only with admin.tls set
+  --data-dir DIR         dataDir: overrides, audit log, the generated admin token
+Exit codes: 0 stopped by a signal, 1 configuration error, port in use or internal error, 2 usage error.`,
+};
 
-resolve exits 0 when a DNSLink is found, 2 for an invalid name, 3 when the name has no DNSLink,
-4 when the upstreams failed; with --json it prints the result or error and exits 0.
-Errors: 1 (configuration, port in use, internal), 2 (usage).
+export const RESOLVE_HELP: CommandHelp = {
+  summary: 'resolve one DNSLink name through the same resolver and exit',
+  usage: `  dnslinkd resolve NAME [--upstream URL ...] [--config FILE] [--json] [--gateway]
+                   [--local-records FILE | --no-local-records] [--log-level LEVEL]`,
+  help: `Prints the name's DNSLink values (/ipfs/..., /ipns/...) with their TTL on stdout and each lookup on
+stderr. NAME may be a URL (its host is used) or a Unicode name (converted to punycode).
+  --gateway              the value a gateway would serve (boxo rules: one value, recursion)
+  --json                 the result or the error as JSON; exits 0 either way (dnslink.dev harness)
+  --upstream, --config, --ens-rpc, --local-records, --no-local-records, --log-level: as for serve
+Exit codes: 0 a DNSLink was found, 1 configuration or internal error, 2 usage error or a name that
+is not a valid domain, 3 the name has no DNSLink, 4 the upstreams failed (nothing stale).`,
+};
 
-Upstream URLs: udp://HOST:PORT, tcp://HOST:PORT, https://HOST/dns-query (http:// for loopback).
-Defaults: DNS on 127.0.0.1:10053 (UDP and TCP), HTTP on 127.0.0.1:8053, upstreams from
-/etc/resolv.conf, demo records from fixtures/local-records.json. See docs/configuration.md.
+/** Every command's help, by name, in the order `dnslinkd help` lists them. */
+const COMMAND_HELP: Record<string, CommandHelp> = { serve: SERVE_HELP, resolve: RESOLVE_HELP, ...ADMIN_COMMAND_HELP };
 
-${ADMIN_HELP}`;
+function globalHelp(): string {
+  const names = Object.keys(COMMAND_HELP);
+  const width = Math.max(...names.map((n) => n.length));
+  return `Usage: dnslinkd <command> [flags]
+
+Commands:
+${names.map((n) => `  ${n.padEnd(width)}  ${COMMAND_HELP[n]!.summary}`).join('\n')}
+
+dnslinkd help <command> (or <command> --help) prints a command's flags and exit codes.
+dnslinkd --version (-v) prints the version. README.md and docs/ say more.`;
+}
+
+/** `dnslinkd help [command [sub]]`. */
+function help(args: string[]): number {
+  const [name, sub] = args;
+  if (name === undefined) {
+    process.stdout.write(`${globalHelp()}\n`);
+    return 0;
+  }
+  const command = COMMAND_HELP[name];
+  if (!command) throw new UsageError(`no help for "${name}": not a command${didYouMean(name, Object.keys(COMMAND_HELP))}`, '');
+  if (sub !== undefined && !command.subcommands?.[sub]) throw new UsageError(`${name} has no subcommand "${sub}"${didYouMean(sub, Object.keys(command.subcommands ?? {}))}`, name);
+  process.stdout.write(`${helpText(name, command, sub)}\n`);
+  return 0;
+}
 
 const COMMON_OPTIONS = {
   config: { type: 'string' },
@@ -48,13 +96,6 @@ const COMMON_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
-function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError(errorMessage(err));
-  }
-}
 
 type FlagValues = { [key: string]: string | boolean | string[] | undefined };
 
@@ -64,11 +105,11 @@ function loadOptionsFromFlags(values: FlagValues, defaultLogLevel?: string): Loa
   const dns: JsonObject = {};
   if (typeof values.dns === 'string') dns.listen = values.dns;
   if (values['no-forward'] === true) dns.forward = false;
-  if (typeof values.workers === 'string') dns.workers = /^\d+$/.test(values.workers) ? Number(values.workers) : values.workers;
+  if (typeof values.workers === 'string') dns.workers = wholeNumber(values.workers, '--workers', 1, 256, 'processes');
   if (values.forward === true) dns.forward = true;
   if (Object.keys(dns).length) flags.dns = dns;
   if (typeof values.http === 'string') flags.http = { listen: values.http };
-  // serve's --admin HOST:PORT is where the admin API listens (the client commands' --admin is a URL).
+  // serve's --admin is where the admin API listens (HOST:PORT, from HOST:PORT or a URL).
   if (typeof values['admin-listen'] === 'string') flags.admin = { listen: values['admin-listen'] };
   if (typeof values['data-dir'] === 'string') flags.dataDir = values['data-dir'];
   if (Array.isArray(values.upstream)) flags.upstreams = values.upstream;
@@ -92,7 +133,7 @@ function configFromFlags(values: FlagValues, defaultLogLevel?: string): Config {
 }
 
 async function serve(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, {
+  const { values, positionals } = parseFlags('serve', args, {
     ...COMMON_OPTIONS,
     dns: { type: 'string' },
     http: { type: 'string' },
@@ -102,18 +143,19 @@ async function serve(args: string[]): Promise<number> {
     admin: { type: 'string' },
     'data-dir': { type: 'string' },
   });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  if (values.help) return help(['serve']);
   if (positionals.length) throw new UsageError(`serve takes no arguments, got "${positionals.join(' ')}"`);
-  const loadOptions = loadOptionsFromFlags({ ...values, 'admin-listen': values.admin });
+  const adminAddress = values.admin === undefined ? undefined : parseAdminAddress(values.admin);
+  const loadOptions = loadOptionsFromFlags({ ...values, 'admin-listen': adminAddress?.listen });
   // A reload also checks the file without the flags and names the file's edits a flag hides (reload.ts).
   const load: ConfigSource = Object.assign(() => loadConfig(loadOptions), {
     withoutFlags: () => loadConfig({ ...loadOptions, flags: {} }),
     flagPaths: flagPathsOf(loadOptions.flags ?? {}),
   });
   const config = load();
+  if (adminAddress?.scheme && (adminAddress.scheme === 'https') !== Boolean(config.admin.tls)) {
+    throw new UsageError(`--admin ${values.admin}: the admin API speaks ${config.admin.tls ? 'https (admin.tls is set)' : 'plain http (admin.tls is not set)'}; give HOST:PORT or a URL with that scheme`);
+  }
   const log = createLogger(config.logLevel);
   ignoreSighupWhileStarting(log);
   holdShutdownSignalsWhileStarting(log);
@@ -190,11 +232,8 @@ function failureLine(name: string, error: { code: GatewayErrorCode; domain: stri
 }
 
 async function resolve(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...COMMON_OPTIONS, json: { type: 'boolean' }, gateway: { type: 'boolean' } });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const { values, positionals } = parseFlags('resolve', args, { ...COMMON_OPTIONS, json: { type: 'boolean' }, gateway: { type: 'boolean' } });
+  if (values.help) return help(['resolve']);
   if (positionals.length !== 1) throw new UsageError(`resolve takes exactly one NAME, got ${positionals.length}`);
   const name = positionals[0]!;
   // A one-shot command prints no JSON logs unless asked (--log-level or DNSLINKD_LOG_LEVEL).
@@ -254,22 +293,26 @@ export async function main(argv: string[]): Promise<number> {
       case 'resolve':
         return await resolve(rest);
       case '--version':
+      case '-v':
       case 'version':
         process.stdout.write(`dnslinkd ${VERSION}\n`);
         return 0;
       case undefined:
+        throw new UsageError('no command given', '');
       case '--help':
       case '-h':
       case 'help':
-        process.stdout.write(`${USAGE}\n`);
-        return command === undefined ? 2 : 0;
+        return help(rest);
       default:
         if (ADMIN_COMMANDS.has(command)) return await runAdminCommand(command, rest);
-        throw new UsageError(`unknown command "${command}"`);
+        if (command.startsWith('-')) throw new UsageError(`a command comes first, not the flag "${command}"`, '');
+        throw new UsageError(`unknown command "${command}"${didYouMean(command, [...Object.keys(COMMAND_HELP), 'help', 'version'])}`, '');
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`dnslinkd: ${err.message}\n\n${USAGE}\n`);
+      // One line saying what is wrong, one saying where the command's help is.
+      const topic = err.command ?? (command !== undefined && COMMAND_HELP[command] ? command : '');
+      process.stderr.write(`dnslinkd: ${err.message}\nsee: dnslinkd help${topic ? ` ${topic}` : ''}\n`);
       return EXIT.INVALID_INPUT;
     }
     if (err instanceof AdminError) {

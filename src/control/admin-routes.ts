@@ -2,12 +2,15 @@
 // import, restore or drop the ones held after a store reset), the audit log, the control plane's
 // status and the configuration reload. Every route needs a bearer token (a write token to change
 // anything, checked before the body is read); `?dryRun=true` on every change says what would
-// change, changing nothing.
+// change, changing nothing. Each route's schema (admin-schemas.ts) documents it in
+// /admin/openapi.json; docs/admin-api.md describes it for people.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CodedError } from '../errors.js';
 import { sendError } from '../listeners/http/http-errors.js';
 import type { FlushTarget } from '../stages/cache/flush.js';
 import type { AdminAuth, AuthOutcome, TokenScope } from './admin-auth.js';
+import { ADMIN_OPENAPI_PATH } from './admin-openapi.js';
+import { adminSchema } from './admin-schemas.js';
 import { jsonInChunks } from './chunked-json.js';
 import type { ChangeContext, ControlPlane } from './control-plane.js';
 import { NeedsForceError } from './reach-guard.js';
@@ -83,6 +86,8 @@ export function registerAdminRoutes(app: FastifyInstance, control: ControlPlane,
   // Before the body is read, any path: without a valid token nothing is parsed (an 8 MiB JSON
   // body, invalid JSON) and no route is told apart from an unknown one.
   app.addHook('onRequest', async (request, reply) => {
+    // The OpenAPI document holds no secret (admin-openapi.ts): automation reads it before it has a token.
+    if (request.routeOptions.url === ADMIN_OPENAPI_PATH) return undefined;
     const outcome = auth.check(request.headers.authorization, 'read');
     if (outcome.ok) return undefined;
     // A body announced and not read: close rather than read it to its end to keep the connection.
@@ -110,6 +115,7 @@ export function registerAdminRoutes(app: FastifyInstance, control: ControlPlane,
 
   app.post<AdminRequest>(
     '/admin/v1/cache/flush',
+    adminSchema('POST', '/admin/v1/cache/flush'),
     guarded('write', async (request, ctx) => {
       const b = body(request);
       const negativeOnly = b.negativeOnly === true;
@@ -120,16 +126,19 @@ export function registerAdminRoutes(app: FastifyInstance, control: ControlPlane,
 
   app.get<AdminRequest>(
     '/admin/v1/cache/:name',
+    adminSchema('GET', '/admin/v1/cache/:name'),
     guarded('read', async (request) => ({ name: request.params.name, entries: await control.cached(request.params.name ?? '') })),
   );
 
   app.get<AdminRequest>(
     '/admin/v1/overrides',
+    adminSchema('GET', '/admin/v1/overrides'),
     guarded('read', async () => ({ overrides: control.active() })),
   );
 
   app.get<AdminRequest>(
     '/admin/v1/overrides/:name',
+    adminSchema('GET', '/admin/v1/overrides/:name'),
     guarded('read', async (request) => {
       const override = control.get(request.params.name ?? '');
       if (!override) throw new CodedError('OVERRIDE_NOT_FOUND', `no override is in force for ${request.params.name}`);
@@ -139,6 +148,7 @@ export function registerAdminRoutes(app: FastifyInstance, control: ControlPlane,
 
   app.put<AdminRequest>(
     '/admin/v1/overrides/:name',
+    adminSchema('PUT', '/admin/v1/overrides/:name'),
     guarded('write', async (request, ctx) => {
       const b = body(request);
       const name = request.params.name ?? '';
@@ -154,12 +164,14 @@ export function registerAdminRoutes(app: FastifyInstance, control: ControlPlane,
 
   app.delete<AdminRequest>(
     '/admin/v1/overrides/:name',
+    adminSchema('DELETE', '/admin/v1/overrides/:name'),
     // The reason may come in the body or, for clients that send no body with DELETE, as ?reason=.
     guarded('write', async (request, ctx) => control.removeOverride(request.params.name ?? '', { reason: optionalString(body(request), 'reason') ?? request.query.reason }, ctx)),
   );
 
   app.post<AdminRequest>(
     '/admin/v1/overrides/import',
+    adminSchema('POST', '/admin/v1/overrides/import'),
     guarded('write', async (request, ctx, reply) => {
       const b = body(request);
       const result = await control.importOverrides(b.overrides, { reason: optionalString(b, 'reason') }, ctx);
@@ -172,16 +184,19 @@ export function registerAdminRoutes(app: FastifyInstance, control: ControlPlane,
   // After a store reset (docs/fleet.md): publish the overrides held here again, or drop them.
   app.post<AdminRequest>(
     '/admin/v1/overrides/restore',
+    adminSchema('POST', '/admin/v1/overrides/restore'),
     guarded('write', async (request, ctx) => control.restoreHeld({ reason: optionalString(body(request), 'reason') }, ctx)),
   );
 
   app.post<AdminRequest>(
     '/admin/v1/overrides/accept-reset',
+    adminSchema('POST', '/admin/v1/overrides/accept-reset'),
     guarded('write', async (request, ctx) => control.acceptReset({ reason: optionalString(body(request), 'reason') }, ctx)),
   );
 
   app.get<AdminRequest>(
     '/admin/v1/audit',
+    adminSchema('GET', '/admin/v1/audit'),
     guarded('read', async (request) => {
       const q = request.query;
       const limit = q.limit === undefined ? 100 : Number(q.limit);
@@ -199,12 +214,14 @@ export function registerAdminRoutes(app: FastifyInstance, control: ControlPlane,
 
   app.get<AdminRequest>(
     '/admin/v1/status',
+    adminSchema('GET', '/admin/v1/status'),
     guarded('read', async () => control.status()),
   );
 
   // Reads the configuration file again and applies it (src/lifecycle/reload.ts), as SIGHUP does.
   app.post<AdminRequest>(
     '/admin/v1/reload',
+    adminSchema('POST', '/admin/v1/reload'),
     guarded('write', async (_request, ctx) => {
       if (!control.reload) throw new CodedError('RELOAD_UNAVAILABLE', 'this process cannot reload its configuration');
       return control.reload(ctx.dryRun, ctx.token);

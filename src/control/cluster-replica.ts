@@ -34,6 +34,7 @@ export type ReplicaCall =
   | { op: 'flush'; target: FlushTarget; negativeOnly: boolean; dryRun: boolean }
   | { op: 'cached'; name: string }
   | { op: 'cachedTxt'; fqdn: string }
+  | { op: 'resolvedTxt'; fqdn: string }
   /** The primary's control health, for the worker's /healthz. */
   | { op: 'controlHealth'; health: ControlHealth };
 
@@ -44,6 +45,7 @@ interface ReplicaResults {
   flush: number;
   cached: CachedAnswerView[];
   cachedTxt: TxtLookupResult | null;
+  resolvedTxt: TxtLookupResult;
   controlHealth: null;
 }
 
@@ -155,6 +157,15 @@ export class ClusterReplica implements Replica {
     const each = await this.all({ op: 'cachedTxt', fqdn });
     return each.find(({ result }) => result)?.result ?? undefined;
   }
+
+  /** Asked of one worker, as a query lands on one; SERVFAIL when none is there to ask. */
+  async resolvedTxt(fqdn: string): Promise<TxtLookupResult> {
+    for (const worker of this.members) {
+      const result = await this.call(worker, { op: 'resolvedTxt', fqdn });
+      if (result) return result;
+    }
+    return { rcode: 2, records: [] };
+  }
 }
 
 /**
@@ -182,6 +193,8 @@ export function joinPrimary(core: ResolverCore): Promise<void> {
         return local.cached(call.name);
       case 'cachedTxt':
         return (await local.cachedTxt(call.fqdn)) ?? null;
+      case 'resolvedTxt':
+        return local.resolvedTxt(call.fqdn);
       case 'controlHealth': {
         const health = call.health;
         registerControlHealth(core.metrics.registry, () => health);

@@ -390,11 +390,23 @@ export class ControlPlane {
     return override && inForce(override, this.now()) ? override : undefined;
   }
 
-  /** What the name resolves to now as a DNSLink value: its override, or what is cached (stale included). */
+  /** What a query for the name gets now as a DNSLink value: its override, else what the chain below answers. */
   private async currentValue(name: string): Promise<string | null> {
     const override = this.get(name);
     if (override) return override.value;
-    return (await this.cachedValue(name)) ?? null;
+    return this.valueWithoutOverride(name);
+  }
+
+  /** What a query for the name gets without an override (local records, cache, ENS, upstreams), or null. */
+  private async valueWithoutOverride(name: string): Promise<string | null> {
+    const replica = this.replica;
+    if (!replica.resolvedTxt) return (await this.cachedValue(name)) ?? null;
+    try {
+      const result = await resolveGatewayValue(name, (fqdn) => replica.resolvedTxt!(fqdn), { recursive: false });
+      return isGatewayFailure(result) ? null : result.value;
+    } catch {
+      return null;
+    }
   }
 
   /** The gateway value the cache holds for `name` (no lookup leaves this process), or undefined. */
@@ -503,7 +515,7 @@ export class ControlPlane {
   }
 
   private async change(name: string, before: Override | null, after: Override | null, action: NewAuditRecord['action'], reason: string, ctx: ChangeContext): Promise<OverrideChangeResult> {
-    const answers = { before: await this.currentValue(name), after: after ? after.value : ((await this.cachedValue(name)) ?? null) };
+    const answers = { before: await this.currentValue(name), after: after ? after.value : await this.valueWithoutOverride(name) };
     const audit: NewAuditRecord = { token: ctx.token, action, name, reason, before, after, dryRun: ctx.dryRun, ...forced(ctx) };
     if (ctx.dryRun) {
       await this.write('audit', () => this.store.appendAudit([audit]));

@@ -53,6 +53,12 @@ export interface Replica {
   cached(name: string): Promise<CachedAnswerView[]>;
   /** A name's TXT answer as cached, stale included; undefined when none is. */
   cachedTxt(fqdn: string): Promise<TxtLookupResult | undefined>;
+  /**
+   * A name's TXT answer as a query gets it now from the stages below the overrides (local records,
+   * cache, ENS, upstreams): what the name answers without an override. Absent (a test's replica):
+   * the cached answer stands for it.
+   */
+  resolvedTxt?(fqdn: string): Promise<TxtLookupResult>;
   /** Where /healthz is answered in other processes (cluster workers): the control plane's health, as it changes. */
   publishHealth?(health: ControlHealth): void;
 }
@@ -118,5 +124,11 @@ export class LocalReplica implements Replica {
     if (!entry) return undefined;
     const age = Math.floor((now - entry.storedAt) / 1000);
     return { rcode: entry.resolution.rcode, records: txtRecordsOf({ ...entry.resolution, ttlAge: age, ttlOverride: undefined }, fqdn) };
+  }
+
+  async resolvedTxt(fqdn: string): Promise<TxtLookupResult> {
+    const belowOverrides = this.core.stages.overrides.next;
+    const res = await belowOverrides.resolve(makeQuestion(fqdn, RRType.TXT), { caller: 'cli' });
+    return { rcode: res.rcode, records: txtRecordsOf(res, fqdn) };
   }
 }

@@ -7,11 +7,13 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Logger } from 'pino';
 import type { AdminAuth } from '../control/admin-auth.js';
+import { registerAdminOpenApi } from '../control/admin-openapi.js';
 import { registerAdminRoutes } from '../control/admin-routes.js';
 import type { ControlPlane } from '../control/control-plane.js';
 import { http1Options, limitConnectionsPerClient, type HttpLimits } from './http/connection-limits.js';
 import { createJsonApp, drainableApp } from './http/json-app.js';
 import type { RunningListener } from './running-listener.js';
+import { VERSION } from '../version.js';
 
 export interface AdminListenerOptions {
   host: string;
@@ -37,6 +39,7 @@ export async function startAdminListener(log: Logger, control: ControlPlane, aut
       return server;
     },
   });
+  await registerAdminOpenApi(app, VERSION);
   registerAdminRoutes(app, control, auth);
   await app.ready();
   await app.listen({ host: options.host, port: options.port });

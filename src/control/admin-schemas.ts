@@ -1,0 +1,299 @@
+// The admin routes' documentation: one schema per route (summary, parameters, body, each answer and
+// the error codes of each status), given to the route where admin-routes.ts registers it and
+// published in /admin/openapi.json (admin-openapi.ts). A new route adds its schema here.
+import type { FastifySchema } from 'fastify';
+
+type Json = Record<string, unknown>;
+
+const str = (description: string, extra: Json = {}): Json => ({ type: 'string', description, ...extra });
+const int = (description: string, extra: Json = {}): Json => ({ type: 'integer', description, ...extra });
+const bool = (description: string): Json => ({ type: 'boolean', description });
+const obj = (properties: Record<string, Json>, required: string[] = [], description?: string): Json => ({
+  type: 'object',
+  ...(description ? { description } : {}),
+  properties,
+  ...(required.length ? { required } : {}),
+});
+const arrayOf = (items: Json, description?: string): Json => ({ type: 'array', items, ...(description ? { description } : {}) });
+const nullable = (schema: Json): Json => ({ ...schema, nullable: true });
+
+/** `{code, message}`: every error answer; `codes` are the ones this status carries on this route. */
+function error(codes: string[], what: string): Json {
+  return {
+    description: `${what}: ${codes.join(', ')}`,
+    ...obj({ code: str(`One of ${codes.join(', ')}`), message: str('What failed and what to do') }, ['code', 'message']),
+  };
+}
+
+const UNAUTHORIZED = error(['UNAUTHORIZED'], 'No token, or not a valid one (WWW-Authenticate: Bearer)');
+const FORBIDDEN = error(['FORBIDDEN'], 'A read token asked for a change: use a write token');
+const STORE_ERRORS = ['STORE_UNAVAILABLE', 'STORE_DEGRADED', 'STORE_REPLACED', 'STORE_FULL'];
+const STORE = error(STORE_ERRORS, 'The control store failed or is unreachable; nothing changed');
+const NAME_PARAM = obj({ name: str('A host name (Unicode names are converted to punycode); without _dnslink.') }, ['name']);
+const DRY_RUN = obj({ dryRun: str('true (or 1): say what would change, change nothing', { enum: ['true', '1', 'false', '0'] }) });
+
+const override = obj(
+  {
+    name: str('Host name, lower-case ASCII (punycode), without _dnslink. or a trailing dot'),
+    value: str('/ipfs/<cid>[/path] or /ipns/<name>[/path]'),
+    ttl: int('TTL of the answers, seconds', { minimum: 0, maximum: 86400 }),
+    reason: str('Why: in the audit log and in the answers\' Extended DNS Error'),
+    expiresAt: str('ISO time after which it no longer applies', { format: 'date-time' }),
+    pinned: bool('Made by pinning what the name resolved to'),
+    by: str('Label of the token that set it'),
+    createdAt: str('ISO time', { format: 'date-time' }),
+    updatedAt: str('ISO time', { format: 'date-time' }),
+  },
+  ['name', 'value', 'ttl', 'reason', 'by', 'createdAt', 'updatedAt'],
+  'An override in force',
+);
+
+const overrideChange = obj(
+  {
+    dryRun: bool('True when nothing was changed'),
+    name: str('The name changed'),
+    before: nullable({ ...override, description: 'The override before (null: none)' }),
+    after: nullable({ ...override, description: 'The override after (null: removed)' }),
+    answers: obj(
+      {
+        before: nullable(str('What a query for the name gets before the change: its override, else what the local records, the cache or the upstreams answer (null: no DNSLink)')),
+        after: nullable(str('What a query gets after it (null: no DNSLink)')),
+      },
+      ['before', 'after'],
+      'DNSLink values (/ipfs/..., /ipns/...) a query for the name gets',
+    ),
+    cache: obj({ removed: int('Cache entries of the name removed (for a dry run: that would be)') }, ['removed']),
+  },
+  ['dryRun', 'name', 'before', 'after', 'answers', 'cache'],
+);
+
+const needsForce = {
+  ...error(['NEEDS_FORCE', 'INVALID_BODY', 'INVALID_NAME', 'INVALID_VALUE', 'INVALID_TTL', 'INVALID_EXPIRY', 'INVALID_REASON', 'REASON_REQUIRED'], 'Refused input'),
+};
+
+const record = obj({ name: str('Owner name'), type: int('RR type number'), ttl: int('Seconds left'), data: str('Presentation format') });
+
+const cachedAnswer = obj(
+  {
+    name: str('Owner name of the question'),
+    type: int('Question type number (16: TXT)'),
+    class: int('Question class (1: IN)'),
+    rcode: str('NOERROR, NXDOMAIN, SERVFAIL...'),
+    negative: bool('A negative answer (NXDOMAIN or no data)'),
+    stale: bool('Expired: served only stale'),
+    ttlLeft: int('Seconds before it expires (0 once stale)'),
+    source: str('Where it came from: upstream, ens, ens-fallback, local...'),
+    upstream: str('The upstream that answered'),
+    fetchedAt: str('ISO time', { format: 'date-time' }),
+    expiresAt: str('ISO time', { format: 'date-time' }),
+    hits: int('Times it answered'),
+    answers: arrayOf(record),
+    authority: arrayOf(record),
+    worker: int('With --workers: the worker holding it'),
+  },
+  ['name', 'type', 'rcode', 'negative', 'stale', 'ttlLeft', 'source', 'answers'],
+);
+
+const auditRecord = obj(
+  {
+    id: str('Record id'),
+    time: str('ISO time', { format: 'date-time' }),
+    token: str('Label of the token (system for expiries)'),
+    action: str('override.set, override.pin, override.remove, override.import, override.expire, cache.flush, config.reload...'),
+    name: str('The name it concerns'),
+    reason: str('The reason given'),
+    before: { description: 'The state before (an override, a flush target...)' },
+    after: { description: 'The state after' },
+    dryRun: bool('A dry run (nothing changed)'),
+    force: bool('Asked with force'),
+  },
+  ['id', 'time', 'token', 'action', 'dryRun'],
+);
+
+const nameWhy = obj({ name: str('Name'), why: str('Why') }, ['name', 'why']);
+
+const heldChange = obj(
+  { dryRun: bool('True when nothing was changed'), overrides: arrayOf(override, 'The overrides published again, or dropped'), skipped: arrayOf(nameWhy, 'Ones a restore left as the store has them') },
+  ['dryRun', 'overrides', 'skipped'],
+);
+
+const reasonBody = obj({ reason: str('Why (audit log)') });
+
+/** The schema of each admin route, by `METHOD path` as admin-routes.ts registers it. */
+export const ADMIN_ROUTE_SCHEMAS = {
+  'POST /admin/v1/cache/flush': {
+    summary: 'Flush cache entries',
+    description: 'Removes the cached answers of one name, of every name under a suffix, or all; negativeOnly keeps positive answers. A flush of a wide suffix or of more than admin.maxFlushEntries entries needs "force": true.',
+    tags: ['cache'],
+    querystring: DRY_RUN,
+    body: obj({
+      name: str('One name (its _dnslink. name too)'),
+      suffix: str('Every name under this zone'),
+      all: { type: 'boolean', enum: [true], description: 'Everything' },
+      negativeOnly: bool('Only negative answers'),
+      reason: str('Why (audit log)'),
+      force: bool('Accept a wide reach'),
+    }, [], 'Exactly one of name, suffix or all'),
+    response: {
+      200: obj({ dryRun: bool('True when nothing was removed'), removed: int('Entries removed (or that would be)'), generation: int('The flush generation') }, ['dryRun', 'removed', 'generation']),
+      400: error(['INVALID_BODY', 'INVALID_NAME', 'NEEDS_FORCE'], 'Refused input (NEEDS_FORCE also carries reach and dryRun)'),
+      401: UNAUTHORIZED,
+      403: FORBIDDEN,
+      503: STORE,
+    },
+  },
+  'GET /admin/v1/cache/:name': {
+    summary: 'What the cache holds for a name',
+    description: 'Every cached answer of the name and of _dnslink.<name>, stale ones included.',
+    tags: ['cache'],
+    params: NAME_PARAM,
+    response: {
+      200: obj({ name: str('The name asked'), entries: arrayOf(cachedAnswer) }, ['name', 'entries']),
+      400: error(['INVALID_NAME'], 'Not a host name'),
+      401: UNAUTHORIZED,
+    },
+  },
+  'GET /admin/v1/overrides': {
+    summary: 'The overrides in force',
+    tags: ['overrides'],
+    response: { 200: obj({ overrides: arrayOf(override) }, ['overrides']), 401: UNAUTHORIZED },
+  },
+  'GET /admin/v1/overrides/:name': {
+    summary: 'The override of one name',
+    tags: ['overrides'],
+    params: NAME_PARAM,
+    response: { 200: override, 400: error(['INVALID_NAME'], 'Not a host name'), 401: UNAUTHORIZED, 404: error(['OVERRIDE_NOT_FOUND'], 'No override is in force for the name') },
+  },
+  'PUT /admin/v1/overrides/:name': {
+    summary: 'Set or pin an override',
+    description: 'Gives the name a value of the operator\'s ({"value": "/ipfs/..."}), or freezes what the cache holds for it ({"pin": true}). A one-label name, a special-use name, an IP address or a public suffix needs "force": true.',
+    tags: ['overrides'],
+    params: NAME_PARAM,
+    querystring: DRY_RUN,
+    body: obj(
+      {
+        value: str('/ipfs/<cid>[/path] or /ipns/<name>[/path]'),
+        pin: { type: 'boolean', enum: [true], description: 'Freeze the cached value instead of giving one' },
+        reason: str('Why: required'),
+        ttl: int('Seconds (default 60)', { minimum: 0, maximum: 86400 }),
+        expiresAt: str('ISO time in the future', { format: 'date-time' }),
+        force: bool('Accept a wide reach'),
+      },
+      ['reason'],
+      'value or pin, not both',
+    ),
+    response: {
+      200: overrideChange,
+      400: needsForce,
+      401: UNAUTHORIZED,
+      403: FORBIDDEN,
+      409: error(['NOTHING_CACHED', 'CONFLICT'], 'Nothing cached to pin, or the override changed meanwhile'),
+      503: STORE,
+    },
+  },
+  'DELETE /admin/v1/overrides/:name': {
+    summary: 'Remove an override',
+    description: 'The reason comes in the body or, for clients that send no body with DELETE, as ?reason=.',
+    tags: ['overrides'],
+    params: NAME_PARAM,
+    querystring: obj({ ...(DRY_RUN.properties as Record<string, Json>), reason: str('Why, when no body is sent') }),
+    body: reasonBody,
+    response: {
+      200: overrideChange,
+      400: error(['INVALID_BODY', 'INVALID_NAME', 'INVALID_REASON', 'REASON_REQUIRED'], 'Refused input'),
+      401: UNAUTHORIZED,
+      403: FORBIDDEN,
+      404: error(['OVERRIDE_NOT_FOUND'], 'No override is in force for the name'),
+      409: error(['CONFLICT'], 'The override changed meanwhile'),
+      503: STORE,
+    },
+  },
+  'POST /admin/v1/overrides/import': {
+    summary: 'Import overrides',
+    description: 'An export (GET /admin/v1/overrides) of another instance, applied in one transaction; who made each and when are kept; expired ones are skipped.',
+    tags: ['overrides'],
+    querystring: DRY_RUN,
+    body: obj({ overrides: arrayOf(obj({ name: str('Name'), value: str('Value'), ttl: int('Seconds'), expiresAt: str('ISO time'), reason: str('Why') }, ['name', 'value'])), reason: str('Why: required'), force: bool('Accept a wide reach') }, ['overrides', 'reason']),
+    response: {
+      200: obj({ dryRun: bool('True when nothing was changed'), changed: arrayOf(overrideChange), skipped: arrayOf(nameWhy) }, ['dryRun', 'changed', 'skipped']),
+      400: error(['INVALID_BODY', 'INVALID_IMPORT', 'INVALID_VALUE', 'INVALID_REASON', 'REASON_REQUIRED', 'NEEDS_FORCE'], 'Refused input; nothing imported'),
+      401: UNAUTHORIZED,
+      403: FORBIDDEN,
+      409: error(['CONFLICT'], 'Changed meanwhile'),
+      413: error(['PAYLOAD_TOO_LARGE'], 'A body over 8 MiB'),
+      503: STORE,
+    },
+  },
+  'POST /admin/v1/overrides/restore': {
+    summary: 'Publish again the overrides held after a store reset',
+    tags: ['overrides'],
+    querystring: DRY_RUN,
+    body: reasonBody,
+    response: { 200: heldChange, 400: error(['INVALID_BODY', 'INVALID_REASON'], 'Refused input'), 401: UNAUTHORIZED, 403: FORBIDDEN, 503: STORE },
+  },
+  'POST /admin/v1/overrides/accept-reset': {
+    summary: 'Drop the overrides held after a store reset',
+    tags: ['overrides'],
+    querystring: DRY_RUN,
+    body: obj({ reason: str('Why: required') }, ['reason']),
+    response: { 200: heldChange, 400: error(['INVALID_BODY', 'INVALID_REASON', 'REASON_REQUIRED'], 'Refused input'), 401: UNAUTHORIZED, 403: FORBIDDEN, 503: STORE },
+  },
+  'GET /admin/v1/audit': {
+    summary: 'Read the audit log',
+    description: 'Newest first.',
+    tags: ['audit'],
+    querystring: obj({ name: str('Only records of this name'), since: str('Only records from this ISO time on'), limit: str('At most this many, 1 to 1000 (default 100)') }),
+    response: { 200: obj({ records: arrayOf(auditRecord) }, ['records']), 400: error(['INVALID_PARAMETER', 'INVALID_NAME'], 'A bad limit, since or name'), 401: UNAUTHORIZED, 503: STORE },
+  },
+  'GET /admin/v1/status': {
+    summary: "The control plane's state",
+    tags: ['instance'],
+    response: {
+      200: obj(
+        {
+          store: obj({ kind: str('embedded or redis'), location: str('File or Redis URL (no password)') }),
+          version: int('Override version applied'),
+          generation: int('Flush generation applied'),
+          overrides: int('Overrides in force'),
+          degraded: bool('True while the store is unreachable or overrides are held after a reset'),
+          degradedReason: str('Why'),
+          storeReset: obj({ held: int('Overrides held'), since: str('ISO time'), cause: str('Why'), overrides: arrayOf(override), choices: str('What to do') }),
+          invalidRecords: obj({ count: int('Records of the store skipped as invalid'), records: arrayOf(obj({ key: str('Key'), id: str('Id'), why: str('Why'), since: str('ISO time') })) }),
+          unbuildableOverrides: obj({ count: int('Overrides whose answers cannot be built'), overrides: arrayOf(obj({ name: str('Name'), why: str('Why'), since: str('ISO time') })) }),
+        },
+        ['store', 'version', 'generation', 'overrides', 'degraded', 'invalidRecords', 'unbuildableOverrides'],
+      ),
+      401: UNAUTHORIZED,
+    },
+  },
+  'POST /admin/v1/reload': {
+    summary: 'Reload the configuration file',
+    description: 'Reads the configuration file again and applies the keys that apply live, as SIGHUP does; refused whole when it does not validate.',
+    tags: ['instance'],
+    querystring: DRY_RUN,
+    response: {
+      200: obj(
+        {
+          dryRun: bool('True when nothing was applied'),
+          changed: arrayOf(str('Key'), 'Keys applied live'),
+          needsRestart: arrayOf(str('Key'), 'Keys changed that only a restart applies'),
+          workers: int('With --workers: how many applied it'),
+          pinnedByFlags: arrayOf(str('Key'), 'Keys changed in the file but pinned by a flag given at start'),
+        },
+        ['dryRun', 'changed', 'needsRestart'],
+      ),
+      401: UNAUTHORIZED,
+      403: FORBIDDEN,
+      422: error(['RELOAD_REFUSED'], 'The file does not validate: nothing applied'),
+      500: error(['RELOAD_FAILED'], 'Applying failed'),
+      503: error(['RELOAD_UNAVAILABLE'], 'This process cannot reload'),
+    },
+  },
+} satisfies Record<string, FastifySchema & { summary: string; tags: string[] }>;
+
+/** The schema of a route, as `{ schema }` route options: `app.get(path, adminSchema('GET', path), handler)`. */
+export function adminSchema(method: string, path: string): { schema?: FastifySchema } {
+  const schema = (ADMIN_ROUTE_SCHEMAS as Record<string, FastifySchema>)[`${method} ${path}`];
+  // An undocumented route still registers: the test of the document (admin-openapi.test.ts) names it.
+  return schema ? { schema } : {};
+}
