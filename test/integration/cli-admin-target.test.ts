@@ -1,0 +1,109 @@
+// Where the admin commands find the admin API and their token, and what they print about a name,
+// against a real dnslinkd in front of nsd: --admin as HOST:PORT or URL (serve's too), the token file
+// of admin.tokens read from --config, the HTTP port given by mistake (NOT_ADMIN_API, exit 6), and
+// the current-answer line of override set/rm resolved as a query would be (upstream, local record).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, requireBinaries, requireBuild, runCli, startDnslinkd, startNsd, stopAll, zone } from './support/index.js';
+import type { CliResult, DnslinkdHandle, NsdHandle } from './support/index.js';
+
+const ok = requireBinaries('nsd') && requireBuild();
+const PLAIN = zone.names.plain.name.replace(/^_dnslink\./, '');
+const PLAIN_VALUE = `/ipfs/${zone.names.plain.cid}`;
+const VALUE = '/ipfs/bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi';
+const LOCAL = 'local.cli.test';
+const LOCAL_VALUE = '/ipfs/bafkreibvfynyw7eashhw3z35kicod2sgi5aaivxmhj4zz7nxsg47uyg5km';
+/** The environment without a token of the runner's: the CLI must find the instance's. */
+const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DNSLINKD_')));
+
+describe.skipIf(!ok)('admin commands: target, token and current answer', { timeout: 60_000 }, () => {
+  let nsd: NsdHandle;
+  let d: DnslinkdHandle;
+  let dir: string;
+  let adminPort: number;
+  let tokenFile: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dnslinkd-cli-target-'));
+    tokenFile = join(dir, 'ops-token');
+    writeFileSync(tokenFile, 'an-ops-token-of-the-config-file\n');
+    const records = join(dir, 'records.json');
+    writeFileSync(records, JSON.stringify([{ name: `_dnslink.${LOCAL}`, type: 'TXT', ttl: 60, data: `dnslink=${LOCAL_VALUE}` }]));
+    nsd = await startNsd();
+    adminPort = await freePort();
+    // serve's --admin as a URL (the last --admin wins over the HOST:PORT the helper gives), and the
+    // same address in the file the CLI reads with --config.
+    d = await startDnslinkd({
+      upstreams: [`udp://127.0.0.1:${nsd.port}`],
+      config: { localRecords: records, admin: { listen: `127.0.0.1:${adminPort}`, tokens: [{ label: 'ops', scope: 'write', file: tokenFile }] } },
+      args: ['--admin', `http://127.0.0.1:${adminPort}`],
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await d?.stop();
+    await nsd?.stop();
+    await stopAll();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const cli = (args: string[]): Promise<CliResult> => runCli(args, 30_000, env);
+  const succeeds = (r: CliResult): CliResult => {
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    return r;
+  };
+
+  it('--admin takes HOST:PORT or a URL (serve listened where its URL said)', async () => {
+    const forms = [`127.0.0.1:${adminPort}`, `http://127.0.0.1:${adminPort}`, `http://127.0.0.1:${adminPort}/`];
+    const results = await Promise.all(forms.map((admin) => cli(['override', 'ls', '--admin', admin, '--token-file', tokenFile])));
+    for (const r of results) expect(succeeds(r).stdout).toBe('no overrides in force\n');
+  });
+
+  it('reads the token file of admin.tokens from --config, and admin.listen from it', async () => {
+    const set = JSON.parse(succeeds(await cli(['override', 'set', 'token.example.org', VALUE, '--reason', 'token from the config', '--json', '--config', d.configFile])).stdout) as {
+      after: { by: string };
+    };
+    expect(set.after.by).toBe('ops');
+    succeeds(await cli(['override', 'rm', 'token.example.org', '--reason', 'done', '--config', d.configFile]));
+  });
+
+  it('the HTTP port given as --admin: "is not a dnslinkd admin API", exit 6', async () => {
+    const [hostPort, url] = await Promise.all([
+      cli(['override', 'ls', '--admin', `127.0.0.1:${d.httpPort}`, '--token-file', tokenFile]),
+      cli(['flush', '--all', '--admin', `http://127.0.0.1:${d.httpPort}`, '--token-file', tokenFile]),
+    ]);
+    for (const [r, request] of [
+      [hostPort, 'GET /admin/v1/overrides'],
+      [url, 'POST /admin/v1/cache/flush'],
+    ] as const) {
+      expect(r.code, r.stderr).toBe(6);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(
+        `dnslinkd: [NOT_ADMIN_API] http://127.0.0.1:${d.httpPort} is not a dnslinkd admin API (it answered ${request} with 404 and no dnslinkd-admin-api header): give --admin the address of admin.listen (127.0.0.1:8054 by default), not the HTTP or DNS port\n`,
+      );
+    }
+  });
+
+  const run = (args: string[]) => cli([...args, '--config', d.configFile]);
+  const answerLine = (stdout: string) => stdout.split('\n').find((l) => l.startsWith('  answer:'));
+
+  it('override set/rm print the answer a query gets from the upstream, nothing cached', async () => {
+    succeeds(await run(['flush', '--all']));
+    const dry = succeeds(await run(['override', 'set', PLAIN, VALUE, '--reason', 'incident', '--dry-run']));
+    expect(answerLine(dry.stdout)).toBe(`  answer:  ${PLAIN_VALUE} -> ${VALUE}`);
+    succeeds(await run(['override', 'set', PLAIN, VALUE, '--reason', 'incident']));
+    // The override answers now, and the cache holds nothing of the name: the removal asks upstream.
+    succeeds(await run(['flush', '--all']));
+    const rm = succeeds(await run(['override', 'rm', PLAIN, '--reason', 'over', '--json']));
+    expect((JSON.parse(rm.stdout) as { answers: unknown }).answers).toEqual({ before: VALUE, after: PLAIN_VALUE });
+  });
+
+  it('override set prints the answer of a local record; a name nobody knows is "(nothing known)"', async () => {
+    const local = succeeds(await run(['override', 'set', LOCAL, VALUE, '--reason', 'local', '--dry-run']));
+    expect(answerLine(local.stdout)).toBe(`  answer:  ${LOCAL_VALUE} -> ${VALUE}`);
+    const unknown = succeeds(await run(['override', 'set', `missing.${PLAIN.split('.').slice(1).join('.')}`, VALUE, '--reason', 'none', '--dry-run']));
+    expect(answerLine(unknown.stdout)).toBe(`  answer:  (nothing known) -> ${VALUE}`);
+  });
+});
