@@ -67,9 +67,10 @@ const overrideChange = obj(
   ['dryRun', 'name', 'before', 'after', 'answers', 'cache'],
 );
 
-const needsForce = {
-  ...error(['NEEDS_FORCE', 'INVALID_BODY', 'INVALID_NAME', 'INVALID_VALUE', 'INVALID_TTL', 'INVALID_EXPIRY', 'INVALID_REASON', 'REASON_REQUIRED'], 'Refused input'),
-};
+const OVERRIDE_REFUSED = error(
+  ['INVALID_BODY', 'INVALID_NAME', 'INVALID_VALUE', 'VALUE_TOO_LONG', 'INVALID_TTL', 'INVALID_EXPIRY', 'INVALID_REASON', 'REASON_REQUIRED', 'NEEDS_FORCE'],
+  'Refused input, nothing changed (NEEDS_FORCE also carries reach and dryRun)',
+);
 
 const record = obj({ name: str('Owner name'), type: int('RR type number'), ttl: int('Seconds left'), data: str('Presentation format') });
 
@@ -99,7 +100,7 @@ const auditRecord = obj(
     id: str('Record id'),
     time: str('ISO time', { format: 'date-time' }),
     token: str('Label of the token (system for expiries)'),
-    action: str('override.set, override.pin, override.remove, override.import, override.expire, cache.flush, config.reload...'),
+    action: str('override.set, override.pin, override.remove, override.expire, override.import, override.restore, override.accept-reset or cache.flush'),
     name: str('The name it concerns'),
     reason: str('The reason given'),
     before: { description: 'The state before (an override, a flush target...)' },
@@ -184,7 +185,7 @@ export const ADMIN_ROUTE_SCHEMAS = {
     ),
     response: {
       200: overrideChange,
-      400: needsForce,
+      400: OVERRIDE_REFUSED,
       401: UNAUTHORIZED,
       403: FORBIDDEN,
       409: error(['NOTHING_CACHED', 'CONFLICT'], 'Nothing cached to pin, or the override changed meanwhile'),
@@ -216,11 +217,11 @@ export const ADMIN_ROUTE_SCHEMAS = {
     body: obj({ overrides: arrayOf(obj({ name: str('Name'), value: str('Value'), ttl: int('Seconds'), expiresAt: str('ISO time'), reason: str('Why') }, ['name', 'value'])), reason: str('Why: required'), force: bool('Accept a wide reach') }, ['overrides', 'reason']),
     response: {
       200: obj({ dryRun: bool('True when nothing was changed'), changed: arrayOf(overrideChange), skipped: arrayOf(nameWhy) }, ['dryRun', 'changed', 'skipped']),
-      400: error(['INVALID_BODY', 'INVALID_IMPORT', 'INVALID_VALUE', 'INVALID_REASON', 'REASON_REQUIRED', 'NEEDS_FORCE'], 'Refused input; nothing imported'),
+      400: error(['INVALID_BODY', 'INVALID_IMPORT', 'VALUE_TOO_LONG', 'INVALID_NAME', 'INVALID_REASON', 'REASON_REQUIRED', 'NEEDS_FORCE'], 'Refused input; nothing imported'),
       401: UNAUTHORIZED,
       403: FORBIDDEN,
       409: error(['CONFLICT'], 'Changed meanwhile'),
-      413: error(['PAYLOAD_TOO_LARGE'], 'A body over 8 MiB'),
+      413: error(['BODY_TOO_LARGE'], 'A body over 8 MiB'),
       503: STORE,
     },
   },

@@ -4,6 +4,7 @@
 // listeners (`http.*` timeouts, connections per client) apply to it too.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import https from 'node:https';
 import type { Logger } from 'pino';
 import type { AdminAuth } from '../control/admin-auth.js';
@@ -26,6 +27,14 @@ export interface AdminListenerOptions {
 const ADMIN_BODY_LIMIT = 8 * 1024 * 1024;
 
 export async function startAdminListener(log: Logger, control: ControlPlane, auth: AdminAuth, options: AdminListenerOptions): Promise<RunningListener> {
+  const app = await buildAdminApp(log, control, auth, options);
+  await app.listen({ host: options.host, port: options.port });
+  const addr = app.server.address();
+  return { address: { host: options.host, port: addr && typeof addr === 'object' ? addr.port : options.port }, ...drainableApp(app) };
+}
+
+/** The admin app with its routes, ready and not listening (a test enumerates its routes). */
+export async function buildAdminApp(log: Logger, control: ControlPlane, auth: AdminAuth, options: Pick<AdminListenerOptions, 'tls' | 'limits'>): Promise<FastifyInstance> {
   const { tls, limits } = options;
   const app = createJsonApp(log, {
     transport: 'admin',
@@ -42,7 +51,5 @@ export async function startAdminListener(log: Logger, control: ControlPlane, aut
   await registerAdminOpenApi(app, VERSION);
   registerAdminRoutes(app, control, auth);
   await app.ready();
-  await app.listen({ host: options.host, port: options.port });
-  const addr = app.server.address();
-  return { address: { host: options.host, port: addr && typeof addr === 'object' ? addr.port : options.port }, ...drainableApp(app) };
+  return app;
 }

@@ -1,10 +1,12 @@
 // Where the admin commands find the admin API and their token, and what they print about a name,
 // against a real dnslinkd in front of nsd: --admin as HOST:PORT or URL (serve's too), the token file
 // of admin.tokens read from --config, the HTTP port given by mistake (NOT_ADMIN_API, exit 6), and
-// the current-answer line of override set/rm resolved as a query would be (upstream, local record).
+// the current-answer line of override set/rm resolved as a query would be (upstream, local record);
+// and the admin listener's own description: /admin/openapi.json, and its header on every answer.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, requireBinaries, requireBuild, runCli, startDnslinkd, startNsd, stopAll, zone } from './support/index.js';
 import type { CliResult, DnslinkdHandle, NsdHandle } from './support/index.js';
@@ -105,5 +107,34 @@ describe.skipIf(!ok)('admin commands: target, token and current answer', { timeo
     expect(answerLine(local.stdout)).toBe(`  answer:  ${LOCAL_VALUE} -> ${VALUE}`);
     const unknown = succeeds(await run(['override', 'set', `missing.${PLAIN.split('.').slice(1).join('.')}`, VALUE, '--reason', 'none', '--dry-run']));
     expect(answerLine(unknown.stdout)).toBe(`  answer:  (nothing known) -> ${VALUE}`);
+  });
+
+  it('serves /admin/openapi.json without a token: a valid OpenAPI 3 document of the admin routes', async () => {
+    const res = await fetch(`http://127.0.0.1:${adminPort}/admin/openapi.json`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('dnslinkd-admin-api')).toBe('v1');
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { summary?: string; responses: Record<string, unknown> }>> };
+    const result = await new Validator().validate(doc as unknown as Parameters<Validator['validate']>[0]);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/admin/v1/cache/flush', '/admin/v1/cache/{name}', '/admin/v1/overrides', '/admin/v1/overrides/{name}', '/admin/v1/audit', '/admin/v1/status', '/admin/v1/reload']));
+    expect(Object.keys(doc.paths['/admin/v1/overrides/{name}'] ?? {}).sort()).toEqual(['delete', 'get', 'put']);
+    expect(Object.keys(doc.paths['/admin/v1/overrides/{name}']?.put?.responses ?? {})).toEqual(['200', '400', '401', '403', '409', '503']);
+  });
+
+  it('every answer of the admin listener carries dnslinkd-admin-api, refusals and unknown paths included; the HTTP port sends none', async () => {
+    const token = { authorization: 'Bearer an-ops-token-of-the-config-file' };
+    const answers = await Promise.all([
+      fetch(`http://127.0.0.1:${adminPort}/admin/v1/status`),
+      fetch(`http://127.0.0.1:${adminPort}/admin/v1/status`, { headers: token }),
+      fetch(`http://127.0.0.1:${adminPort}/nothing-here`, { headers: token }),
+      fetch(`http://127.0.0.1:${adminPort}/admin/v1/overrides/x.example.org`, { method: 'PUT', headers: { ...token, 'content-type': 'application/json' }, body: '{' }),
+    ]);
+    expect(answers.map((r) => r.status)).toEqual([401, 200, 404, 400]);
+    for (const r of answers) expect(r.headers.get('dnslinkd-admin-api')).toBe('v1');
+    const http = await fetch(`http://127.0.0.1:${d.httpPort}/admin/v1/status`);
+    expect(http.status).toBe(404);
+    expect(http.headers.get('dnslinkd-admin-api')).toBeNull();
+    await Promise.all([...answers, http].map((r) => r.arrayBuffer()));
   });
 });
