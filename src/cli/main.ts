@@ -149,6 +149,10 @@ async function serve(args: string[]): Promise<number> {
     withoutFlags: () => loadConfig({ ...loadOptions, flags: {} }),
     flagPaths: flagPathsOf(loadOptions.flags ?? {}),
   });
+  const config = load();
+  if (adminAddress?.scheme && (adminAddress.scheme === 'https') !== Boolean(config.admin.tls)) {
+    throw new UsageError(`--admin ${values.admin}: the admin API speaks ${config.admin.tls ? 'https (admin.tls is set)' : 'plain http (admin.tls is not set)'}; give HOST:PORT or a URL with that scheme`);
+  }
   const [{ serveCluster }, { runUntilSignalled, startInstance }, { handleReloads, ignoreSighupWhileStarting }, { holdShutdownSignalsWhileStarting }, { createLogger }] = await Promise.all([
     import('../cluster.js'),
     import('../instance.js'),
@@ -156,10 +160,6 @@ async function serve(args: string[]): Promise<number> {
     import('../lifecycle/shutdown.js'),
     import('../observability/logger.js'),
   ]);
-  const config = load();
-  if (adminAddress?.scheme && (adminAddress.scheme === 'https') !== Boolean(config.admin.tls)) {
-    throw new UsageError(`--admin ${values.admin}: the admin API speaks ${config.admin.tls ? 'https (admin.tls is set)' : 'plain http (admin.tls is not set)'}; give HOST:PORT or a URL with that scheme`);
-  }
   const log = createLogger(config.logLevel);
   ignoreSighupWhileStarting(log);
   holdShutdownSignalsWhileStarting(log);

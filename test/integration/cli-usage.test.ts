@@ -34,6 +34,7 @@ describe.skipIf(!ok)('dnslinkd usage', { timeout: 60_000 }, () => {
       [['serve', 'extra'], 'serve takes no arguments, got "extra"', 'serve'],
       [['serve', '--workers', 'many'], '--workers takes a whole number of processes from 1 to 256 (got "many")', 'serve'],
       [['serve', '--admin', '8054'], '--admin takes HOST:PORT or a URL, such as 127.0.0.1:8054, [::1]:8054 or http://127.0.0.1:8054 (got "8054")', 'serve'],
+      [['serve', '--admin', 'https://127.0.0.1:1', '--no-local-records'], '--admin https://127.0.0.1:1: the admin API speaks plain http (admin.tls is not set); give HOST:PORT or a URL with that scheme', 'serve'],
       [['resolve'], 'resolve takes exactly one NAME, got 0', 'resolve'],
       [['flush', '--name'], '--name needs a value', 'flush'],
       [['flush'], /^dnslinkd: flush needs exactly one of --name NAME, --suffix ZONE or --all \(got none\)$/, 'flush'],
