@@ -2,7 +2,8 @@
 // against a real dnslinkd in front of nsd: --admin as HOST:PORT or URL (serve's too), the token file
 // of admin.tokens read from --config, the HTTP port given by mistake (NOT_ADMIN_API, exit 6), and
 // the current-answer line of override set/rm resolved as a query would be (upstream, local record);
-// and the admin listener's own description: /admin/openapi.json, and its header on every answer.
+// with --workers 2 too (a worker is asked); and the admin listener's own description:
+// /admin/openapi.json, and its header on every answer.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,5 +137,29 @@ describe.skipIf(!ok)('admin commands: target, token and current answer', { timeo
     expect(http.status).toBe(404);
     expect(http.headers.get('dnslinkd-admin-api')).toBeNull();
     await Promise.all([...answers, http].map((r) => r.arrayBuffer()));
+  });
+});
+
+describe.skipIf(!ok)('the current answer with --workers 2: asked of a worker', { timeout: 60_000 }, () => {
+  let nsd: NsdHandle;
+  let d: DnslinkdHandle;
+  beforeAll(async () => {
+    nsd = await startNsd();
+    d = await startDnslinkd({ upstreams: [`udp://127.0.0.1:${nsd.port}`], args: ['--workers', '2'] });
+  }, 60_000);
+  afterAll(async () => {
+    await d?.stop();
+    await nsd?.stop();
+  });
+
+  it('a dry run and a removal report what the workers resolve, nothing cached', async () => {
+    const path = `/admin/v1/overrides/${PLAIN}`;
+    expect((await d.admin('POST', '/admin/v1/cache/flush', { all: true })).status).toBe(200);
+    const dry = await d.admin('PUT', `${path}?dryRun=true`, { value: VALUE, reason: 'workers' });
+    expect(dry.body).toMatchObject({ dryRun: true, answers: { before: PLAIN_VALUE, after: VALUE } });
+    expect((await d.admin('PUT', path, { value: VALUE, reason: 'workers' })).status).toBe(200);
+    expect((await d.admin('POST', '/admin/v1/cache/flush', { all: true })).status).toBe(200);
+    const rm = await d.admin('DELETE', path, { reason: 'over' });
+    expect(rm.body).toMatchObject({ dryRun: false, answers: { before: VALUE, after: PLAIN_VALUE } });
   });
 });
