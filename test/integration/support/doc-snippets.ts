@@ -161,9 +161,13 @@ export async function runNodeSnippet(code: string, timeoutMs = 20_000): Promise<
   }
 }
 
-/** Runs a shell snippet with bash (-e, -u, pipefail) in `cwd`, with `env` added to this process's environment. */
+/**
+ * Runs a shell snippet with bash (-e, -u, pipefail) in `cwd`, with `env` added to this process's
+ * environment less its DNSLINKD_* variables (a reader's shell has none the page does not set).
+ */
 export function runShellSnippet(code: string, opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<RunResult> {
-  return run('bash', ['-eu', '-o', 'pipefail', '-c', code], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, timeoutMs: opts.timeoutMs ?? 15_000 });
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DNSLINKD_')));
+  return run('bash', ['-eu', '-o', 'pipefail', '-c', code], { cwd: opts.cwd, env: { ...base, ...opts.env }, timeoutMs: opts.timeoutMs ?? 15_000 });
 }
 
 /**
