@@ -4,16 +4,19 @@
 // this dnslinkd's. KIND: `node` (an ES module program in a scratch project, its output checked),
 // `kubo-config` (Kubo JSON: DNS.Resolvers), `ipfs-config` (an `ipfs config` line run by bash with
 // `ipfs` recording its arguments), `rainbow-env` (evaluated by bash), `dnslinkd-config` (validated
-// by dnslinkd's own loader), `nginx` (its proxy_pass, locations and body size checked).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// by dnslinkd's own loader), `nginx` (its proxy_pass, locations and body size checked),
+// `systemd-unit` (its ExecStart and ExecReload run against the checkout's dnslinkd, paths moved to
+// temp ones; its other settings checked against what dnslinkd does). Also: every tagged block
+// (```sh drill) is read by the test the inventory names, and every test file the docs cite exists.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtMain, repoRoot, requireBinaries, requireBuild, startDnslinkd, startNsd, stopAll, zone, zonesDir } from './support/index.js';
+import { builtMain, cliEntry, exitedWith, freePort, repoRoot, requireBinaries, requireBuild, spawnManaged, startDnslinkd, startNsd, stopAll, waitFor, zone, zonesDir } from './support/index.js';
 import type { DnslinkdHandle, NsdHandle } from './support/index.js';
 import { answerSummary, dohQuery } from './support/http.js';
-import { DOC_DNSLINKD_ORIGIN, docFiles, fences, markedSnippets, readDoc, runNodeSnippet, runShellSnippet, strayMarkers, withDnslinkdOrigin } from './support/doc-snippets.js';
+import { blockTags, DOC_DNSLINKD_ORIGIN, docFiles, fences, markedSnippets, projectNode, readDoc, runNodeSnippet, runShellSnippet, strayMarkers, withDnslinkdOrigin } from './support/doc-snippets.js';
 import type { MarkedSnippet } from './support/doc-snippets.js';
 
 const ok = requireBinaries('nsd', 'bash') && requireBuild();
@@ -22,11 +25,35 @@ const ok = requireBinaries('nsd', 'bash') && requireBuild();
 const DOCS_NAME = 'docs.ipfs.tech';
 const DOCS_CID = zone.names.plain.cid;
 const DOCS_TTL = 60;
-const KINDS = ['node', 'kubo-config', 'ipfs-config', 'rainbow-env', 'dnslinkd-config', 'nginx'] as const;
+const KINDS = ['node', 'kubo-config', 'ipfs-config', 'rainbow-env', 'dnslinkd-config', 'nginx', 'systemd-unit'] as const;
+/** The tagged blocks of the docs (```sh TAG) and the test that runs them. */
+const TAGGED: Record<string, Record<string, string>> = {
+  'docs/runbook.md': {
+    'sh drill': 'test/integration/runbook-drill.test.ts',
+    'sh reload': 'test/integration/runbook-drill.test.ts',
+    'sh drill-lock': 'test/integration/runbook-drill.test.ts',
+    'sh drill-store': 'test/integration/runbook-drill.test.ts',
+    'sh store-reset': 'test/integration/runbook-store-reset.test.ts',
+  },
+  'docs/fleet.md': { 'sh fleet': 'test/integration/fleet-docs.test.ts' },
+};
 /** Pages that say every snippet on them is tested: every fenced block with a language must be marked. */
 const EVERY_SNIPPET_TESTED = ['docs/gateways.md'];
 
 const snippets: MarkedSnippet[] = docFiles().flatMap((doc) => markedSnippets(doc));
+/** Every *.test.ts of the repository (test/ and src/). */
+function testFiles(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(join(repoRoot, dir), { withFileTypes: true })) {
+      if (entry.isDirectory()) walk(`${dir}/${entry.name}`);
+      else if (entry.name.endsWith('.test.ts')) out.push(`${dir}/${entry.name}`);
+    }
+  };
+  walk('test');
+  walk('src');
+  return out;
+}
 const label = (s: MarkedSnippet) => `${s.doc}:${s.line} ${s.id} (${s.kind})`;
 
 /** What each program prints, checked against the zone nsd serves (not against the page's comments). */
@@ -51,6 +78,21 @@ describe('the docs mark their tested blocks in a form this runner knows', () => 
     const ids = snippets.map((s) => `${s.doc}#${s.id}`);
     expect(new Set(ids).size).toBe(ids.length);
     for (const s of snippets.filter((x) => x.kind === 'node')) expect(Object.keys(programChecks), `no output check for ${label(s)}`).toContain(s.id);
+  });
+
+  it('every tagged block (```sh TAG) is one a test reads, and every test file the docs cite exists', () => {
+    for (const doc of docFiles()) {
+      for (const tag of blockTags(doc)) {
+        const test = TAGGED[doc]?.[tag];
+        expect(test, `${doc}: no test runs its \`\`\`${tag} blocks`).toBeDefined();
+        expect(readFileSync(join(repoRoot, test!), 'utf8')).toContain(`taggedBlocks('${doc}', '${tag.split(' ')[1]}')`);
+      }
+      const cited = [...readDoc(doc).matchAll(/`([\w./-]+\.test\.ts)`/g)].map((m) => m[1]!);
+      for (const file of cited) {
+        const found = file.includes('/') ? existsSync(join(repoRoot, file)) : testFiles().some((f) => f.endsWith(`/${file}`));
+        expect(found, `${doc} cites ${file}`).toBe(true);
+      }
+    }
   });
 
   it.each(EVERY_SNIPPET_TESTED)('%s: every code block is marked (the page says every snippet is tested)', (doc) => {
@@ -85,6 +127,56 @@ describe.skipIf(!ok)('the docs\' marked blocks, run as printed against dnslinkd'
       expect(suffix, 'a suffix is "." or ends with "."').toMatch(/^(\.|([a-z0-9-]+\.)+)$/);
       expect(url.startsWith(`${DOC_DNSLINKD_ORIGIN}/dns-query`), url).toBe(true);
       expect(await askDoh(withDnslinkdOrigin(url, origin))).toEqual([`_dnslink.${DOCS_NAME} TXT dnslink=/ipfs/${DOCS_CID}`]);
+    }
+  };
+
+  /**
+   * A systemd unit: its ExecStart run (the install path moved to this checkout, the config and data
+   * dir to temp ones) until dnslinkd serves; its ExecReload run by sh with MAINPID as systemd does,
+   * and the reload logged; SIGTERM (systemctl stop) ends it with 0 within TimeoutStopSec, above the
+   * drain it is given (shutdownGraceMs). StateDirectory is the data dir ExecStart names.
+   */
+  const checkSystemdUnit = async (unit: string) => {
+    const sections = new Map<string, Map<string, string>>();
+    let section = '';
+    for (const line of unit.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))) {
+      const head = /^\[(\w+)\]$/.exec(line);
+      if (head) sections.set((section = head[1]!), new Map());
+      else sections.get(section)!.set(line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1));
+    }
+    const service = sections.get('Service')!;
+    expect(service.get('Type')).toBe('exec');
+    const [bin, ...args] = service.get('ExecStart')!.split(/\s+/);
+    // The launcher `npm install` writes (scripts/install-launcher.mjs), in the unit's checkout.
+    expect(bin).toMatch(/^\/\S+\/node_modules\/\.bin\/dnslinkd$/);
+    expect(args[0]).toBe('serve');
+    const flag = (name: string) => args[args.indexOf(name) + 1]!;
+    expect(flag('--data-dir')).toBe(`/var/lib/${service.get('StateDirectory')}`);
+    const graceMs = (loadConfig({ env: {} }) as unknown as { shutdownGraceMs: number }).shutdownGraceMs;
+    expect(Number(service.get('TimeoutStopSec')) * 1000).toBeGreaterThan(graceMs);
+
+    const dir = mkdtempSync(join(tmpdir(), 'dnslinkd-unit-'));
+    try {
+      const config = join(dir, 'config.json');
+      const ports = await Promise.all([freePort(), freePort(), freePort()]);
+      writeFileSync(config, JSON.stringify({ dns: { listen: `127.0.0.1:${ports[0]}` }, http: { listen: `127.0.0.1:${ports[1]}` }, admin: { listen: `127.0.0.1:${ports[2]}` }, upstreams: [`udp://127.0.0.1:${nsd.port}`], localRecords: null }));
+      const moved = args.map((a) => (a === flag('--config') ? config : a === flag('--data-dir') ? join(dir, 'state') : a));
+      const proc = spawnManaged('dnslinkd (unit)', projectNode(), [cliEntry, ...moved], { cwd: dir });
+      try {
+        await waitFor('the unit\'s dnslinkd', async () => (await fetch(`http://127.0.0.1:${ports[1]}/livez`, { signal: AbortSignal.timeout(1000) })).ok, 20_000, { abortIf: exitedWith(proc) });
+        const reload = await runShellSnippet(service.get('ExecReload')!, { cwd: dir, env: { MAINPID: String(proc.child.pid) } });
+        expect(reload.code, reload.stderr).toBe(0);
+        await waitFor('the reload by SIGHUP logged', async () => proc.output().includes('"by":"SIGHUP"'), 5_000);
+        const stoppedAt = Date.now();
+        process.kill(proc.child.pid!, 'SIGTERM');
+        await proc.exited;
+        expect(proc.exitCode).toBe(0);
+        expect(Date.now() - stoppedAt).toBeLessThan(Number(service.get('TimeoutStopSec')) * 1000);
+      } finally {
+        await proc.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   };
 
@@ -173,6 +265,10 @@ describe.skipIf(!ok)('the docs\' marked blocks, run as printed against dnslinkd'
           const size = /^\s*client_max_body_size (\d+)([km]?);/m.exec(s.code);
           expect(size).not.toBeNull();
           expect(Number(size![1]) * ({ k: 1024, m: 1024 * 1024 }[size![2] as 'k' | 'm'] ?? 1)).toBeGreaterThanOrEqual(defaults.http.bodyLimit);
+          return;
+        }
+        case 'systemd-unit': {
+          await checkSystemdUnit(s.code);
           return;
         }
         default:
