@@ -35,7 +35,7 @@ const TAGGED: Record<string, Record<string, string>> = {
     'sh drill-store': 'test/integration/runbook-drill.test.ts',
     'sh store-reset': 'test/integration/runbook-store-reset.test.ts',
   },
-  'docs/fleet.md': { 'sh fleet': 'test/integration/fleet-docs.test.ts' },
+  'docs/fleet.md': { 'sh fleet': 'test/integration/fleet-docs.test.ts', 'sh fleet-repair': 'test/integration/fleet-docs.test.ts' },
 };
 /** Pages that say every snippet on them is tested: every fenced block with a language must be marked. */
 const EVERY_SNIPPET_TESTED = ['docs/gateways.md'];

@@ -11,7 +11,7 @@ import { digAt, requireBinaries, requireBuild, startDnslinkd, startNsd, startRed
 import type { DnslinkdHandle, NsdHandle, RedisHandle } from './support/index.js';
 import { dnslinkdOnPath, runShellSnippet, taggedBlocks } from './support/doc-snippets.js';
 
-const ok = requireBinaries('nsd', 'dig', 'redis-server', 'bash') && requireBuild();
+const ok = requireBinaries('nsd', 'dig', 'redis-server', 'redis-cli', 'bash') && requireBuild();
 const n = zone.names;
 const TOKEN = 'fleet-docs-token-0123456789abcdef';
 const bare = (fixtureName: string) => fixtureName.replace(/^_dnslink\./, '');
@@ -96,4 +96,20 @@ describe.skipIf(!ok)('docs/fleet.md: migrate from the embedded store, as written
     expect(records.map((r) => r.name).sort()).toEqual(OVERRIDES.map((o) => o.name).sort());
     for (const r of records) expect(r.reason).toBe('migrate to the fleet store');
   }, 40_000);
+
+  it('"delete it in Redis": the repair line removes a record written by hand, and every instance stops reporting it', async () => {
+    const [repair] = taggedBlocks('docs/fleet.md', 'fleet-repair');
+    expect(repair).toBeDefined();
+    // The page's Redis URL and name stand for the reader's: the only substitutions.
+    const line = repair!.replace(/redis:\/\/\S+/, redis.url).replace(/\bexample\.com\b/g, 'broken.example');
+    const cli = await runShellSnippet(`redis-cli -u "${redis.url}" HSET dnslinkd:overrides broken.example 'not JSON'`, { cwd: work });
+    expect(cli.code, cli.stderr).toBe(0);
+    const invalid = async (d: DnslinkdHandle) => ((await d.admin('GET', '/admin/v1/status')).body.invalidRecords as { count: number }).count;
+    for (const d of fleet) await waitFor('the hand-written record reported', async () => (await invalid(d)) === 1, 5_000, { intervalMs: 100 });
+    await runOn(fleet[0]!, line);
+    for (const d of fleet) {
+      await waitFor('no invalid record reported', async () => (await invalid(d)) === 0, 5_000, { intervalMs: 100 });
+      expect(await d.metric('dnslinkd_control_invalid_records')).toBe(0);
+    }
+  }, 20_000);
 });
