@@ -1,8 +1,8 @@
 // `npm run ens:dev`: ENS on a local chain to try dnslinkd's ENS answers without a provider. Starts
 // anvil (npm @foundry-rs/anvil) on 127.0.0.1, deploys the ENS registry and public resolver
 // (scripts/ens/ens-chain.ts, as the ENS tests do), registers example.eth with an ipfs contenthash,
-// prints the dnslinkd configuration and the queries to try, and stays up until SIGINT or SIGTERM,
-// which stop anvil before the script exits.
+// prints the dnslinkd configuration and the queries to try, and stays up until SIGINT, SIGTERM or
+// SIGHUP, which stop anvil before the script exits.
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { ANVIL_CHAIN_ID, findAnvil, rpc } from './ens/anvil-node.js';
@@ -31,7 +31,11 @@ const bin = findAnvil();
 if (!bin) fail('anvil not found: run npm install (it brings @foundry-rs/anvil), or set ANVIL_BIN');
 
 const rpcUrl = `http://127.0.0.1:${port}`;
-const anvil = spawn(bin, ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(ANVIL_CHAIN_ID), '--silent'], { stdio: ['ignore', 'ignore', 'pipe'] });
+// Its own process group: Ctrl-C reaches this script only, which then stops anvil (and says so).
+const anvil = spawn(bin, ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(ANVIL_CHAIN_ID), '--silent'], {
+  stdio: ['ignore', 'ignore', 'pipe'],
+  detached: true,
+});
 let anvilErr = '';
 anvil.stderr.on('data', (chunk: Buffer) => (anvilErr = (anvilErr + chunk.toString('utf8')).slice(-2000)));
 let stopping = false;
@@ -41,7 +45,7 @@ void anvilExited.then((code) => {
   if (!stopping) fail(`anvil exited (${code ?? 'killed'}) ${anvilErr.trim()}`);
 });
 
-/** Stops anvil (SIGTERM, SIGKILL after 5 s) and exits 0: on SIGINT (Ctrl-C), SIGTERM, or a failure to set up. */
+/** Stops anvil (SIGTERM, SIGKILL after 5 s) and exits: 0 on SIGINT (Ctrl-C), SIGTERM or SIGHUP (terminal closed); 1 when setting up failed. */
 async function stop(exitCode: number): Promise<never> {
   stopping = true;
   if (anvil.exitCode === null && anvil.signalCode === null) {
@@ -55,6 +59,7 @@ async function stop(exitCode: number): Promise<never> {
 }
 process.once('SIGINT', () => void stop(0));
 process.once('SIGTERM', () => void stop(0));
+process.once('SIGHUP', () => void stop(0));
 
 try {
   const deadline = Date.now() + 15_000;

@@ -46,10 +46,13 @@ const alive = (pid: number) => {
 describe.skipIf(!ok)('npm run ens:dev', () => {
   let script: Managed;
   let d: DnslinkdHandle | undefined;
+  let anvilPid: number | undefined;
   afterAll(async () => {
     await d?.stop();
     await script?.stop();
     await stopAll();
+    // anvil has its own process group: never leave it behind, whatever failed above.
+    if (anvilPid && alive(anvilPid)) process.kill(anvilPid, 'SIGKILL');
   });
 
   it('prints a configuration dnslinkd resolves the example name with; SIGINT stops it and anvil', async () => {
@@ -58,6 +61,7 @@ describe.skipIf(!ok)('npm run ens:dev', () => {
     script = spawnManaged('ens:dev', cmd, [...args, '--anvil-port', String(anvilPort)], { cwd: repoRoot });
     await waitFor('ens:dev ready', async () => script.output().includes('Ctrl-C stops anvil'), 30_000, { abortIf: exitedWith(script) });
     const out = parseOutput(script.output());
+    anvilPid = out.pid;
     expect(alive(out.pid)).toBe(true);
     expect(out.config.ens.rpc).toEqual([`http://127.0.0.1:${anvilPort}`]);
     expect(out.config.ens.suffixes).toEqual(['eth']);
