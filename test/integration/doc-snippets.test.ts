@@ -211,6 +211,12 @@ describe.skipIf(!ok)('the docs\' marked blocks, run as printed against dnslinkd'
     it(label(s), async () => {
       switch (s.kind) {
         case 'node': {
+          // Each package it imports is one the page tells the reader to install.
+          const installed = [...readDoc(s.doc).matchAll(/`npm install ([^`]+)`/g)].flatMap((m) => m[1]!.split(/\s+/));
+          for (const spec of [...s.code.matchAll(/^import .* from '([^']+)'/gm)].map((m) => m[1]!).filter((x) => !x.startsWith('node:'))) {
+            const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+            expect(installed, `${label(s)} imports ${pkg}: the page names no \`npm install ${pkg}\``).toContain(pkg);
+          }
           const r = await runNodeSnippet(withDnslinkdOrigin(s.code, origin));
           expect(r.code, `${label(s)} exited ${r.code}:\n${r.stderr}`).toBe(0);
           programChecks[s.id]!(r.stdout);
