@@ -244,5 +244,5 @@ describe.skipIf(!(requireBinaries('curl', 'bash', 'ps') && requireBuild()))('run
     expect((await again.admin('GET', '/admin/v1/overrides/kept.example')).status).toBe(200);
     expect((await again.admin('PUT', '/admin/v1/overrides/after.example', { value: `/ipfs/${CID}`, reason: 'drill' })).status).toBe(200);
     await again.stop();
-  });
+  }, 40_000);
 });
