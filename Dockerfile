@@ -1,5 +1,7 @@
-# dnslinkd container image: Node 24 LTS slim, built in one stage and run in another, as a
-# non-root user, with a liveness health check on /livez. DNS on 10053 (UDP+TCP), HTTP on 8053.
+# dnslinkd container image: Node 24 LTS slim. The build stage has the dev dependencies and the
+# TypeScript compiler; the runtime stage has only the production dependencies (npm ci --omit=dev)
+# and the compiled dist/. Runs as a non-root user, keeps its state in a volume, has a health check
+# on /livez that follows the configured HTTP port. DNS on 10053 (UDP+TCP), HTTP on 8053.
 
 FROM node:24-slim AS build
 WORKDIR /app
@@ -9,28 +11,42 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --ignore-scripts
+RUN npx tsc -p tsconfig.build.json
 
 FROM node:24-slim
 # DNS answers loopback and private networks only (RFC 1918, RFC 4193): the container listens on
 # every address, and dnslinkd refuses to start as an open resolver. Set DNSLINKD_DNS__ALLOW to your
 # clients' networks (docs/configuration.md, dns.allow).
+# No demo records: DNSLINKD_LOCAL_RECORDS=null. Ask for them with
+# -e DNSLINKD_LOCAL_RECORDS=/app/fixtures/local-records.json (or name your own file).
+# State (overrides, audit log, the generated admin token) in DNSLINKD_DATA_DIR, a volume.
 ENV NODE_ENV=production \
     DNSLINKD_DNS=0.0.0.0:10053 \
     DNSLINKD_DNS__ALLOW='["127.0.0.0/8","::1","10.0.0.0/8","172.16.0.0/12","192.168.0.0/16","fc00::/7"]' \
-    DNSLINKD_HTTP=0.0.0.0:8053
+    DNSLINKD_HTTP=0.0.0.0:8053 \
+    DNSLINKD_LOCAL_RECORDS=null \
+    DNSLINKD_DATA_DIR=/var/lib/dnslinkd
 WORKDIR /app
-COPY --from=build /app/node_modules ./node_modules
+COPY package.json package-lock.json ./
+# --omit=optional too: TypeScript is an optional peer of viem, so --omit=dev alone keeps the
+# compiler (and its platform binaries, the only optional packages) in the image.
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
-COPY package.json ./
 COPY bin ./bin
 COPY fixtures/local-records.json ./fixtures/local-records.json
+# `dnslinkd` on the PATH, for the admin commands run inside: docker exec dnslinkd dnslinkd status
+# (the admin API listens on the container's loopback; the CLI finds its token in the data dir).
+RUN ln -s /app/bin/dnslinkd.js /usr/local/bin/dnslinkd \
+    && mkdir -p /var/lib/dnslinkd && chown node:node /var/lib/dnslinkd
+VOLUME ["/var/lib/dnslinkd"]
 USER node
 EXPOSE 10053/udp 10053/tcp 8053/tcp
 # /livez answers 200 as long as the process serves. /healthz is a readiness check that can answer
-# 503 (e.g. while upstreams fail): restarting the container would not fix that, so it is not used here.
-HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:8053/livez').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# 503 (e.g. while upstreams fail): restarting the container would not fix that, so it is not used
+# here. dist/cli/healthcheck.js reads the configuration as serve does (DNSLINKD_CONFIG, DNSLINKD_*
+# variables), so a port changed there is followed; a port given as a `serve --http` flag is not.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["node", "dist/cli/healthcheck.js"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "bin/dnslinkd.js"]
 CMD ["serve"]

@@ -3,24 +3,16 @@
 // unsupported namespace, unset and unregistered names, a wildcard and an offchain name, upper case
 // and punycode, a first RPC down, a hanging gateway, a change on chain shown after a flush, and
 // every RPC down with the stale answer served. Over UDP (dig) and the resolution API.
-import { createHash } from 'node:crypto';
 import * as dnsPacket from 'dns-packet';
-import { CID } from 'multiformats/cid';
-import * as Digest from 'multiformats/hashes/digest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digAt, freePort, requireBinaries, requireBuild, sleep, startDnslinkd, startNsd, stopAll, txtValue, zone } from './support/index.js';
 import type { DnslinkdHandle, NsdHandle } from './support/index.js';
 import { requireAnvil, startAnvil, type AnvilHandle } from './support/anvil.js';
 import { startCcipGateway, type CcipGateway } from './support/ccip-gateway.js';
-import { deployEns, type EnsChain } from './support/ens-chain.js';
+import { deployEns, ipfsContenthash, type EnsChain } from './support/ens-chain.js';
 
 const ok = requireBinaries('dig') && requireBuild() && requireAnvil();
 
-/** An ipfs-ns contenthash (0xe3 0x01, then a CIDv1 dag-pb sha2-256) for `seed`, and its DNSLink value. */
-function ipfsContenthash(seed: string): { bytes: Uint8Array; value: string } {
-  const cid = CID.createV1(0x70, Digest.create(0x12, createHash('sha256').update(seed).digest()));
-  return { bytes: Uint8Array.from([0xe3, 0x01, ...cid.bytes]), value: `/ipfs/${cid.toString()}` };
-}
 const IPNS_NAME = Buffer.from('e5010170000f6170702e756e69737761702e6f7267', 'hex'); // ipns://app.uniswap.org
 const SWARM = Buffer.from('e40101fa011b20d1de9994b4d039f6548d191eb26786769f580809256b4685ef316805265ea162', 'hex');
 

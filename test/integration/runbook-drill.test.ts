@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digAt, repoRoot, requireBinaries, requireBuild, runCli, runTool, sleep, startDnslinkd, startNsd, startRedis, stopAll, txtValue, waitFor, zone } from './support/index.js';
 import type { DnslinkdHandle, NsdHandle, RedisHandle } from './support/index.js';
+import { cliSteps, commandLines, shellWords, taggedBlocks } from './support/doc-snippets.js';
 
 const ok = requireBinaries('nsd', 'dig', 'redis-server') && requireBuild();
 const n = zone.names;
@@ -19,14 +20,7 @@ const TOKEN = 'drill-write-token-0123456789';
 
 /** The drill's steps: the `npx dnslinkd ...` lines of each `sh drill` block, in order. */
 function drillSteps(): string[][][] {
-  const page = readFileSync(join(repoRoot, 'docs', 'runbook.md'), 'utf8');
-  const blocks = [...page.matchAll(/```sh drill\n([\s\S]*?)```/g)].map((m) => m[1]!);
-  return blocks.map((block) =>
-    block
-      .split('\n')
-      .filter((line) => line.startsWith('npx dnslinkd '))
-      .map((line) => [...line.replace(/^npx dnslinkd /, '').matchAll(/"([^"]*)"|(\S+)/g)].map((m) => (m[1] ?? m[2]!).replace(/\bexample\.com\b/g, DOMAIN))),
-  );
+  return taggedBlocks('docs/runbook.md', 'drill').map((block) => cliSteps(block).map((args) => args.map((arg) => arg.replace(/\bexample\.com\b/g, DOMAIN))));
 }
 
 describe.skipIf(!ok)('runbook incident drill on a three-instance fleet', () => {
@@ -125,9 +119,7 @@ describe.skipIf(!ok)('runbook incident drill on a three-instance fleet', () => {
 
 /** The commands of the page's `sh reload` block (docs/runbook.md, "Reload the configuration"), in order. */
 function reloadSteps(): string[] {
-  const page = readFileSync(join(repoRoot, 'docs', 'runbook.md'), 'utf8');
-  const block = /```sh reload\n([\s\S]*?)```/.exec(page)?.[1] ?? '';
-  return block.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
+  return commandLines(taggedBlocks('docs/runbook.md', 'reload')[0] ?? '');
 }
 
 describe.skipIf(!ok)('runbook reload: another upstream while the first one is down', () => {
@@ -143,7 +135,7 @@ describe.skipIf(!ok)('runbook reload: another upstream while the first one is do
   /** Runs one line of the block as written: `npx dnslinkd ...` as the CLI, anything else with sh. */
   const run = async (line: string) => {
     if (line.startsWith('npx dnslinkd ')) {
-      const args = [...line.replace(/^npx dnslinkd /, '').matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+      const args = shellWords(line.replace(/^npx dnslinkd /, ''));
       const r = await runCli(args, 15_000, { DNSLINKD_ADMIN__LISTEN: `127.0.0.1:${d.adminPort}`, DNSLINKD_ADMIN_TOKEN: TOKEN });
       expect(r.code, `${line}\n${r.stderr}`).toBe(0);
       return r.stdout;
@@ -201,12 +193,6 @@ describe.skipIf(!ok)('runbook reload: another upstream while the first one is do
   }, 40_000);
 });
 
-/** The shell lines of the page's ```sh <tag> blocks, each block as one script. */
-function shellBlocks(tag: string): string[] {
-  const page = readFileSync(join(repoRoot, 'docs', 'runbook.md'), 'utf8');
-  return [...page.matchAll(new RegExp('```sh ' + tag + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
-}
-
 describe.skipIf(!(requireBinaries('curl', 'bash', 'ps') && requireBuild()))('runbook: the data directory lock and a store that refuses changes, as written', () => {
   const CID = 'bafkreibaoaidvjxyomg4xguvlpaeekw7dqeahsqjfgj4igx3ywr4n3sp34';
   const dirs: string[] = [];
@@ -222,8 +208,8 @@ describe.skipIf(!(requireBinaries('curl', 'bash', 'ps') && requireBuild()))('run
 
   it('the refusal line is the one the page shows, its commands tell who holds the lock, and a deleted store is seen as the page says', async () => {
     const page = readFileSync(join(repoRoot, 'docs', 'runbook.md'), 'utf8');
-    const [lockBlock] = shellBlocks('drill-lock');
-    const [storeBlock] = shellBlocks('drill-store');
+    const [lockBlock] = taggedBlocks('docs/runbook.md', 'drill-lock');
+    const [storeBlock] = taggedBlocks('docs/runbook.md', 'drill-store');
     expect(lockBlock).toBeDefined();
     expect(storeBlock).toBeDefined();
     const dataDir = join(mkdtempSync(join(tmpdir(), 'dnslinkd-rb-')), 'data');
@@ -258,5 +244,5 @@ describe.skipIf(!(requireBinaries('curl', 'bash', 'ps') && requireBuild()))('run
     expect((await again.admin('GET', '/admin/v1/overrides/kept.example')).status).toBe(200);
     expect((await again.admin('PUT', '/admin/v1/overrides/after.example', { value: `/ipfs/${CID}`, reason: 'drill' })).status).toBe(200);
     await again.stop();
-  });
+  }, 40_000);
 });

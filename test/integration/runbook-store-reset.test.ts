@@ -3,12 +3,11 @@
 // instances sharing a real Redis that is restarted empty (then step 2a, restore) and flushed (then
 // step 2b, accept-reset); after each step both instances are checked.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, requireBinaries, requireBuild, runCli, startDnslinkd, startNsd, startRedis, stopAll, waitFor, zone } from './support/index.js';
+import { requireBinaries, requireBuild, runCli, startDnslinkd, startNsd, startRedis, stopAll, waitFor, zone } from './support/index.js';
 import type { DnslinkdHandle, NsdHandle, RedisHandle } from './support/index.js';
+import { taggedBlocks } from './support/doc-snippets.js';
 
 const ok = requireBinaries('nsd', 'redis-server', 'curl') && requireBuild();
 const DOMAIN = zone.names.plain.name.replace(/^_dnslink\./, '');
@@ -19,8 +18,7 @@ const baseEnv: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env
 
 /** The section's steps: the command lines of each `sh store-reset` block, in order. */
 function steps(): string[][] {
-  const page = readFileSync(join(repoRoot, 'docs', 'runbook.md'), 'utf8');
-  return [...page.matchAll(/```sh store-reset\n([\s\S]*?)```/g)].map((m) => m[1]!.split('\n').filter((line) => line.trim() !== ''));
+  return taggedBlocks('docs/runbook.md', 'store-reset').map((block) => block.split('\n').filter((line) => line.trim() !== ''));
 }
 
 function sh(line: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
