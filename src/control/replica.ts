@@ -14,6 +14,7 @@ import type { CacheEntry } from '../stages/cache/answer-store.js';
 import type { FlushTarget } from '../stages/cache/flush.js';
 import type { Override } from '../stages/overrides/override.js';
 import { forEachInChunks } from '../runtime/event-loop-yield.js';
+import type { EnsHealthView } from '../stages/ens/rpc-health.js';
 import type { ControlHealth } from './health.js';
 
 /** One cached answer as the admin API shows it. */
@@ -55,6 +56,8 @@ export interface Replica {
   cachedTxt(fqdn: string): Promise<TxtLookupResult | undefined>;
   /** Where /healthz is answered in other processes (cluster workers): the control plane's health, as it changes. */
   publishHealth?(health: ControlHealth): void;
+  /** The ENS RPC endpoints' health in this process (undefined while ENS is off). */
+  ensHealth?(): EnsHealthView | undefined;
 }
 
 function recordViews(records: readonly DnsRecord[], age: number) {
@@ -91,6 +94,10 @@ export class LocalReplica implements Replica {
     private readonly core: ResolverCore,
     private readonly now: () => number = Date.now,
   ) {}
+
+  ensHealth(): EnsHealthView | undefined {
+    return this.core.stages.ens.health();
+  }
 
   async applyOverrides(overrides: readonly Override[]): Promise<void> {
     const stage = this.core.stages.overrides;

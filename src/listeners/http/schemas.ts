@@ -249,6 +249,41 @@ export const dnslinkSchema = {
   },
 } as const;
 
+/** The ENS section of /healthz (absent while ENS is off). */
+export const ENS_HEALTH_SCHEMA = {
+  type: 'object',
+  description: 'The ENS RPC endpoints (ens.rpc), absent while ENS is off. Readiness does not change for them.',
+  required: ['configured', 'failing', 'degraded', 'endpoints'],
+  properties: {
+    configured: { type: 'integer', description: 'RPC endpoints configured.' },
+    failing: { type: 'integer', description: 'Endpoints whose last request failed.' },
+    degraded: { type: 'boolean', description: 'True while every endpoint is failing: ENS names get their stale answer or SERVFAIL.' },
+    chainId: { type: 'integer', description: 'The chain the endpoints serve, once one answered eth_chainId.' },
+    endpoints: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['endpoint', 'state', 'failures'],
+        properties: {
+          endpoint: { type: 'string', description: 'The endpoint: `#n` (its place in ens.rpc, from 1); its address only on the admin API.' },
+          state: { type: 'string', enum: ['unknown', 'up', 'failing'], description: '`unknown`: not asked yet; `up`: its last request was answered; `failing`: its last request failed.' },
+          since: { type: 'string', description: 'Since when it is in this state (ISO time).' },
+          failures: { type: 'integer', description: 'Requests failed in a row.' },
+          lastError: {
+            type: 'object',
+            required: ['cause', 'message', 'at'],
+            properties: {
+              cause: { type: 'string', description: 'ECONNREFUSED, ENETUNREACH, TIMEOUT, a TLS code, HTTP_<status>, JSONRPC_<code>...' },
+              message: { type: 'string', description: 'The cause in words.' },
+              at: { type: 'string', description: 'When (ISO time).' },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
 const healthBody = (description: string, status: string) =>
   ({
     description,
@@ -293,6 +328,7 @@ const healthBody = (description: string, status: string) =>
           invalidRecords: { type: 'integer', description: 'Records of the shared store skipped as invalid (never served): listed in /admin/v1/status.' },
         },
       },
+      ens: ENS_HEALTH_SCHEMA,
     },
   }) as const;
 
