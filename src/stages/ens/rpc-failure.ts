@@ -58,6 +58,8 @@ const firstLine = (v: unknown): string => plainText(String(v ?? '').split('\n')[
 /** Classifies a failed request; `timeoutMs` is the bound it had (for the sentence). */
 export function classifyRequestFailure(err: unknown, timeoutMs: number): RequestFailure {
   const chain = causeChain(err);
+  // First: a DOMException's numeric code (23 for a timeout) is no JSON-RPC error code.
+  if (chain.some((e) => e.name === 'TimeoutError' || e.name === 'AbortError')) return { result: 'timeout', cause: 'TIMEOUT', message: `no answer within ${timeoutMs} ms` };
   for (const e of chain) {
     if (typeof e.code === 'number') {
       const reverted = e.code === 3 || /revert/i.test(String(e.details ?? e.message ?? ''));
@@ -68,7 +70,6 @@ export function classifyRequestFailure(err: unknown, timeoutMs: number): Request
     }
   }
   for (const e of chain) {
-    if (e.name === 'TimeoutError' || e.name === 'AbortError') return { result: 'timeout', cause: 'TIMEOUT', message: `no answer within ${timeoutMs} ms` };
     if (typeof e.status === 'number') {
       const text = e.details ? ` ${firstLine(e.details)}` : '';
       return { result: 'http', cause: `HTTP_${e.status}`, message: `HTTP ${e.status}${text}` };
