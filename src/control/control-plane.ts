@@ -16,8 +16,7 @@ import { checkExpiry, checkReason, checkTtl, controlName } from './override-rule
 import { ipnsTargetProblem } from './override-content.js';
 import { DEFAULT_MAX_FLUSH_ENTRIES, requireForceForFlush, requireForceForNames, wideReach, type WideReach } from './reach-guard.js';
 import { heldPhrase, missingFrom, removedNames, RESET_CHOICES, type StoreResetView } from './store-reset.js';
-import type { EnsHealthView } from '../stages/ens/rpc-health.js';
-import type { OverrideUpdate, Replica } from './replica.js';
+import type { EnsStatusView, OverrideUpdate, Replica } from './replica.js';
 import { UnbuildableOverrides, type UnbuildableOverride } from './unbuildable-overrides.js';
 import { forEachInChunks, WORK_CHUNK, yieldToEventLoop } from '../runtime/event-loop-yield.js';
 import type { AuditQuery, AuditRecord, ControlStore, NewAuditRecord, OverrideChange } from './store.js';
@@ -73,8 +72,6 @@ export interface ControlStatus {
   invalidRecords: { count: number; records: InvalidRecord[] };
   /** Overrides skipped because their answers cannot be built (never served). */
   unbuildableOverrides: { count: number; overrides: UnbuildableOverride[] };
-  /** The ENS RPC endpoints of this process, with their addresses (absent while ENS is off, and with --workers). */
-  ens?: EnsHealthView;
 }
 
 export interface FlushResult {
@@ -660,12 +657,12 @@ export class ControlPlane {
       ...(reset ? { storeReset: reset } : {}),
       invalidRecords: { count: invalid?.count ?? 0, records: invalid?.list() ?? [] },
       unbuildableOverrides: { count: this.unbuildable.count, overrides: this.unbuildable.list() },
-      ...this.ensStatus(),
     };
   }
 
-  private ensStatus(): { ens?: EnsHealthView } {
-    const ens = this.replica.ensHealth?.();
+  /** The ENS section of the status: the RPC endpoints' health where the replicas run ENS (absent while it is off). */
+  async ensStatus(): Promise<{ ens?: EnsStatusView }> {
+    const ens = await this.replica.ensHealth?.();
     return ens ? { ens } : {};
   }
 

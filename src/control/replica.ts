@@ -56,9 +56,12 @@ export interface Replica {
   cachedTxt(fqdn: string): Promise<TxtLookupResult | undefined>;
   /** Where /healthz is answered in other processes (cluster workers): the control plane's health, as it changes. */
   publishHealth?(health: ControlHealth): void;
-  /** The ENS RPC endpoints' health in this process (undefined while ENS is off). */
-  ensHealth?(): EnsHealthView | undefined;
+  /** The ENS RPC endpoints' health where ENS runs (undefined while it is off), for /admin/v1/status. */
+  ensHealth?(): Promise<EnsStatusView | undefined>;
 }
+
+/** The ENS section of /admin/v1/status: with --workers, the first worker's view and every worker's. */
+export type EnsStatusView = EnsHealthView & { workers?: Array<{ worker: number } & EnsHealthView> };
 
 function recordViews(records: readonly DnsRecord[], age: number) {
   return records.map((rr) => ({ name: rr.name, type: recordTypeNumber(rr.type), ttl: remainingTtl(recordTtl(rr), { ttlAge: age }), data: recordData(rr) }));
@@ -95,7 +98,7 @@ export class LocalReplica implements Replica {
     private readonly now: () => number = Date.now,
   ) {}
 
-  ensHealth(): EnsHealthView | undefined {
+  async ensHealth(): Promise<EnsHealthView | undefined> {
     return this.core.stages.ens.health();
   }
 

@@ -257,3 +257,31 @@ describe.skipIf(!ok)('ENS start check (anvil)', () => {
     ]);
   });
 });
+
+describe.skipIf(!ok)('ENS health with --workers 2', () => {
+  let d: DnslinkdHandle;
+  let closedPort: number;
+  beforeAll(async () => {
+    closedPort = await freePort();
+    d = await startDnslinkd({ upstreams: [], args: ['--workers', '2'], config: { ens: { rpc: [`http://127.0.0.1:${closedPort}/v3/${SECRET}`], rpcTimeoutMs: 500 } } });
+    await waitFor('dnslinkd workers ready', async () => d.logs().includes('dnslinkd workers ready'), 20_000);
+  }, 40_000);
+  afterAll(async () => {
+    await d?.stop();
+    await stopAll();
+  });
+
+  it('/admin/v1/status (on the primary) shows each worker\'s endpoints', async () => {
+    const status = await d.admin('GET', '/admin/v1/status');
+    expect(status.status).toBe(200);
+    const view = status.body.ens as EnsView & { workers: Array<EnsView & { worker: number }> };
+    expect(view.workers.map((w) => w.worker).sort()).toEqual([1, 2]);
+    // Each worker checked the chain at start: its one endpoint refused, so it is failing there.
+    for (const w of view.workers) {
+      expect(w).toMatchObject({ configured: 1, failing: 1, degraded: true });
+      expect(w.endpoints).toEqual([expect.objectContaining({ endpoint: `#1 http://127.0.0.1:${closedPort}`, state: 'failing', lastError: expect.objectContaining({ cause: 'ECONNREFUSED' }) })]);
+    }
+    expect(view).toMatchObject({ configured: 1, degraded: true });
+    expect(JSON.stringify(status.body)).not.toContain(SECRET);
+  });
+});
