@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { http } from 'viem';
+import { HttpRequestError, http } from 'viem';
 import { classifyRequestFailure, endpointLabel } from '../../../src/stages/ens/rpc-failure.js';
 
 let server: Server;
@@ -59,6 +59,19 @@ describe('classifyRequestFailure', () => {
     expect(tls.result).toBe('tls');
     expect(tls.cause).toMatch(/^ERR_SSL_/);
     expect(tls.message).toBe(`TLS failed (${tls.cause})`);
+  });
+});
+
+describe('classifyRequestFailure on causes no local socket can produce', () => {
+  // As undici and viem wrap them: HttpRequestError > TypeError('fetch failed') > the socket's error.
+  const wrapped = (cause: Error) => new HttpRequestError({ url: 'http://rpc.test', details: 'fetch failed', cause: new TypeError('fetch failed', { cause }) });
+  const socketError = (code: string, message: string) => Object.assign(new Error(message), { code });
+  it('names the errno, with happy eyeballs\' AggregateError followed to its first member', () => {
+    expect(classifyRequestFailure(wrapped(socketError('ENETUNREACH', 'connect ENETUNREACH 10.0.0.1:443')), 2000)).toEqual({ result: 'network', cause: 'ENETUNREACH', message: 'network unreachable (ENETUNREACH)' });
+    const both = new AggregateError([socketError('EHOSTUNREACH', 'connect EHOSTUNREACH'), socketError('ENETUNREACH', 'connect ENETUNREACH')], 'connect failed');
+    expect(classifyRequestFailure(wrapped(both), 2000)).toMatchObject({ result: 'network', cause: 'EHOSTUNREACH' });
+    expect(classifyRequestFailure(wrapped(socketError('CERT_HAS_EXPIRED', 'certificate has expired')), 2000)).toEqual({ result: 'tls', cause: 'CERT_HAS_EXPIRED', message: 'TLS failed (CERT_HAS_EXPIRED)' });
+    expect(classifyRequestFailure(wrapped(new Error('bad port')), 2000)).toEqual({ result: 'network', cause: 'NETWORK', message: 'network error: bad port' });
   });
 });
 
