@@ -63,7 +63,7 @@ interface EnsView {
 
 const SECRET = 'k3y-s3cr3t';
 
-describe.skipIf(!ok)('ENS health: failing and recovering RPC endpoints, metrics, /healthz (anvil)', () => {
+describe.skipIf(!ok)('ENS health: failing and recovering RPC endpoints, metrics, /healthz, the start check (anvil)', () => {
   let anvil: AnvilHandle;
   let ens: EnsChain;
   let fault: FaultRpc;
@@ -222,6 +222,20 @@ describe.skipIf(!ok)('ENS health: failing and recovering RPC endpoints, metrics,
     expect(metricSum(after, 'dnslinkd_ens_ccip_duration_seconds_sum', { gateway: origin(hanging.port) })).toBeGreaterThanOrEqual(0.5);
   });
 
+  it('a chain without code at ens.registry: the start fails in one line naming the key and the chain id', async () => {
+    const registry = '0x1111111111111111111111111111111111111111';
+    const dir = mkdtempSync(join(tmpdir(), 'dnslinkd-ens-start-'));
+    const config = join(dir, 'config.json');
+    writeFileSync(config, JSON.stringify({ localRecords: null, dataDir: join(dir, 'data'), ens: { rpc: [anvil.url], registry } }));
+    const r = await runCli(['serve', '--config', config, '--dns', '127.0.0.1:0', '--http', '127.0.0.1:0', '--admin', '127.0.0.1:0']);
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.code).not.toBe(0);
+    const errorLines = r.stderr.split('\n').filter((l) => l.startsWith('dnslinkd:'));
+    expect(errorLines).toEqual([
+      `dnslinkd: [ENS_NO_REGISTRY] ens.registry: no contract at ${registry} on chain ${ANVIL_CHAIN_ID} (ens.rpc #1 ${anvil.url}): set ens.registry to the ENS registry of that chain, or point ens.rpc at a chain that has one (mainnet's is the default)`,
+    ]);
+  });
+
   it('no URL path or query (the API keys) in the logs, /metrics, /healthz or the admin status', async () => {
     expect(d.logs()).not.toContain(SECRET);
     expect(await d.metrics()).not.toContain(SECRET);
@@ -229,59 +243,5 @@ describe.skipIf(!ok)('ENS health: failing and recovering RPC endpoints, metrics,
     expect(JSON.stringify((await d.admin('GET', '/admin/v1/status')).body)).not.toContain(SECRET);
     const api = await fetch(`http://127.0.0.1:${d.httpPort}/v1/dnslink/one.eth`).then((r) => r.text());
     expect(api).not.toContain(SECRET);
-  });
-});
-
-describe.skipIf(!ok)('ENS start check (anvil)', () => {
-  let anvil: AnvilHandle;
-  let dir: string;
-  beforeAll(async () => {
-    anvil = await startAnvil();
-    dir = mkdtempSync(join(tmpdir(), 'dnslinkd-ens-start-'));
-  }, 30_000);
-  afterAll(async () => {
-    await anvil?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    await stopAll();
-  });
-
-  it('a chain without code at ens.registry: the start fails in one line naming the key and the chain id', async () => {
-    const registry = '0x1111111111111111111111111111111111111111';
-    const config = join(dir, 'config.json');
-    writeFileSync(config, JSON.stringify({ localRecords: null, dataDir: join(dir, 'data'), ens: { rpc: [anvil.url], registry } }));
-    const r = await runCli(['serve', '--config', config, '--dns', '127.0.0.1:0', '--http', '127.0.0.1:0', '--admin', '127.0.0.1:0']);
-    expect(r.code).not.toBe(0);
-    const errorLines = r.stderr.split('\n').filter((l) => l.startsWith('dnslinkd:'));
-    expect(errorLines).toEqual([
-      `dnslinkd: [ENS_NO_REGISTRY] ens.registry: no contract at ${registry} on chain ${ANVIL_CHAIN_ID} (ens.rpc #1 ${anvil.url}): set ens.registry to the ENS registry of that chain, or point ens.rpc at a chain that has one (mainnet's is the default)`,
-    ]);
-  });
-});
-
-describe.skipIf(!ok)('ENS health with --workers 2', () => {
-  let d: DnslinkdHandle;
-  let closedPort: number;
-  beforeAll(async () => {
-    closedPort = await freePort();
-    d = await startDnslinkd({ upstreams: [], args: ['--workers', '2'], config: { ens: { rpc: [`http://127.0.0.1:${closedPort}/v3/${SECRET}`], rpcTimeoutMs: 500 } } });
-    await waitFor('dnslinkd workers ready', async () => d.logs().includes('dnslinkd workers ready'), 20_000);
-  }, 40_000);
-  afterAll(async () => {
-    await d?.stop();
-    await stopAll();
-  });
-
-  it('/admin/v1/status (on the primary) shows each worker\'s endpoints', async () => {
-    const status = await d.admin('GET', '/admin/v1/status');
-    expect(status.status).toBe(200);
-    const view = status.body.ens as EnsView & { workers: Array<EnsView & { worker: number }> };
-    expect(view.workers.map((w) => w.worker).sort()).toEqual([1, 2]);
-    // Each worker checked the chain at start: its one endpoint refused, so it is failing there.
-    for (const w of view.workers) {
-      expect(w).toMatchObject({ configured: 1, failing: 1, degraded: true });
-      expect(w.endpoints).toEqual([expect.objectContaining({ endpoint: `#1 http://127.0.0.1:${closedPort}`, state: 'failing', lastError: expect.objectContaining({ cause: 'ECONNREFUSED' }) })]);
-    }
-    expect(view).toMatchObject({ configured: 1, degraded: true });
-    expect(JSON.stringify(status.body)).not.toContain(SECRET);
   });
 });
