@@ -18,6 +18,7 @@ import { LocalReplica } from './control/replica.js';
 import { startControl, type RunningControl } from './control/start-control.js';
 import { cacheSnapshots } from './stages/cache/snapshot.js';
 import { CHAIN_ORDER } from './stages/chain.js';
+import { checkEnsAtStart } from './stages/ens/start-check.js';
 import { applyHeapLimits } from './runtime/heap-limits.js';
 import { exitCodeAtOnce, exitNow, onShutdownSignals, SHUTTING_DOWN_TEXT, upstreamAbortDelayMs, withinGrace } from './lifecycle/shutdown.js';
 
@@ -58,6 +59,7 @@ export async function startInstance(config: Config, log: Logger, options: Instan
   if (accessWarning) log.warn(accessWarning);
   applyHeapLimits(config.memory);
   const core = createResolverCore(config, log, options);
+  await checkEnsAtStart(core.stages.ens, config.ens.registry, log);
   const snapshots = cacheSnapshots(config.cache, core.stages.cache.store, config.dataDir, options.cacheSnapshotIndex ?? 0, core.metrics.registry, log, options.now);
   const dnsAddr = splitHostPort(config.dns.listen);
   const httpAddr = splitHostPort(config.http.listen);

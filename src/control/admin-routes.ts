@@ -215,7 +215,7 @@ export function registerAdminRoutes(app: FastifyInstance, control: ControlPlane,
   app.get<AdminRequest>(
     '/admin/v1/status',
     adminSchema('GET', '/admin/v1/status'),
-    guarded('read', async () => control.status()),
+    guarded('read', async () => ({ ...control.status(), ...(await control.ensStatus()) })),
   );
 
   // Reads the configuration file again and applies it (src/lifecycle/reload.ts), as SIGHUP does.

@@ -259,6 +259,18 @@ export const ADMIN_ROUTE_SCHEMAS = {
           degraded: bool('True while the store is unreachable or overrides are held after a reset'),
           degradedReason: str('Why'),
           storeReset: obj({ held: int('Overrides held'), since: str('ISO time'), cause: str('Why'), overrides: arrayOf(override), choices: str('What to do') }),
+          ens: obj(
+            {
+              configured: int('RPC endpoints configured (ens.rpc)'),
+              failing: int('Endpoints failing now'),
+              degraded: bool('True while every endpoint fails: ENS names get SERVFAIL or their stale answer'),
+              chainId: int('The chain id the endpoints reported at start'),
+              endpoints: arrayOf(obj({ endpoint: str('#n scheme://host[:port] (never the path or query)'), state: str('unknown, up or failing'), since: str('ISO time of the last change of state'), failures: int('Requests failed in a row'), lastError: obj({ cause: str('ECONNREFUSED, TIMEOUT, HTTP_500, JSONRPC_-32000...'), message: str('What failed'), at: str('ISO time') }) })),
+              workers: arrayOf(obj({ worker: int('Worker id') }), 'With --workers: each worker\'s own view'),
+            },
+            [],
+            'ENS RPC endpoints (docs/ens.md, "Watching ENS"); absent without ens.rpc',
+          ),
           invalidRecords: obj({ count: int('Records of the store skipped as invalid'), records: arrayOf(obj({ key: str('Key'), id: str('Id'), why: str('Why'), since: str('ISO time') })) }),
           unbuildableOverrides: obj({ count: int('Overrides whose answers cannot be built'), overrides: arrayOf(obj({ name: str('Name'), why: str('Why'), since: str('ISO time') })) }),
         },

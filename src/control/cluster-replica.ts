@@ -8,9 +8,10 @@ import type { ResolverCore } from '../core/resolver-core.js';
 import type { TxtLookupResult } from '../dnslink/resolve.js';
 import { CodedError, errorMessage } from '../errors.js';
 import type { FlushTarget } from '../stages/cache/flush.js';
+import type { EnsHealthView } from '../stages/ens/rpc-health.js';
 import type { Override } from '../stages/overrides/override.js';
 import { registerControlHealth, type ControlHealth } from './health.js';
-import { LocalReplica, type CachedAnswerView, type OverrideUpdate, type Replica } from './replica.js';
+import { LocalReplica, type CachedAnswerView, type EnsStatusView, type OverrideUpdate, type Replica } from './replica.js';
 
 /** A worker that does not answer a call within this fails the call (the admin request says so). */
 const CALL_TIMEOUT_MS = 5_000;
@@ -35,6 +36,7 @@ export type ReplicaCall =
   | { op: 'cached'; name: string }
   | { op: 'cachedTxt'; fqdn: string }
   | { op: 'resolvedTxt'; fqdn: string }
+  | { op: 'ensHealth' }
   /** The primary's control health, for the worker's /healthz. */
   | { op: 'controlHealth'; health: ControlHealth };
 
@@ -46,6 +48,7 @@ interface ReplicaResults {
   cached: CachedAnswerView[];
   cachedTxt: TxtLookupResult | null;
   resolvedTxt: TxtLookupResult;
+  ensHealth: EnsHealthView | null;
   controlHealth: null;
 }
 
@@ -166,6 +169,14 @@ export class ClusterReplica implements Replica {
     }
     return { rcode: 2, records: [] };
   }
+
+  /** Each worker has its own ENS client: the first worker's view on top, every worker's in `workers`. */
+  async ensHealth(): Promise<EnsStatusView | undefined> {
+    const each = (await this.all({ op: 'ensHealth' })).flatMap(({ worker, result }) => (result ? [{ worker: worker.id, view: result }] : []));
+    const first = each[0];
+    if (!first) return undefined;
+    return { ...first.view, workers: each.map(({ worker, view }) => ({ worker, ...view })) };
+  }
 }
 
 /**
@@ -195,6 +206,8 @@ export function joinPrimary(core: ResolverCore): Promise<void> {
         return (await local.cachedTxt(call.fqdn)) ?? null;
       case 'resolvedTxt':
         return local.resolvedTxt(call.fqdn);
+      case 'ensHealth':
+        return (await local.ensHealth()) ?? null;
       case 'controlHealth': {
         const health = call.health;
         registerControlHealth(core.metrics.registry, () => health);

@@ -16,7 +16,7 @@ import { checkExpiry, checkReason, checkTtl, controlName } from './override-rule
 import { ipnsTargetProblem } from './override-content.js';
 import { DEFAULT_MAX_FLUSH_ENTRIES, requireForceForFlush, requireForceForNames, wideReach, type WideReach } from './reach-guard.js';
 import { heldPhrase, missingFrom, removedNames, RESET_CHOICES, type StoreResetView } from './store-reset.js';
-import type { OverrideUpdate, Replica } from './replica.js';
+import type { EnsStatusView, OverrideUpdate, Replica } from './replica.js';
 import { UnbuildableOverrides, type UnbuildableOverride } from './unbuildable-overrides.js';
 import { forEachInChunks, WORK_CHUNK, yieldToEventLoop } from '../runtime/event-loop-yield.js';
 import type { AuditQuery, AuditRecord, ControlStore, NewAuditRecord, OverrideChange } from './store.js';
@@ -670,6 +670,12 @@ export class ControlPlane {
       invalidRecords: { count: invalid?.count ?? 0, records: invalid?.list() ?? [] },
       unbuildableOverrides: { count: this.unbuildable.count, overrides: this.unbuildable.list() },
     };
+  }
+
+  /** The ENS section of the status: the RPC endpoints' health where the replicas run ENS (absent while it is off). */
+  async ensStatus(): Promise<{ ens?: EnsStatusView }> {
+    const ens = await this.replica.ensHealth?.();
+    return ens ? { ens } : {};
   }
 
   /** The overrides held after a store reset, or undefined when none is. */

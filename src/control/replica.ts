@@ -14,6 +14,7 @@ import type { CacheEntry } from '../stages/cache/answer-store.js';
 import type { FlushTarget } from '../stages/cache/flush.js';
 import type { Override } from '../stages/overrides/override.js';
 import { forEachInChunks } from '../runtime/event-loop-yield.js';
+import type { EnsHealthView } from '../stages/ens/rpc-health.js';
 import type { ControlHealth } from './health.js';
 
 /** One cached answer as the admin API shows it. */
@@ -61,7 +62,12 @@ export interface Replica {
   resolvedTxt?(fqdn: string): Promise<TxtLookupResult>;
   /** Where /healthz is answered in other processes (cluster workers): the control plane's health, as it changes. */
   publishHealth?(health: ControlHealth): void;
+  /** The ENS RPC endpoints' health where ENS runs (undefined while it is off), for /admin/v1/status. */
+  ensHealth?(): Promise<EnsStatusView | undefined>;
 }
+
+/** The ENS section of /admin/v1/status: with --workers, the first worker's view and every worker's. */
+export type EnsStatusView = EnsHealthView & { workers?: Array<{ worker: number } & EnsHealthView> };
 
 function recordViews(records: readonly DnsRecord[], age: number) {
   return records.map((rr) => ({ name: rr.name, type: recordTypeNumber(rr.type), ttl: remainingTtl(recordTtl(rr), { ttlAge: age }), data: recordData(rr) }));
@@ -97,6 +103,10 @@ export class LocalReplica implements Replica {
     private readonly core: ResolverCore,
     private readonly now: () => number = Date.now,
   ) {}
+
+  async ensHealth(): Promise<EnsHealthView | undefined> {
+    return this.core.stages.ens.health();
+  }
 
   async applyOverrides(overrides: readonly Override[]): Promise<void> {
     const stage = this.core.stages.overrides;

@@ -13,31 +13,38 @@ import { parseDnslinkHostname } from '../dnslink/hostname.js';
 import { describeDnslinkResultError, resolveDnslink, resolveDomain, type DnslinkResult, type TxtLookup } from '../dnslink/resolve.js';
 import type { Caller, Stage } from '../stages/stage.js';
 
-/** What the resolution API reports as the `source` of a whole result (docs/api.md). */
-export const RESULT_SOURCES = ['dns', 'cache', 'stale', 'local', 'override', 'ens', 'ens-fallback'] as const;
+/** What the resolution API reports as the `source` of a whole result: where its value comes from (docs/api.md). */
+export const RESULT_SOURCES = ['dns', 'local', 'override', 'ens', 'ens-fallback'] as const;
 export type ResultSource = (typeof RESULT_SOURCES)[number];
 
 /**
- * How each answer source is reported for a result, and its weight: a result reports the source
- * of its heaviest lookup (one overridden lookup makes the result an override; one stale lookup,
- * stale; one that went upstream, dns).
+ * How each answer's origin is reported for a result, and its weight: a result reports the origin
+ * of its heaviest lookup (one overridden lookup makes the result an override; one answered by the
+ * ENS fallback, ens-fallback). A cached answer counts as where it first came from.
  */
 const REPORTED_AS: Readonly<Record<AnswerSource, { source: ResultSource; weight: number }>> = {
   override: { source: 'override', weight: 5 },
   'ens-fallback': { source: 'ens-fallback', weight: 4 },
-  stale: { source: 'stale', weight: 3 },
   upstream: { source: 'dns', weight: 2 },
   ens: { source: 'ens', weight: 2 },
   error: { source: 'dns', weight: 2 },
-  cache: { source: 'cache', weight: 1 },
+  // Never an origin (the cache keeps where an answer came from): counted as DNS if one ever is.
+  cache: { source: 'dns', weight: 1 },
+  stale: { source: 'dns', weight: 1 },
   local: { source: 'local', weight: 0 },
   policy: { source: 'local', weight: 0 },
 };
+
+const fromCacheSource = (source: AnswerSource): boolean => source === 'cache' || source === 'stale';
+/** Whether a lookup was answered from dnslinkd's cache (fresh or stale). */
+const fromCache = (lookup: LookupTrace): boolean => fromCacheSource(lookup.source);
 
 export interface LookupTrace {
   name: string;
   rcode: number;
   source: AnswerSource;
+  /** For an answer from the cache: where it first came from (upstream, ens, ens-fallback). */
+  origin?: AnswerSource;
   upstream?: string;
   ede?: { code: number; text: string };
 }
@@ -55,22 +62,24 @@ export interface Traced<T> {
   /** What the name rules did to the input (a URL reduced to its host, IDNA), for the operator. */
   notes: string[];
   lookups: LookupTrace[];
-  /** What the result as a whole is reported as coming from. */
+  /** Where the result's value comes from (a cached answer counts as where it first came from). */
   source: ResultSource;
+  /** True when every lookup was answered from the cache (fresh or stale): nothing was asked now. */
+  cached: boolean;
   /** True when some lookup failed because no upstream answered (and nothing stale was left). */
   upstreamFailed: boolean;
   /** True when some answer was served stale. */
   stale: boolean;
 }
 
-/** The result source for a set of lookups (`cache` when there were none). */
+/** Where a result's value comes from, for a set of lookups (`dns` when there were none). */
 export function resultSourceOf(lookups: readonly LookupTrace[]): ResultSource {
   let best: { source: ResultSource; weight: number } | undefined;
   for (const lookup of lookups) {
-    const reported = REPORTED_AS[lookup.source];
+    const reported = REPORTED_AS[lookup.origin ?? lookup.source];
     if (!best || reported.weight > best.weight) best = reported;
   }
-  return best?.source ?? 'cache';
+  return best?.source ?? 'dns';
 }
 
 /**
@@ -109,6 +118,7 @@ export class DnslinkService {
         name: fqdn,
         rcode: res.upstreamRcode ?? res.rcode,
         source: res.source,
+        ...(res.origin !== undefined && fromCacheSource(res.source) ? { origin: res.origin } : {}),
         ...(res.upstream ? { upstream: res.upstream } : {}),
         ...(res.ede ? { ede: res.ede } : {}),
       });
@@ -124,6 +134,7 @@ export class DnslinkService {
       ...naming,
       lookups,
       source: resultSourceOf(lookups),
+      cached: lookups.length > 0 && lookups.every(fromCache),
       upstreamFailed: lookups.some((l) => l.source === 'error'),
       stale: lookups.some((l) => l.source === 'stale'),
     };

@@ -137,6 +137,11 @@ export class WireHandler {
     return res;
   }
 
+  /** Counts a query answered outside the wire handler (the resolution API: one per request, its last lookup's rcode). */
+  countQuery(transport: Transport, rcode: number): void {
+    this.metrics.countQuery(transport, rcode);
+  }
+
   /**
    * Runs the chain for one question. Never throws or rejects: an exception becomes SERVFAIL with
    * EDE 0, logged. Synchronous on cache hits.

@@ -22,6 +22,11 @@ export interface Resolution {
   authorities: DnsRecord[];
   additionals: DnsRecord[];
   source: AnswerSource;
+  /**
+   * Where a cached answer (source `cache` or `stale`) first came from (`upstream`, `ens`,
+   * `ens-fallback`): the cache keeps it with the entry. Absent on answers that are not cached.
+   */
+  origin?: AnswerSource;
   /** Set when the answer is authoritative data of ours (local records, overrides). */
   authoritative?: boolean;
   ede?: ExtendedError;

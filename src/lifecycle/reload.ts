@@ -13,7 +13,6 @@ import { CodedError, errorMessage } from '../errors.js';
 import type { RunningInstance } from '../instance.js';
 import { assertNotAccidentallyOpen } from '../listeners/access-control.js';
 import { cacheStageOptions } from '../stages/cache/config.js';
-import { EnsClient } from '../stages/ens/ens-client.js';
 import type { LocalRecord } from '../stages/local-records/local-records-stage.js';
 import { readLocalRecords } from '../stages/local-records/records-file.js';
 import { changedKeys, declaredKey, pinnedLine, planReload } from './reload-keys.js';
@@ -93,7 +92,7 @@ export function applyToCore(core: ResolverCore, config: Config, records: LocalRe
   if (touched('dns.allow', 'dns.openResolver', 'dns.rateLimit')) core.clientGate.reconfigure(config.dns);
   core.stages.cache.reconfigure(cacheStageOptions(config.cache, config.clientDeadlineMs));
   core.stages['local-records'].replaceRecords(records);
-  if (touched('ens')) core.stages.ens.reconfigure(config.ens, config.ens.rpc.length > 0 ? new EnsClient({ ...config.ens, now: Date.now }) : undefined);
+  if (touched('ens')) core.stages.ens.reconfigureFrom(config.ens);
   core.config = config;
 }
 

@@ -48,6 +48,10 @@ export class RateLimitedLog {
     this.event('warn', kind, fields, message);
   }
 
+  info(kind: string, fields: Record<string, unknown>, message: string): void {
+    this.event('info', kind, fields, message);
+  }
+
   error(kind: string, fields: Record<string, unknown>, message: string): void {
     this.event('error', kind, fields, message);
   }

@@ -12,7 +12,7 @@ import { readLocalRecords } from './local-records/records-file.js';
 import { OverridesMetrics } from './overrides/metrics.js';
 import { OverridesStage } from './overrides/overrides-stage.js';
 import { QueryPolicyStage } from './query-policy/query-policy-stage.js';
-import { EnsClient } from './ens/ens-client.js';
+import { EnsMetrics } from './ens/metrics.js';
 import { EnsStage } from './ens/ens-stage.js';
 import { linkStages, type Stage } from './stage.js';
 import { UpstreamMetrics } from './upstream/metrics.js';
@@ -61,8 +61,7 @@ const CHAIN = [
   //    without ens.rpc.
   {
     name: 'ens',
-    build: ({ config, now }: ChainDeps) =>
-      new EnsStage(config.ens, config.ens.rpc.length > 0 ? new EnsClient({ ...config.ens, now }) : undefined),
+    build: ({ config, registry, log, now }: ChainDeps) => EnsStage.fromConfig(config.ens, { metrics: new EnsMetrics(registry), log, now }),
   },
   // 6. upstream: last, asks the configured resolvers in turn; SERVFAIL with an Extended DNS Error
   //    when none answers.

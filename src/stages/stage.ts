@@ -5,8 +5,12 @@ import { EdeCode, Rcode } from '../dns/constants.js';
 import { emptyResolution, type Resolution } from '../dns/resolution.js';
 import type { Question } from '../dns/types.js';
 
-/** The listeners a wire query arrives on (also the `transport` label of dnslinkd_queries_total). */
-export type Transport = 'udp' | 'tcp' | 'doh';
+/**
+ * How a query arrives (also the `transport` label of dnslinkd_queries_total): wire queries over
+ * UDP, TCP and DoH, the DNS JSON API (`/resolve`, `/dns-query` with accept: application/dns-json)
+ * and the resolution API (`/v1/dnslink`).
+ */
+export type Transport = 'udp' | 'tcp' | 'doh' | 'json' | 'api';
 
 /** Who asks a stage: a listener, the resolution API, the CLI, or the cache (a miss or a refresh it passes on). */
 export type Caller = Transport | 'api' | 'cli' | 'cache';

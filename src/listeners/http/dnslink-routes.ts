@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Traced } from '../../core/dnslink-service.js';
 import type { ResolverCore } from '../../core/resolver-core.js';
+import { Rcode } from '../../dns/constants.js';
 import { isGatewayFailure, type GatewayErrorCode, type GatewayResult } from '../../dnslink/gateway.js';
 import { describeDnslinkResultError, isDnslinkFailure, type DnslinkResult } from '../../dnslink/resolve.js';
 import { ALLOW_ORIGIN } from './cors.js';
@@ -106,6 +107,7 @@ function sendGateway(reply: FastifyReply, names: Naming, traced: Traced<GatewayR
     ttl: result.ttl,
     source: traced.source,
     ...overrideReason(traced),
+    cached: traced.cached,
     stale: traced.stale,
     hops: result.hops,
     log: result.log,
@@ -128,8 +130,13 @@ function sendAll(reply: FastifyReply, names: Naming, traced: Traced<DnslinkResul
     sendError(reply, 404, 'NO_DNSLINK', 'no valid dnslink= TXT entry', { ...common, lookups: traced.lookups });
     return;
   }
-  const body = { ...common, ttl, source: traced.source, ...overrideReason(traced), stale: traced.stale, lookups: traced.lookups };
+  const body = { ...common, ttl, source: traced.source, ...overrideReason(traced), cached: traced.cached, stale: traced.stale, lookups: traced.lookups };
   void reply.header('cache-control', `max-age=${ttl}`).header(ALLOW_ORIGIN, '*').send(body);
+}
+
+/** What a request is counted as in dnslinkd_queries_total: the rcode of its last lookup, FORMERR when the name allowed none. */
+function countedRcode(traced: Traced<unknown>): number {
+  return traced.lookups.at(-1)?.rcode ?? Rcode.FORMERR;
 }
 
 export function registerDnslinkRoutes(app: FastifyInstance, core: ResolverCore): void {
@@ -139,9 +146,11 @@ export function registerDnslinkRoutes(app: FastifyInstance, core: ResolverCore):
     const { name } = requestedName(raw);
     if (q.all === true) {
       const traced = await core.dnslink.resolve(name, 'api');
+      core.wireHandler.countQuery('api', countedRcode(traced));
       sendAll(reply, naming(raw, traced), traced);
     } else {
       const traced = await core.dnslink.resolveForGateway(name, { recursive: q.recursive ?? true }, 'api');
+      core.wireHandler.countQuery('api', countedRcode(traced));
       sendGateway(reply, naming(raw, traced), traced);
     }
     return reply;

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { httpMaxAge } from '../../core/wire-handler.js';
 import type { ResolverCore } from '../../core/resolver-core.js';
 import { makeQuestion } from '../../dns/names.js';
+import { idnaToAscii } from '../../dnslink/hostname.js';
 import { parseRecordType } from '../../dns/record-types.js';
 import type { Resolution } from '../../dns/resolution.js';
 import type { Question } from '../../dns/types.js';
@@ -61,9 +62,15 @@ function answerJson(core: ResolverCore, reply: FastifyReply, q: DohQuery, conten
     sendError(reply, 400, 'UNKNOWN_TYPE', `unknown record type "${q.type ?? ''}": use a name (TXT, A, AAAA...) or a number 1-65535`);
     return;
   }
+  // A Unicode name is looked up in punycode, as /v1/dnslink and `dnslinkd resolve` do.
+  const ascii = idnaToAscii(q.name);
+  if (ascii === undefined) {
+    sendError(reply, 400, 'INVALID_NAME', `invalid name ${JSON.stringify(q.name)}: IDNA cannot convert this name to punycode`);
+    return;
+  }
   let question: Question;
   try {
-    question = makeQuestion(q.name === '.' ? '' : q.name, type);
+    question = makeQuestion(ascii === '.' ? '' : ascii, type);
   } catch (err) {
     sendError(reply, 400, 'INVALID_NAME', `invalid name "${q.name}": ${errorMessage(err)}`);
     return;
@@ -74,7 +81,7 @@ function answerJson(core: ResolverCore, reply: FastifyReply, q: DohQuery, conten
     const json = toDnsJson(name, type, res, { cd });
     void reply.header('content-type', contentType).header('cache-control', `max-age=${httpMaxAge(res)}`).header(ALLOW_ORIGIN, '*').send(json);
   };
-  const result = core.wireHandler.answerQuestion(question, 'doh');
+  const result = core.wireHandler.answerQuestion(question, 'json');
   if (result instanceof Promise) void result.then(send);
   else send(result);
 }

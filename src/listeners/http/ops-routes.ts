@@ -5,6 +5,7 @@ import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
 import { controlHealth, describeControlHealth } from '../../control/health.js';
 import type { ResolverCore } from '../../core/resolver-core.js';
+import { describeEnsHealth, withoutAddresses } from '../../stages/ens/rpc-health.js';
 import type { PoolHealth } from '../../stages/upstream/upstream-pool.js';
 import { healthSchema, liveSchema } from './schemas.js';
 
@@ -61,7 +62,10 @@ export function registerOpsRoutes(app: FastifyInstance, core: ResolverCore): voi
     // last state it had), but the body says so.
     const control = controlHealth(core.metrics.registry);
     const note = control && describeControlHealth(control);
-    const reason = note ? `${r.reason}; ${note}` : r.reason;
+    // Failing ENS endpoints do not make the instance unready either (DNS names still resolve).
+    const ens = core.stages.ens.health();
+    const ensNote = ens && describeEnsHealth(ens);
+    const reason = [r.reason, note, ensNote].filter(Boolean).join('; ');
     void reply.code(r.ready ? 200 : 503).header('cache-control', 'no-store');
     if (r.retryAfter !== undefined) void reply.header('retry-after', String(r.retryAfter));
     return {
@@ -73,6 +77,7 @@ export function registerOpsRoutes(app: FastifyInstance, core: ResolverCore): voi
       cache: { entries: core.stages.cache.store.size, bytes: core.stages.cache.store.bytes, inflight: core.stages.cache.pending },
       localRecords: core.stages['local-records'].size,
       ...(control ? { control } : {}),
+      ...(ens ? { ens: withoutAddresses(ens) } : {}),
     };
   });
   app.get('/livez', { schema: liveSchema }, async (_request, reply) => {

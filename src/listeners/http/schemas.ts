@@ -149,6 +149,7 @@ const lookupSchema = {
     name: { type: 'string', description: 'TXT name asked.' },
     rcode: { type: 'integer' },
     source: { type: 'string', enum: ANSWER_SOURCES, description: 'Which stage answered: ' + ANSWER_SOURCES.join(', ') + '.' },
+    origin: { type: 'string', enum: ANSWER_SOURCES, description: 'With source cache or stale: where the cached answer first came from (upstream, ens, ens-fallback).' },
     upstream: { type: 'string' },
     ede: { type: 'object', properties: { code: { type: 'integer' }, text: { type: 'string' } } },
   },
@@ -170,7 +171,7 @@ const linkSchema = {
 const dnslinkResultSchema = {
   type: 'object',
   description: 'The resolved DNSLink.',
-  required: ['name', 'ttl', 'source', 'stale', 'log'],
+  required: ['name', 'ttl', 'source', 'cached', 'stale', 'log'],
   properties: {
     name: { type: 'string', description: 'The domain resolved (after decoding an inlined subdomain-gateway label).' },
     input: { type: 'string', description: 'The name as requested, when it differs from `name`.' },
@@ -181,9 +182,15 @@ const dnslinkResultSchema = {
     cid: { type: 'string', description: 'The CID (or IPNS key) as CIDv1 base32.' },
     path: { type: 'string', description: 'Path after the CID, "" when none.' },
     ttl: { type: 'integer', description: 'Seconds left: the shortest TTL along the chain. Also Cache-Control max-age.' },
-    source: { type: 'string', enum: RESULT_SOURCES, description: 'Where the answer came from.' },
+    source: {
+      type: 'string',
+      enum: RESULT_SOURCES,
+      description:
+        'Where the value comes from, on cache hits as on misses: dns (an upstream DNS answer), local (local records), override (an operator override), ens (an ENS contenthash), ens-fallback (ENS, because the DNS name had no DNSLink or failed).',
+    },
+    cached: { type: 'boolean', description: 'True when every lookup was answered from dnslinkd\'s cache (fresh or stale): nothing was asked now.' },
     reason: { type: 'string', description: 'With source override: why the operator set it.' },
-    stale: { type: 'boolean', description: 'True when some record was served stale (upstreams failing).' },
+    stale: { type: 'boolean', description: 'True when some record was served stale (upstreams failing): from the cache, past its TTL.' },
     hops: { type: 'array', items: hopSchema, description: 'Each DNSLink lookup, in order, when /ipns/ values were followed.' },
     log: { type: 'array', items: logEntrySchema, description: 'DNSLink log (fallbacks, invalid entries).' },
     links: {
@@ -249,6 +256,41 @@ export const dnslinkSchema = {
   },
 } as const;
 
+/** The ENS section of /healthz (absent while ENS is off). */
+export const ENS_HEALTH_SCHEMA = {
+  type: 'object',
+  description: 'The ENS RPC endpoints (ens.rpc), absent while ENS is off. Readiness does not change for them.',
+  required: ['configured', 'failing', 'degraded', 'endpoints'],
+  properties: {
+    configured: { type: 'integer', description: 'RPC endpoints configured.' },
+    failing: { type: 'integer', description: 'Endpoints whose last request failed.' },
+    degraded: { type: 'boolean', description: 'True while every endpoint is failing: ENS names get their stale answer or SERVFAIL.' },
+    chainId: { type: 'integer', description: 'The chain the endpoints serve, once one answered eth_chainId.' },
+    endpoints: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['endpoint', 'state', 'failures'],
+        properties: {
+          endpoint: { type: 'string', description: 'The endpoint: `#n` (its place in ens.rpc, from 1); its address only on the admin API.' },
+          state: { type: 'string', enum: ['unknown', 'up', 'failing'], description: '`unknown`: not asked yet; `up`: its last request was answered; `failing`: its last request failed.' },
+          since: { type: 'string', description: 'Since when it is in this state (ISO time).' },
+          failures: { type: 'integer', description: 'Requests failed in a row.' },
+          lastError: {
+            type: 'object',
+            required: ['cause', 'message', 'at'],
+            properties: {
+              cause: { type: 'string', description: 'ECONNREFUSED, ENETUNREACH, TIMEOUT, a TLS code, HTTP_<status>, JSONRPC_<code>...' },
+              message: { type: 'string', description: 'The cause in words.' },
+              at: { type: 'string', description: 'When (ISO time).' },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
 const healthBody = (description: string, status: string) =>
   ({
     description,
@@ -293,6 +335,7 @@ const healthBody = (description: string, status: string) =>
           invalidRecords: { type: 'integer', description: 'Records of the shared store skipped as invalid (never served): listed in /admin/v1/status.' },
         },
       },
+      ens: ENS_HEALTH_SCHEMA,
     },
   }) as const;
 

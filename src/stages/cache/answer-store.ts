@@ -327,6 +327,7 @@ export class CacheEntry implements EncodedSections {
 /** A cached answer as served: the entry's sections, aged; records decoded only if someone reads them. */
 class CachedResolution implements Resolution {
   readonly rcode: number;
+  readonly origin: AnswerSource;
   readonly upstream: string | undefined;
   readonly ede: ExtendedError | undefined;
   readonly ttlOverride: number | undefined;
@@ -340,6 +341,7 @@ class CachedResolution implements Resolution {
     stale: { ttl: number; ede: ExtendedError } | undefined,
   ) {
     this.rcode = entry.rcode;
+    this.origin = entry.origin.source;
     this.upstream = entry.origin.upstream;
     this.ede = stale ? stale.ede : entry.origin.ede;
     this.ttlOverride = stale?.ttl;

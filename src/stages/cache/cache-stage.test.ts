@@ -58,6 +58,19 @@ function setup(reply: ScriptedReply, overrides: Partial<CacheStageOptions> = {})
 const servedTtl = (res: Resolution) => res.ttlOverride ?? (res.answers[0] ? recordTtl(res.answers[0]) : 0) - (res.ttlAge ?? 0);
 
 describe('cache stage', () => {
+  it('a hit, fresh or stale, says where its answer first came from (the origin kept with the entry)', async () => {
+    const fromEns: Resolution = { ...positive(60), source: 'ens', upstream: '#1 http://rpc.test' };
+    const { ask, advance, upstream } = setup(fromEns);
+    const miss = await ask();
+    expect([miss.source, miss.origin]).toEqual(['ens', 'ens']);
+    const hit = await ask();
+    expect([hit.source, hit.origin, hit.upstream]).toEqual(['cache', 'ens', '#1 http://rpc.test']);
+    advance(61_000);
+    upstream.reply = failure;
+    const stale = await ask();
+    expect([stale.source, stale.origin]).toEqual(['stale', 'ens']);
+  });
+
   it('answers the second query from the cache with a decreasing TTL', async () => {
     const { upstream, ask, advance } = setup(positive(60));
     expect((await ask()).source).toBe('upstream');

@@ -1,12 +1,16 @@
 // Reads a name's contenthash from ENS the way ENS clients do (viem over JSON-RPC): the registry's
 // resolver for the name or, walking up, an ENSIP-10 wildcard resolver of a parent; resolve(bytes,
 // bytes) when the resolver supports it, following EIP-3668 CCIP-Read to its gateway (bounded in
-// time and size), else contenthash(node). RPC endpoints are tried in order, with failover.
+// time and size), else contenthash(node). RPC endpoints are tried in order, with failover; every
+// request to an endpoint or a gateway is timed, classified and reported (rpc-health.ts, metrics.ts).
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createPublicClient, decodeFunctionResult, encodeFunctionData, http, isHex, toHex, zeroAddress, type Address, type Hex, type PublicClient } from 'viem';
+import { createPublicClient, decodeFunctionResult, encodeFunctionData, http, isHex, toHex, zeroAddress, type Address, type Hex, type PublicClient, type Transport } from 'viem';
 import { namehash, packetToBytes } from 'viem/ens';
 import { CodedError, errorMessage } from '../../errors.js';
 import { readCapped } from '../../http-body.js';
+import { classifyRequestFailure, endpointLabel, originOf, type RequestFailure, type RequestResult } from './rpc-failure.js';
+import { plainText } from './plain-text.js';
+import { RpcHealth, type EnsObserver } from './rpc-health.js';
 
 const registryAbi = [{ type: 'function', name: 'resolver', stateMutability: 'view', inputs: [{ name: 'node', type: 'bytes32' }], outputs: [{ type: 'address' }] }] as const;
 const resolverAbi = [
@@ -23,12 +27,42 @@ export interface EnsClientOptions {
   ccipTimeoutMs: number;
   ccipMaxBytes: number;
   now?: () => number;
+  /** Where requests are reported: metrics and log lines (none: only the health view is kept). */
+  observer?: EnsObserver;
 }
 
 export type ContenthashLookup =
   | { found: true; contenthash: Uint8Array; resolver: Address; wildcard: boolean; ccipRead: boolean; rpc: string }
   /** No resolver for the name or a wildcard one above it: the name does not exist in ENS. */
   | { found: false; rpc: string };
+
+/** An RPC endpoint: its URL (never shown: it may hold an API key), its label, its client. */
+interface Endpoint {
+  index: number;
+  url: string;
+  label: string;
+  client: PublicClient;
+}
+
+/** viem's HTTP transport with each request timed and reported (an endpoint's health counts each one). */
+function observedTransport(base: Transport, report: (seconds: number, err: unknown) => void): Transport {
+  return ((params) => {
+    const transport = base(params);
+    type Request = typeof transport.request;
+    const request = (async (args: Parameters<Request>[0], options?: Parameters<Request>[1]) => {
+      const started = performance.now();
+      try {
+        const result = await transport.request(args, options);
+        report((performance.now() - started) / 1000, undefined);
+        return result;
+      } catch (err) {
+        report((performance.now() - started) / 1000, err);
+        throw err;
+      }
+    }) as Request;
+    return { ...transport, request };
+  }) as Transport;
+}
 
 /** How long a failed RPC endpoint is tried last. */
 const PENALTY_MS = 30_000;
@@ -37,19 +71,37 @@ const PENALTY_MS = 30_000;
 const lookupContext = new AsyncLocalStorage<{ ccipRead: boolean }>();
 
 export class EnsClient {
-  private readonly clients: Array<{ url: string; client: PublicClient }>;
+  private readonly clients: Endpoint[];
   private readonly failedAt = new Map<string, number>();
   private readonly now: () => number;
+  /** Each endpoint's state as its requests went (/healthz, /admin/v1/status). */
+  readonly health: RpcHealth;
 
   constructor(private readonly options: EnsClientOptions) {
     this.now = options.now ?? Date.now;
-    this.clients = options.rpc.map((url) => ({
-      url,
-      client: createPublicClient({
-        transport: http(url, { timeout: options.rpcTimeoutMs, retryCount: 0 }),
-        ccipRead: { request: (p) => this.ccipRequest(p.urls, p.sender, p.data) },
-      }) as PublicClient,
-    }));
+    const labels = options.rpc.map((url, index) => endpointLabel(url, index));
+    this.health = new RpcHealth(labels, { ...options.observer, now: this.now });
+    this.clients = options.rpc.map((url, index) => {
+      const report = (seconds: number, err: unknown) => this.health.record(index, seconds, err === undefined ? undefined : classifyRequestFailure(err, options.rpcTimeoutMs));
+      return {
+        index,
+        url,
+        label: labels[index]!,
+        client: createPublicClient({
+          transport: observedTransport(http(url, { timeout: options.rpcTimeoutMs, retryCount: 0 }), report),
+          ccipRead: { request: (p) => this.ccipRequest(p.urls, p.sender, p.data) },
+        }) as PublicClient,
+      };
+    });
+  }
+
+  /** The endpoints' labels, in order (`#n scheme://host[:port]`). */
+  get endpointLabels(): string[] {
+    return this.clients.map((c) => c.label);
+  }
+
+  private ccipReport(url: string, started: number, result: RequestResult): void {
+    this.options.observer?.metrics?.ccipRequest(originOf(url), result, (performance.now() - started) / 1000);
   }
 
   /** EIP-3668: each gateway URL in turn, GET when it holds {data}, else POST; bounded in time and size. */
@@ -60,6 +112,8 @@ export class EnsClient {
     for (const template of urls) {
       const url = template.replace('{sender}', sender.toLowerCase()).replace('{data}', data);
       const get = template.includes('{data}');
+      const origin = originOf(url);
+      const started = performance.now();
       let res: Response;
       try {
         res = await fetch(url, {
@@ -68,18 +122,22 @@ export class EnsClient {
           signal: AbortSignal.timeout(this.options.ccipTimeoutMs),
         });
       } catch (err) {
-        const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-        failures.push(`${new URL(url).origin}: ${timedOut ? `no answer within ${this.options.ccipTimeoutMs} ms` : errorMessage(err)}`);
+        const failure = classifyRequestFailure(err, this.options.ccipTimeoutMs);
+        this.ccipReport(url, started, failure.result);
+        failures.push(`${origin}: ${failure.message}`);
         continue;
       }
       const tooLarge = () => new CodedError('CCIP_TOO_LARGE', `the gateway's answer is larger than ${this.options.ccipMaxBytes} bytes`);
       const body = await readCapped(res, this.options.ccipMaxBytes, tooLarge).then((bytes) => bytes.toString('utf8')).catch((err: unknown) => {
-        failures.push(`${new URL(url).origin}: ${errorMessage(err)}`);
+        const failure: RequestFailure = err instanceof CodedError ? { result: 'bad_response', cause: err.code, message: err.message } : classifyRequestFailure(err, this.options.ccipTimeoutMs);
+        this.ccipReport(url, started, failure.result);
+        failures.push(`${origin}: ${failure.message}`);
         return undefined;
       });
       if (body === undefined) continue;
       if (!res.ok) {
-        failures.push(`${new URL(url).origin}: HTTP ${res.status}`);
+        this.ccipReport(url, started, 'http');
+        failures.push(`${origin}: HTTP ${res.status}`);
         if (res.status >= 400 && res.status < 500) break; // EIP-3668: a 4xx ends the lookup
         continue;
       }
@@ -89,13 +147,15 @@ export class EnsClient {
       } catch {
         answer = undefined;
       }
-      if (typeof answer === 'string' && isHex(answer)) return answer;
-      failures.push(`${new URL(url).origin}: the answer holds no hex "data"`);
+      const ok = typeof answer === 'string' && isHex(answer);
+      this.ccipReport(url, started, ok ? 'ok' : 'bad_response');
+      if (ok) return answer as Hex;
+      failures.push(`${origin}: the answer holds no hex "data"`);
     }
     throw new CodedError('CCIP_FAILED', `CCIP-Read gateway failed: ${failures.join('; ') || 'no gateway URL'}`);
   }
 
-  private ordered(): Array<{ url: string; client: PublicClient }> {
+  private ordered(): Endpoint[] {
     const now = this.now();
     const penalized = (url: string) => {
       const at = this.failedAt.get(url);
@@ -110,9 +170,9 @@ export class EnsClient {
    */
   async contenthash(name: string): Promise<ContenthashLookup> {
     const failures: string[] = [];
-    for (const { url, client } of this.ordered()) {
+    for (const { url, label, client } of this.ordered()) {
       try {
-        const result = await this.lookup(client, name, url);
+        const result = await this.lookup(client, name, label);
         this.failedAt.delete(url);
         return result;
       } catch (err) {
@@ -121,10 +181,29 @@ export class EnsClient {
         const viemCause = (err as { walk?: (fn: (e: unknown) => boolean) => unknown }).walk?.((e) => e instanceof CodedError);
         if (viemCause instanceof CodedError) throw viemCause;
         this.failedAt.set(url, this.now());
-        failures.push(`${url}: ${(err as { shortMessage?: string }).shortMessage ?? errorMessage(err)}`);
+        failures.push(`${label}: ${describeLookupFailure(err, this.options.rpcTimeoutMs)}`);
       }
     }
     throw new CodedError('ENS_RPC_FAILED', `every ENS RPC endpoint failed: ${failures.join('; ') || 'none configured'}`);
+  }
+
+  /**
+   * What each endpoint says at start: its chain id and whether the registry (ens.registry) has
+   * code there; for an endpoint that does not answer, why. Never throws.
+   */
+  async probe(): Promise<Array<{ endpoint: string } & ({ chainId: number; registryCode: boolean } | { error: string })>> {
+    return Promise.all(
+      this.clients.map(async ({ label, client }) => {
+        try {
+          const chainId = await client.getChainId();
+          const code = await client.getCode({ address: this.options.registry as Address });
+          this.health.chainId ??= chainId;
+          return { endpoint: label, chainId, registryCode: code !== undefined && code !== '0x' };
+        } catch (err) {
+          return { endpoint: label, error: describeLookupFailure(err, this.options.rpcTimeoutMs) };
+        }
+      }),
+    );
   }
 
   private async lookup(client: PublicClient, name: string, rpc: string): Promise<ContenthashLookup> {
@@ -152,4 +231,11 @@ export class EnsClient {
     }
     return { found: false, rpc };
   }
+}
+
+/** Why a lookup failed at one endpoint: the request's cause (refused, timeout, TLS, HTTP status, JSON-RPC error), else viem's own words. */
+function describeLookupFailure(err: unknown, timeoutMs: number): string {
+  const failure = classifyRequestFailure(err, timeoutMs);
+  if (failure.result !== 'bad_response' && failure.result !== 'reverted') return failure.message;
+  return plainText((err as { shortMessage?: string }).shortMessage ?? errorMessage(err), 200);
 }

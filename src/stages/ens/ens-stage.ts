@@ -12,8 +12,10 @@ import { CodedError, errorMessage } from '../../errors.js';
 import { UNLINKED, type QueryContext, type Stage } from '../stage.js';
 import type { EnsConfig } from './config.js';
 import { decodeContenthash } from './contenthash.js';
-import type { EnsClient } from './ens-client.js';
+import { EnsClient } from './ens-client.js';
 import { ensNameOf } from './ens-name.js';
+import { plainText } from './plain-text.js';
+import type { EnsHealthView, EnsObserver } from './rpc-health.js';
 
 /** The SOA negative answers carry (RFC 2308), so an unset name is cached for `ens.ttl`. */
 function soa(zone: string, ttl: number): DnsRecord {
@@ -42,19 +44,44 @@ export class EnsStage implements Stage {
     private options: EnsStageOptions,
     /** Undefined when no RPC endpoint is configured: ENS is off and every question passes on. */
     private client: EnsClient | undefined,
+    /** Where the clients it builds report their requests (metrics, log lines). */
+    private readonly observer: EnsObserver = {},
   ) {
     this.reconfigure(options, client);
   }
 
+  /** The stage for the `ens` settings, its client (when ens.rpc is set) reporting to `observer`. */
+  static fromConfig(config: EnsConfig, observer: EnsObserver): EnsStage {
+    const stage = new EnsStage(config, undefined, observer);
+    stage.reconfigureFrom(config);
+    return stage;
+  }
+
   /** Other ENS settings and client (a configuration reload); lookups under way finish with the old client. */
   reconfigure(options: EnsStageOptions, client: EnsClient | undefined): void {
+    if (this.client !== client) this.client?.health.flush();
     this.options = options;
     this.client = client;
     this.aliases = new Map(Object.entries(options.aliases).map(([dns, ens]) => [dns.toLowerCase(), ens]));
   }
 
+  /** Other `ens` settings (a configuration reload): a new client for them, reporting as before. */
+  reconfigureFrom(config: EnsConfig): void {
+    this.reconfigure(config, config.rpc.length > 0 ? new EnsClient({ ...config, now: this.observer.now ?? Date.now, observer: this.observer }) : undefined);
+  }
+
   get enabled(): boolean {
     return this.client !== undefined;
+  }
+
+  /** The RPC endpoints' health (/healthz, /admin/v1/status); undefined while ENS is off. */
+  health(): EnsHealthView | undefined {
+    return this.client?.health.view();
+  }
+
+  /** The client in use (the start check probes its endpoints); undefined while ENS is off. */
+  get rpcClient(): EnsClient | undefined {
+    return this.client;
   }
 
   /** Why ENS would refuse `name` (a name this stage answers that ENSIP-15 cannot normalize); undefined otherwise. */
@@ -124,11 +151,11 @@ export class EnsStage implements Stage {
     const ensName = this.fallbackNameFor(dnsName)!;
     const fallback = await this.answer(question, ensName, this.options.suffixes[0] ?? 'eth', client);
     if (fallback.source !== 'ens' || fallback.answers.length === 0) return res;
-    return { ...fallback, source: 'ens-fallback', ede: { code: EdeCode.OTHER, text: `ENS fallback: answered from ENS ${ensName} (${why})` } };
+    return { ...fallback, source: 'ens-fallback', ede: { code: EdeCode.OTHER, text: plainText(`ENS fallback: answered from ENS ${ensName} (${why})`) } };
   }
 
   private negative(rcode: number, zone: string, ede?: { code: number; text: string }): Resolution {
-    return { ...emptyResolution(rcode, 'ens'), authorities: [soa(zone, this.options.ttl)], ...(ede ? { ede } : {}) };
+    return { ...emptyResolution(rcode, 'ens'), authorities: [soa(zone, this.options.ttl)], ...(ede ? { ede: { code: ede.code, text: plainText(ede.text) } } : {}) };
   }
 
   private async answer(question: Question, ensInput: string, zone: string, client: EnsClient): Promise<Resolution> {
@@ -139,7 +166,7 @@ export class EnsStage implements Stage {
       lookup = await client.contenthash(ens.name);
     } catch (err) {
       const text = err instanceof CodedError ? err.message : `ENS lookup failed: ${errorMessage(err)}`;
-      return { ...emptyResolution(Rcode.SERVFAIL, 'error'), ede: { code: EdeCode.NO_REACHABLE_AUTHORITY, text } };
+      return { ...emptyResolution(Rcode.SERVFAIL, 'error'), ede: { code: EdeCode.NO_REACHABLE_AUTHORITY, text: plainText(text) } };
     }
     if (!lookup.found) return this.negative(Rcode.NXDOMAIN, zone);
     const via = `${lookup.rpc} (resolver ${lookup.resolver}${lookup.wildcard ? ', wildcard' : ''}${lookup.ccipRead ? ', CCIP-Read' : ''})`;

@@ -25,11 +25,11 @@ const answer = (source: AnswerSource, name: string, value: string, ttl: number, 
 
 describe('DnslinkService', () => {
   it('traces every lookup with its source and upstream, and reports the result source', async () => {
-    const chain = chainOf({ '_dnslink.site.example': answer('cache', '_dnslink.site.example', `dnslink=/ipfs/${CID}`, 60, { ttlAge: 15 }) });
+    const chain = chainOf({ '_dnslink.site.example': answer('cache', '_dnslink.site.example', `dnslink=/ipfs/${CID}`, 60, { ttlAge: 15, origin: 'ens' }) });
     const traced = await new DnslinkService(chain).resolve('site.example', 'api');
     expect(traced.result).toEqual({ links: { ipfs: [{ identifier: CID, ttl: 45 }] }, log: [], txtEntries: [{ value: `/ipfs/${CID}`, ttl: 45 }] });
-    expect(traced.lookups).toEqual([{ name: '_dnslink.site.example', rcode: 0, source: 'cache' }]);
-    expect(traced).toMatchObject({ source: 'cache', stale: false, upstreamFailed: false });
+    expect(traced.lookups).toEqual([{ name: '_dnslink.site.example', rcode: 0, source: 'cache', origin: 'ens' }]);
+    expect(traced).toMatchObject({ source: 'ens', cached: true, stale: false, upstreamFailed: false });
     expect(chain.asked[0]?.ctx.caller).toBe('api');
   });
 
@@ -40,13 +40,13 @@ describe('DnslinkService', () => {
       ['_dnslink.bare.example', 3, 'upstream', 'udp://up'],
       ['bare.example', 0, 'upstream', 'udp://up'],
     ]);
-    expect(traced.source).toBe('dns');
+    expect(traced).toMatchObject({ source: 'dns', cached: false });
   });
 
   it('marks a result stale when a lookup was served stale, with the stale TTL', async () => {
-    const stale = answer('stale', '_dnslink.s.example', `dnslink=/ipfs/${CID}`, 300, { ttlOverride: 30, ede: { code: EdeCode.STALE_ANSWER, text: 'upstreams failed' } });
+    const stale = answer('stale', '_dnslink.s.example', `dnslink=/ipfs/${CID}`, 300, { ttlOverride: 30, origin: 'upstream', ede: { code: EdeCode.STALE_ANSWER, text: 'upstreams failed' } });
     const traced = await new DnslinkService(chainOf({ '_dnslink.s.example': stale })).resolveForGateway('s.example', {}, 'api');
-    expect(traced).toMatchObject({ source: 'stale', stale: true, upstreamFailed: false, result: { value: `/ipfs/${CID}`, ttl: 30 } });
+    expect(traced).toMatchObject({ source: 'dns', cached: true, stale: true, upstreamFailed: false, result: { value: `/ipfs/${CID}`, ttl: 30 } });
     expect(traced.lookups[0]?.ede).toEqual({ code: EdeCode.STALE_ANSWER, text: 'upstreams failed' });
   });
 
@@ -68,15 +68,17 @@ describe('DnslinkService', () => {
 });
 
 describe('resultSourceOf', () => {
-  const l = (source: AnswerSource): LookupTrace => ({ name: 'x', rcode: 0, source });
-  it('reports stale over dns over cache; local only when everything was ours', () => {
-    expect(resultSourceOf([l('cache'), l('stale')])).toBe('stale');
-    expect(resultSourceOf([l('cache'), l('upstream')])).toBe('dns');
-    expect(resultSourceOf([l('error'), l('cache')])).toBe('dns');
-    expect(resultSourceOf([l('cache'), l('cache')])).toBe('cache');
+  const l = (source: AnswerSource, origin?: AnswerSource): LookupTrace => ({ name: 'x', rcode: 0, source, ...(origin ? { origin } : {}) });
+  it('reports where the value comes from, a cached answer by its origin; override over ens-fallback over dns and ens; local only when everything was ours', () => {
+    expect(resultSourceOf([l('cache', 'ens'), l('stale', 'ens')])).toBe('ens');
+    expect(resultSourceOf([l('cache', 'ens-fallback')])).toBe('ens-fallback');
+    expect(resultSourceOf([l('stale', 'upstream')])).toBe('dns');
+    expect(resultSourceOf([l('cache', 'upstream'), l('upstream')])).toBe('dns');
+    expect(resultSourceOf([l('error'), l('cache', 'upstream')])).toBe('dns');
     expect(resultSourceOf([l('local')])).toBe('local');
-    expect(resultSourceOf([l('local'), l('cache')])).toBe('cache');
-    expect(resultSourceOf([])).toBe('cache');
+    expect(resultSourceOf([l('local'), l('cache', 'ens')])).toBe('ens');
+    expect(resultSourceOf([l('override'), l('cache', 'ens-fallback')])).toBe('override');
+    expect(resultSourceOf([])).toBe('dns');
   });
 });
 

@@ -234,7 +234,8 @@ describe('router-level errors', () => {
     expect(res.json().Answer).toEqual([{ name: 'www.example.', type: 1, TTL: 30, data: '192.0.2.1' }]);
     const utf8 = await get('/resolve?name=%C3%A9t%C3%A9.example&type=TXT');
     expect(utf8.statusCode).toBe(200);
-    expect(utf8.json().Question).toEqual([{ name: 'été.example.', type: 16 }]);
+    // A Unicode name is looked up in punycode (IDNA), as /v1/dnslink does.
+    expect(utf8.json().Question).toEqual([{ name: 'xn--t-9fab.example.', type: 16 }]);
     const percent = await get('/v1/dnslink/plain.example?recursive=true&note=100%25');
     expect(percent.statusCode).toBe(200);
   });
