@@ -106,7 +106,7 @@ function servePost(core: ResolverCore, stream: ServerHttp2Stream, headers: Incom
     } else if (received === 0) {
       responder.fail(400, 'INVALID_DNS_MESSAGE', EMPTY_BODY_MESSAGE);
     } else {
-      answerWire(core, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received), responder);
+      answerWire(core, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received), responder, stream.session?.socket?.remoteAddress);
     }
   };
   stream.on('data', onData);
@@ -123,7 +123,7 @@ export function dohStreamFilter(core: ResolverCore, options: DohFastPathOptions)
       const dns = plainDnsParam(path);
       if (dns === undefined) return false;
       listenForReset(stream);
-      answerDnsParam(core, dns, new StreamResponder(stream, method === 'HEAD'));
+      answerDnsParam(core, dns, new StreamResponder(stream, method === 'HEAD'), stream.session?.socket?.remoteAddress);
       return true;
     }
     // `expect: 100-continue` is the compat layer's to answer (an interim 100 before the body).
