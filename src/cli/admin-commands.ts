@@ -3,12 +3,12 @@
 // exit codes are ADMIN_EXIT (admin-client.ts).
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { RRType } from '../dns/constants.js';
 import { errorMessage } from '../errors.js';
 import { pinnedLine } from '../lifecycle/reload-keys.js';
 import { AdminClient, AdminError, ADMIN_EXIT, adminTarget, reloadTarget, UsageError } from './admin-client.js';
 import type { ControlStatus, HeldChangeResult, OverrideChangeResult } from '../control/control-plane.js';
 import { heldChangeText, statusText } from './status-views.js';
+import { runCacheCommand } from './cache-commands.js';
 import type { Override } from '../stages/overrides/override.js';
 
 export const ADMIN_USAGE = `  dnslinkd flush (--name NAME | --suffix ZONE | --all) [--negative-only] [--reason R] [--dry-run] [--force]
@@ -23,6 +23,7 @@ export const ADMIN_USAGE = `  dnslinkd flush (--name NAME | --suffix ZONE | --al
   dnslinkd status
   dnslinkd audit [--name NAME] [--since T] [--limit N]
   dnslinkd cache show NAME
+  dnslinkd cache ls [--suffix ZONE] [--stale] [--top N | --limit N [--cursor C]]
   dnslinkd reload [--dry-run]
       each also takes [--json] [--admin URL] [--config FILE] [--data-dir DIR] [--token-file FILE]`;
 
@@ -53,7 +54,7 @@ const ADMIN_OPTIONS = {
 
 type Values = { [key: string]: string | boolean | undefined };
 
-function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
   try {
     return parseArgs({ args, options: { ...ADMIN_OPTIONS, ...options }, allowPositionals: true, strict: true });
   } catch (err) {
@@ -63,7 +64,7 @@ function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[]
 
 const str = (v: Values[string]): string | undefined => (typeof v === 'string' ? v : undefined);
 
-function clientFor(values: Values): AdminClient {
+export function clientFor(values: Values): AdminClient {
   return new AdminClient(adminTarget({ admin: str(values.admin), config: str(values.config), dataDir: str(values['data-dir']), tokenFile: str(values['token-file']) }));
 }
 
@@ -90,7 +91,7 @@ function requireReason(values: Values, what: string): string {
   return reason;
 }
 
-function positionals(args: string[], count: number, what: string, names: string): void {
+export function positionals(args: string[], count: number, what: string, names: string): void {
   if (args.length !== count) throw new UsageError(`${what} takes ${names}, got ${args.length ? `"${args.join(' ')}"` : 'nothing'}`);
 }
 
@@ -98,11 +99,11 @@ const dryRunQuery = (values: Values) => ({ dryRun: values['dry-run'] === true ? 
 /** `--force`: a change with a wide reach accepted on purpose (the API's "force": true). */
 const forceBody = (values: Values): { force?: true } => (values.force === true ? { force: true } : {});
 
-function out(text: string): void {
+export function out(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
-function printJson(value: unknown, pretty = false): void {
+export function printJson(value: unknown, pretty = false): void {
   out(JSON.stringify(value, null, pretty ? 2 : undefined));
 }
 
@@ -307,45 +308,6 @@ async function audit(args: string[]): Promise<number> {
   return ADMIN_EXIT.OK;
 }
 
-interface CachedView {
-  name: string;
-  type: number;
-  rcode: string;
-  negative: boolean;
-  stale: boolean;
-  ttlLeft: number;
-  source: string;
-  upstream?: string;
-  answers: Array<{ data: string }>;
-}
-
-const TYPE_NAMES = new Map<number, string>(Object.entries(RRType).map(([name, n]) => [n, name]));
-
-async function cache(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  const { values, positionals: pos } = parse(rest, {});
-  if (values.help || sub === '--help' || sub === '-h') return help();
-  if (sub !== 'show') throw new UsageError(`cache takes show NAME${sub === undefined ? '' : ` (got "${sub}")`}; to remove entries, use flush`);
-  positionals(pos, 1, 'cache show', 'one NAME');
-  const r = await clientFor(values).request<{ name: string; entries: CachedView[] }>('GET', `/admin/v1/cache/${encodeURIComponent(pos[0]!)}`);
-  if (values.json) printJson(r);
-  else if (!r.entries.length) out(`nothing is cached for ${pos[0]}`);
-  else {
-    const rows = r.entries.map((e) => [
-      e.name,
-      TYPE_NAMES.get(e.type) ?? `TYPE${e.type}`,
-      e.rcode,
-      e.ttlLeft,
-      e.stale ? 'yes' : 'no',
-      e.source,
-      e.upstream,
-      e.negative ? '(negative)' : e.answers.map((a) => a.data).join(' | '),
-    ]);
-    out(table(['name', 'type', 'rcode', 'ttl left', 'stale', 'source', 'upstream', 'data'], rows));
-  }
-  return ADMIN_EXIT.OK;
-}
-
 interface ReloadView {
   dryRun: boolean;
   changed: string[];
@@ -404,6 +366,6 @@ export function runAdminCommand(command: string, args: string[]): Promise<number
     case 'status':
       return status(args);
     default:
-      return cache(args);
+      return runCacheCommand(args);
   }
 }

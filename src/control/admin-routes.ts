@@ -11,6 +11,8 @@ import type { AdminAuth, AuthOutcome, TokenScope } from './admin-auth.js';
 import { jsonInChunks } from './chunked-json.js';
 import type { ChangeContext, ControlPlane } from './control-plane.js';
 import { NeedsForceError } from './reach-guard.js';
+import { parseCacheListQuery } from './cache-listing.js';
+import { overrideInForce, statusReport } from './status-report.js';
 
 /** HTTP status for the control plane's error codes; anything else coded is a 400. */
 const STATUS: Readonly<Record<string, number>> = {
@@ -30,7 +32,7 @@ const AUDIT_LIMIT_MAX = 1000;
 
 interface AdminRequest {
   Params: { name?: string };
-  Querystring: { dryRun?: string; name?: string; since?: string; limit?: string; reason?: string };
+  Querystring: { dryRun?: string; name?: string; since?: string; limit?: string; reason?: string; suffix?: string; stale?: string; top?: string; cursor?: string };
   Body: unknown;
 }
 
@@ -120,7 +122,13 @@ export function registerAdminRoutes(app: FastifyInstance, control: ControlPlane,
 
   app.get<AdminRequest>(
     '/admin/v1/cache/:name',
-    guarded('read', async (request) => ({ name: request.params.name, entries: await control.cached(request.params.name ?? '') })),
+    guarded('read', async (request) => ({ name: request.params.name, entries: await control.cached(request.params.name ?? ''), override: overrideInForce(control, request.params.name ?? '') })),
+  );
+
+  // A bounded page of the cache (`dnslinkd cache ls`): ?suffix=&stale=&top=&limit=&cursor= (cache-listing.ts).
+  app.get<AdminRequest>(
+    '/admin/v1/cache',
+    guarded('read', async (request) => control.cacheList(parseCacheListQuery(request.query))),
   );
 
   app.get<AdminRequest>(
@@ -199,7 +207,7 @@ export function registerAdminRoutes(app: FastifyInstance, control: ControlPlane,
 
   app.get<AdminRequest>(
     '/admin/v1/status',
-    guarded('read', async () => control.status()),
+    guarded('read', async () => statusReport(control)),
   );
 
   // Reads the configuration file again and applies it (src/lifecycle/reload.ts), as SIGHUP does.
