@@ -75,21 +75,16 @@ async function show(args: string[]): Promise<number> {
     return ADMIN_EXIT.OK;
   }
   const o = r.override;
-  const overrideLine = o
-    ? `override in force: ${o.value} (ttl ${o.ttl}, ${o.expiresAt ? `expires ${o.expiresAt}` : 'no expiry'}${o.pinned ? ', pinned' : ''}, by ${o.by}: ${o.reason}): answers come from it, not from these entries`
-    : o === null
-      ? 'override in force: none'
-      : undefined;
+  const overrideLine = o ? `override in force: ${o.value} (ttl ${o.ttl}, ${o.expiresAt ? `expires ${o.expiresAt}` : 'no expiry'}${o.pinned ? ', pinned' : ''}, by ${o.by}: ${o.reason}): answers come from it, not from these entries` : undefined;
   if (!r.entries.length) out(`nothing is cached for ${pos[0]}`);
   else {
     out(
-      withWorker(r.entries, ['name', 'type', 'rcode', 'ttl left', 'stale', 'hits', 'source', 'upstream', 'data'], (e) => [
+      withWorker(r.entries, ['name', 'type', 'rcode', 'ttl left', 'stale', 'source', 'upstream', 'data'], (e) => [
         e.name,
         typeName(e.type),
         e.rcode,
         e.ttlLeft,
         e.stale ? `since ${e.staleSince ?? e.expiresAt}, served until ${e.serveUntil ?? '?'}` : 'no',
-        e.hits,
         e.source,
         e.upstream,
         e.negative ? '(negative)' : e.answers.map((a) => a.data).join(' | '),

@@ -67,6 +67,16 @@ class StreamResponder implements DohResponder {
   }
 }
 
+/**
+ * The client's address for the query log (only read when it is on). An h2c session's socket wraps
+ * the stream that replays the preface (http-sockets.ts): that stream carries the address.
+ */
+function clientOf(core: ResolverCore, stream: ServerHttp2Stream): string {
+  if (!core.wireHandler.queryLog.on) return '';
+  const socket = stream.session?.socket as { remoteAddress?: string; stream?: { remoteAddress?: string } } | undefined;
+  return socket?.remoteAddress ?? socket?.stream?.remoteAddress ?? '';
+}
+
 /** The value of a `:path` that is exactly /dns-query?dns=VALUE with nothing to decode, else undefined. */
 function plainDnsParam(path: string): string | undefined {
   if (!path.startsWith(DNS_PARAM_PREFIX)) return undefined;
@@ -106,7 +116,7 @@ function servePost(core: ResolverCore, stream: ServerHttp2Stream, headers: Incom
     } else if (received === 0) {
       responder.fail(400, 'INVALID_DNS_MESSAGE', EMPTY_BODY_MESSAGE);
     } else {
-      answerWire(core, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received), responder, stream.session?.socket?.remoteAddress);
+      answerWire(core, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received), responder, clientOf(core, stream));
     }
   };
   stream.on('data', onData);
@@ -123,7 +133,7 @@ export function dohStreamFilter(core: ResolverCore, options: DohFastPathOptions)
       const dns = plainDnsParam(path);
       if (dns === undefined) return false;
       listenForReset(stream);
-      answerDnsParam(core, dns, new StreamResponder(stream, method === 'HEAD'), stream.session?.socket?.remoteAddress);
+      answerDnsParam(core, dns, new StreamResponder(stream, method === 'HEAD'), clientOf(core, stream));
       return true;
     }
     // `expect: 100-continue` is the compat layer's to answer (an interim 100 before the body).
