@@ -21,6 +21,12 @@ const QNAME = '_dnslink.plain.dnslink.test';
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** CPU time a process has used (user + system), in µs, from /proc (clock ticks of 10 ms). */
+function cpuUs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
 /** One dnslinkd from `root` with `log` settings, its output to a file; resolves once it answers. */
 async function startServer(root, upstreamPort, log, work, key) {
   const port = await freePort();
@@ -37,6 +43,7 @@ async function startServer(root, upstreamPort, log, work, key) {
   return {
     port,
     logFile,
+    pid: child.pid,
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', resolve);
@@ -62,23 +69,27 @@ export async function runQueryLogCase(log = console.log) {
       for (const c of cases) {
         const server = await startServer(c.root, nsd.port, c.log, work, c.key);
         try {
+          const cpuBefore = cpuUs(server.pid);
           const r = await dnsperf({ port: server.port, queryFile, seconds: SECONDS, clients: CLIENTS });
+          const cpuPerQueryUs = (cpuUs(server.pid) - cpuBefore) / r.completed;
           const logged = readFileSync(server.logFile, 'utf8').split('\n').filter((l) => l.includes('"msg":"query"')).length;
-          results[c.key].push({ qps: r.qps, latencyMs: r.latencyMs, lost: r.lost, logged, logBytes: statSync(server.logFile).size });
-          log(`  round ${round + 1} ${c.name}: ${Math.round(r.qps)} q/s, avg ${r.latencyMs.toFixed(3)} ms, lost ${r.lost}, query lines ${logged}`);
+          results[c.key].push({ qps: r.qps, cpuPerQueryUs, latencyMs: r.latencyMs, lost: r.lost, logged, logBytes: statSync(server.logFile).size });
+          log(`  round ${round + 1} ${c.name}: ${Math.round(r.qps)} q/s, ${cpuPerQueryUs.toFixed(2)} µs CPU per query, avg ${r.latencyMs.toFixed(3)} ms, lost ${r.lost}, query lines ${logged}`);
         } finally {
           await server.stop();
           rmSync(server.logFile, { force: true });
         }
       }
     }
-    const summary = Object.fromEntries(cases.map((c) => [c.key, { name: c.name, qps: median(results[c.key].map((r) => r.qps)), latencyMs: median(results[c.key].map((r) => r.latencyMs)), logged: median(results[c.key].map((r) => r.logged)) }]));
+    const summary = Object.fromEntries(cases.map((c) => [c.key, { name: c.name, qps: median(results[c.key].map((r) => r.qps)), cpuPerQueryUs: median(results[c.key].map((r) => r.cpuPerQueryUs)), latencyMs: median(results[c.key].map((r) => r.latencyMs)), logged: median(results[c.key].map((r) => r.logged)) }]));
     const ratio = (a, b) => (summary[a] && summary[b] ? summary[a].qps / summary[b].qps : undefined);
-    const out = { seconds: SECONDS, clients: CLIENTS, rounds: ROUNDS, summary, offVsBefore: ratio('off', 'before'), allVsOff: ratio('all', 'off'), runs: results };
+    // By CPU: the q/s ratio each would reach on a core of its own (steadier on a shared box).
+    const cpuRatio = (a, b) => (summary[a] && summary[b] ? summary[b].cpuPerQueryUs / summary[a].cpuPerQueryUs : undefined);
+    const out = { seconds: SECONDS, clients: CLIENTS, rounds: ROUNDS, summary, offVsBefore: ratio('off', 'before'), allVsOff: ratio('all', 'off'), offVsBeforeByCpu: cpuRatio('off', 'before'), allVsOffByCpu: cpuRatio('all', 'off'), runs: results };
     lines.push(`query log: median of ${ROUNDS} rounds, ${SECONDS} s each, ${CLIENTS} dnsperf clients, UDP cache hits`);
-    for (const c of cases) lines.push(`  ${c.name.padEnd(28)} ${Math.round(summary[c.key].qps)} q/s, avg ${summary[c.key].latencyMs.toFixed(3)} ms`);
-    if (out.offVsBefore !== undefined) lines.push(`  off / before: ${out.offVsBefore.toFixed(3)}x`);
-    lines.push(`  all / off:    ${out.allVsOff.toFixed(3)}x`);
+    for (const c of cases) lines.push(`  ${c.name.padEnd(28)} ${Math.round(summary[c.key].qps)} q/s, ${summary[c.key].cpuPerQueryUs.toFixed(2)} µs CPU per query, avg ${summary[c.key].latencyMs.toFixed(3)} ms`);
+    if (out.offVsBefore !== undefined) lines.push(`  off / before: ${out.offVsBefore.toFixed(3)}x q/s, ${out.offVsBeforeByCpu.toFixed(3)}x by CPU`);
+    lines.push(`  all / off:    ${out.allVsOff.toFixed(3)}x q/s, ${out.allVsOffByCpu.toFixed(3)}x by CPU`);
     for (const l of lines) log(l);
     return out;
   } finally {

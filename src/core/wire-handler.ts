@@ -127,7 +127,7 @@ export class WireHandler {
    * REFUSED with EDE 18 for a client outside dns.allow, a TC=1 answer without records for a
    * rate-limit slip, nothing for a drop. A packet that is no query is dropped, never FORMERR'd.
    */
-  answerStopped(packet: Buffer, transport: Transport, admission: Exclude<Admission, typeof Admission.ANSWER>): WireAnswer {
+  answerStopped(packet: Buffer, transport: Transport, admission: Exclude<Admission, typeof Admission.ANSWER>, client = ''): WireAnswer {
     if (admission === Admission.DROP) return null;
     const parsed = parseQuery(packet);
     if (!parsed.ok) {
@@ -135,8 +135,10 @@ export class WireHandler {
       return null;
     }
     const query = parsed.query;
+    const ede = admission === Admission.SLIP ? undefined : transport === 'udp' ? CLIENT_NOT_ALLOWED_UDP : CLIENT_NOT_ALLOWED;
+    if (this.queryLog.on && this.queryLog.sample()) this.queryLog.note(client, transport, query.name, query.type, { rcode: ede ? Rcode.REFUSED : Rcode.NOERROR, source: 'policy', ...(ede ? { ede: CLIENT_NOT_ALLOWED } : {}) }, performance.now());
     if (admission === Admission.SLIP) return buildResponse(query, SLIP_ANSWER, { truncate: true, advertisedPayload: this.options.udpPayloadSize });
-    return this.error(query, transport, Rcode.REFUSED, transport === 'udp' ? CLIENT_NOT_ALLOWED_UDP : CLIENT_NOT_ALLOWED);
+    return this.error(query, transport, Rcode.REFUSED, ede);
   }
 
   /** NOTIMP for opcodes other than QUERY, BADVERS for EDNS versions other than 0. */

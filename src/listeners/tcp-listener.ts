@@ -125,7 +125,7 @@ export function startTcpListener(core: ResolverCore, host: string, port: number,
         completed++;
         state.pending++;
         try {
-          const out = admission === Admission.ANSWER ? wireHandler.handle(packet, 'tcp', false, client) : wireHandler.answerStopped(packet, 'tcp', admission);
+          const out = admission === Admission.ANSWER ? wireHandler.handle(packet, 'tcp', false, client) : wireHandler.answerStopped(packet, 'tcp', admission, client);
           if (out instanceof Promise) out.then(send, (err: unknown) => { log.error({ err }, 'TCP reply failed'); send(null); });
           else send(out);
         } catch (err) {
