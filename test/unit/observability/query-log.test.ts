@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
 import { createResolverCore } from '../../../src/core/resolver-core.js';
+import { Admission } from '../../../src/core/admission.js';
 import { listCache, mergePages, parseCacheListQuery } from '../../../src/control/cache-listing.js';
 import { prettyLine } from '../../../src/observability/pretty-format.js';
 import { AnswerStore } from '../../../src/stages/cache/answer-store.js';
@@ -49,6 +50,16 @@ describe('query log', () => {
     await new Promise((r) => setImmediate(r));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 30, msg: 'query', client: '192.0.2.7', transport: 'udp', name: '_dnslink.demo.dnslinkd.example', type: 'TXT', rcode: 'NOERROR', source: 'local', cached: false, stale: false });
+  });
+});
+
+describe('query log of refused clients', () => {
+  it('a client outside dns.allow: REFUSED, source policy, the EDE text', async () => {
+    const { core, lines } = coreLogging('all');
+    const out = core.wireHandler.answerStopped(query('x.example'), 'udp', Admission.REFUSE, '192.0.2.9');
+    expect(out).toBeInstanceOf(Buffer);
+    await new Promise((r) => setImmediate(r));
+    expect(lines).toEqual([expect.objectContaining({ client: '192.0.2.9', transport: 'udp', name: 'x.example', rcode: 'REFUSED', source: 'policy', ede: { code: 18, text: 'client not allowed (dns.allow)' } })]);
   });
 });
 
