@@ -6,7 +6,7 @@
 const LEVEL_NAMES: Readonly<Record<number, string>> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 
 /** Fields every line carries that the readable form leaves out (or shows in its own place). */
-const OMITTED = new Set(['time', 'level', 'msg', 'service', 'pid', 'hostname']);
+const OMITTED = new Set(['time', 'level', 'msg', 'service']);
 
 const PLAIN_VALUE = /^[^\s"=\\\x00-\x1f\x7f]+$/;
 

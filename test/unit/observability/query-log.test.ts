@@ -65,7 +65,7 @@ describe('query log of refused clients', () => {
 
 describe('pretty lines', () => {
   it('ISO time, level name, message, key=value with quoting; errors without their stack', () => {
-    const line = prettyLine(JSON.stringify({ level: 40, time: Date.UTC(2026, 11, 3, 12), pid: 1, service: 'dnslinkd', msg: 'upstream attempt failed', name: 'a b', n: 3, ok: true, o: { x: 1 }, err: { message: 'boom', code: 'EX', stack: 'at x' } }));
+    const line = prettyLine(JSON.stringify({ level: 40, time: Date.UTC(2026, 11, 3, 12), service: 'dnslinkd', msg: 'upstream attempt failed', name: 'a b', n: 3, ok: true, o: { x: 1 }, err: { message: 'boom', code: 'EX', stack: 'at x' } }));
     expect(line).toBe('2026-12-03T12:00:00.000Z WARN  upstream attempt failed name="a b" n=3 ok=true o={"x":1} err="boom (EX)"\n');
   });
 });
