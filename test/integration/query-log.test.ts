@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dig, digAt, freePort, requireBinaries, requireBuild, startDnslinkd, startNsd, stopAll, waitFor, zone } from './support/index.js';
+import { cliEntry, dig, digAt, findBinary, freePort, requireBinaries, requireBuild, runTool, startDnslinkd, startNsd, stopAll, waitFor, zone } from './support/index.js';
 import type { DnslinkdHandle, NsdHandle } from './support/index.js';
 import { b64url, dohQuery, h2cRequest } from './support/http.js';
 
@@ -178,6 +178,17 @@ describe.skipIf(!ok)('query log and log formats', { timeout: 60_000 }, () => {
     const [line] = queryLines(refused);
     expect(line).toMatchObject({ transport: 'udp', name: '_dnslink.other.dnslink.test', type: 'TXT', rcode: 'SERVFAIL', source: 'error', cached: false, stale: false, ede: { code: 22 } });
     expect((line!.ede as { text: string }).text).toMatch(/ECONNREFUSED/);
+  });
+
+  it.skipIf(!findBinary('script'))('pretty by default on a terminal (a pty from script), JSON otherwise', async () => {
+    const closed = await freePort();
+    const args = ['resolve', BARE, '--upstream', `udp://127.0.0.1:${closed}`, '--log-level', 'warn', '--no-local-records'];
+    const quoted = [process.execPath, cliEntry, ...args].map((a) => `'${a}'`).join(' ');
+    const onTerminal = await runTool('script', ['-qec', quoted, '/dev/null'], 20_000);
+    const warn = onTerminal.stdout.split(/\r?\n/).map(parsePretty).find((p) => p?.msg === 'upstream attempt failed');
+    expect(warn, onTerminal.stdout).toMatchObject({ level: 'WARN', fields: { name: PLAIN, type: 'TXT', code: 'UPSTREAM_NETWORK', errno: 'ECONNREFUSED' } });
+    const piped = await runTool(process.execPath, [cliEntry, ...args], 20_000);
+    expect(jsonLines(piped.stderr).find((l) => l.msg === 'upstream attempt failed')).toMatchObject({ level: 40, name: PLAIN, errno: 'ECONNREFUSED' });
   });
 
   it('names the question and ETIMEDOUT when an upstream stays silent', async () => {
