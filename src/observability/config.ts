@@ -3,14 +3,18 @@
 import { z } from 'zod';
 
 /** `off`, `all`, or a sampling rate 0..1 (a number, or a numeric string from an environment variable). */
-const queriesSchema = z.union([
-  z.enum(['off', 'all']),
-  z.number().min(0).max(1),
-  z
-    .string()
-    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'must be off, all, or a sampling rate from 0 to 1 such as 0.01')
-    .transform(Number),
-]);
+const QUERIES_EXPECTED = 'must be off, all, or a sampling rate from 0 to 1 such as 0.01';
+const queriesSchema = z.union(
+  [
+    z.enum(['off', 'all']),
+    z.number().min(0, QUERIES_EXPECTED).max(1, QUERIES_EXPECTED),
+    z
+      .string()
+      .regex(/^(0(\.\d+)?|1(\.0+)?)$/, QUERIES_EXPECTED)
+      .transform(Number),
+  ],
+  { error: QUERIES_EXPECTED },
+);
 
 export const logConfigSchema = z
   .object({

@@ -53,6 +53,19 @@ describe('query log', () => {
   });
 });
 
+describe('log.* configuration', () => {
+  it('log.queries takes off, all or a rate 0..1 (a string from the environment too); anything else names the key', () => {
+    const load = (env: Record<string, string>) => loadConfig({ env, resolvConf: '/nonexistent' }).log;
+    expect(load({})).toEqual({ queries: 'off' });
+    expect(load({ DNSLINKD_LOG__QUERIES: '0.01', DNSLINKD_LOG__FORMAT: 'pretty' })).toEqual({ queries: 0.01, format: 'pretty' });
+    expect(load({ DNSLINKD_LOG_QUERIES: 'all' })).toEqual({ queries: 'all' });
+    for (const bad of ['sometimes', '2', '-0.5']) expect(() => load({ DNSLINKD_LOG__QUERIES: bad })).toThrow(/log\.queries: must be off, all, or a sampling rate from 0 to 1/);
+    expect(() => load({ DNSLINKD_LOG__FORMAT: 'xml' })).toThrow(/log\.format/);
+    // logLevel keeps its variable.
+    expect(loadConfig({ env: { DNSLINKD_LOG_LEVEL: 'warn' }, resolvConf: '/nonexistent' }).logLevel).toBe('warn');
+  });
+});
+
 describe('query log of refused clients', () => {
   it('a client outside dns.allow: REFUSED, source policy, the EDE text', async () => {
     const { core, lines } = coreLogging('all');
