@@ -7,7 +7,7 @@ import type { ResolverCore } from '../../core/resolver-core.js';
 import { isGatewayFailure, type GatewayErrorCode, type GatewayResult } from '../../dnslink/gateway.js';
 import { describeDnslinkResultError, isDnslinkFailure, type DnslinkResult } from '../../dnslink/resolve.js';
 import { ALLOW_ORIGIN } from './cors.js';
-import { noteDnslinkRequest, queryLogClock } from './dnslink-query-log.js';
+import { httpClient, noteDnslinkRequest, queryLogClock } from './http-query-log.js';
 import { sendError } from './http-errors.js';
 import { dnslinkSchema } from './schemas.js';
 
@@ -142,11 +142,11 @@ export function registerDnslinkRoutes(app: FastifyInstance, core: ResolverCore):
     if (q.all === true) {
       const traced = await core.dnslink.resolve(name, 'api');
       sendAll(reply, naming(raw, traced), traced);
-      noteDnslinkRequest(core.wireHandler.queryLog, startedAt, request.ip, traced);
+      noteDnslinkRequest(core.wireHandler.queryLog, startedAt, httpClient(core.wireHandler.queryLog, request), traced);
     } else {
       const traced = await core.dnslink.resolveForGateway(name, { recursive: q.recursive ?? true }, 'api');
       sendGateway(reply, naming(raw, traced), traced);
-      noteDnslinkRequest(core.wireHandler.queryLog, startedAt, request.ip, traced);
+      noteDnslinkRequest(core.wireHandler.queryLog, startedAt, httpClient(core.wireHandler.queryLog, request), traced);
     }
     return reply;
   });

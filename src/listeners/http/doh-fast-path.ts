@@ -5,6 +5,7 @@ import type { Http2SecureServer, Http2Server, IncomingHttpHeaders, OutgoingHttpH
 import type { ResolverCore } from '../../core/resolver-core.js';
 import { answerDnsParam, answerHeaderList, answerWire, DNS_PARAM_MAX_LENGTH, DOH_PATH, DOH_POST_BODY, EMPTY_BODY_MESSAGE, isDnsMessageType, type DohResponder } from './doh-wire.js';
 import { drainBody, ERROR_HEADERS, mediaTypeMessage, tooLargeMessage } from './http-errors.js';
+import { socketAddress } from './http-query-log.js';
 
 export interface DohFastPathOptions {
   /** Largest POST body in bytes (http.bodyLimit, as on the fastify route). */
@@ -72,9 +73,7 @@ class StreamResponder implements DohResponder {
  * the stream that replays the preface (http-sockets.ts): that stream carries the address.
  */
 function clientOf(core: ResolverCore, stream: ServerHttp2Stream): string {
-  if (!core.wireHandler.queryLog.on) return '';
-  const socket = stream.session?.socket as { remoteAddress?: string; stream?: { remoteAddress?: string } } | undefined;
-  return socket?.remoteAddress ?? socket?.stream?.remoteAddress ?? '';
+  return core.wireHandler.queryLog.on ? socketAddress(stream.session?.socket) : '';
 }
 
 /** The value of a `:path` that is exactly /dns-query?dns=VALUE with nothing to decode, else undefined. */

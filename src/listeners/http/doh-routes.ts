@@ -11,6 +11,7 @@ import type { Resolution } from '../../dns/resolution.js';
 import type { Question } from '../../dns/types.js';
 import { errorMessage } from '../../errors.js';
 import { toDnsJson } from './dns-json.js';
+import { httpClient } from './http-query-log.js';
 import { ALLOW_ORIGIN } from './cors.js';
 import { answerDnsParam, answerHeaders, answerWire, DNS_MESSAGE, DOH_PATH, DOH_POST_BODY, EMPTY_BODY_MESSAGE, isDnsMessageType, type DohResponder } from './doh-wire.js';
 import { sendError, unsupportedMediaTypeMessage } from './http-errors.js';
@@ -99,12 +100,12 @@ export function registerDohRoutes(app: FastifyInstance, core: ResolverCore, opti
   app.get(DOH_PATH, { schema: dohGetSchema }, (request, reply) => {
     const q = request.query as DohQuery;
     if (q.dns !== undefined) {
-      answerDnsParam(core, q.dns, replyResponder(reply), request.ip);
+      answerDnsParam(core, q.dns, replyResponder(reply), httpClient(core.wireHandler.queryLog, request));
       return;
     }
     const accept = request.headers.accept;
     if (q.name !== undefined || (accept !== undefined && accept.includes(DNS_JSON))) {
-      answerJson(core, reply, q, jsonContentType(request, q, DNS_JSON), request.ip);
+      answerJson(core, reply, q, jsonContentType(request, q, DNS_JSON), httpClient(core.wireHandler.queryLog, request));
       return;
     }
     sendError(reply, 400, 'MISSING_QUERY', 'the dns parameter is required (RFC 8484 GET /dns-query?dns=<base64url>), or name= with accept: application/dns-json');
@@ -121,11 +122,11 @@ export function registerDohRoutes(app: FastifyInstance, core: ResolverCore, opti
       sendError(reply, 400, 'INVALID_DNS_MESSAGE', EMPTY_BODY_MESSAGE);
       return;
     }
-    answerWire(core, body, replyResponder(reply), request.ip);
+    answerWire(core, body, replyResponder(reply), httpClient(core.wireHandler.queryLog, request));
   });
 
   app.get('/resolve', { schema: resolveSchema }, (request, reply) => {
     const q = request.query as DohQuery;
-    answerJson(core, reply, q, jsonContentType(request, q, 'application/json'), request.ip);
+    answerJson(core, reply, q, jsonContentType(request, q, 'application/json'), httpClient(core.wireHandler.queryLog, request));
   });
 }
