@@ -17,6 +17,8 @@
 // cache.maxBytes against RSS; the cold-miss coalescing check),
 // BENCH_SKIP_SNAPSHOT=1 the cache snapshot case (bench/snapshot-case.js: write and load time at 100k and 1M
 // entries, the DNS port's p99 while a 1M-entry snapshot is written; BENCH_ONLY=snapshot runs it alone),
+// BENCH_ONLY=querylog the query log's cost alone (bench/query-log-case.js: log.queries off and all against
+// the tree before it, BENCH_QUERY_LOG_BASE),
 // BENCH_SUSTAINED_SECONDS (60) its length per protocol,
 // BENCH_STRICT=1 to exit 1 when the target is missed. Results also go to .bench/results.json.
 // The recvmmsg/sendmmsg prototype has its own bench: bench/prototypes/recvmmsg/README.md.
@@ -49,6 +51,7 @@ import { startDnsdist } from './peers/dnsdist.js';
 import { startKresd } from './peers/kresd.js';
 import { startPdnsRecursor } from './peers/pdns-recursor.js';
 import { runSnapshotCase } from './snapshot-case.js';
+import { runQueryLogCase } from './query-log-case.js';
 import { runSustainedCase } from './sustained-case.js';
 
 const SECONDS = Math.max(1, Number(process.env.BENCH_SECONDS ?? 10));
@@ -65,6 +68,14 @@ if (process.env.BENCH_ONLY === 'snapshot') {
   const snapshot = await runSnapshotCase();
   mkdirSync(join(repoRoot, '.bench'), { recursive: true });
   writeFileSync(join(repoRoot, '.bench', 'snapshot.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, snapshot }, null, 2)}\n`);
+  process.exit(0);
+}
+
+if (process.env.BENCH_ONLY === 'querylog') {
+  if (!existsSync(join(repoRoot, 'dist', 'cli', 'main.js'))) throw new Error('bench: dist/ missing: run `npm run build` first');
+  const queryLog = await runQueryLogCase();
+  mkdirSync(join(repoRoot, '.bench'), { recursive: true });
+  writeFileSync(join(repoRoot, '.bench', 'query-log.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, queryLog }, null, 2)}\n`);
   process.exit(0);
 }
 

@@ -16,6 +16,7 @@ import type { AdminAuth } from './control/admin-auth.js';
 import type { ControlPlane } from './control/control-plane.js';
 import { LocalReplica } from './control/replica.js';
 import { startControl, type RunningControl } from './control/start-control.js';
+import { recordListeners } from './control/instance-status.js';
 import { cacheSnapshots } from './stages/cache/snapshot.js';
 import { CHAIN_ORDER } from './stages/chain.js';
 import { checkEnsAtStart } from './stages/ens/start-check.js';
@@ -108,6 +109,7 @@ export async function startInstance(config: Config, log: Logger, options: Instan
       { dns: `${dnsAddr.host}:${udp.address.port}`, http: `${httpAddr.host}:${http.address.port}`, ...(https ? { https: `${https.host}:${https.port}` } : {}), upstreams: config.upstreams, forward: config.dns.forward, clients: core.clientGate.access.description, rateLimit: core.clientGate.rateLimiter.description, localRecords: core.stages['local-records'].size, chain: CHAIN_ORDER, ens: core.stages.ens.enabled ? { rpc: config.ens.rpc.length, suffixes: config.ens.suffixes } : 'off: no ens.rpc configured' },
       'dnslinkd listening',
     );
+    recordListeners(core, { dns: `${dnsAddr.host}:${udp.address.port}`, http: `${httpAddr.host}:${http.address.port}`, ...(https ? { https: `${https.host}:${https.port}` } : {}) });
     snapshots?.startPeriodic();
     const persistCache = async () => snapshots?.close();
     return {

@@ -218,3 +218,16 @@ export class AdminClient {
     throw new AdminError(code, message, exitForStatus(res.status));
   }
 }
+
+/** The flags every admin command takes, and the exit codes: the end of each admin command's help. */
+export const ADMIN_COMMON_HELP = `Connection (every admin command):
+  --admin HOST:PORT|URL  the admin API: 127.0.0.1:8054, [::1]:8054 or http://127.0.0.1:8054
+                         (default: admin.listen of --config; HOST:PORT uses https when admin.tls is set)
+  --config FILE          read admin.listen, admin.tls, admin.tokens and dataDir from it
+  --data-dir DIR         the instance's data directory, which holds the admin-token it generated
+  --token-file FILE      the token; else DNSLINKD_ADMIN_TOKEN, else admin.tokens of --config (a write
+                         token first, a secret or a file it names), else <dataDir>/admin-token
+  --json                 print the API's JSON answer
+Exit codes: 0 done, 1 the service or its store failed or is unreachable, 2 usage error or input
+refused, 3 not found, 4 no valid token (or a read token for a change), 5 conflict,
+6 what answered is not a dnslinkd admin API (the HTTP port given as --admin?).`;

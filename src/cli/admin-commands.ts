@@ -3,28 +3,17 @@
 // exit codes are ADMIN_EXIT (admin-client.ts).
 import { readFileSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
-import { RRType } from '../dns/constants.js';
 import { errorMessage } from '../errors.js';
 import { pinnedLine } from '../lifecycle/reload-keys.js';
 import { MAX_TTL } from '../control/override-rules.js';
-import { AdminClient, AdminError, ADMIN_EXIT, adminTarget, reloadTarget, UsageError } from './admin-client.js';
+import { ADMIN_COMMON_HELP, AdminClient, AdminError, ADMIN_EXIT, adminTarget, reloadTarget, UsageError } from './admin-client.js';
 import type { ControlStatus, HeldChangeResult, OverrideChangeResult } from '../control/control-plane.js';
 import { heldChangeText, statusText } from './status-views.js';
 import { didYouMean, helpText, parseFlags, wholeNumber, type CommandHelp } from './command-line.js';
 import type { Override } from '../stages/overrides/override.js';
+import { CACHE_HELP, runCacheCommand } from './cache-commands.js';
 
-/** The flags every admin command takes, and the exit codes: the end of each admin command's help. */
-export const ADMIN_COMMON_HELP = `Connection (every admin command):
-  --admin HOST:PORT|URL  the admin API: 127.0.0.1:8054, [::1]:8054 or http://127.0.0.1:8054
-                         (default: admin.listen of --config; HOST:PORT uses https when admin.tls is set)
-  --config FILE          read admin.listen, admin.tls, admin.tokens and dataDir from it
-  --data-dir DIR         the instance's data directory, which holds the admin-token it generated
-  --token-file FILE      the token; else DNSLINKD_ADMIN_TOKEN, else admin.tokens of --config (a write
-                         token first, a secret or a file it names), else <dataDir>/admin-token
-  --json                 print the API's JSON answer
-Exit codes: 0 done, 1 the service or its store failed or is unreachable, 2 usage error or input
-refused, 3 not found, 4 no valid token (or a read token for a change), 5 conflict,
-6 what answered is not a dnslinkd admin API (the HTTP port given as --admin?).`;
+export { ADMIN_COMMON_HELP };
 
 const TIME_HELP = 'T is an ISO time (2026-12-01T12:00:00Z) or a duration (90s, 30m, 2h, 7d)';
 const FORCE_HELP = `A change with a wide reach (an override of a one-label name, a special-use name, an IP address or
@@ -42,13 +31,13 @@ const ADMIN_OPTIONS = {
 
 type Values = { [key: string]: string | boolean | undefined };
 
-function parse<T extends NonNullable<ParseArgsConfig['options']>>(command: string, args: string[], options: T) {
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(command: string, args: string[], options: T) {
   return parseFlags(command, args, { ...ADMIN_OPTIONS, ...options });
 }
 
 const str = (v: Values[string]): string | undefined => (typeof v === 'string' ? v : undefined);
 
-function clientFor(values: Values): AdminClient {
+export function clientFor(values: Values): AdminClient {
   return new AdminClient(adminTarget({ admin: str(values.admin), config: str(values.config), dataDir: str(values['data-dir']), tokenFile: str(values['token-file']) }));
 }
 
@@ -73,7 +62,7 @@ function requireReason(values: Values, what: string): string {
   return reason;
 }
 
-function positionals(args: string[], count: number, what: string, names: string): void {
+export function positionals(args: string[], count: number, what: string, names: string): void {
   if (args.length !== count) throw new UsageError(`${what} takes ${names}, got ${args.length ? `"${args.join(' ')}"` : 'nothing'}`);
 }
 
@@ -81,11 +70,11 @@ const dryRunQuery = (values: Values) => ({ dryRun: values['dry-run'] === true ? 
 /** `--force`: a change with a wide reach accepted on purpose (the API's "force": true). */
 const forceBody = (values: Values): { force?: true } => (values.force === true ? { force: true } : {});
 
-function out(text: string): void {
+export function out(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
-function printJson(value: unknown, pretty = false): void {
+export function printJson(value: unknown, pretty = false): void {
   out(JSON.stringify(value, null, pretty ? 2 : undefined));
 }
 
@@ -394,55 +383,6 @@ async function audit(args: string[]): Promise<number> {
   return ADMIN_EXIT.OK;
 }
 
-interface CachedView {
-  name: string;
-  type: number;
-  rcode: string;
-  negative: boolean;
-  stale: boolean;
-  ttlLeft: number;
-  source: string;
-  upstream?: string;
-  answers: Array<{ data: string }>;
-}
-
-const TYPE_NAMES = new Map<number, string>(Object.entries(RRType).map(([name, n]) => [n, name]));
-
-export const CACHE_HELP: CommandHelp = {
-  summary: 'show what the cache holds for a name',
-  usage: '  dnslinkd cache show NAME',
-  help: `Prints every cached answer of NAME and _dnslink.NAME, stale ones included: type, rcode, TTL left,
-source and upstream. To remove entries, use dnslinkd flush.
-
-${ADMIN_COMMON_HELP}`,
-};
-
-async function cache(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === '--help' || sub === '-h') return help('cache');
-  const { values, positionals: pos } = parse(`cache ${sub ?? ''}`.trim(), rest, {});
-  if (values.help) return help('cache');
-  if (sub !== 'show') throw new UsageError(`cache takes show NAME${sub === undefined ? '' : ` (got "${sub}")`}; to remove entries, use flush`, 'cache');
-  positionals(pos, 1, 'cache show', 'one NAME');
-  const r = await clientFor(values).request<{ name: string; entries: CachedView[] }>('GET', `/admin/v1/cache/${encodeURIComponent(pos[0]!)}`);
-  if (values.json) printJson(r);
-  else if (!r.entries.length) out(`nothing is cached for ${pos[0]}`);
-  else {
-    const rows = r.entries.map((e) => [
-      e.name,
-      TYPE_NAMES.get(e.type) ?? `TYPE${e.type}`,
-      e.rcode,
-      e.ttlLeft,
-      e.stale ? 'yes' : 'no',
-      e.source,
-      e.upstream,
-      e.negative ? '(negative)' : e.answers.map((a) => a.data).join(' | '),
-    ]);
-    out(table(['name', 'type', 'rcode', 'ttl left', 'stale', 'source', 'upstream', 'data'], rows));
-  }
-  return ADMIN_EXIT.OK;
-}
-
 interface ReloadView {
   dryRun: boolean;
   changed: string[];
@@ -482,7 +422,7 @@ async function reload(args: string[]): Promise<number> {
 }
 
 /** Prints one admin command's help (`override set --help`). */
-function help(command: string, sub?: string): number {
+export function help(command: string, sub?: string): number {
   out(helpText(command, ADMIN_COMMAND_HELP[command]!, sub));
   return ADMIN_EXIT.OK;
 }
@@ -531,6 +471,6 @@ export function runAdminCommand(command: string, args: string[]): Promise<number
     case 'status':
       return status(args);
     default:
-      return cache(args);
+      return runCacheCommand(args, (sub) => help('cache', sub));
   }
 }

@@ -160,7 +160,7 @@ async function serve(args: string[]): Promise<number> {
     import('../lifecycle/shutdown.js'),
     import('../observability/logger.js'),
   ]);
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, 1, config.log.format);
   ignoreSighupWhileStarting(log);
   holdShutdownSignalsWhileStarting(log);
   if (config.upstreams.length === 0) log.warn('no upstreams configured (none in /etc/resolv.conf): only local records will answer');
@@ -243,7 +243,7 @@ async function resolve(args: string[]): Promise<number> {
   // A one-shot command prints no JSON logs unless asked (--log-level or DNSLINKD_LOG_LEVEL).
   const config = configFromFlags(values, 'silent');
   const [{ createResolverCore }, { createLogger }] = await Promise.all([import('../core/resolver-core.js'), import('../observability/logger.js')]);
-  const log = createLogger(config.logLevel, 2);
+  const log = createLogger(config.logLevel, 2, config.log.format);
   const core = createResolverCore(config, log);
 
   // --json prints the result or the error object and exits 0 whatever it says: the dnslink.dev

@@ -1,20 +1,37 @@
 // How `dnslinkd status`, `override restore` and `override accept-reset` print the admin API's
-// answers: the control plane's status in a few readable lines (store, overrides, degraded or not,
-// overrides held after a store reset, records skipped as invalid, overrides that cannot be built), and what a restore or an
-// accept-reset did. Pure: text in, text out.
+// answers: the instance on one screen (version, uptime, chain, listeners, workers, cache,
+// upstreams, ENS, the control store and its fleet, overrides in force, overrides held after a store
+// reset, records skipped as invalid, overrides that cannot be built), and what a restore or an
+// accept-reset did. Pure: text in, text out; tolerant of sections an older dnslinkd does not send.
 import type { ControlStatus, HeldChangeResult } from '../control/control-plane.js';
+import type { StatusReport } from '../control/status-report.js';
 import type { Override } from '../stages/overrides/override.js';
+import { instanceLines } from './status-instance-view.js';
 
 const list = (overrides: Override[]): string[] => overrides.map((o) => `    ${o.name}  ${o.value}  (ttl ${o.ttl}${o.expiresAt ? `, expires ${o.expiresAt}` : ''}, by ${o.by}: ${o.reason})`);
 
 /** The admin status, readable. */
-export function statusText(s: ControlStatus): string {
+export function statusText(s: ControlStatus | StatusReport): string {
   const lines = [
+    ...instanceLines(s as Partial<StatusReport> & { ens?: unknown }),
     `store:      ${s.store.kind} ${s.store.location}`,
     `state:      ${s.degraded ? 'DEGRADED' : 'ok'}`,
     `overrides:  ${s.overrides} in force (store version ${s.version}, flush generation ${s.generation})`,
   ];
   if (s.degradedReason !== undefined) lines.push(`degraded:   ${s.degradedReason}`);
+  const report = s as Partial<StatusReport>;
+  if (report.controlStore?.syncLagSeconds !== undefined) lines.push(`sync lag:   ${report.controlStore.syncLagSeconds.toFixed(3)} s (last change read from the store to applied here)`);
+  if (report.fleet) {
+    if ('error' in report.fleet) lines.push(`fleet:      unknown (${report.fleet.error})`);
+    else {
+      lines.push(`fleet:      ${report.fleet.live} instance${report.fleet.live === 1 ? '' : 's'} seen live (${report.fleet.instances.length} known)`);
+      for (const i of report.fleet.instances) lines.push(`    ${i.host} pid ${i.pid}  admin ${i.admin}  ${i.version}  overrides v${i.overridesVersion}  ${i.live ? 'live' : 'gone'}, last seen ${i.lastSeen}${i.self ? '  (this one)' : ''}`);
+    }
+  }
+  if (report.overridesInForce?.length) {
+    lines.push(...list(report.overridesInForce as Override[]));
+    if (report.overridesInForce.length < s.overrides) lines.push(`    ... and ${s.overrides - report.overridesInForce.length} more (dnslinkd override ls)`);
+  }
   if (s.storeReset) {
     const r = s.storeReset;
     lines.push(`store reset: ${r.held} overrides held here are not in the store (since ${r.since}: ${r.cause})`, ...list(r.overrides), `  ${r.choices}`);

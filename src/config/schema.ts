@@ -12,6 +12,7 @@ import { queryPolicyDnsKeys } from '../stages/query-policy/config.js';
 import { memoryConfigSchema } from '../runtime/config.js';
 import { lifecycleRootKeys } from '../lifecycle/config.js';
 import { upstreamRootKeys } from '../stages/upstream/config.js';
+import { logConfigSchema } from '../observability/config.js';
 
 export const configSchema = z
   .object({
@@ -31,6 +32,7 @@ export const configSchema = z
     ...localRecordsRootKeys,
     ...lifecycleRootKeys,
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    log: logConfigSchema,
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -14,6 +14,8 @@ import { adminSchema } from './admin-schemas.js';
 import { jsonInChunks } from './chunked-json.js';
 import type { ChangeContext, ControlPlane } from './control-plane.js';
 import { NeedsForceError } from './reach-guard.js';
+import { parseCacheListQuery } from './cache-listing.js';
+import { overrideInForce, statusReport } from './status-report.js';
 
 /** HTTP status for the control plane's error codes; anything else coded is a 400. */
 const STATUS: Readonly<Record<string, number>> = {
@@ -33,7 +35,7 @@ const AUDIT_LIMIT_MAX = 1000;
 
 interface AdminRequest {
   Params: { name?: string };
-  Querystring: { dryRun?: string; name?: string; since?: string; limit?: string; reason?: string };
+  Querystring: { dryRun?: string; name?: string; since?: string; limit?: string; reason?: string; suffix?: string; stale?: string; top?: string; cursor?: string };
   Body: unknown;
 }
 
@@ -127,7 +129,14 @@ export function registerAdminRoutes(app: FastifyInstance, control: ControlPlane,
   app.get<AdminRequest>(
     '/admin/v1/cache/:name',
     adminSchema('GET', '/admin/v1/cache/:name'),
-    guarded('read', async (request) => ({ name: request.params.name, entries: await control.cached(request.params.name ?? '') })),
+    guarded('read', async (request) => ({ name: request.params.name, entries: await control.cached(request.params.name ?? ''), override: overrideInForce(control, request.params.name ?? '') })),
+  );
+
+  // A bounded page of the cache (`dnslinkd cache ls`): ?suffix=&stale=&top=&limit=&cursor= (cache-listing.ts).
+  app.get<AdminRequest>(
+    '/admin/v1/cache',
+    adminSchema('GET', '/admin/v1/cache'),
+    guarded('read', async (request) => control.cacheList(parseCacheListQuery(request.query))),
   );
 
   app.get<AdminRequest>(
@@ -215,7 +224,7 @@ export function registerAdminRoutes(app: FastifyInstance, control: ControlPlane,
   app.get<AdminRequest>(
     '/admin/v1/status',
     adminSchema('GET', '/admin/v1/status'),
-    guarded('read', async () => ({ ...control.status(), ...(await control.ensStatus()) })),
+    guarded('read', async () => ({ ...(await statusReport(control)), ...(await control.ensStatus()) })),
   );
 
   // Reads the configuration file again and applies it (src/lifecycle/reload.ts), as SIGHUP does.

@@ -91,8 +91,28 @@ const cachedAnswer = obj(
     answers: arrayOf(record),
     authority: arrayOf(record),
     worker: int('With --workers: the worker holding it'),
+    staleSince: str('Once stale: since when (ISO time)', { format: 'date-time' }),
+    serveUntil: str('Until when it may be served (stale included), ISO time', { format: 'date-time' }),
   },
   ['name', 'type', 'rcode', 'negative', 'stale', 'ttlLeft', 'source', 'answers'],
+);
+
+const cacheListEntry = obj(
+  {
+    name: str('Owner name of the question'),
+    type: int('Question type number (16: TXT)'),
+    rcode: str('NOERROR, NXDOMAIN, SERVFAIL...'),
+    negative: bool('A negative answer (NXDOMAIN or no data)'),
+    ttlLeft: int('Seconds before it expires (0 once stale)'),
+    stale: bool('Expired: served only stale'),
+    hits: int('Times it answered'),
+    source: str('Where the answer was fetched from: upstream, ens, ens-fallback...'),
+    expiresAt: str('ISO time', { format: 'date-time' }),
+    serveUntil: str('Until when it may still be served stale, ISO time', { format: 'date-time' }),
+    worker: int('With --workers: the worker holding it'),
+    key: str('The entry\'s cache key, base64url'),
+  },
+  ['name', 'type', 'rcode', 'negative', 'ttlLeft', 'stale', 'hits', 'source', 'expiresAt', 'serveUntil', 'key'],
 );
 
 const auditRecord = obj(
@@ -149,8 +169,25 @@ export const ADMIN_ROUTE_SCHEMAS = {
     tags: ['cache'],
     params: NAME_PARAM,
     response: {
-      200: obj({ name: str('The name asked'), entries: arrayOf(cachedAnswer) }, ['name', 'entries']),
+      200: obj({ name: str('The name asked'), entries: arrayOf(cachedAnswer), override: nullable(override) }, ['name', 'entries']),
       400: error(['INVALID_NAME'], 'Not a host name'),
+      401: UNAUTHORIZED,
+    },
+  },
+  'GET /admin/v1/cache': {
+    summary: 'A page of the cache entries',
+    description: 'Every worker\'s entries, filtered, the busiest first (top) or in key order by pages. The table is scanned in slices that yield; an answer never holds more than 1000 entries.',
+    tags: ['cache'],
+    querystring: obj({
+      suffix: str('Only names at or under this zone'),
+      stale: str('true: expired entries only', { enum: ['true', 'false', '1', '0'] }),
+      top: str('The N busiest entries, 1 to 1000 (no paging)'),
+      limit: str('Entries per page, 1 to 1000 (default 100)'),
+      cursor: str('The `next` of the previous page'),
+    }),
+    response: {
+      200: obj({ entries: arrayOf(cacheListEntry), matched: int('Entries that matched the filters'), next: str('Cursor of the next page; absent on the last page') }, ['entries', 'matched']),
+      400: error(['INVALID_PARAMETER'], 'A bad suffix, limit, top or cursor'),
       401: UNAUTHORIZED,
     },
   },

@@ -12,6 +12,8 @@ import type { EnsHealthView } from '../stages/ens/rpc-health.js';
 import type { Override } from '../stages/overrides/override.js';
 import { registerControlHealth, type ControlHealth } from './health.js';
 import { LocalReplica, type CachedAnswerView, type EnsStatusView, type OverrideUpdate, type Replica } from './replica.js';
+import { mergePages, type CacheListPage, type CacheListQuery } from './cache-listing.js';
+import type { InstanceStatusView } from './instance-status.js';
 
 /** A worker that does not answer a call within this fails the call (the admin request says so). */
 const CALL_TIMEOUT_MS = 5_000;
@@ -38,7 +40,10 @@ export type ReplicaCall =
   | { op: 'resolvedTxt'; fqdn: string }
   | { op: 'ensHealth' }
   /** The primary's control health, for the worker's /healthz. */
-  | { op: 'controlHealth'; health: ControlHealth };
+  | { op: 'controlHealth'; health: ControlHealth }
+  | { op: 'instanceStatus' }
+  /** The worker's page of its cache entries, tagged with its id. */
+  | { op: 'cacheList'; query: CacheListQuery; worker: number };
 
 interface ReplicaResults {
   applyOverrides: null;
@@ -50,6 +55,8 @@ interface ReplicaResults {
   resolvedTxt: TxtLookupResult;
   ensHealth: EnsHealthView | null;
   controlHealth: null;
+  instanceStatus: InstanceStatusView[];
+  cacheList: CacheListPage;
 }
 
 export type ReplicaMessage =
@@ -156,6 +163,16 @@ export class ClusterReplica implements Replica {
     return each.flatMap(({ worker, result }) => (result ?? []).map((view) => ({ ...view, worker: worker.id })));
   }
 
+  async instanceStatus(): Promise<InstanceStatusView[]> {
+    const each = await this.all({ op: 'instanceStatus' });
+    return each.flatMap(({ worker, result }) => (result ?? []).map((view) => ({ ...view, worker: worker.id }))).sort((a, b) => (a.worker ?? 0) - (b.worker ?? 0));
+  }
+
+  async cacheList(query: CacheListQuery): Promise<CacheListPage> {
+    const pages = await Promise.all([...this.members].map((worker) => this.call(worker, { op: 'cacheList', query, worker: worker.id })));
+    return mergePages(pages.filter((p): p is CacheListPage => p !== undefined), query);
+  }
+
   async cachedTxt(fqdn: string): Promise<TxtLookupResult | undefined> {
     const each = await this.all({ op: 'cachedTxt', fqdn });
     return each.find(({ result }) => result)?.result ?? undefined;
@@ -208,6 +225,10 @@ export function joinPrimary(core: ResolverCore): Promise<void> {
         return local.resolvedTxt(call.fqdn);
       case 'ensHealth':
         return (await local.ensHealth()) ?? null;
+      case 'instanceStatus':
+        return local.instanceStatus();
+      case 'cacheList':
+        return local.cacheList(call.query, call.worker);
       case 'controlHealth': {
         const health = call.health;
         registerControlHealth(core.metrics.registry, () => health);

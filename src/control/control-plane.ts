@@ -11,6 +11,9 @@ import { CodedError, errorMessage } from '../errors.js';
 import type { FlushTarget } from '../stages/cache/flush.js';
 import { checkOverrideValue, expiryOf, inForce, type Override } from '../stages/overrides/override.js';
 import type { InvalidRecord } from './invalid-records.js';
+import type { CacheListPage, CacheListQuery } from './cache-listing.js';
+import type { FleetPresence } from './fleet-presence.js';
+import type { InstanceStatusView } from './instance-status.js';
 import type { ControlMetrics } from './metrics.js';
 import { checkExpiry, checkReason, checkTtl, controlName } from './override-rules.js';
 import { ipnsTargetProblem } from './override-content.js';
@@ -148,6 +151,10 @@ export class ControlPlane {
   readonly unbuildable: UnbuildableOverrides;
   /** Reloads the configuration file (POST /admin/v1/reload); set where the process can (src/lifecycle/reload.ts). */
   reload?: (dryRun: boolean, by: string) => Promise<object>;
+  /** The instances sharing a fleet store (state.redis), for the status; unset with the embedded store. */
+  fleet?: FleetPresence;
+  /** Seconds from the last change read from the store to its application here (a fleet's sync lag). */
+  syncLagSeconds: number | undefined;
   /** admin.maxFlushEntries as in force (a reload swaps it): a flush removing more needs force. */
   maxFlushEntries: () => number = () => DEFAULT_MAX_FLUSH_ENTRIES;
 
@@ -264,7 +271,9 @@ export class ControlPlane {
   /** Records how late a change made at `time` (in the store) was applied here. */
   private lag(time: string): void {
     const ms = this.now() - Date.parse(time);
-    if (Number.isFinite(ms)) this.metrics.syncLag.set(Math.max(0, ms) / 1000);
+    if (!Number.isFinite(ms)) return;
+    this.syncLagSeconds = Math.max(0, ms) / 1000;
+    this.metrics.syncLag.set(this.syncLagSeconds);
   }
 
   /** Marks the shared store unreachable (a reason) or reachable again (undefined): while it is, writes are refused. */
@@ -652,6 +661,17 @@ export class ControlPlane {
   /** A name as the control plane keys it (for audit queries). */
   normalizeName(raw: string): string {
     return controlName(raw);
+  }
+
+  /** What each process serving this control plane says of itself (the status's instance part). */
+  processes(): Promise<InstanceStatusView[]> {
+    return this.replica.instanceStatus?.() ?? Promise.resolve([]);
+  }
+
+  /** A bounded page of the cache entries of every process (GET /admin/v1/cache). */
+  cacheList(query: CacheListQuery): Promise<CacheListPage> {
+    if (!this.replica.cacheList) throw new CodedError('CACHE_UNAVAILABLE', 'this process holds no cache to list');
+    return this.replica.cacheList(query);
   }
 
   status(): ControlStatus {

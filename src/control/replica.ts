@@ -16,6 +16,8 @@ import type { Override } from '../stages/overrides/override.js';
 import { forEachInChunks } from '../runtime/event-loop-yield.js';
 import type { EnsHealthView } from '../stages/ens/rpc-health.js';
 import type { ControlHealth } from './health.js';
+import { listCache, mergePages, type CacheListPage, type CacheListQuery } from './cache-listing.js';
+import { instanceStatus, type InstanceStatusView } from './instance-status.js';
 
 /** One cached answer as the admin API shows it. */
 export interface CachedAnswerView {
@@ -32,6 +34,10 @@ export interface CachedAnswerView {
   fetchedAt: string;
   expiresAt: string;
   hits: number;
+  /** Since when it is stale (its expiry), once it is. */
+  staleSince?: string;
+  /** Until when it may be served stale (serve-stale on), else its expiry. */
+  serveUntil: string;
   answers: Array<{ name: string; type: number; ttl: number; data: string }>;
   authority: Array<{ name: string; type: number; ttl: number; data: string }>;
   /** The cluster worker holding it (with --workers). */
@@ -60,6 +66,10 @@ export interface Replica {
    * the cached answer stands for it.
    */
   resolvedTxt?(fqdn: string): Promise<TxtLookupResult>;
+  /** What each serving process says of itself (`/admin/v1/status`). */
+  instanceStatus?(): Promise<InstanceStatusView[]>;
+  /** A bounded page of the cache entries (every process's, merged). */
+  cacheList?(query: CacheListQuery): Promise<CacheListPage>;
   /** Where /healthz is answered in other processes (cluster workers): the control plane's health, as it changes. */
   publishHealth?(health: ControlHealth): void;
   /** The ENS RPC endpoints' health where ENS runs (undefined while it is off), for /admin/v1/status. */
@@ -73,7 +83,7 @@ function recordViews(records: readonly DnsRecord[], age: number) {
   return records.map((rr) => ({ name: rr.name, type: recordTypeNumber(rr.type), ttl: remainingTtl(recordTtl(rr), { ttlAge: age }), data: recordData(rr) }));
 }
 
-function cachedAnswerView(entry: CacheEntry, now: number): CachedAnswerView {
+function cachedAnswerView(entry: CacheEntry, now: number, staleWindowMs: number): CachedAnswerView {
   const age = Math.floor((now - entry.storedAt) / 1000);
   const res = entry.resolution;
   const nameEnd = entry.key.length - 4;
@@ -92,6 +102,8 @@ function cachedAnswerView(entry: CacheEntry, now: number): CachedAnswerView {
     fetchedAt: new Date(entry.storedAt).toISOString(),
     expiresAt: new Date(entry.expiresAt).toISOString(),
     hits: entry.hits,
+    ...(now >= entry.expiresAt ? { staleSince: new Date(entry.expiresAt).toISOString() } : {}),
+    serveUntil: new Date(entry.expiresAt + staleWindowMs).toISOString(),
     answers: recordViews(res.answers, age),
     authority: recordViews(res.authorities, age),
   };
@@ -125,7 +137,19 @@ export class LocalReplica implements Replica {
 
   async cached(name: string): Promise<CachedAnswerView[]> {
     const now = this.now();
-    return this.core.stages.cache.entriesFor(name).map((entry) => cachedAnswerView(entry, now));
+    const policy = this.core.stages.cache.store.policy;
+    const staleWindowMs = policy.serveStale ? policy.staleMaxAge * 1000 : 0;
+    return this.core.stages.cache.entriesFor(name).map((entry) => cachedAnswerView(entry, now, staleWindowMs));
+  }
+
+  async instanceStatus(): Promise<InstanceStatusView[]> {
+    return [await instanceStatus(this.core, this.now())];
+  }
+
+  /** This process's page; `worker` tags it (a cluster worker's, for the primary to merge). */
+  async cacheList(query: CacheListQuery, worker?: number): Promise<CacheListPage> {
+    const page = await listCache(this.core.stages.cache.store, query, this.now(), worker);
+    return worker === undefined ? mergePages([page], query) : page;
   }
 
   async cachedTxt(fqdn: string): Promise<TxtLookupResult | undefined> {

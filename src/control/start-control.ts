@@ -14,6 +14,7 @@ import { isLoopback } from './config.js';
 import { ControlPlane } from './control-plane.js';
 import { EmbeddedStore } from './embedded-store.js';
 import { FleetSync } from './fleet-sync.js';
+import { FleetPresence } from './fleet-presence.js';
 import { InvalidRecords } from './invalid-records.js';
 import { registerControlHealth, unregisterControlHealth, type ControlHealth } from './health.js';
 import { ControlMetrics } from './metrics.js';
@@ -98,6 +99,10 @@ export async function startControl(config: Config, log: Logger, replica: Replica
     const { host, port } = splitHostPort(config.admin.listen);
     const tls = config.admin.tls;
     const listener = await listenAs(LISTENER_ROLES.admin, host, port, () => startAdminListener(log, control, auth, { host, port, limits: config.http, ...(tls ? { tls } : {}) }));
+    if (store instanceof RedisStore) {
+      control.fleet = new FleetPresence(store, `${host}:${listener.address.port}`, config.state.syncIntervalMs, () => control.status().version, log);
+      control.fleet.start();
+    }
     const plaintextOffLoopback = !tls && !isLoopback(host);
     log[plaintextOffLoopback ? 'warn' : 'info'](
       {
@@ -121,6 +126,7 @@ export async function startControl(config: Config, log: Logger, replica: Replica
         clearInterval(healthTimer);
         unregisterControlHealth(registry);
         await listener.close();
+        await control.fleet?.stop();
         await fleet?.close();
         await control.close();
         lock.release();

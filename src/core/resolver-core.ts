@@ -33,6 +33,6 @@ export function createResolverCore(config: Config, log: Logger, options: CoreOpt
   const metrics = new Metrics({ processMetrics: options.processMetrics ?? false });
   const { head, stages } = buildChain({ config, registry: metrics.registry, log, now: options.now ?? Date.now });
   const clientGate = new ClientGate(config.dns, metrics.registry, options.now ?? Date.now);
-  const wireHandler = new WireHandler(head, { udpPayloadSize: config.dns.udpPayloadSize }, new WireMetrics(metrics.registry), log);
+  const wireHandler = new WireHandler(head, { udpPayloadSize: config.dns.udpPayloadSize, queryLog: config.log.queries }, new WireMetrics(metrics.registry), log);
   return { config, metrics, log, stages, wireHandler, clientGate, dnslink: new DnslinkService(head, (domain) => stages.ens.invalidEnsName(domain)) };
 }

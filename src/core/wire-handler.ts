@@ -11,6 +11,7 @@ import { buildErrorResponse, buildResponse, udpSizeLimit } from '../dns/response
 import type { ExtendedError, Question } from '../dns/types.js';
 import type { Caller, QueryContext, Stage, Transport } from '../stages/stage.js';
 import type { WireMetrics } from './wire-metrics.js';
+import { QueryLog, type QueryLogSetting } from '../observability/query-log.js';
 import { Admission } from './admission.js';
 
 /** The EDE of a client outside dns.allow (RFC 8914: 18, Prohibited); over UDP without its text, so a refusal is barely larger than the query. */
@@ -22,6 +23,8 @@ const SLIP_ANSWER: Resolution = emptyResolution(Rcode.NOERROR, 'policy');
 export interface WireHandlerOptions {
   /** Our EDNS UDP payload size: advertised, and the ceiling for clients' sizes. */
   udpPayloadSize: number;
+  /** log.queries: which answered questions the query log writes (default off). */
+  queryLog?: QueryLogSetting;
 }
 
 export type WireAnswer = Buffer | null;
@@ -50,18 +53,25 @@ export function httpMaxAge(res: Resolution): number {
 }
 
 export class WireHandler {
+  /** The query log (log.queries): when off, a query costs one check of `queryLog.on`. */
+  readonly queryLog: QueryLog;
+
   constructor(
     private readonly chain: Stage,
     private readonly options: WireHandlerOptions,
     private readonly metrics: WireMetrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.queryLog = new QueryLog(log, options.queryLog ?? 'off');
+  }
 
   /**
    * Answers one query packet. `udp` marks a size-limited transport (TC=1 past the client's size).
    * Returns null when the packet must be dropped. Returns synchronously on cache hits.
    */
-  handle(packet: Buffer, transport: Transport, udp: boolean): WireAnswer | Promise<WireAnswer> {
+  handle(packet: Buffer, transport: Transport, udp: boolean, client = ''): WireAnswer | Promise<WireAnswer> {
+    // The query log's clock: read only when the log is on and this question is sampled (0: not logged).
+    const startedAt = this.queryLog.on && this.queryLog.sample() ? performance.now() : 0;
     const parsed = parseQuery(packet);
     if (!parsed.ok) {
       this.metrics.countMalformed(transport, parsed.action);
@@ -72,10 +82,21 @@ export class WireHandler {
     }
     const query = parsed.query;
     const refusal = this.refusalRcode(query);
-    if (refusal !== undefined) return this.error(query, transport, refusal);
+    if (refusal !== undefined) {
+      if (startedAt !== 0) this.queryLog.note(client, transport, query.name, query.type, { rcode: refusal, source: 'policy' }, startedAt);
+      return this.error(query, transport, refusal);
+    }
     const res = this.resolveQuery(query, transport);
-    if (res instanceof Promise) return res.then((late) => this.respond(query, late, transport, udp));
+    if (res instanceof Promise) return res.then((late) => this.respondLogged(query, late, transport, udp, client, startedAt));
+    if (startedAt !== 0) return this.respondLogged(query, res, transport, udp, client, startedAt);
     return this.respond(query, res, transport, udp);
+  }
+
+  /** respond(), then the query log's line (written after the answer went out). */
+  private respondLogged(query: WireQuery, res: Resolution, transport: Transport, udp: boolean, client: string, startedAt: number): Buffer {
+    const wire = this.respond(query, res, transport, udp);
+    if (startedAt !== 0) this.queryLog.note(client, transport, query.name, query.type, res, startedAt);
+    return wire;
   }
 
   /**
@@ -83,7 +104,8 @@ export class WireHandler {
    * `handle`. A packet that is not a DNS query (too short, a response, a broken question) gives
    * `{ok: false}` for an HTTP 400 instead of a dropped packet or FORMERR.
    */
-  answerHttp(packet: Buffer, transport: Transport = 'doh'): HttpWireAnswer | Promise<HttpWireAnswer> {
+  answerHttp(packet: Buffer, transport: Transport = 'doh', client = ''): HttpWireAnswer | Promise<HttpWireAnswer> {
+    const startedAt = this.queryLog.on && this.queryLog.sample() ? performance.now() : 0;
     const parsed = parseQuery(packet);
     if (!parsed.ok) {
       this.metrics.countMalformed(transport, parsed.action);
@@ -91,10 +113,13 @@ export class WireHandler {
     }
     const query = parsed.query;
     const refusal = this.refusalRcode(query);
-    if (refusal !== undefined) return { ok: true, wire: this.error(query, transport, refusal), rcode: refusal, maxAge: 0 };
+    if (refusal !== undefined) {
+      if (startedAt !== 0) this.queryLog.note(client, transport, query.name, query.type, { rcode: refusal, source: 'policy' }, startedAt);
+      return { ok: true, wire: this.error(query, transport, refusal), rcode: refusal, maxAge: 0 };
+    }
     const res = this.resolveQuery(query, transport);
-    if (res instanceof Promise) return res.then((late) => this.httpRespond(query, late, transport));
-    return this.httpRespond(query, res, transport);
+    if (res instanceof Promise) return res.then((late) => this.httpRespond(query, late, transport, client, startedAt));
+    return this.httpRespond(query, res, transport, client, startedAt);
   }
 
   /**
@@ -102,7 +127,7 @@ export class WireHandler {
    * REFUSED with EDE 18 for a client outside dns.allow, a TC=1 answer without records for a
    * rate-limit slip, nothing for a drop. A packet that is no query is dropped, never FORMERR'd.
    */
-  answerStopped(packet: Buffer, transport: Transport, admission: Exclude<Admission, typeof Admission.ANSWER>): WireAnswer {
+  answerStopped(packet: Buffer, transport: Transport, admission: Exclude<Admission, typeof Admission.ANSWER>, client = ''): WireAnswer {
     if (admission === Admission.DROP) return null;
     const parsed = parseQuery(packet);
     if (!parsed.ok) {
@@ -110,8 +135,10 @@ export class WireHandler {
       return null;
     }
     const query = parsed.query;
+    const ede = admission === Admission.SLIP ? undefined : transport === 'udp' ? CLIENT_NOT_ALLOWED_UDP : CLIENT_NOT_ALLOWED;
+    if (this.queryLog.on && this.queryLog.sample()) this.queryLog.note(client, transport, query.name, query.type, { rcode: ede ? Rcode.REFUSED : Rcode.NOERROR, source: 'policy', ...(ede ? { ede: CLIENT_NOT_ALLOWED } : {}) }, performance.now());
     if (admission === Admission.SLIP) return buildResponse(query, SLIP_ANSWER, { truncate: true, advertisedPayload: this.options.udpPayloadSize });
-    return this.error(query, transport, Rcode.REFUSED, transport === 'udp' ? CLIENT_NOT_ALLOWED_UDP : CLIENT_NOT_ALLOWED);
+    return this.error(query, transport, Rcode.REFUSED, ede);
   }
 
   /** NOTIMP for opcodes other than QUERY, BADVERS for EDNS versions other than 0. */
@@ -125,15 +152,18 @@ export class WireHandler {
    * Answers a question that came without a wire query (the DNS JSON API), counted like a wire
    * query of `transport`. Never rejects; synchronous on cache hits.
    */
-  answerQuestion(question: Question, transport: Transport): Resolution | Promise<Resolution> {
+  answerQuestion(question: Question, transport: Transport, client = '', logTransport: string = transport): Resolution | Promise<Resolution> {
+    const startedAt = this.queryLog.on && this.queryLog.sample() ? performance.now() : 0;
     const res = this.resolveQuery(question, transport);
     if (res instanceof Promise) {
       return res.then((late) => {
         this.metrics.countQuery(transport, late.rcode);
+        if (startedAt !== 0) this.queryLog.note(client, logTransport, question.name, question.type, late, startedAt);
         return late;
       });
     }
     this.metrics.countQuery(transport, res.rcode);
+    if (startedAt !== 0) this.queryLog.note(client, logTransport, question.name, question.type, res, startedAt);
     return res;
   }
 
@@ -156,8 +186,9 @@ export class WireHandler {
     }
   }
 
-  private httpRespond(query: WireQuery, res: Resolution, transport: Transport): HttpWireAnswer {
+  private httpRespond(query: WireQuery, res: Resolution, transport: Transport, client: string, startedAt: number): HttpWireAnswer {
     const wire = this.respond(query, res, transport, false);
+    if (startedAt !== 0) this.queryLog.note(client, transport, query.name, query.type, res, startedAt);
     return { ok: true, wire, rcode: res.rcode, maxAge: httpMaxAge(res) };
   }
 

@@ -9,6 +9,7 @@ import type { RunningControl } from '../control/start-control.js';
 import type { ResolverCore } from '../core/resolver-core.js';
 import { CodedError, errorMessage } from '../errors.js';
 import type { LocalRecord } from '../stages/local-records/local-records-stage.js';
+import { setLogFormat } from '../observability/logger.js';
 import { RELOAD_KEYS } from './reload-keys.js';
 import { applyToCore, reloadOnSighup, Reloader, serveReloads, sighupServed } from './reload.js';
 
@@ -99,6 +100,7 @@ export function acceptReloads(core: ResolverCore, log: Logger): void {
     try {
       applyToCore(core, msg.config, msg.records, msg.changed);
       log.level = msg.config.logLevel;
+      setLogFormat(log, msg.config.log.format);
       core.log.info({ changed: msg.changed }, 'applied the configuration the primary reloaded');
     } catch (err) {
       error = errorMessage(err);

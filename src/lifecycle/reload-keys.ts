@@ -70,6 +70,9 @@ export const RELOAD_KEYS: Readonly<Record<string, ReloadKind>> = {
   // The file is read again on every reload, changed or not.
   localRecords: 'live',
   logLevel: 'live',
+  // The query log's rate and the lines' form are switched in place.
+  'log.queries': 'live',
+  'log.format': 'live',
 };
 
 /** The declaration that covers a key: its own, or the nearest key above it. */

@@ -15,6 +15,7 @@ import { assertNotAccidentallyOpen } from '../listeners/access-control.js';
 import { cacheStageOptions } from '../stages/cache/config.js';
 import type { LocalRecord } from '../stages/local-records/local-records-stage.js';
 import { readLocalRecords } from '../stages/local-records/records-file.js';
+import { setLogFormat } from '../observability/logger.js';
 import { changedKeys, declaredKey, pinnedLine, planReload } from './reload-keys.js';
 
 /** What a reload did (or, for a dry run, would do): the answer of POST /admin/v1/reload. */
@@ -93,6 +94,7 @@ export function applyToCore(core: ResolverCore, config: Config, records: LocalRe
   core.stages.cache.reconfigure(cacheStageOptions(config.cache, config.clientDeadlineMs));
   core.stages['local-records'].replaceRecords(records);
   if (touched('ens')) core.stages.ens.reconfigureFrom(config.ens);
+  core.wireHandler.queryLog.reconfigure(config.log.queries);
   core.config = config;
 }
 
@@ -190,6 +192,7 @@ export class Reloader {
     }
     if (auth) this.options.auth?.replaceTokens(auth);
     log.level = config.logLevel;
+    setLogFormat(log, config.log.format);
     this.running = config;
     this.recordsSeen = JSON.stringify(records);
     if (fileOnly) this.fileSeen = fileOnly;

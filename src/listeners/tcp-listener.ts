@@ -85,6 +85,7 @@ export function startTcpListener(core: ResolverCore, host: string, port: number,
 
     // dns.allow is decided once per connection; TCP is never rate limited (it is where slips send clients).
     const admission = core.clientGate.tcp(socket.remoteAddress);
+    const client = socket.remoteAddress ?? '';
     const reader = new MessageReader();
     // Armed while a message is partly read; any byte resets the idle timer, this one only a complete message.
     let queryTimer: NodeJS.Timeout | undefined;
@@ -124,7 +125,7 @@ export function startTcpListener(core: ResolverCore, host: string, port: number,
         completed++;
         state.pending++;
         try {
-          const out = admission === Admission.ANSWER ? wireHandler.handle(packet, 'tcp', false) : wireHandler.answerStopped(packet, 'tcp', admission);
+          const out = admission === Admission.ANSWER ? wireHandler.handle(packet, 'tcp', false, client) : wireHandler.answerStopped(packet, 'tcp', admission, client);
           if (out instanceof Promise) out.then(send, (err: unknown) => { log.error({ err }, 'TCP reply failed'); send(null); });
           else send(out);
         } catch (err) {

@@ -68,7 +68,7 @@ export function startUdpListener(core: ResolverCore, host: string, port: number,
     let out: Buffer | null | Promise<Buffer | null>;
     try {
       const admission = clientGate.udp(rinfo.address);
-      out = admission === Admission.ANSWER ? wireHandler.handle(packet, 'udp', true) : wireHandler.answerStopped(packet, 'udp', admission);
+      out = admission === Admission.ANSWER ? wireHandler.handle(packet, 'udp', true, rinfo.address) : wireHandler.answerStopped(packet, 'udp', admission, rinfo.address);
     } catch (err) {
       log.error({ err }, 'UDP query handling failed');
       return;

@@ -8,6 +8,7 @@ import { Rcode } from '../../dns/constants.js';
 import { isGatewayFailure, type GatewayErrorCode, type GatewayResult } from '../../dnslink/gateway.js';
 import { describeDnslinkResultError, isDnslinkFailure, type DnslinkResult } from '../../dnslink/resolve.js';
 import { ALLOW_ORIGIN } from './cors.js';
+import { httpClient, noteDnslinkRequest, queryLogClock } from './http-query-log.js';
 import { sendError } from './http-errors.js';
 import { dnslinkSchema } from './schemas.js';
 
@@ -144,14 +145,17 @@ export function registerDnslinkRoutes(app: FastifyInstance, core: ResolverCore):
     const { name: raw } = request.params as { name: string };
     const q = request.query as DnslinkQuery;
     const { name } = requestedName(raw);
+    const startedAt = queryLogClock(core.wireHandler.queryLog);
     if (q.all === true) {
       const traced = await core.dnslink.resolve(name, 'api');
       core.wireHandler.countQuery('api', countedRcode(traced));
       sendAll(reply, naming(raw, traced), traced);
+      noteDnslinkRequest(core.wireHandler.queryLog, startedAt, httpClient(core.wireHandler.queryLog, request), traced);
     } else {
       const traced = await core.dnslink.resolveForGateway(name, { recursive: q.recursive ?? true }, 'api');
       core.wireHandler.countQuery('api', countedRcode(traced));
       sendGateway(reply, naming(raw, traced), traced);
+      noteDnslinkRequest(core.wireHandler.queryLog, startedAt, httpClient(core.wireHandler.queryLog, request), traced);
     }
     return reply;
   });

@@ -5,6 +5,7 @@ import type { Http2SecureServer, Http2Server, IncomingHttpHeaders, OutgoingHttpH
 import type { ResolverCore } from '../../core/resolver-core.js';
 import { answerDnsParam, answerHeaderList, answerWire, DNS_PARAM_MAX_LENGTH, DOH_PATH, DOH_POST_BODY, EMPTY_BODY_MESSAGE, isDnsMessageType, type DohResponder } from './doh-wire.js';
 import { drainBody, ERROR_HEADERS, mediaTypeMessage, tooLargeMessage } from './http-errors.js';
+import { socketAddress } from './http-query-log.js';
 
 export interface DohFastPathOptions {
   /** Largest POST body in bytes (http.bodyLimit, as on the fastify route). */
@@ -67,6 +68,14 @@ class StreamResponder implements DohResponder {
   }
 }
 
+/**
+ * The client's address for the query log (only read when it is on). An h2c session's socket wraps
+ * the stream that replays the preface (http-sockets.ts): that stream carries the address.
+ */
+function clientOf(core: ResolverCore, stream: ServerHttp2Stream): string {
+  return core.wireHandler.queryLog.on ? socketAddress(stream.session?.socket) : '';
+}
+
 /** The value of a `:path` that is exactly /dns-query?dns=VALUE with nothing to decode, else undefined. */
 function plainDnsParam(path: string): string | undefined {
   if (!path.startsWith(DNS_PARAM_PREFIX)) return undefined;
@@ -106,7 +115,7 @@ function servePost(core: ResolverCore, stream: ServerHttp2Stream, headers: Incom
     } else if (received === 0) {
       responder.fail(400, 'INVALID_DNS_MESSAGE', EMPTY_BODY_MESSAGE);
     } else {
-      answerWire(core, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received), responder);
+      answerWire(core, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received), responder, clientOf(core, stream));
     }
   };
   stream.on('data', onData);
@@ -123,7 +132,7 @@ export function dohStreamFilter(core: ResolverCore, options: DohFastPathOptions)
       const dns = plainDnsParam(path);
       if (dns === undefined) return false;
       listenForReset(stream);
-      answerDnsParam(core, dns, new StreamResponder(stream, method === 'HEAD'));
+      answerDnsParam(core, dns, new StreamResponder(stream, method === 'HEAD'), clientOf(core, stream));
       return true;
     }
     // `expect: 100-continue` is the compat layer's to answer (an interim 100 before the body).

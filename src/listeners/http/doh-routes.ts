@@ -12,6 +12,7 @@ import type { Resolution } from '../../dns/resolution.js';
 import type { Question } from '../../dns/types.js';
 import { errorMessage } from '../../errors.js';
 import { toDnsJson } from './dns-json.js';
+import { httpClient } from './http-query-log.js';
 import { ALLOW_ORIGIN } from './cors.js';
 import { answerDnsParam, answerHeaders, answerWire, DNS_MESSAGE, DOH_PATH, DOH_POST_BODY, EMPTY_BODY_MESSAGE, isDnsMessageType, type DohResponder } from './doh-wire.js';
 import { sendError, unsupportedMediaTypeMessage } from './http-errors.js';
@@ -46,7 +47,7 @@ function replyResponder(reply: FastifyReply): DohResponder {
 const CONTROL_CHARACTER = /[\x00-\x1f\x7f]/;
 
 /** The DNS JSON API: resolves name/type through the chain and answers JSON. */
-function answerJson(core: ResolverCore, reply: FastifyReply, q: DohQuery, contentType: string): void {
+function answerJson(core: ResolverCore, reply: FastifyReply, q: DohQuery, contentType: string, client: string): void {
   if (q.name === undefined || q.name === '') {
     sendError(reply, 400, 'MISSING_QUERY', 'the name parameter is required for the JSON API (?name=example.com&type=TXT)');
     return;
@@ -81,7 +82,7 @@ function answerJson(core: ResolverCore, reply: FastifyReply, q: DohQuery, conten
     const json = toDnsJson(name, type, res, { cd });
     void reply.header('content-type', contentType).header('cache-control', `max-age=${httpMaxAge(res)}`).header(ALLOW_ORIGIN, '*').send(json);
   };
-  const result = core.wireHandler.answerQuestion(question, 'json');
+  const result = core.wireHandler.answerQuestion(question, 'json', client);
   if (result instanceof Promise) void result.then(send);
   else send(result);
 }
@@ -106,12 +107,12 @@ export function registerDohRoutes(app: FastifyInstance, core: ResolverCore, opti
   app.get(DOH_PATH, { schema: dohGetSchema }, (request, reply) => {
     const q = request.query as DohQuery;
     if (q.dns !== undefined) {
-      answerDnsParam(core, q.dns, replyResponder(reply));
+      answerDnsParam(core, q.dns, replyResponder(reply), httpClient(core.wireHandler.queryLog, request));
       return;
     }
     const accept = request.headers.accept;
     if (q.name !== undefined || (accept !== undefined && accept.includes(DNS_JSON))) {
-      answerJson(core, reply, q, jsonContentType(request, q, DNS_JSON));
+      answerJson(core, reply, q, jsonContentType(request, q, DNS_JSON), httpClient(core.wireHandler.queryLog, request));
       return;
     }
     sendError(reply, 400, 'MISSING_QUERY', 'the dns parameter is required (RFC 8484 GET /dns-query?dns=<base64url>), or name= with accept: application/dns-json');
@@ -128,11 +129,11 @@ export function registerDohRoutes(app: FastifyInstance, core: ResolverCore, opti
       sendError(reply, 400, 'INVALID_DNS_MESSAGE', EMPTY_BODY_MESSAGE);
       return;
     }
-    answerWire(core, body, replyResponder(reply));
+    answerWire(core, body, replyResponder(reply), httpClient(core.wireHandler.queryLog, request));
   });
 
   app.get('/resolve', { schema: resolveSchema }, (request, reply) => {
     const q = request.query as DohQuery;
-    answerJson(core, reply, q, jsonContentType(request, q, 'application/json'));
+    answerJson(core, reply, q, jsonContentType(request, q, 'application/json'), httpClient(core.wireHandler.queryLog, request));
   });
 }

@@ -64,8 +64,8 @@ function respond(responder: DohResponder, answer: HttpWireAnswer): void {
 }
 
 /** Answers one DNS query message; synchronously on a cache hit. */
-export function answerWire(core: ResolverCore, packet: Buffer, responder: DohResponder): void {
-  const answer = core.wireHandler.answerHttp(packet, 'doh');
+export function answerWire(core: ResolverCore, packet: Buffer, responder: DohResponder, client = ''): void {
+  const answer = core.wireHandler.answerHttp(packet, 'doh', client);
   if (answer instanceof Promise) {
     answer.then(
       (a) => respond(responder, a),
@@ -77,8 +77,8 @@ export function answerWire(core: ResolverCore, packet: Buffer, responder: DohRes
 }
 
 /** GET ?dns=: decodes the parameter and answers it, or says why it cannot. */
-export function answerDnsParam(core: ResolverCore, dns: string, responder: DohResponder): void {
+export function answerDnsParam(core: ResolverCore, dns: string, responder: DohResponder, client = ''): void {
   const packet = decodeDnsParam(dns);
   if (typeof packet === 'string') responder.fail(400, 'INVALID_DNS_PARAM', packet);
-  else answerWire(core, packet, responder);
+  else answerWire(core, packet, responder, client);
 }

@@ -29,8 +29,11 @@ export interface UpstreamAnswer {
 
 export interface UpstreamObserver {
   onAnswer?(upstream: string, rttMs: number, rcode: number): void;
-  /** `errno`: the system error behind it (EMFILE, ENOBUFS, ECONNREFUSED...), when there is one. */
-  onError?(upstream: string, code: string, errno?: string): void;
+  /**
+   * `errno`: the system error behind it (EMFILE, ENOBUFS, ECONNREFUSED...), when there is one;
+   * ETIMEDOUT for a timeout. `question`: what was asked.
+   */
+  onError?(upstream: string, code: string, errno: string | undefined, question: Question): void;
 }
 
 /** What the pool knows of one upstream's recent attempts (for readiness and the admin side). */
@@ -187,7 +190,7 @@ export class UpstreamPool {
         if (stop.aborted) throw stop.reason as CodedError;
         const code = err instanceof CodedError ? err.code : 'UPSTREAM_NETWORK';
         this.record(endpoint.url, false, code);
-        this.options.observer?.onError?.(endpoint.url, code, systemErrorCode(err));
+        this.options.observer?.onError?.(endpoint.url, code, systemErrorCode(err) ?? (code === 'UPSTREAM_TIMEOUT' ? 'ETIMEDOUT' : undefined), question);
         this.failedAt.set(endpoint.url, this.now());
         failures.push(errorMessage(err));
       }

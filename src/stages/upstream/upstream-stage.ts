@@ -11,6 +11,7 @@ import { RateLimitedLog } from '../../observability/rate-limited-log.js';
 import { EdeCode, Rcode } from '../../dns/constants.js';
 import { emptyResolution, type Resolution } from '../../dns/resolution.js';
 import type { Question } from '../../dns/types.js';
+import { typeName } from '../../observability/query-log.js';
 import { errorCode, errorMessage } from '../../errors.js';
 import { UNLINKED, type QueryContext, type Stage } from '../stage.js';
 import type { UpstreamMetrics } from './metrics.js';
@@ -51,9 +52,10 @@ export class UpstreamStage implements Stage {
       now: options.now,
       observer: {
         onAnswer: (upstream, rttMs) => metrics.latency.observe({ upstream }, rttMs / 1000),
-        onError: (upstream, code, errno) => {
+        onError: (upstream, code, errno, question) => {
           metrics.errors.inc({ upstream, code });
-          limitedLog.warn(`${upstream} ${code} ${errno ?? ''}`, { upstream, code, ...(errno ? { errno } : {}) }, 'upstream attempt failed');
+          // One line per upstream and error a second; the question named is the latest one that failed so.
+          limitedLog.warn(`${upstream} ${code} ${errno ?? ''}`, { name: question.name, type: typeName(question.type), upstream, code, ...(errno ? { errno } : {}) }, 'upstream attempt failed');
         },
       },
     });
@@ -61,7 +63,7 @@ export class UpstreamStage implements Stage {
   }
 
   resolve(question: Question, _ctx: QueryContext): Resolution | Promise<Resolution> {
-    if (this.outstanding >= this.maxOutstanding) return this.saturated();
+    if (this.outstanding >= this.maxOutstanding) return this.saturated(question);
     if (this.stopped !== undefined) return shuttingDown(this.stopped);
     this.outstanding++;
     return this.ask(question).finally(() => this.outstanding--);
@@ -81,10 +83,10 @@ export class UpstreamStage implements Stage {
   }
 
   /** Past upstream.maxOutstanding: SERVFAIL at once, an error the cache answers with stale data when it holds some. */
-  private saturated(): Resolution {
+  private saturated(question: Question): Resolution {
     this.metrics.saturated.inc();
     const text = `resolver saturated: upstream.maxOutstanding (${this.maxOutstanding}) questions are already waiting for upstreams`;
-    this.limitedLog.warn('saturated', { code: 'UPSTREAM_SATURATED', maxOutstanding: this.maxOutstanding }, `${text}; answering at once (stale if held, else SERVFAIL)`);
+    this.limitedLog.warn('saturated', { name: question.name, type: typeName(question.type), code: 'UPSTREAM_SATURATED', maxOutstanding: this.maxOutstanding }, `${text}; answering at once (stale if held, else SERVFAIL)`);
     return { ...emptyResolution(Rcode.SERVFAIL, 'error'), ede: { code: EdeCode.OTHER, text } };
   }
 
