@@ -1,0 +1,122 @@
+// The batched UDP listener: the same work as udp-listener.ts (udp-answer.ts: client gate, wire
+// handler, late answers) over the recvmmsg/sendmmsg addon, which hands JS a batch of datagrams per
+// wake-up and sends the answers written into its output slots with one syscall. A fault inside the
+// transport (a socket error, an exception out of a batch) is reported to `onFault`, never thrown.
+import type { ResolverCore } from '../core/resolver-core.js';
+import { InFlight, type RunningListener } from './running-listener.js';
+import { answerDatagram, replyWhenResolved, warnIfRecvBufferCapped } from './udp-answer.js';
+import type { UdpBatchAddon } from './udp-batch-addon.js';
+
+export interface BatchedUdpOptions {
+  recvBufferSize: number;
+  /** SO_REUSEPORT: each --workers process binds its own socket on the shared port. */
+  reusePort: boolean;
+  /** Datagrams read per recvmmsg. */
+  batch?: number;
+  /** The transport failed at run time (code: errno name or EJSCALLBACK; syscall: where); the socket is closed already. */
+  onFault: (code: string, syscall: string) => void;
+}
+
+export interface BatchedUdpListener extends RunningListener {
+  /** Tests: the next read fails with `errno`, as a broken socket would. */
+  injectFault(errno: number): void;
+}
+
+const DEFAULT_BATCH = 64;
+const BIND_ERRORS = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL']);
+
+export function startBatchedUdpListener(core: ResolverCore, addon: UdpBatchAddon, host: string, port: number, options: BatchedUdpOptions): Promise<RunningListener & BatchedUdpListener> {
+  const { log } = core;
+  const inFlight = new InFlight();
+  let draining = false;
+  let closed = false;
+  let handle: object | undefined;
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    draining = true;
+    const h = handle;
+    handle = undefined;
+    if (h) addon.close(h);
+  };
+  // Views over the addon's buffers, set once open returns (no batch comes before the next loop turn).
+  let input!: Buffer;
+  let output!: Buffer;
+  let text!: Buffer;
+  let addr!: Uint8Array;
+  let inMeta!: Int32Array;
+  let outMeta!: Int32Array;
+  let inSlot = 0;
+  let outSlot = 0;
+  let textSlot = 0;
+  let addrSlot = 0;
+
+  /** Answers `count` datagrams; returns how many answers it wrote into the output slots. */
+  const onBatch = (count: number): number => {
+    if (draining) return 0;
+    let answers = 0;
+    for (let i = 0; i < count; i++) {
+      const length = inMeta[i * 3]!;
+      const at = i * inSlot;
+      // A copy: the slot is overwritten by the next batch while a miss may still hold the packet.
+      const packet = Buffer.from(input.subarray(at, at + length));
+      const address = text.toString('latin1', i * textSlot, i * textSlot + inMeta[i * 3 + 1]!);
+      const out = answerDatagram(core, packet, address);
+      if (out === null) continue;
+      if (out instanceof Promise) {
+        const to = addr.slice(i * addrSlot, i * addrSlot + inMeta[i * 3 + 2]!);
+        replyWhenResolved(out, inFlight, log, (late, sent) => {
+          if (handle) addon.sendTo(handle, late, to);
+          sent();
+        });
+        continue;
+      }
+      if (out.length > outSlot) {
+        addon.sendTo(handle!, out, addr.subarray(i * addrSlot, i * addrSlot + inMeta[i * 3 + 2]!));
+        continue;
+      }
+      out.copy(output, answers * outSlot);
+      outMeta[answers * 2] = out.length;
+      outMeta[answers * 2 + 1] = i;
+      answers++;
+    }
+    return answers;
+  };
+  const onFault = (code: string, syscall: string): void => {
+    close();
+    options.onFault(code, syscall);
+  };
+
+  return new Promise((resolve, reject) => {
+    let sock;
+    try {
+      sock = addon.open(host, port, options.batch ?? DEFAULT_BATCH, options.reusePort, options.recvBufferSize, onBatch, onFault);
+    } catch (err) {
+      // As node:dgram's errors, for listenAs: a bind error names the setting to change.
+      const e = err as NodeJS.ErrnoException;
+      if (e.code && BIND_ERRORS.has(e.code)) e.syscall = 'bind';
+      reject(e);
+      return;
+    }
+    handle = sock.handle;
+    input = Buffer.from(sock.in);
+    output = Buffer.from(sock.out);
+    text = Buffer.from(sock.text);
+    addr = new Uint8Array(sock.addr);
+    inMeta = new Int32Array(sock.inMeta);
+    outMeta = new Int32Array(sock.outMeta);
+    ({ inSlot, outSlot, textSlot, addrSlot } = sock);
+    warnIfRecvBufferCapped(sock.recvBufferSize / 2, options.recvBufferSize, log);
+    resolve({
+      address: { host, port: sock.port },
+      drain: () => {
+        draining = true;
+        return inFlight.whenIdle();
+      },
+      close: async () => close(),
+      injectFault: (errno) => {
+        if (handle) addon.injectFault(handle, errno);
+      },
+    });
+  });
+}
