@@ -30,13 +30,15 @@ export function findHeaders(env = process.env) {
 }
 
 /** Builds the addon; resolves to { built: true, path } or { built: false, reason } (never throws). */
-export function buildAddon(env = process.env) {
+export function buildAddon(env = process.env, out = ADDON_PATH) {
+  // A build that fails leaves no addon from an earlier one: what runs is what this install built.
+  rmSync(out, { force: true });
   if (process.platform !== 'linux') return { built: false, reason: `recvmmsg/sendmmsg are Linux-only (this is ${process.platform})` };
   const include = findHeaders(env);
   if (!include) return { built: false, reason: `no Node headers (node_api.h and uv.h) in ${headerCandidates(env).join(', ')}; set DNSLINKD_NODE_INCLUDE or install libnode-dev` };
   const cxx = env.CXX || 'g++';
-  const tmp = `${ADDON_PATH}.${process.pid}.tmp`;
-  mkdirSync(dirname(ADDON_PATH), { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  mkdirSync(dirname(out), { recursive: true });
   const args = ['-O2', '-std=c++17', '-shared', '-fPIC', '-Wall', '-Wno-missing-field-initializers', '-DNAPI_VERSION=8', '-DNODE_GYP_MODULE_NAME=udp_batch', `-I${include}`, '-o', tmp, join(here, 'udp-batch.cc')];
   const run = spawnSync(cxx, args, { env, encoding: 'utf8', timeout: 120_000 });
   if (run.error || run.status !== 0) {
@@ -44,12 +46,14 @@ export function buildAddon(env = process.env) {
     const why = run.error ? run.error.message : (run.stderr || '').trim().split('\n').slice(-3).join(' | ') || `exit ${run.status}`;
     return { built: false, reason: `${cxx} failed: ${why}` };
   }
-  renameSync(tmp, ADDON_PATH);
-  return { built: true, path: ADDON_PATH, include };
+  renameSync(tmp, out);
+  return { built: true, path: out, include };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const result = buildAddon();
+  // --out FILE: build there instead (tests).
+  const at = process.argv.indexOf('--out');
+  const result = buildAddon(process.env, at > 0 && process.argv[at + 1] ? process.argv[at + 1] : ADDON_PATH);
   if (result.built) console.log(`dnslinkd: batched UDP addon built (${result.path}, headers ${result.include})`);
   else console.log(`dnslinkd: batched UDP addon not built, the node:dgram path will be used: ${result.reason}`);
 }

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -213,6 +214,58 @@ static napi_value throwCoded(napi_env env, const char *code, const char *msg) {
   return nullptr;
 }
 
+/** Polls `fd` (bound, non-blocking) and returns its JS side; the socket is owned from now on. */
+static napi_value startSocket(napi_env env, int fd, int batch, napi_value onBatch, napi_value onFault) {
+  sockaddr_storage bound;
+  socklen_t boundLen = sizeof(bound);
+  getsockname(fd, reinterpret_cast<sockaddr *>(&bound), &boundLen);
+  int boundPort = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6 *>(&bound)->sin6_port : reinterpret_cast<sockaddr_in *>(&bound)->sin_port);
+  int granted = 0;
+  socklen_t grantedLen = sizeof(granted);
+  getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &granted, &grantedLen);
+
+  BatchSocket *s = new BatchSocket();
+  s->env = env;
+  s->batch = batch;
+  s->fd = fd;
+  s->rmsgs = new mmsghdr[batch];
+  s->smsgs = new mmsghdr[batch];
+  s->riov = new iovec[batch];
+  s->siov = new iovec[batch];
+  s->raddr = new sockaddr_in6[batch];
+  CHECK(napi_create_reference(env, onBatch, 1, &s->onBatch));
+  CHECK(napi_create_reference(env, onFault, 1, &s->onFault));
+  napi_value name;
+  CHECK(napi_create_string_utf8(env, "dnslinkd-udp-batch", NAPI_AUTO_LENGTH, &name));
+  CHECK(napi_async_init(env, nullptr, name, &s->context));
+
+  napi_value result, handle, value;
+  CHECK(napi_create_object(env, &result));
+  CHECK(napi_create_external(env, s, nullptr, nullptr, &handle));
+  CHECK(napi_set_named_property(env, result, "handle", handle));
+  CHECK(napi_set_named_property(env, result, "in", arrayBuffer(env, (size_t)batch * IN_SLOT, (void **)&s->in, &s->buffers[0])));
+  CHECK(napi_set_named_property(env, result, "out", arrayBuffer(env, (size_t)batch * OUT_SLOT, (void **)&s->out, &s->buffers[1])));
+  CHECK(napi_set_named_property(env, result, "text", arrayBuffer(env, (size_t)batch * TEXT_SLOT, (void **)&s->text, &s->buffers[2])));
+  CHECK(napi_set_named_property(env, result, "addr", arrayBuffer(env, (size_t)batch * ADDR_SLOT, (void **)&s->addr, &s->buffers[3])));
+  CHECK(napi_set_named_property(env, result, "inMeta", arrayBuffer(env, (size_t)batch * IN_META * 4, (void **)&s->inMeta, &s->buffers[4])));
+  CHECK(napi_set_named_property(env, result, "outMeta", arrayBuffer(env, (size_t)batch * OUT_META * 4, (void **)&s->outMeta, &s->buffers[5])));
+  const int32_t numbers[] = {boundPort, granted, IN_SLOT, OUT_SLOT, TEXT_SLOT, ADDR_SLOT};
+  const char *names[] = {"port", "recvBufferSize", "inSlot", "outSlot", "textSlot", "addrSlot"};
+  for (int i = 0; i < 6; i++) {
+    CHECK(napi_create_int32(env, numbers[i], &value));
+    CHECK(napi_set_named_property(env, result, names[i], value));
+  }
+
+  uv_loop_t *loop;
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  uv_poll_init(loop, &s->poll, s->fd);
+  s->poll.data = s;
+  uv_poll_start(&s->poll, UV_READABLE, onReadable);
+  s->polling = true;
+  return result;
+}
+
+
 /**
  * open(host, port, batch, reusePort, recvBufferSize, onBatch(count) -> answers, onFault(code, syscall))
  *   -> { handle, port, recvBufferSize, in, out, text, addr, inMeta, outMeta, inSlot, outSlot, textSlot, addrSlot }
@@ -269,53 +322,27 @@ static napi_value Open(napi_env env, napi_callback_info info) {
     close(fd);
     return throwCoded(env, uv_err_name(-err), strerror(err));
   }
-  sockaddr_storage bound;
-  socklen_t boundLen = sizeof(bound);
-  getsockname(fd, reinterpret_cast<sockaddr *>(&bound), &boundLen);
-  int boundPort = ntohs(family == AF_INET6 ? reinterpret_cast<sockaddr_in6 *>(&bound)->sin6_port : reinterpret_cast<sockaddr_in *>(&bound)->sin_port);
-  int granted = 0;
-  socklen_t grantedLen = sizeof(granted);
-  getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &granted, &grantedLen);
+  return startSocket(env, fd, batch, argv[5], argv[6]);
+}
 
-  BatchSocket *s = new BatchSocket();
-  s->env = env;
-  s->batch = batch;
-  s->fd = fd;
-  s->rmsgs = new mmsghdr[batch];
-  s->smsgs = new mmsghdr[batch];
-  s->riov = new iovec[batch];
-  s->siov = new iovec[batch];
-  s->raddr = new sockaddr_in6[batch];
-  CHECK(napi_create_reference(env, argv[5], 1, &s->onBatch));
-  CHECK(napi_create_reference(env, argv[6], 1, &s->onFault));
-  napi_value name;
-  CHECK(napi_create_string_utf8(env, "dnslinkd-udp-batch", NAPI_AUTO_LENGTH, &name));
-  CHECK(napi_async_init(env, nullptr, name, &s->context));
-
-  napi_value result, handle, value;
-  CHECK(napi_create_object(env, &result));
-  CHECK(napi_create_external(env, s, nullptr, nullptr, &handle));
-  CHECK(napi_set_named_property(env, result, "handle", handle));
-  CHECK(napi_set_named_property(env, result, "in", arrayBuffer(env, (size_t)batch * IN_SLOT, (void **)&s->in, &s->buffers[0])));
-  CHECK(napi_set_named_property(env, result, "out", arrayBuffer(env, (size_t)batch * OUT_SLOT, (void **)&s->out, &s->buffers[1])));
-  CHECK(napi_set_named_property(env, result, "text", arrayBuffer(env, (size_t)batch * TEXT_SLOT, (void **)&s->text, &s->buffers[2])));
-  CHECK(napi_set_named_property(env, result, "addr", arrayBuffer(env, (size_t)batch * ADDR_SLOT, (void **)&s->addr, &s->buffers[3])));
-  CHECK(napi_set_named_property(env, result, "inMeta", arrayBuffer(env, (size_t)batch * IN_META * 4, (void **)&s->inMeta, &s->buffers[4])));
-  CHECK(napi_set_named_property(env, result, "outMeta", arrayBuffer(env, (size_t)batch * OUT_META * 4, (void **)&s->outMeta, &s->buffers[5])));
-  const int32_t numbers[] = {boundPort, granted, IN_SLOT, OUT_SLOT, TEXT_SLOT, ADDR_SLOT};
-  const char *names[] = {"port", "recvBufferSize", "inSlot", "outSlot", "textSlot", "addrSlot"};
-  for (int i = 0; i < 6; i++) {
-    CHECK(napi_create_int32(env, numbers[i], &value));
-    CHECK(napi_set_named_property(env, result, names[i], value));
-  }
-
-  uv_loop_t *loop;
-  CHECK(napi_get_uv_event_loop(env, &loop));
-  uv_poll_init(loop, &s->poll, s->fd);
-  s->poll.data = s;
-  uv_poll_start(&s->poll, UV_READABLE, onReadable);
-  s->polling = true;
-  return result;
+/**
+ * adopt(fd, batch, onBatch, onFault) -> as open: polls a duplicate of a bound UDP socket's fd
+ * (a --workers process's share of the socket its primary holds, as node:cluster shares it).
+ */
+static napi_value Adopt(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc < 4) return throwCoded(env, "UDP_BATCH_ARGS", "adopt needs 4 arguments");
+  int32_t from = -1, batch = 0;
+  CHECK(napi_get_value_int32(env, argv[0], &from));
+  CHECK(napi_get_value_int32(env, argv[1], &batch));
+  if (batch < 1 || batch > 256) return throwCoded(env, "UDP_BATCH_ARGS", "batch must be 1..256");
+  int fd = fcntl(from, F_DUPFD_CLOEXEC, 3);
+  if (fd < 0) return throwCoded(env, uv_err_name(-errno), strerror(errno));
+  int flags = fcntl(fd, F_GETFL);
+  fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  return startSocket(env, fd, batch, argv[2], argv[3]);
 }
 
 static BatchSocket *unwrap(napi_env env, napi_value v) {
@@ -420,6 +447,7 @@ static napi_value Close(napi_env env, napi_callback_info info) {
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"open", nullptr, Open, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adopt", nullptr, Adopt, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sendTo", nullptr, SendTo, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"stats", nullptr, Stats, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"injectFault", nullptr, InjectFault, nullptr, nullptr, nullptr, napi_default, nullptr},

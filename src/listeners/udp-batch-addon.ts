@@ -16,6 +16,7 @@ export interface UdpBatchAddon {
     onBatch: (count: number) => number,
     onFault: (code: string, syscall: string) => void,
   ): BatchSocketHandle;
+  adopt(fd: number, batch: number, onBatch: (count: number) => number, onFault: (code: string, syscall: string) => void): BatchSocketHandle;
   sendTo(handle: object, bytes: Buffer, sockaddr: Uint8Array): 0 | string;
   stats(handle: object): [batches: number, datagrams: number, sendDropped: number];
   injectFault(handle: object, errno: number): void;
@@ -44,12 +45,14 @@ const DEFAULT_ADDON_PATH = fileURLToPath(new URL('../../native/udp-batch/build/u
 
 export type AddonLoad = { ok: true; addon: UdpBatchAddon; path: string } | { ok: false; reason: string };
 
-let loaded: AddonLoad | undefined;
+const loads = new Map<string, AddonLoad>();
 
-/** The addon, or why it is not there (the same answer for the life of the process). */
+/** The addon, or why it is not there (the same answer for a file for the life of the process). */
 export function loadUdpBatchAddon(env: NodeJS.ProcessEnv = process.env): AddonLoad {
-  if (loaded) return loaded;
   const path = env[ADDON_PATH_ENV] || DEFAULT_ADDON_PATH;
+  const known = loads.get(path);
+  if (known) return known;
+  let loaded: AddonLoad;
   if (process.platform !== 'linux') loaded = { ok: false, reason: `recvmmsg/sendmmsg are Linux-only (this is ${process.platform})` };
   else if (!existsSync(path)) loaded = { ok: false, reason: `the addon was not built at install (${path} missing: no C++ compiler or Node headers then; install build-essential and run node native/udp-batch/build.mjs)` };
   else {
@@ -59,5 +62,6 @@ export function loadUdpBatchAddon(env: NodeJS.ProcessEnv = process.env): AddonLo
       loaded = { ok: false, reason: `${path} does not load: ${(err as Error).message}` };
     }
   }
+  loads.set(path, loaded);
   return loaded;
 }

@@ -2,6 +2,8 @@
 // handler, late answers) over the recvmmsg/sendmmsg addon, which hands JS a batch of datagrams per
 // wake-up and sends the answers written into its output slots with one syscall. A fault inside the
 // transport (a socket error, an exception out of a batch) is reported to `onFault`, never thrown.
+import * as dgram from 'node:dgram';
+import { isIPv6 } from 'node:net';
 import type { ResolverCore } from '../core/resolver-core.js';
 import { InFlight, type RunningListener } from './running-listener.js';
 import { answerDatagram, replyWhenResolved, warnIfRecvBufferCapped } from './udp-answer.js';
@@ -9,8 +11,11 @@ import type { UdpBatchAddon } from './udp-batch-addon.js';
 
 export interface BatchedUdpOptions {
   recvBufferSize: number;
-  /** SO_REUSEPORT: each --workers process binds its own socket on the shared port. */
-  reusePort: boolean;
+  /**
+   * A --workers process: read the one socket node:cluster's primary holds for all (as the node:dgram
+   * path does), so a worker that dies loses nothing queued; otherwise bind a socket of our own.
+   */
+  shared: boolean;
   /** Datagrams read per recvmmsg. */
   batch?: number;
   /** The transport failed at run time (code: errno name or EJSCALLBACK; syscall: where); the socket is closed already. */
@@ -25,7 +30,7 @@ export interface BatchedUdpListener extends RunningListener {
 const DEFAULT_BATCH = 64;
 const BIND_ERRORS = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL']);
 
-export function startBatchedUdpListener(core: ResolverCore, addon: UdpBatchAddon, host: string, port: number, options: BatchedUdpOptions): Promise<RunningListener & BatchedUdpListener> {
+export async function startBatchedUdpListener(core: ResolverCore, addon: UdpBatchAddon, host: string, port: number, options: BatchedUdpOptions): Promise<RunningListener & BatchedUdpListener> {
   const { log } = core;
   const inFlight = new InFlight();
   let draining = false;
@@ -38,6 +43,7 @@ export function startBatchedUdpListener(core: ResolverCore, addon: UdpBatchAddon
     const h = handle;
     handle = undefined;
     if (h) addon.close(h);
+    closeShared();
   };
   // Views over the addon's buffers, set once open returns (no batch comes before the next loop turn).
   let input!: Buffer;
@@ -87,36 +93,63 @@ export function startBatchedUdpListener(core: ResolverCore, addon: UdpBatchAddon
     options.onFault(code, syscall);
   };
 
-  return new Promise((resolve, reject) => {
-    let sock;
-    try {
-      sock = addon.open(host, port, options.batch ?? DEFAULT_BATCH, options.reusePort, options.recvBufferSize, onBatch, onFault);
-    } catch (err) {
-      // As node:dgram's errors, for listenAs: a bind error names the setting to change.
-      const e = err as NodeJS.ErrnoException;
-      if (e.code && BIND_ERRORS.has(e.code)) e.syscall = 'bind';
-      reject(e);
-      return;
-    }
-    handle = sock.handle;
-    input = Buffer.from(sock.in);
-    output = Buffer.from(sock.out);
-    text = Buffer.from(sock.text);
-    addr = new Uint8Array(sock.addr);
-    inMeta = new Int32Array(sock.inMeta);
-    outMeta = new Int32Array(sock.outMeta);
-    ({ inSlot, outSlot, textSlot, addrSlot } = sock);
-    warnIfRecvBufferCapped(sock.recvBufferSize / 2, options.recvBufferSize, log);
-    resolve({
-      address: { host, port: sock.port },
-      drain: () => {
-        draining = true;
-        return inFlight.whenIdle();
-      },
-      close: async () => close(),
-      injectFault: (errno) => {
-        if (handle) addon.injectFault(handle, errno);
-      },
+  /** The socket node:cluster shares with this worker (the primary binds it), not read by Node: the addon reads a duplicate of its fd. */
+  const clusterShare = (): Promise<dgram.Socket> =>
+    new Promise((resolve, reject) => {
+      const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: options.recvBufferSize });
+      socket.once('error', reject);
+      socket.bind(port, host, () => {
+        socket.off('error', reject);
+        socket.on('error', (err) => log.error({ err }, 'UDP socket error'));
+        const udpHandle = (socket as unknown as { _handle: { fd: number; recvStop(): number } })._handle;
+        udpHandle.recvStop();
+        resolve(socket);
+      });
     });
-  });
+  let shared: dgram.Socket | undefined;
+  const closeShared = (): void => {
+    try {
+      shared?.close();
+    } catch {
+      // closed already
+    }
+    shared = undefined;
+  };
+
+  let sock;
+  try {
+    if (options.shared) {
+      shared = await clusterShare();
+      const fd = (shared as unknown as { _handle: { fd: number } })._handle.fd;
+      sock = addon.adopt(fd, options.batch ?? DEFAULT_BATCH, onBatch, onFault);
+    } else {
+      sock = addon.open(host, port, options.batch ?? DEFAULT_BATCH, false, options.recvBufferSize, onBatch, onFault);
+    }
+  } catch (err) {
+    closeShared();
+    // As node:dgram's errors, for listenAs: a bind error names the setting to change.
+    const e = err as NodeJS.ErrnoException;
+    if (e.code && BIND_ERRORS.has(e.code) && !e.syscall) e.syscall = 'bind';
+    throw e;
+  }
+  handle = sock.handle;
+  input = Buffer.from(sock.in);
+  output = Buffer.from(sock.out);
+  text = Buffer.from(sock.text);
+  addr = new Uint8Array(sock.addr);
+  inMeta = new Int32Array(sock.inMeta);
+  outMeta = new Int32Array(sock.outMeta);
+  ({ inSlot, outSlot, textSlot, addrSlot } = sock);
+  warnIfRecvBufferCapped(sock.recvBufferSize / 2, options.recvBufferSize, log);
+  return {
+    address: { host, port: sock.port },
+    drain: () => {
+      draining = true;
+      return inFlight.whenIdle();
+    },
+    close: async () => close(),
+    injectFault: (errno) => {
+      if (handle) addon.injectFault(handle, errno);
+    },
+  };
 }

@@ -13,8 +13,6 @@ import { answerDatagram, replyWhenResolved, warnIfRecvBufferCapped } from './udp
 export interface UdpOptions {
   /** SO_RCVBUF asked of the kernel, in bytes. */
   recvBufferSize: number;
-  /** Bind a socket of this process's own with SO_REUSEPORT (a worker beside batched workers) instead of node:cluster's shared one. */
-  reusePort?: boolean;
 }
 
 /** Today's size when no option is given (bench scripts); the configured default is the same. */
@@ -40,7 +38,7 @@ function literalLookup(host: string, options: LookupOneOptions, done: (err: Node
 }
 
 export function startUdpListener(core: ResolverCore, host: string, port: number, options: UdpOptions = DEFAULT_UDP_OPTIONS): Promise<RunningListener> {
-  const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: options.recvBufferSize, lookup: literalLookup, ...(options.reusePort ? { reusePort: true } : {}) });
+  const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: options.recvBufferSize, lookup: literalLookup });
   const { log } = core;
   const inFlight = new InFlight();
   let draining = false;
@@ -61,7 +59,7 @@ export function startUdpListener(core: ResolverCore, host: string, port: number,
   });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind({ port, address: host, exclusive: options.reusePort === true }, () => {
+    socket.bind(port, host, () => {
       // A bind error rejects (the caller reports it once); errors after that are logged.
       socket.off('error', reject);
       socket.on('error', (err) => log.error({ err }, 'UDP socket error'));

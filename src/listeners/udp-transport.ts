@@ -32,9 +32,9 @@ export const UDP_BATCHING_SETTING = 'dns.udpBatching (DNSLINKD_UDP_BATCHING)';
 export async function startUdpTransport(core: ResolverCore, host: string, port: number, options: UdpTransportOptions): Promise<UdpTransportListener> {
   const { log } = core;
   const metrics = new UdpListenerMetrics(core.metrics.registry);
-  // A --workers process binds a socket of its own with SO_REUSEPORT (node:cluster cannot share one it does not own).
-  const reusePort = cluster.isWorker;
-  const startNode = (reuse: boolean, onPort: number) => startUdpListener(core, host, onPort, { recvBufferSize: options.recvBufferSize, reusePort: reuse });
+  // A --workers process reads the socket node:cluster's primary holds for all, on either path.
+  const shared = cluster.isWorker;
+  const startNode = (onPort: number) => startUdpListener(core, host, onPort, { recvBufferSize: options.recvBufferSize });
   let current: RunningListener;
   let batched: (RunningListener & BatchedUdpListener) | undefined;
   let path: UdpPath = 'node';
@@ -48,21 +48,22 @@ export async function startUdpTransport(core: ResolverCore, host: string, port: 
       log.info({ setting: 'dns.udpBatching', reason: load.reason }, 'batched UDP unavailable: DNS over UDP uses node:dgram');
     } else {
       const onFault = (code: string, syscall: string): void => {
-        log.error({ code, syscall, setting: 'dns.udpBatching' }, 'batched UDP failed at run time: DNS over UDP moves to node:dgram on the same address');
         path = 'node';
         metrics.inUse('node');
-        if (closing) return;
-        fallback = startNode(reusePort, batched?.address.port ?? port).then(
-          (listener) => {
-            if (closing) return listener.close();
-            current = listener;
-            log.info({ dns: `${host}:${listener.address.port}` }, 'DNS over UDP answered by node:dgram');
-          },
-          (err: unknown) => log.error({ err }, 'DNS over UDP cannot fall back to node:dgram: no UDP listener left (restart dnslinkd)'),
-        );
+        if (!closing) {
+          fallback = startNode(batched?.address.port ?? port).then(
+            (listener) => {
+              if (closing) return listener.close();
+              current = listener;
+              log.info({ dns: `${host}:${listener.address.port}` }, 'DNS over UDP answered by node:dgram');
+            },
+            (err: unknown) => log.error({ err }, 'DNS over UDP cannot fall back to node:dgram: no UDP listener left (restart dnslinkd)'),
+          );
+        }
+        log.error({ code, syscall, setting: 'dns.udpBatching' }, 'batched UDP failed at run time: DNS over UDP moves to node:dgram on the same address');
       };
       try {
-        batched = await startBatchedUdpListener(core, load.addon, host, port, { recvBufferSize: options.recvBufferSize, reusePort, onFault });
+        batched = await startBatchedUdpListener(core, load.addon, host, port, { recvBufferSize: options.recvBufferSize, shared, onFault });
         path = 'batched';
       } catch (err) {
         const { syscall } = err as NodeJS.ErrnoException;
@@ -71,7 +72,7 @@ export async function startUdpTransport(core: ResolverCore, host: string, port: 
       }
     }
   }
-  current = batched ?? (await startNode(false, port));
+  current = batched ?? (await startNode(port));
   metrics.inUse(path);
   const address = current.address;
   return {
