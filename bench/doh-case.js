@@ -104,7 +104,7 @@ async function startDnsdistDoh(upstreamPort, dohPort, cert) {
 const TICKS_PER_SECOND = 100;
 
 /** CPU seconds (user + system) used so far by `root` and its descendants (cluster workers). */
-function cpuSecondsOfTree(root) {
+export function cpuSecondsOfTree(root) {
   const procs = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;

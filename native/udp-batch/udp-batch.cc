@@ -21,7 +21,7 @@ static const int IN_SLOT = 65536;
 static const int OUT_SLOT = 4096;
 static const int TEXT_SLOT = 48;              // INET6_ADDRSTRLEN (46) rounded up
 static const int ADDR_SLOT = 28;              // sizeof(sockaddr_in6)
-static const int IN_META = 3;                 // per datagram: length, address text length, sockaddr length
+static const int IN_META = 4;                 // per datagram: length, address text length (-1: the previous datagram's), sockaddr length, offset in `in`
 static const int OUT_META = 2;                // per answer: length, index of the datagram it answers
 static const int SEND_TRIES = 4;
 
@@ -41,6 +41,7 @@ struct BatchSocket {
   iovec *riov = nullptr, *siov = nullptr;
   sockaddr_in6 *raddr = nullptr;
   double batches = 0, datagrams = 0, sendDropped = 0;
+  char lastText[TEXT_SLOT] = {0};  // the address of the datagram before (JS reuses its string)
 };
 
 #define CHECK(call)                                               \
@@ -160,15 +161,22 @@ static void onReadable(uv_poll_t *handle, int status, int events) {
       break;
     }
     if (n == 0) break;
+    size_t packed = 0;
     for (int i = 0; i < n; i++) {
       sockaddr *sa = reinterpret_cast<sockaddr *>(&s->raddr[i]);
       char *text = reinterpret_cast<char *>(s->text + (size_t)i * TEXT_SLOT);
       text[0] = 0;
       const void *ip = sa->sa_family == AF_INET6 ? (const void *)&s->raddr[i].sin6_addr : (const void *)&reinterpret_cast<sockaddr_in *>(sa)->sin_addr;
       inet_ntop(sa->sa_family, ip, text, TEXT_SLOT);
+      bool same = strcmp(text, s->lastText) == 0;
+      if (!same) memcpy(s->lastText, text, TEXT_SLOT);
       s->inMeta[i * IN_META] = (int32_t)s->rmsgs[i].msg_len;
-      s->inMeta[i * IN_META + 1] = (int32_t)strlen(text);
+      s->inMeta[i * IN_META + 1] = same ? -1 : (int32_t)strlen(text);
       s->inMeta[i * IN_META + 2] = (int32_t)s->rmsgs[i].msg_hdr.msg_namelen;
+      // The datagrams packed one after the other from the start of `in`, for one copy per batch in JS.
+      if ((size_t)i * IN_SLOT != packed) memmove(s->in + packed, s->in + (size_t)i * IN_SLOT, s->rmsgs[i].msg_len);
+      s->inMeta[i * IN_META + 3] = (int32_t)packed;
+      packed += s->rmsgs[i].msg_len;
       memcpy(s->addr + (size_t)i * ADDR_SLOT, &s->raddr[i], ADDR_SLOT);
     }
     s->batches++;

@@ -28,6 +28,8 @@ export interface BatchedUdpListener extends RunningListener {
 }
 
 const DEFAULT_BATCH = 64;
+/** Int32s per datagram in `inMeta`: length, address text length (-1: as the datagram before), sockaddr length, offset in `in`. */
+const IN_META = 4;
 const BIND_ERRORS = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL']);
 
 export async function startBatchedUdpListener(core: ResolverCore, addon: UdpBatchAddon, host: string, port: number, options: BatchedUdpOptions): Promise<RunningListener & BatchedUdpListener> {
@@ -52,25 +54,32 @@ export async function startBatchedUdpListener(core: ResolverCore, addon: UdpBatc
   let addr!: Uint8Array;
   let inMeta!: Int32Array;
   let outMeta!: Int32Array;
-  let inSlot = 0;
   let outSlot = 0;
   let textSlot = 0;
   let addrSlot = 0;
 
+  /** The client address of the datagram before (the addon says when the next one comes from the same). */
+  let lastAddress = '';
+
   /** Answers `count` datagrams; returns how many answers it wrote into the output slots. */
   const onBatch = (count: number): number => {
     if (draining) return 0;
+    // One copy of the batch's datagrams (the addon packed them from the start of `in`): the slots are
+    // overwritten by the next batch while a miss may still hold its packet.
+    const last = (count - 1) * IN_META;
+    const batchBytes = Buffer.from(input.subarray(0, inMeta[last + 3]! + inMeta[last]!));
     let answers = 0;
     for (let i = 0; i < count; i++) {
-      const length = inMeta[i * 3]!;
-      const at = i * inSlot;
-      // A copy: the slot is overwritten by the next batch while a miss may still hold the packet.
-      const packet = Buffer.from(input.subarray(at, at + length));
-      const address = text.toString('latin1', i * textSlot, i * textSlot + inMeta[i * 3 + 1]!);
+      const meta = i * IN_META;
+      const offset = inMeta[meta + 3]!;
+      const packet = batchBytes.subarray(offset, offset + inMeta[meta]!);
+      const textLength = inMeta[meta + 1]!;
+      if (textLength >= 0) lastAddress = text.toString('latin1', i * textSlot, i * textSlot + textLength);
+      const address = lastAddress;
       const out = answerDatagram(core, packet, address);
       if (out === null) continue;
       if (out instanceof Promise) {
-        const to = addr.slice(i * addrSlot, i * addrSlot + inMeta[i * 3 + 2]!);
+        const to = addr.slice(i * addrSlot, i * addrSlot + inMeta[meta + 2]!);
         replyWhenResolved(out, inFlight, log, (late, sent) => {
           if (handle) addon.sendTo(handle, late, to);
           sent();
@@ -78,7 +87,7 @@ export async function startBatchedUdpListener(core: ResolverCore, addon: UdpBatc
         continue;
       }
       if (out.length > outSlot) {
-        addon.sendTo(handle!, out, addr.subarray(i * addrSlot, i * addrSlot + inMeta[i * 3 + 2]!));
+        addon.sendTo(handle!, out, addr.subarray(i * addrSlot, i * addrSlot + inMeta[meta + 2]!));
         continue;
       }
       out.copy(output, answers * outSlot);
@@ -139,7 +148,7 @@ export async function startBatchedUdpListener(core: ResolverCore, addon: UdpBatc
   addr = new Uint8Array(sock.addr);
   inMeta = new Int32Array(sock.inMeta);
   outMeta = new Int32Array(sock.outMeta);
-  ({ inSlot, outSlot, textSlot, addrSlot } = sock);
+  ({ outSlot, textSlot, addrSlot } = sock);
   warnIfRecvBufferCapped(sock.recvBufferSize / 2, options.recvBufferSize, log);
   return {
     address: { host, port: sock.port },

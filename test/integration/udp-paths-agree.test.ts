@@ -58,7 +58,7 @@ function recordedQueries(): Buffer[] {
             id: id++,
             flags: dnsPacket.RECURSION_DESIRED,
             questions: [{ type, name }],
-            additionals: [{ type: 'OPT', name: '.', udpPayloadSize, flags: udpPayloadSize === 4096 ? dnsPacket.DNSSEC_OK : 0 }],
+            additionals: [{ type: 'OPT', name: '.', udpPayloadSize, flags: udpPayloadSize === 4096 ? dnsPacket.DNSSEC_OK : 0 } as unknown as dnsPacket.Answer],
           }),
         );
       }
