@@ -78,7 +78,7 @@ try {
     const dir = join(work, path);
     const d = await startDnslinkd({
       upstreams: [`udp://127.0.0.1:${nsd.port}`],
-      env: { DNSLINKD_UDP_BATCHING: path, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir} --cpu-prof-interval=250` },
+      env: { DNSLINKD_UDP_BATCHING: path, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir} --cpu-prof-interval=250 ${process.env.PROFILE_NODE_OPTIONS ?? ""}` },
     });
     await digAt(d.dnsPort, QNAME, 'TXT');
     const from = Number(process.hrtime.bigint() / 1000n);

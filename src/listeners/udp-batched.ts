@@ -90,7 +90,7 @@ export async function startBatchedUdpListener(core: ResolverCore, addon: UdpBatc
         addon.sendTo(handle!, out, addr.subarray(i * addrSlot, i * addrSlot + inMeta[meta + 2]!));
         continue;
       }
-      out.copy(output, answers * outSlot);
+      output.set(out, answers * outSlot);
       outMeta[answers * 2] = out.length;
       outMeta[answers * 2 + 1] = i;
       answers++;
