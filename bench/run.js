@@ -30,6 +30,7 @@ import {
   encodeQuery,
   findBinary,
   freePort,
+  metricSum,
   repoRoot,
   spawnManaged,
   startDnslinkd,
@@ -141,8 +142,8 @@ const dnslinkdCase = (name, key, udpBatching, args = []) => ({
   key,
   start: async () => {
     const d = await startDnslinkd({ upstreams: [`udp://127.0.0.1:${nsd.port}`, `tcp://127.0.0.1:${nsd.port}`], args, env: { DNSLINKD_UDP_BATCHING: udpBatching } });
-    const path = /"udpPath":"(\w+)"/.exec(d.logs())?.[1];
-    if (path !== (udpBatching === 'off' ? 'node' : 'batched')) throw new Error(`${name}: started on the ${path} UDP path (batched addon not built? node native/udp-batch/build.mjs)`);
+    const want = udpBatching === 'off' ? 'node' : 'batched';
+    if (metricSum(await d.metrics(), 'dnslinkd_udp_path', { path: want }) !== 1) throw new Error(`${name}: not on the ${want} UDP path (batched addon not built? node native/udp-batch/build.mjs)`);
     return { port: d.dnsPort, stop: d.stop };
   },
 });
@@ -279,6 +280,13 @@ if (doh?.h2tls) {
   for (const key of Object.keys(DOH_LABELS).filter((k) => Number.isFinite(h2tls[k]))) {
     const cpu = h2tls.cpuUsPerRequest[key];
     console.log(`${pad(DOH_LABELS[key], 46)}${pad(Math.round(h2tls[key]), 9)}${pad(fixed(cpu, 1), 8)}${pad(fixed(h2tls[key] / h2tls.dnslinkd, 2), 11)}${pad(fixed(h2tls[key] / h2tls.bare, 2), 8)}${fixed(h2tls.cpuUsPerRequest.bare / cpu, 2)}`);
+  }
+  if (doh.outside) {
+    const o = doh.outside;
+    console.log(`DoH GET cache hits over h2+TLS, the outside method (${o.method})`);
+    for (const [key, label] of [['dnslinkd', 'dnslinkd'], ['workers2', 'dnslinkd --workers 2'], ['bare', 'bare node:http2'], ['unboundForwarder', "Unbound's DoH (forward-zone)"]]) {
+      console.log(`${pad(label, 46)}${pad(Math.round(o[key]), 9)}${pad(o.runs[key].map(Math.round).join('/'), 22)}${pad(fixed(o[key] / o.dnslinkd, 2), 10)}${pad(fixed(o[key] / o.bare, 2), 8)}${fixed(o[key] / o.unboundForwarder, 2)} x Unbound`);
+    }
   }
   for (const [mode, label] of [['http1', 'HTTP/1.1'], ['h2c', 'h2c']]) {
     const r = doh[mode];
