@@ -85,9 +85,15 @@ describe.skipIf(!ok || !addon.ok)('batched UDP: a fault at run time moves the li
     listener = await startUdpTransport(core, '127.0.0.1', 0, { recvBufferSize: 1 << 20, batching: 'on' });
     const port = listener.address.port;
     expect(await answered(port, 10)).toBe(true);
-    // The wire handler gives something that is no Buffer: copying it into an output slot throws out of the batch.
+    // The wire handler gives something that is no Buffer and throws when its length is read: the batch
+    // loop, outside the wire handler's own try/catch, throws out of the batch.
     const handle = core.wireHandler.handle.bind(core.wireHandler);
-    core.wireHandler.handle = (() => ({ length: 10 })) as unknown as typeof core.wireHandler.handle;
+    const broken = {
+      get length(): number {
+        throw new Error('injected');
+      },
+    };
+    core.wireHandler.handle = (() => broken) as unknown as typeof core.wireHandler.handle;
     await udpExchange(port, encodeQuery(11, NAME, 'TXT'), 300);
     core.wireHandler.handle = handle;
     await listener.fallenBack();
