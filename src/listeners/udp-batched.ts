@@ -32,6 +32,24 @@ const DEFAULT_BATCH = 64;
 const IN_META = 4;
 const BIND_ERRORS = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL']);
 
+interface UdpHandle {
+  fd: number;
+  recvStop(): number;
+}
+
+/**
+ * The libuv handle under a node:dgram socket (its fd, and to stop Node reading it), read from the
+ * socket's internal state: `socket._handle` says the same but prints a deprecation warning (DEP0112).
+ */
+function udpHandleOf(socket: dgram.Socket): UdpHandle {
+  const state = Object.getOwnPropertySymbols(socket).find((sym) => sym.description === 'state symbol');
+  const handle = state ? (socket as unknown as Record<symbol, { handle?: UdpHandle }>)[state]?.handle : undefined;
+  if (!handle || typeof handle.fd !== 'number' || handle.fd < 0 || typeof handle.recvStop !== 'function') {
+    throw new Error('the node:dgram socket of this worker has no file descriptor to read (a Node without it): batched UDP cannot share it');
+  }
+  return handle;
+}
+
 export async function startBatchedUdpListener(core: ResolverCore, addon: UdpBatchAddon, host: string, port: number, options: BatchedUdpOptions): Promise<RunningListener & BatchedUdpListener> {
   const { log } = core;
   const inFlight = new InFlight();
@@ -110,9 +128,13 @@ export async function startBatchedUdpListener(core: ResolverCore, addon: UdpBatc
       socket.bind(port, host, () => {
         socket.off('error', reject);
         socket.on('error', (err) => log.error({ err }, 'UDP socket error'));
-        const udpHandle = (socket as unknown as { _handle: { fd: number; recvStop(): number } })._handle;
-        udpHandle.recvStop();
-        resolve(socket);
+        try {
+          udpHandleOf(socket).recvStop();
+          resolve(socket);
+        } catch (err) {
+          socket.close();
+          reject(err as Error);
+        }
       });
     });
   let shared: dgram.Socket | undefined;
@@ -129,7 +151,7 @@ export async function startBatchedUdpListener(core: ResolverCore, addon: UdpBatc
   try {
     if (options.shared) {
       shared = await clusterShare();
-      const fd = (shared as unknown as { _handle: { fd: number } })._handle.fd;
+      const fd = udpHandleOf(shared).fd;
       sock = addon.adopt(fd, options.batch ?? DEFAULT_BATCH, onBatch, onFault);
     } else {
       sock = addon.open(host, port, options.batch ?? DEFAULT_BATCH, false, options.recvBufferSize, onBatch, onFault);

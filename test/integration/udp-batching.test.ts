@@ -205,3 +205,18 @@ describe.skipIf(!ok || !addon.ok)('batched UDP over IPv6', () => {
     }
   });
 });
+
+describe.skipIf(!ok || !addon.ok)('batched UDP with --workers 2', () => {
+  it('every worker reads the primary socket batched: answers, /metrics says batched, no deprecation warning', async () => {
+    const d = await startDnslinkd({ upstreams: ['udp://127.0.0.1:9'], config: { localRecords: LOCAL_RECORDS }, args: ['--workers', '2'], env: { DNSLINKD_UDP_BATCHING: 'on' } });
+    try {
+      for (let id = 40; id < 60; id++) expect(await answered(d.dnsPort, id)).toBe(true);
+      const text = await fetchMetrics(d.httpPort);
+      expect(metricSum(text, 'dnslinkd_udp_path', { path: 'batched' })).toBe(1);
+      expect(metricSum(text, 'dnslinkd_udp_path', { path: 'node' })).toBe(0);
+      expect(d.logs()).not.toMatch(/DeprecationWarning|DEP0112/);
+    } finally {
+      await d.stop();
+    }
+  });
+});
