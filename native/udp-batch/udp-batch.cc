@@ -1,8 +1,9 @@
 // dnslinkd's batched UDP transport (Node-API addon): one non-blocking socket (IPv4 or IPv6; bound
 // here, or a duplicate of a --workers process's share of its primary's socket) read with recvmmsg
-// and answered with sendmmsg, driven by libuv (uv_poll on the fd) so it shares Node's event loop. It only moves datagrams: the JS side
-// (src/listeners/udp-batched.ts) decides every answer. It never throws out of the event loop: a
-// socket error or an exception from JS stops the socket and is reported to JS's onFault.
+// and answered with sendmmsg, driven by libuv (uv_poll on the fd) so it shares Node's event loop.
+// It only moves datagrams: the JS side (src/listeners/udp-batched.ts) decides every answer. It
+// never throws out of the event loop: a socket error or an exception from JS stops the socket and
+// is reported to JS's onFault.
 #include <node_api.h>
 #include <uv.h>
 
