@@ -12,6 +12,13 @@ RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npx tsc -p tsconfig.build.json
+# The batched UDP addon (dns.udpBatching, native/udp-batch/README.md): g++ against the image's own
+# Node headers (/usr/local/include/node). Without g++ (no package mirror) the image still builds
+# and serves UDP on node:dgram.
+COPY native ./native
+RUN mkdir -p native/udp-batch/build && \
+    (apt-get update -qq && apt-get install -y -qq --no-install-recommends g++ >/dev/null && rm -rf /var/lib/apt/lists/* || true) && \
+    node native/udp-batch/build.mjs
 
 FROM node:24-slim
 # DNS answers loopback and private networks only (RFC 1918, RFC 4193): the container listens on
@@ -32,6 +39,7 @@ COPY package.json package-lock.json ./
 # compiler (and its platform binaries, the only optional packages) in the image.
 RUN npm ci --omit=dev --omit=optional --no-audit --no-fund --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/native/udp-batch/build ./native/udp-batch/build
 COPY bin ./bin
 COPY fixtures/local-records.json ./fixtures/local-records.json
 # `dnslinkd` on the PATH, for the admin commands run inside: docker exec dnslinkd dnslinkd status

@@ -104,7 +104,7 @@ async function startDnsdistDoh(upstreamPort, dohPort, cert) {
 const TICKS_PER_SECOND = 100;
 
 /** CPU seconds (user + system) used so far by `root` and its descendants (cluster workers). */
-function cpuSecondsOfTree(root) {
+export function cpuSecondsOfTree(root) {
   const procs = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -144,8 +144,8 @@ async function cpuPerRequest(url, pid, { requests, clients, streams }) {
 }
 
 /** One h2load run; `h1` selects HTTP/1.1, otherwise HTTP/2 (h2c with prior knowledge, or h2 over https://) with -m streams. */
-async function h2load(url, { seconds, clients, h1, streams = 10 }) {
-  const args = [...(h1 ? ['--h1'] : ['-m', String(streams)]), '-c', String(clients), '-t', '1', '-D', String(seconds), '--warm-up-time=1', url];
+async function h2load(url, { seconds, clients, h1, streams = 10, warmUp = true }) {
+  const args = [...(h1 ? ['--h1'] : ['-m', String(streams)]), '-c', String(clients), '-t', '1', '-D', String(seconds), ...(warmUp ? ['--warm-up-time=1'] : []), url];
   const r = await runTool('h2load', args, (seconds + 30) * 1000);
   const rps = Number(/finished in [^,]+, ([\d.]+) req\/s/.exec(r.stdout)?.[1] ?? NaN);
   const ok = Number(/status codes: (\d+) 2xx/.exec(r.stdout)?.[1] ?? NaN);
@@ -266,6 +266,30 @@ export async function runDohCase(options = {}) {
     }
     log(`    CPU per request, bare / dnslinkd: ${h2tls.cpuRatio.toFixed(2)}x (the req/s ratio on a core of its own)`);
     for (const [key, why] of Object.entries(peers)) log(`    ${LABELS[key].padEnd(22)}${why}`);
+
+    // The method outside checks use, next to ours: `h2load -c 8 -m 16 -D 4` (no warm-up, 3 runs
+    // alternated, median) against Unbound set up as a caching forwarder (forward-zone) with https-port.
+    try {
+      const fwdHttps = await freePort();
+      const forwarder = await startUnbound({ forwards: [{ zone: 'dnslink.test', port: upstreamPort }], https: { port: fwdHttps, cert: cert.cert, key: cert.key } });
+      stops.push(forwarder.stop);
+      for (let i = 0; i < 3; i++) await digAt(forwarder.port, QNAME, 'TXT');
+      const outsideServers = { dnslinkd: servers.dnslinkd, workers2: servers.workers2, bare: servers.bare, unboundForwarder: fwdHttps };
+      const outsideRuns = Object.fromEntries(Object.keys(outsideServers).map((k) => [k, []]));
+      for (let round = 0; round < 3; round++) {
+        for (const [key, port] of Object.entries(outsideServers)) outsideRuns[key].push((await h2load(`https://127.0.0.1:${port}${path}`, { seconds: 4, clients: 8, streams: 16, warmUp: false })).rps);
+      }
+      const outside = { method: 'h2load -c 8 -m 16 -D 4, no warm-up, 3 runs alternated, median; Unbound as a forwarder', runs: outsideRuns };
+      for (const [key, runs] of Object.entries(outsideRuns)) outside[key] = median(runs);
+      results.outside = outside;
+      log(`  h2+TLS, the outside method (${outside.method}):`);
+      for (const key of Object.keys(outsideServers)) {
+        const label = key === 'unboundForwarder' ? "Unbound's DoH (forwarder)" : LABELS[key];
+        log(`    ${label.padEnd(26)}${String(Math.round(outside[key])).padStart(8)} req/s  runs ${outsideRuns[key].map(Math.round).join('/')}  ${(outside[key] / outside.unboundForwarder).toFixed(2)}x Unbound`);
+      }
+    } catch (err) {
+      log(`  h2+TLS, the outside method: not measured: ${String(err).split('\n')[0]}`);
+    }
 
     for (const [mode, h1] of [
       ['http1', true],

@@ -6,8 +6,9 @@
 // cases and the sustained case (bench/sustained-case.js); ONE table of the peers at the end.
 // Run: npm run bench (builds first; about 8-10 minutes with the defaults). Servers are started with the
 // integration-test support (test/integration/support, TypeScript loaded through bench/ts-support.mjs).
-// Env: BENCH_SECONDS (default 10) per UDP case, BENCH_CLIENTS (4), BENCH_QPS (-Q, default unlimited),
-// BENCH_PEERS (comma-separated keys of the cases to run, default all: dnslinkd,dnslinkdWorkers,
+// Env: BENCH_UDP_SECONDS (4) per UDP case and round, BENCH_ROUNDS (3) rounds alternated, BENCH_OUTSTANDING (-q, 200),
+// BENCH_SECONDS (default 10) for the other cases, BENCH_CLIENTS (4), BENCH_QPS (-Q, default unlimited),
+// BENCH_PEERS (comma-separated keys of the cases to run, default all: dnslinkd (batched UDP),dnslinkdNode,dnslinkdWorkers,
 // bare,unbound,unboundLocal,pdnsRecursor,dnsdist,kresd,dns2; a peer whose binary is missing is skipped),
 // BENCH_SKIP_DOH=1 to skip the DoH case, BENCH_SKIP_CONTROL=1 the control-plane cases (bench/control-case.js),
 // BENCH_SKIP_OVERRIDES=1 the override-changes case (bench/overrides-case.js: BENCH_OVERRIDES, default 100000, in force;
@@ -21,17 +22,17 @@
 // the tree before it, BENCH_QUERY_LOG_BASE),
 // BENCH_SUSTAINED_SECONDS (60) its length per protocol,
 // BENCH_STRICT=1 to exit 1 when the target is missed. Results also go to .bench/results.json.
-// The recvmmsg/sendmmsg prototype has its own bench: bench/prototypes/recvmmsg/README.md.
 //
 // Cases are a list: each has a key, a name and start() -> {port, stop}.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   digAt,
   encodeQuery,
   findBinary,
   freePort,
+  metricSum,
   repoRoot,
   spawnManaged,
   startDnslinkd,
@@ -43,7 +44,7 @@ import {
 import { runControlCases } from './control-case.js';
 import { runOverridesStallCase } from './overrides-case.js';
 import { dnsperf } from './dnsperf.js';
-import { runDohCase } from './doh-case.js';
+import { cpuSecondsOfTree, runDohCase } from './doh-case.js';
 import { runEnsCase } from './ens-case.js';
 import { runMemoryCase } from './memory-case.js';
 import { startDns2 } from './peers/dns2.js';
@@ -55,6 +56,10 @@ import { runQueryLogCase } from './query-log-case.js';
 import { runSustainedCase } from './sustained-case.js';
 
 const SECONDS = Math.max(1, Number(process.env.BENCH_SECONDS ?? 10));
+/** The UDP case: dnsperf -c 4 -q 200 for 4 s per server, 3 rounds alternated (the method outside checks use). */
+const UDP_SECONDS = Math.max(1, Number(process.env.BENCH_UDP_SECONDS ?? 4));
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+const OUTSTANDING = Math.max(1, Number(process.env.BENCH_OUTSTANDING ?? 200));
 const CLIENTS = Math.max(1, Number(process.env.BENCH_CLIENTS ?? 4));
 const QPS = process.env.BENCH_QPS;
 const SUSTAINED_SECONDS = Math.max(1, Number(process.env.BENCH_SUSTAINED_SECONDS ?? 60));
@@ -118,26 +123,45 @@ async function startBareDgram(answer) {
   return { port, stop: () => proc.stop() };
 }
 
+/** The process that holds the UDP socket on 127.0.0.1:`port` (the lowest pid: a cluster's primary), from /proc (Linux). */
+function pidOfUdpPort(port) {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+  const inodes = new Set();
+  for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[1] && `${cols[1].slice(cols[1].indexOf(':'))} `.startsWith(hex)) inodes.add(`socket:[${cols[9]}]`);
+    }
+  }
+  const pids = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readdirSync(`/proc/${entry}/fd`).some((fd) => inodes.has(readlinkSync(`/proc/${entry}/fd/${fd}`)))) pids.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids.length ? Math.min(...pids) : undefined;
+}
+
 let nsd;
 const upstreamPeer = () => ({ zone: ZONE, upstreamPort: nsd.port, readyName: QNAME });
 /** Each case: key, name, start() -> {port, stop}; `binary`: skipped when it is not installed. */
+const dnslinkdCase = (name, key, udpBatching, args = []) => ({
+  name,
+  key,
+  start: async () => {
+    const d = await startDnslinkd({ upstreams: [`udp://127.0.0.1:${nsd.port}`, `tcp://127.0.0.1:${nsd.port}`], args, env: { DNSLINKD_UDP_BATCHING: udpBatching } });
+    const want = udpBatching === 'off' ? 'node' : 'batched';
+    if (metricSum(await d.metrics(), 'dnslinkd_udp_path', { path: want }) !== 1) throw new Error(`${name}: not on the ${want} UDP path (batched addon not built? node native/udp-batch/build.mjs)`);
+    return { port: d.dnsPort, stop: d.stop };
+  },
+});
 const cases = [
-  {
-    name: 'dnslinkd (cache hit)',
-    key: 'dnslinkd',
-    start: async () => {
-      const d = await startDnslinkd({ upstreams: [`udp://127.0.0.1:${nsd.port}`, `tcp://127.0.0.1:${nsd.port}`] });
-      return { port: d.dnsPort, stop: d.stop };
-    },
-  },
-  {
-    name: 'dnslinkd --workers 2 (cache hit)',
-    key: 'dnslinkdWorkers',
-    start: async () => {
-      const d = await startDnslinkd({ upstreams: [`udp://127.0.0.1:${nsd.port}`, `tcp://127.0.0.1:${nsd.port}`], args: ['--workers', '2'] });
-      return { port: d.dnsPort, stop: d.stop };
-    },
-  },
+  dnslinkdCase('dnslinkd batched UDP (cache hit)', 'dnslinkd', 'on'),
+  dnslinkdCase('dnslinkd node:dgram UDP (cache hit)', 'dnslinkdNode', 'off'),
+  dnslinkdCase('dnslinkd --workers 2, batched (cache hit)', 'dnslinkdWorkers', 'on', ['--workers', '2']),
   {
     name: 'Unbound 1 thread (cache hit, stub to nsd)',
     key: 'unbound',
@@ -183,18 +207,31 @@ try {
   stops.push(nsd.stop);
   const expected = (await digAt(nsd.port, QNAME, QTYPE)).parsed?.answers.filter((a) => a.type === QTYPE).map((a) => a.data).join(' ');
   if (!expected) throw new Error(`nsd has no ${QTYPE} answer for ${QNAME}`);
-  console.log(`dnsperf: ${SECONDS}s per case, ${CLIENTS} clients, 1 thread, query "${QNAME} ${QTYPE}" (UDP, no EDNS); each server checked with dig first`);
+  console.log(`dnsperf: ${UDP_SECONDS}s per case and round, ${ROUNDS} rounds alternated (every server in turn, the median kept), ${CLIENTS} clients, 1 thread, -q ${OUTSTANDING}, query "${QNAME} ${QTYPE}" (UDP, no EDNS); each server checked with dig first`);
+  // Every server runs for the whole UDP case (idle while another is measured): rounds alternate
+  // over them, so a burst of load from elsewhere on the machine falls on every server alike.
+  const running = [];
   for (const c of cases) {
     const server = await c.start();
     stops.push(server.stop);
-    try {
-      await checkAnswers(c.name, server.port, expected);
-      results[c.key] = { name: c.name, ...(await dnsperf({ port: server.port, queryFile, seconds: SECONDS, clients: CLIENTS, qps: QPS })) };
-    } finally {
-      await server.stop();
-      stops.splice(stops.indexOf(server.stop), 1);
+    await checkAnswers(c.name, server.port, expected);
+    running.push({ c, server, runs: [], pid: pidOfUdpPort(server.port), cpuSeconds: 0, answers: 0 });
+  }
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const r of running) {
+      const cpuBefore = r.pid ? cpuSecondsOfTree(r.pid) : NaN;
+      const run = await dnsperf({ port: r.server.port, queryFile, seconds: UDP_SECONDS, clients: CLIENTS, qps: QPS, outstanding: OUTSTANDING });
+      r.cpuSeconds += (r.pid ? cpuSecondsOfTree(r.pid) : NaN) - cpuBefore;
+      r.answers += run.completed;
+      r.runs.push(run);
+      console.log(`  round ${round}: ${r.c.name}: ${Math.round(run.qps)} qps (${run.rcodes})`);
     }
-    console.log(`  ${c.name}: ${Math.round(results[c.key].qps)} qps (${results[c.key].rcodes})`);
+  }
+  for (const { c, server, runs, cpuSeconds, answers } of running) {
+    const sorted = [...runs].sort((a, b) => a.qps - b.qps);
+    results[c.key] = { name: c.name, ...sorted[Math.floor(sorted.length / 2)], rounds: runs.map((run) => Math.round(run.qps)), cpuUsPerAnswer: (cpuSeconds * 1e6) / answers };
+    await server.stop();
+    stops.splice(stops.indexOf(server.stop), 1);
   }
   if (process.env.BENCH_SKIP_SUSTAINED !== '1') {
     console.log('');
@@ -239,10 +276,11 @@ try {
 const ratio = (a, b) => (results[a] && results[b] ? results[a].qps / results[b].qps : NaN);
 const pad = (s, n) => String(s).padEnd(n);
 const fixed = (x, digits) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
-console.log(`\nUDP cache hits, same record and load (${SECONDS}s, ${CLIENTS} clients); dnsperf gives avg/stddev latency, no percentiles; lost: dnsperf counts the queries still in flight when the time ran out (up to -q 256)`);
-console.log(`${pad('server', 46)}${pad('qps', 9)}${pad('avg ms', 8)}${pad('sd ms', 8)}${pad('lost', 6)}${pad('x dnslinkd', 11)}x bare`);
+console.log(`\nUDP cache hits, same record and load (${UDP_SECONDS}s x ${ROUNDS} rounds alternated, median; ${CLIENTS} clients, -q ${OUTSTANDING}); load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end; dnsperf gives avg/stddev latency, no percentiles; lost: queries still in flight when the time ran out`);
+console.log(`CPU µs/answer: the server's CPU time (its process tree, /proc) over all rounds divided by the answers; steadier than qps on a shared machine`);
+console.log(`${pad('server', 46)}${pad('qps', 9)}${pad('rounds', 22)}${pad('avg ms', 8)}${pad('lost', 6)}${pad('CPU µs', 8)}${pad('x batched', 10)}${pad('x node', 8)}${pad('x bare', 8)}x Unbound`);
 for (const [key, r] of Object.entries(results)) {
-  console.log(`${pad(r.name, 46)}${pad(Math.round(r.qps), 9)}${pad(fixed(r.latencyMs, 3), 8)}${pad(fixed(r.stddevMs, 3), 8)}${pad(r.lost, 6)}${pad(fixed(ratio(key, 'dnslinkd'), 2), 11)}${fixed(ratio(key, 'bare'), 2)}`);
+  console.log(`${pad(r.name, 46)}${pad(Math.round(r.qps), 9)}${pad(r.rounds.join('/'), 22)}${pad(fixed(r.latencyMs, 3), 8)}${pad(r.lost, 6)}${pad(fixed(r.cpuUsPerAnswer, 1), 8)}${pad(fixed(ratio(key, 'dnslinkd'), 2), 10)}${pad(fixed(ratio(key, 'dnslinkdNode'), 2), 8)}${pad(fixed(ratio(key, 'bare'), 2), 8)}${fixed(ratio(key, 'unbound'), 2)}`);
 }
 if (doh?.h2tls) {
   // The DoH rows of the same table: the DoH case ran in this process, after the UDP cases.
@@ -254,6 +292,13 @@ if (doh?.h2tls) {
     const cpu = h2tls.cpuUsPerRequest[key];
     console.log(`${pad(DOH_LABELS[key], 46)}${pad(Math.round(h2tls[key]), 9)}${pad(fixed(cpu, 1), 8)}${pad(fixed(h2tls[key] / h2tls.dnslinkd, 2), 11)}${pad(fixed(h2tls[key] / h2tls.bare, 2), 8)}${fixed(h2tls.cpuUsPerRequest.bare / cpu, 2)}`);
   }
+  if (doh.outside) {
+    const o = doh.outside;
+    console.log(`DoH GET cache hits over h2+TLS, the outside method (${o.method})`);
+    for (const [key, label] of [['dnslinkd', 'dnslinkd'], ['workers2', 'dnslinkd --workers 2'], ['bare', 'bare node:http2'], ['unboundForwarder', "Unbound's DoH (forward-zone)"]]) {
+      console.log(`${pad(label, 46)}${pad(Math.round(o[key]), 9)}${pad(o.runs[key].map(Math.round).join('/'), 22)}${pad(fixed(o[key] / o.dnslinkd, 2), 10)}${pad(fixed(o[key] / o.bare, 2), 8)}${fixed(o[key] / o.unboundForwarder, 2)} x Unbound`);
+    }
+  }
   for (const [mode, label] of [['http1', 'HTTP/1.1'], ['h2c', 'h2c']]) {
     const r = doh[mode];
     if (r) console.log(`${pad(`dnslinkd over ${label} / bare fastify route`, 46)}${pad(Math.round(r.dnslinkd), 9)}${pad('', 8)}${pad('', 11)}${fixed(r.ratio, 2)} (bare fastify ${Math.round(r.bare)} req/s)`);
@@ -261,11 +306,16 @@ if (doh?.h2tls) {
 }
 const vsUnbound = ratio('dnslinkd', 'unbound');
 const vsBare = ratio('dnslinkd', 'bare');
+const nodeVsBare = ratio('dnslinkdNode', 'bare');
+const batchedVsNode = ratio('dnslinkd', 'dnslinkdNode');
 const workersVsUnbound = ratio('dnslinkdWorkers', 'unbound');
 const workersScaling = ratio('dnslinkdWorkers', 'dnslinkd');
-console.log(`\n--workers 2 / 1 process (this machine: ${availableParallelism()} cores, shared with the load generator) = ${fixed(workersScaling, 2)}x`);
-const met = vsBare >= 0.85;
-console.log(`target: dnslinkd >= 0.85x bare node:dgram: ${met ? 'MET' : 'NOT MET'} (${fixed(vsBare, 2)}x; ${fixed(vsUnbound, 2)}x Unbound, 2 workers ${fixed(workersVsUnbound, 2)}x Unbound)`);
+console.log(`\n--workers 2 / 1 process, batched (this machine: ${availableParallelism()} cores, shared with the load generator) = ${fixed(workersScaling, 2)}x; batched / node:dgram path = ${fixed(batchedVsNode, 2)}x`);
+const batchedMet = vsUnbound >= 0.8;
+const nodeMet = nodeVsBare >= 0.9;
+const met = batchedMet && nodeMet;
+console.log(`target: batched UDP >= 0.8x Unbound in one process: ${batchedMet ? 'MET' : 'NOT MET'} (${fixed(vsUnbound, 2)}x; 2 workers ${fixed(workersVsUnbound, 2)}x)`);
+console.log(`target: node:dgram path >= 0.9x the bare node:dgram server: ${nodeMet ? 'MET' : 'NOT MET'} (${fixed(nodeVsBare, 2)}x; batched ${fixed(vsBare, 2)}x bare)`);
 if (sustained) {
   const { udp, doh } = sustained;
   console.log(`sustained ${sustained.seconds}s at ${sustained.load * 100}% of peak: UDP ${udp.rate} qps asked, ${Math.round(udp.qps)} achieved, lost ${udp.lost}, p50 ${fixed(udp.p50Ms, 3)} ms, p99 ${fixed(udp.p99Ms, 3)} ms; ` +
@@ -275,7 +325,7 @@ if (sustained) {
 mkdirSync(join(repoRoot, '.bench'), { recursive: true });
 writeFileSync(
   join(repoRoot, '.bench', 'results.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, clients: CLIENTS, node: process.version, results, doh, control, overridesStall, ens: ensFigures, sustained, memory, snapshot, ratios: { vsUnbound, vsBare, workersVsUnbound, workersScaling, vsUnboundLocal: ratio('dnslinkd', 'unboundLocal'), peers: Object.fromEntries(Object.keys(results).map((k) => [k, { vsDnslinkd: ratio(k, 'dnslinkd'), vsBare: ratio(k, 'bare') }])) } }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, clients: CLIENTS, node: process.version, results, doh, control, overridesStall, ens: ensFigures, sustained, memory, snapshot, ratios: { vsUnbound, vsBare, nodeVsBare, batchedVsNode, workersVsUnbound, workersScaling, vsUnboundLocal: ratio('dnslinkd', 'unboundLocal'), peers: Object.fromEntries(Object.keys(results).map((k) => [k, { vsDnslinkd: ratio(k, 'dnslinkd'), vsBare: ratio(k, 'bare') }])) } }, null, 2)}\n`,
 );
 const sustainedLost = sustained ? sustained.udp.lost + sustained.doh.lost : 0;
 if (process.env.BENCH_STRICT === '1' && (!met || sustainedLost > 0 || (doh && !doh.met) || (control && !control.overrides.met))) process.exitCode = 1;

@@ -11,7 +11,7 @@ import { assertNotAccidentallyOpen, unreachableClientsWarning } from './listener
 import { listenAs, LISTENER_ROLES as ROLES } from './listeners/listen-errors.js';
 import type { RunningListener } from './listeners/running-listener.js';
 import { startTcpListener } from './listeners/tcp-listener.js';
-import { startUdpListener } from './listeners/udp-listener.js';
+import { startUdpTransport } from './listeners/udp-transport.js';
 import type { AdminAuth } from './control/admin-auth.js';
 import type { ControlPlane } from './control/control-plane.js';
 import { LocalReplica } from './control/replica.js';
@@ -75,8 +75,8 @@ export async function startInstance(config: Config, log: Logger, options: Instan
     // The cache kept across restarts: loaded once the data directory is this process's (its lock,
     // taken by the control plane or a cluster's primary) and before any listener answers.
     await snapshots?.load();
-    const udpOptions = { recvBufferSize: config.dns.recvBufferSize };
-    const udp = await listenAs(ROLES.udp, dnsAddr.host, dnsAddr.port, () => startUdpListener(core, dnsAddr.host, dnsAddr.port, udpOptions));
+    const udpOptions = { recvBufferSize: config.dns.recvBufferSize, batching: config.dns.udpBatching };
+    const udp = await listenAs(ROLES.udp, dnsAddr.host, dnsAddr.port, () => startUdpTransport(core, dnsAddr.host, dnsAddr.port, udpOptions));
     started.push(udp);
     roles.push('udp');
     // Port 0 picks a free UDP port; TCP follows it so both transports share one port.
@@ -106,7 +106,7 @@ export async function startInstance(config: Config, log: Logger, options: Instan
       https = server.address;
     }
     log.info(
-      { dns: `${dnsAddr.host}:${udp.address.port}`, http: `${httpAddr.host}:${http.address.port}`, ...(https ? { https: `${https.host}:${https.port}` } : {}), upstreams: config.upstreams, forward: config.dns.forward, clients: core.clientGate.access.description, rateLimit: core.clientGate.rateLimiter.description, localRecords: core.stages['local-records'].size, chain: CHAIN_ORDER, ens: core.stages.ens.enabled ? { rpc: config.ens.rpc.length, suffixes: config.ens.suffixes } : 'off: no ens.rpc configured' },
+      { dns: `${dnsAddr.host}:${udp.address.port}`, udpPath: udp.path(), http: `${httpAddr.host}:${http.address.port}`, ...(https ? { https: `${https.host}:${https.port}` } : {}), upstreams: config.upstreams, forward: config.dns.forward, clients: core.clientGate.access.description, rateLimit: core.clientGate.rateLimiter.description, localRecords: core.stages['local-records'].size, chain: CHAIN_ORDER, ens: core.stages.ens.enabled ? { rpc: config.ens.rpc.length, suffixes: config.ens.suffixes } : 'off: no ens.rpc configured' },
       'dnslinkd listening',
     );
     recordListeners(core, { dns: `${dnsAddr.host}:${udp.address.port}`, http: `${httpAddr.host}:${http.address.port}`, ...(https ? { https: `${https.host}:${https.port}` } : {}) });

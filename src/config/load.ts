@@ -19,9 +19,10 @@ const ENV_ALIASES: Record<string, string[]> = {
   DNSLINKD_FORWARD: ['dns', 'forward'],
   DNSLINKD_REDIS_URL: ['state', 'redis'],
   DNSLINKD_ENS_RPC: ['ens', 'rpc'],
+  DNSLINKD_UDP_BATCHING: ['dns', 'udpBatching'],
 };
-/** Variables that are not settings: the config file's path, an admin token (read by the control plane), a cluster worker's index (set by its primary). */
-const ENV_IGNORED = new Set(['DNSLINKD_CONFIG', 'DNSLINKD_ADMIN_TOKEN', 'DNSLINKD_WORKER_INDEX']);
+/** Variables that are not settings: the config file's path, an admin token (read by the control plane), a cluster worker's index (set by its primary), the batched UDP addon's file (tests). */
+const ENV_IGNORED = new Set(['DNSLINKD_CONFIG', 'DNSLINKD_ADMIN_TOKEN', 'DNSLINKD_WORKER_INDEX', 'DNSLINKD_UDP_BATCH_ADDON']);
 
 /** A setting an environment variable can name: a leaf (scalar or array) or an object of settings. */
 interface EnvSetting {

@@ -17,6 +17,7 @@ export const RELOAD_KEYS: Readonly<Record<string, ReloadKind>> = {
   'dns.workers': 'restart',
   'dns.udpPayloadSize': 'restart',
   'dns.recvBufferSize': 'restart',
+  'dns.udpBatching': 'restart',
   'dns.tcpIdleTimeoutMs': 'restart',
   'dns.tcpMaxConnections': 'restart',
   'dns.tcpQueryTimeoutMs': 'restart',

@@ -23,6 +23,8 @@ export const dnsListenerKeys = {
   tcpClientIpv6PrefixLength: z.number().int().min(16).max(128).default(56),
   /** Queries one TCP connection may have unanswered at once. */
   tcpMaxPipelined: z.number().int().min(1).default(64),
+  /** How DNS over UDP is read and answered: the recvmmsg/sendmmsg addon built at install (on), node:dgram (off), or the addon when it is there (auto). */
+  udpBatching: z.enum(['auto', 'on', 'off']).default('auto'),
   /** Processes serving (node:cluster); 1: a single process, no cluster. Each has its own cache. */
   workers: z.number().int().min(1).max(256).default(1),
 };

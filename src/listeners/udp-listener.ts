@@ -6,10 +6,9 @@
 import * as dgram from 'node:dgram';
 import { lookup, type LookupOneOptions } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
-import type { Logger } from 'pino';
-import { Admission } from '../core/admission.js';
 import type { ResolverCore } from '../core/resolver-core.js';
 import { InFlight, type RunningListener } from './running-listener.js';
+import { answerDatagram, replyWhenResolved, warnIfRecvBufferCapped } from './udp-answer.js';
 
 export interface UdpOptions {
   /** SO_RCVBUF asked of the kernel, in bytes. */
@@ -28,15 +27,6 @@ function grantedRecvBufferSize(socket: dgram.Socket): number {
   return process.platform === 'linux' ? reported / 2 : reported;
 }
 
-function warnIfBufferCapped(socket: dgram.Socket, asked: number, log: Logger): void {
-  const granted = grantedRecvBufferSize(socket);
-  if (granted >= asked) return;
-  log.warn(
-    { asked, granted, setting: 'dns.recvBufferSize' },
-    'UDP receive buffer smaller than configured: the kernel caps it (Linux: raise net.core.rmem_max, e.g. sysctl -w net.core.rmem_max=8388608)',
-  );
-}
-
 /**
  * The socket's address lookup. Every reply goes to an IP literal (the client's address), which
  * dgram would otherwise pass through dns.lookup and a process.nextTick per datagram sent.
@@ -49,43 +39,23 @@ function literalLookup(host: string, options: LookupOneOptions, done: (err: Node
 
 export function startUdpListener(core: ResolverCore, host: string, port: number, options: UdpOptions = DEFAULT_UDP_OPTIONS): Promise<RunningListener> {
   const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: options.recvBufferSize, lookup: literalLookup });
-  const { wireHandler, clientGate, log } = core;
+  const { log } = core;
   const inFlight = new InFlight();
   let draining = false;
   let closed = false;
-  const endLate = (): void => inFlight.end();
-  /** A late answer (a miss): sent unless the socket closed meanwhile; in flight until the kernel took it. */
-  const replyLate = (out: Buffer | null, port: number, address: string): void => {
-    if (out === null || closed) return endLate();
-    try {
-      socket.send(out, port, address, endLate);
-    } catch {
-      endLate(); // the socket closed under it: nobody is left to send it to
-    }
-  };
   socket.on('message', (packet, rinfo) => {
     if (draining) return;
-    let out: Buffer | null | Promise<Buffer | null>;
-    try {
-      const admission = clientGate.udp(rinfo.address);
-      out = admission === Admission.ANSWER ? wireHandler.handle(packet, 'udp', true, rinfo.address) : wireHandler.answerStopped(packet, 'udp', admission, rinfo.address);
-    } catch (err) {
-      log.error({ err }, 'UDP query handling failed');
-      return;
-    }
+    const out = answerDatagram(core, packet, rinfo.address);
     if (out === null) return;
     if (!(out instanceof Promise)) {
       socket.send(out, rinfo.port, rinfo.address);
-    } else {
-      inFlight.begin();
-      out.then(
-        (late: Buffer | null) => replyLate(late, rinfo.port, rinfo.address),
-        (err: unknown) => {
-          endLate();
-          log.error({ err }, 'UDP reply failed');
-        },
-      );
+      return;
     }
+    // A late answer (a miss): sent unless the socket closed meanwhile.
+    replyWhenResolved(out, inFlight, log, (late, sent) => {
+      if (closed) return sent();
+      socket.send(late, rinfo.port, rinfo.address, sent);
+    });
   });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
@@ -93,7 +63,7 @@ export function startUdpListener(core: ResolverCore, host: string, port: number,
       // A bind error rejects (the caller reports it once); errors after that are logged.
       socket.off('error', reject);
       socket.on('error', (err) => log.error({ err }, 'UDP socket error'));
-      warnIfBufferCapped(socket, options.recvBufferSize, log);
+      warnIfRecvBufferCapped(grantedRecvBufferSize(socket), options.recvBufferSize, log);
       const addr = socket.address();
       resolve({
         address: { host: addr.address, port: addr.port },

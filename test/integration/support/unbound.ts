@@ -7,6 +7,8 @@ export type UnboundHandle = DaemonHandle;
 export interface UnboundOptions {
   /** Zones forwarded to an authoritative server on 127.0.0.1 (stub-zone). */
   stubs?: { zone: string; port: number }[];
+  /** Zones forwarded to a resolver on 127.0.0.1 (forward-zone: Unbound as a caching forwarder). */
+  forwards?: { zone: string; port: number }[];
   /** local-data lines, e.g. `_dnslink.x.test. 60 IN TXT "dnslink=/ipfs/..."`. */
   localData?: string[];
   port?: number;
@@ -50,6 +52,7 @@ export async function startUnbound(opts: UnboundOptions = {}): Promise<UnboundHa
         'remote-control:',
         '  control-enable: no',
         ...(opts.stubs ?? []).flatMap((s) => ['stub-zone:', `  name: "${s.zone}"`, `  stub-addr: 127.0.0.1@${s.port}`]),
+        ...(opts.forwards ?? []).flatMap((f) => ['forward-zone:', `  name: "${f.zone}"`, `  forward-addr: 127.0.0.1@${f.port}`]),
         '',
       ].join('\n'),
   });
