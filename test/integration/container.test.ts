@@ -120,8 +120,11 @@ describe('the Dockerfile', () => {
     const outDir = (JSON.parse(readFileSync(join(repoRoot, 'tsconfig.build.json'), 'utf8')) as { compilerOptions: { outDir: string } }).compilerOptions.outDir;
     const workdir = build!.instructions.find((i) => i.keyword === 'WORKDIR')!.args;
     const fromBuild = runtime.instructions.filter((i) => i.keyword === 'COPY' && i.args.startsWith('--from=build'));
-    // Only the compiled code comes from the build stage (its node_modules hold the dev dependencies).
-    expect(fromBuild.map((i) => i.args.split(' ')[1])).toEqual([join(workdir, outDir)]);
+    // Only the compiled code comes from the build stage (its node_modules hold the dev dependencies):
+    // dist/ and the batched UDP addon that native/udp-batch/build.mjs compiled there (a .node file,
+    // no compiler), where the addon loader looks for it.
+    expect(fromBuild.map((i) => i.args.split(' ')[1])).toEqual([join(workdir, outDir), join(workdir, 'native/udp-batch/build')]);
+    expect(runs(build!).some((r) => r.includes('node native/udp-batch/build.mjs'))).toBe(true);
   });
 
   it('the runtime stage installs no dev dependency and no TypeScript compiler, and every package dist/ imports', () => {
