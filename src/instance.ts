@@ -2,6 +2,7 @@
 // TCP on one address, HTTP on another, HTTPS when configured), turning an address that cannot be
 // listened on into one coded error naming the setting to change. Used by `dnslinkd serve`, by each
 // worker of `--workers N` and by tests.
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import { splitHostPort } from './config/units.js';
@@ -57,7 +58,9 @@ export async function startInstance(config: Config, log: Logger, options: Instan
   const accessWarning = unreachableClientsWarning(config);
   if (accessWarning) log.warn(accessWarning);
   applyHeapLimits(config.memory);
-  const core = createResolverCore(config, log, options);
+  // A cluster worker keeps its own copies of the denylists (no two processes write one file).
+  const denylistDataDir = options.control === false ? join(config.dataDir, 'denylists', `worker-${options.cacheSnapshotIndex ?? 0}`) : undefined;
+  const core = createResolverCore(config, log, { ...options, ...(denylistDataDir ? { denylistDataDir } : {}) });
   const snapshots = cacheSnapshots(config.cache, core.stages.cache.store, config.dataDir, options.cacheSnapshotIndex ?? 0, core.metrics.registry, log, options.now);
   const dnsAddr = splitHostPort(config.dns.listen);
   const httpAddr = splitHostPort(config.http.listen);
@@ -72,6 +75,10 @@ export async function startInstance(config: Config, log: Logger, options: Instan
     // The cache kept across restarts: loaded once the data directory is this process's (its lock,
     // taken by the control plane or a cluster's primary) and before any listener answers.
     await snapshots?.load();
+    // The denylists in force before the first answer (a version applied before is applied again;
+    // a new one is weighed against the names of the cache just loaded). A list that cannot be read
+    // does not stop the start: /healthz says so.
+    await core.denylist.start();
     const udpOptions = { recvBufferSize: config.dns.recvBufferSize };
     const udp = await listenAs(ROLES.udp, dnsAddr.host, dnsAddr.port, () => startUdpListener(core, dnsAddr.host, dnsAddr.port, udpOptions));
     started.push(udp);
@@ -130,6 +137,7 @@ export async function startInstance(config: Config, log: Logger, options: Instan
         endUpstreamWaits();
         await Promise.allSettled(started.map((s) => s.close()));
         await control?.close();
+        await core.denylist.stop();
         await persistCache();
         return drained;
       },
@@ -138,6 +146,7 @@ export async function startInstance(config: Config, log: Logger, options: Instan
   } catch (err) {
     await Promise.allSettled(started.map((s) => s.close()));
     await control?.close();
+    await core.denylist.stop();
     throw err;
   }
 }

@@ -5,7 +5,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { serveCluster } from '../cluster.js';
 import { envVariableFor, loadConfig, type JsonObject, type LoadOptions } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { createResolverCore } from '../core/resolver-core.js';
+import { createResolverCore, type ResolverCore } from '../core/resolver-core.js';
+import type { DenylistBlock } from '../stages/denylist/block.js';
 import { rcodeName } from '../dns/constants.js';
 import type { LookupTrace } from '../core/dnslink-service.js';
 import { isGatewayFailure, type GatewayErrorCode } from '../dnslink/gateway.js';
@@ -29,7 +30,8 @@ ${ADMIN_USAGE}
   dnslinkd --version | --help
 
 resolve exits 0 when a DNSLink is found, 2 for an invalid name, 3 when the name has no DNSLink,
-4 when the upstreams failed; with --json it prints the result or error and exits 0.
+4 when the upstreams failed, 5 when a denylist blocks the name or a value on the way (denylist.sources);
+with --json it prints the result or error and exits 0.
 Errors: 1 (configuration, port in use, internal), 2 (usage).
 
 Upstream URLs: udp://HOST:PORT, tcp://HOST:PORT, https://HOST/dns-query (http:// for loopback).
@@ -151,6 +153,8 @@ const EXIT = {
   NO_DNSLINK: 3,
   /** `resolve`: no answer because the upstreams failed (SERVFAIL, REFUSED, timeouts), nothing stale. */
   UPSTREAMS_FAILED: 4,
+  /** `resolve`: the name, or a value resolved on the way, is blocked by a denylist. */
+  BLOCKED: 5,
 } as const;
 
 /** The exit code of a `resolve` that found no DNSLink, by its error code. */
@@ -189,6 +193,12 @@ function failureLine(name: string, error: { code: GatewayErrorCode; domain: stri
   return `${head}: ${explanation}`;
 }
 
+/** A name a denylist blocks: one line saying which list and rule, exit 5. */
+function blockedExit(block: DenylistBlock): number {
+  process.stderr.write(`dnslinkd: ${block.code}: ${block.message}\n`);
+  return EXIT.BLOCKED;
+}
+
 async function resolve(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { ...COMMON_OPTIONS, json: { type: 'boolean' }, gateway: { type: 'boolean' } });
   if (values.help) {
@@ -201,12 +211,23 @@ async function resolve(args: string[]): Promise<number> {
   const config = configFromFlags(values, 'silent');
   const log = createLogger(config.logLevel, 2);
   const core = createResolverCore(config, log);
+  // The lists of denylist.sources apply here too (read, fetched, or the data dir's copies).
+  await core.denylist.start();
+  try {
+    return await resolveName(core, name, values);
+  } finally {
+    await core.denylist.stop();
+  }
+}
+
+async function resolveName(core: ResolverCore, name: string, values: { json?: boolean; gateway?: boolean }): Promise<number> {
 
   // --json prints the result or the error object and exits 0 whatever it says: the dnslink.dev
   // harness (@dnslink/test) treats any other exit code as a crash of the implementation.
   if (values.gateway) {
-    const { result, lookups, upstreamFailed, notes } = await core.dnslink.resolveForGateway(name, {}, 'cli');
+    const { result, lookups, upstreamFailed, notes, blocked } = await core.dnslink.resolveForGateway(name, {}, 'cli');
     for (const note of notes) process.stderr.write(`note: ${note}\n`);
+    if (blocked && !values.json) return blockedExit(blocked);
     if (values.json) {
       process.stdout.write(`${JSON.stringify({ ...result, lookups })}\n`);
       return EXIT.FOUND;
@@ -219,7 +240,8 @@ async function resolve(args: string[]): Promise<number> {
     return EXIT.FOUND;
   }
 
-  const { result, lookups, upstreamFailed, notes } = await core.dnslink.resolve(name, 'cli', values.json ? 'dnslink.dev' : 'hostname');
+  const { result, lookups, upstreamFailed, notes, blocked } = await core.dnslink.resolve(name, 'cli', values.json ? 'dnslink.dev' : 'hostname');
+  if (blocked && !values.json) return blockedExit(blocked);
   if (values.json) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return EXIT.FOUND;

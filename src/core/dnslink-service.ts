@@ -11,6 +11,7 @@ import type { TxtRecord } from '../dnslink/entries.js';
 import { resolveGatewayValue, type GatewayOptions, type GatewayResult } from '../dnslink/gateway.js';
 import { parseDnslinkHostname } from '../dnslink/hostname.js';
 import { describeDnslinkResultError, resolveDnslink, resolveDomain, type DnslinkResult, type TxtLookup } from '../dnslink/resolve.js';
+import { blockOfLookup, type DenylistBlock } from '../stages/denylist/block.js';
 import type { Caller, Stage } from '../stages/stage.js';
 
 /** What the resolution API reports as the `source` of a whole result (docs/api.md). */
@@ -32,6 +33,8 @@ const REPORTED_AS: Readonly<Record<AnswerSource, { source: ResultSource; weight:
   cache: { source: 'cache', weight: 1 },
   local: { source: 'local', weight: 0 },
   policy: { source: 'local', weight: 0 },
+  // A block is an error result (410/451): its source is never reported as a result's.
+  denylist: { source: 'local', weight: 0 },
 };
 
 export interface LookupTrace {
@@ -61,6 +64,8 @@ export interface Traced<T> {
   upstreamFailed: boolean;
   /** True when some answer was served stale. */
   stale: boolean;
+  /** Set when a denylist blocked a lookup: the result is refused (HTTP 410 or 451, `resolve` exits 5). */
+  blocked?: DenylistBlock;
 }
 
 /** The result source for a set of lookups (`cache` when there were none). */
@@ -119,9 +124,11 @@ export class DnslinkService {
   private async traced<T>(caller: Caller, naming: { domain?: string; notes: string[] }, run: (lookup: TxtLookup) => Promise<T>): Promise<Traced<T>> {
     const lookups: LookupTrace[] = [];
     const result = await run(this.tracingLookup(caller, lookups));
+    const blocked = lookups.map(blockOfLookup).find((b) => b !== undefined);
     return {
       result,
       ...naming,
+      ...(blocked ? { blocked } : {}),
       lookups,
       source: resultSourceOf(lookups),
       upstreamFailed: lookups.some((l) => l.source === 'error'),

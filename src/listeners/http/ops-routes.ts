@@ -61,7 +61,9 @@ export function registerOpsRoutes(app: FastifyInstance, core: ResolverCore): voi
     // last state it had), but the body says so.
     const control = controlHealth(core.metrics.registry);
     const note = control && describeControlHealth(control);
-    const reason = note ? `${r.reason}; ${note}` : r.reason;
+    // A denylist version held by the guard, or a list never read: said, not unready.
+    const denylistNote = core.denylist.healthNote();
+    const reason = [r.reason, note, denylistNote].filter(Boolean).join('; ');
     void reply.code(r.ready ? 200 : 503).header('cache-control', 'no-store');
     if (r.retryAfter !== undefined) void reply.header('retry-after', String(r.retryAfter));
     return {
@@ -73,6 +75,7 @@ export function registerOpsRoutes(app: FastifyInstance, core: ResolverCore): voi
       cache: { entries: core.stages.cache.store.size, bytes: core.stages.cache.store.bytes, inflight: core.stages.cache.pending },
       localRecords: core.stages['local-records'].size,
       ...(control ? { control } : {}),
+      ...(denylistNote ? { denylist: { degraded: core.denylist.degraded, note: denylistNote } } : {}),
     };
   });
   app.get('/livez', { schema: liveSchema }, async (_request, reply) => {
