@@ -59,7 +59,7 @@ export async function startInstance(config: Config, log: Logger, options: Instan
   if (accessWarning) log.warn(accessWarning);
   applyHeapLimits(config.memory);
   // A cluster worker keeps its own copies of the denylists (no two processes write one file).
-  const denylistDataDir = options.control === false ? join(config.dataDir, 'denylists', `worker-${options.cacheSnapshotIndex ?? 0}`) : undefined;
+  const denylistDataDir = options.control === false ? join(config.dataDir, `denylist-worker-${options.cacheSnapshotIndex ?? 0}`) : undefined;
   const core = createResolverCore(config, log, { ...options, ...(denylistDataDir ? { denylistDataDir } : {}) });
   const snapshots = cacheSnapshots(config.cache, core.stages.cache.store, config.dataDir, options.cacheSnapshotIndex ?? 0, core.metrics.registry, log, options.now);
   const dnsAddr = splitHostPort(config.dns.listen);

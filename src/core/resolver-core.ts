@@ -1,7 +1,6 @@
 // The resolution core every listener shares: the metrics registry, the stage chain built from its
 // declaration (stages/chain.ts), the wire handler in front of it and the DNSLink service beside it.
 // Listeners, the CLI and the HTTP routes get this object and nothing else.
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { ClientGate } from '../listeners/client-gate.js';
@@ -31,7 +30,7 @@ export interface ResolverCore {
 
 export interface CoreOptions {
   now?: () => number;
-  /** Where the denylist sources keep their copies and the applied versions (default: `<dataDir>/denylists`; a cluster worker its own). */
+  /** Where the denylist sources keep their copies (under denylists/) and the applied versions (default: dataDir; a cluster worker its own). */
   denylistDataDir?: string;
   processMetrics?: boolean;
 }
@@ -41,6 +40,6 @@ export function createResolverCore(config: Config, log: Logger, options: CoreOpt
   const { head, stages } = buildChain({ config, registry: metrics.registry, log, now: options.now ?? Date.now });
   const clientGate = new ClientGate(config.dns, metrics.registry, options.now ?? Date.now);
   const wireHandler = new WireHandler(head, { udpPayloadSize: config.dns.udpPayloadSize }, new WireMetrics(metrics.registry), log);
-  const denylist = new DenylistManager({ stage: stages.denylist, cache: stages.cache, config: config.denylist, dataDir: options.denylistDataDir ?? join(config.dataDir, 'denylists'), log, now: options.now ?? Date.now, makeSource: makeDenylistSource, ...(stages.denylist.metrics ? { metrics: stages.denylist.metrics } : {}) });
+  const denylist = new DenylistManager({ stage: stages.denylist, cache: stages.cache, config: config.denylist, dataDir: options.denylistDataDir ?? config.dataDir, log, now: options.now ?? Date.now, makeSource: makeDenylistSource, ...(stages.denylist.metrics ? { metrics: stages.denylist.metrics } : {}) });
   return { config, metrics, log, stages, wireHandler, clientGate, denylist, dnslink: new DnslinkService(head, (domain) => stages.ens.invalidEnsName(domain)) };
 }

@@ -8,7 +8,7 @@ export const OPERATOR_LIST = 'operator';
 
 const listName = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a list name: letters, digits, ".", "_" or "-", at most 64, starting with a letter or digit')
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a list name: lower-case letters, digits, ".", "_" or "-", at most 64, starting with a letter or digit')
   .refine((name) => name !== OPERATOR_LIST, `"${OPERATOR_LIST}" is the list of operator rules (dnslinkd deny add): give the source another name`);
 
 const denylistSourceSchema = z

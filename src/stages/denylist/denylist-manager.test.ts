@@ -34,8 +34,11 @@ class ScriptedSource implements DenylistSourceLike {
   offer(list: CompiledDenylist) {
     this.listener?.(list);
   }
+  async loadKept() {
+    return undefined;
+  }
   status() {
-    return { name: 'badbits', kind: 'blocked' as const, source: 'https://lists.example/badbits.deny' };
+    return { name: 'badbits', kind: 'blocked' as const, source: 'https://lists.example/badbits.deny', unavailable: false };
   }
 }
 

@@ -121,10 +121,15 @@ export class DenylistManager {
     this.applied = this.readApplied();
     await Promise.all(
       this.lists.map(async (managed) => {
-        if (!managed.source) return;
-        managed.source.onCandidate((list) => void this.offer(managed.name, list));
+        const source = managed.source;
+        if (!source) return;
+        source.onCandidate((list) => void this.offer(managed.name, list));
         try {
-          await managed.source.start();
+          // The version applied before (kept in the data dir) is in force before any newer one is weighed.
+          const applied = this.applied[managed.name];
+          const kept = applied === undefined ? undefined : await source.loadKept(applied);
+          if (kept) await this.offer(managed.name, kept);
+          await source.start();
         } catch (err) {
           this.deps.log.error({ err, list: managed.name }, `denylist ${managed.name} could not be started: not blocking by it until it can be read`);
         }
@@ -296,7 +301,7 @@ export class DenylistManager {
     const notes: string[] = [];
     for (const l of this.lists) {
       if (l.held) notes.push(`denylist ${l.name}: a new version is HELD (it would newly block ${l.held.weighing.newlyBlocked} of ${l.held.weighing.served} served names); the previous one stays in force: dnslinkd deny accept ${l.name}`);
-      else if (l.source && !l.inForce) notes.push(`denylist ${l.name} DEGRADED: no version could be read yet (${l.source.status().lastFetch?.error ?? 'not read'}): not blocking by it`);
+      else if (l.source && !l.inForce) notes.push(`denylist ${l.name} DEGRADED: no version could be read (${l.source.status().lastFetch?.error ?? 'not read yet'}): not blocking by it`);
     }
     return notes.length ? notes.join('; ') : undefined;
   }
