@@ -11,6 +11,7 @@ import type { FlushTarget } from '../stages/cache/flush.js';
 import type { Override } from '../stages/overrides/override.js';
 import { registerControlHealth, type ControlHealth } from './health.js';
 import { LocalReplica, type CachedAnswerView, type OverrideUpdate, type Replica } from './replica.js';
+import type { DenylistCall } from './denylist-replica.js';
 
 /** A worker that does not answer a call within this fails the call (the admin request says so). */
 const CALL_TIMEOUT_MS = 5_000;
@@ -35,7 +36,9 @@ export type ReplicaCall =
   | { op: 'cached'; name: string }
   | { op: 'cachedTxt'; fqdn: string }
   /** The primary's control health, for the worker's /healthz. */
-  | { op: 'controlHealth'; health: ControlHealth };
+  | { op: 'controlHealth'; health: ControlHealth }
+  /** A call to the worker's denylist stage (denylist-replica.ts). */
+  | { op: 'denylist'; call: DenylistCall };
 
 interface ReplicaResults {
   applyOverrides: null;
@@ -45,6 +48,7 @@ interface ReplicaResults {
   cached: CachedAnswerView[];
   cachedTxt: TxtLookupResult | null;
   controlHealth: null;
+  denylist: unknown;
 }
 
 export type ReplicaMessage =
@@ -72,6 +76,8 @@ export class ClusterReplica implements Replica {
   private current = new Map<string, Override>();
   /** The control health last published: what a worker gets when it joins. */
   private health: ControlHealth | undefined;
+  /** The operator's denylist rules last put in force: what a worker gets when it joins. */
+  private denylistRules: Extract<DenylistCall, { op: 'rules' }> | undefined;
 
   constructor() {
     cluster.on('message', (worker: Worker, msg: unknown) => {
@@ -83,6 +89,8 @@ export class ClusterReplica implements Replica {
         const [first = [], ...rest] = chunksOf([...this.current.values()]);
         this.call(worker, { op: 'applyOverrides', overrides: first }).catch(() => {});
         for (const overrides of rest) this.call(worker, { op: 'changeOverrides', updates: overrides.map((o) => ({ name: o.name, after: o })) }).catch(() => {});
+        // The operator's denylist rules in force before the worker listens, like the overrides.
+        if (this.denylistRules) this.call(worker, { op: 'denylist', call: this.denylistRules }).catch(() => {});
         this.call(worker, { op: 'joined' }).catch(() => {});
         if (this.health) this.call(worker, { op: 'controlHealth', health: this.health }).catch(() => {});
       } else if (msg.type === 'dnslinkd:replica-result') {
@@ -151,6 +159,12 @@ export class ClusterReplica implements Replica {
     return each.flatMap(({ worker, result }) => (result ?? []).map((view) => ({ ...view, worker: worker.id })));
   }
 
+  async denylist(call: DenylistCall): Promise<unknown[]> {
+    if (call.op === 'rules') this.denylistRules = call;
+    const each = await this.all({ op: 'denylist', call });
+    return each.map(({ result }) => result).filter((result) => result !== undefined);
+  }
+
   async cachedTxt(fqdn: string): Promise<TxtLookupResult | undefined> {
     const each = await this.all({ op: 'cachedTxt', fqdn });
     return each.find(({ result }) => result)?.result ?? undefined;
@@ -182,6 +196,8 @@ export function joinPrimary(core: ResolverCore): Promise<void> {
         return local.cached(call.name);
       case 'cachedTxt':
         return (await local.cachedTxt(call.fqdn)) ?? null;
+      case 'denylist':
+        return local.denylist(call.call).then(([result]) => result);
       case 'controlHealth': {
         const health = call.health;
         registerControlHealth(core.metrics.registry, () => health);

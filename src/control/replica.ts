@@ -15,6 +15,8 @@ import type { FlushTarget } from '../stages/cache/flush.js';
 import type { Override } from '../stages/overrides/override.js';
 import { forEachInChunks } from '../runtime/event-loop-yield.js';
 import type { ControlHealth } from './health.js';
+import { runDenylistCall, type DenylistCall } from './denylist-replica.js';
+import type { DenylistAuditEvent } from '../stages/denylist/denylist-manager.js';
 
 /** One cached answer as the admin API shows it. */
 export interface CachedAnswerView {
@@ -55,6 +57,10 @@ export interface Replica {
   cachedTxt(fqdn: string): Promise<TxtLookupResult | undefined>;
   /** Where /healthz is answered in other processes (cluster workers): the control plane's health, as it changes. */
   publishHealth?(health: ControlHealth): void;
+  /** A call to the denylist stage of every process that answers queries: one result each. */
+  denylist?(call: DenylistCall): Promise<unknown[]>;
+  /** Where a process's list manager reports a version it held (for the audit log). */
+  onDenylistEvent?(listener: (event: DenylistAuditEvent) => Promise<void>): void;
 }
 
 function recordViews(records: readonly DnsRecord[], age: number) {
@@ -110,6 +116,14 @@ export class LocalReplica implements Replica {
   async cached(name: string): Promise<CachedAnswerView[]> {
     const now = this.now();
     return this.core.stages.cache.entriesFor(name).map((entry) => cachedAnswerView(entry, now));
+  }
+
+  async denylist(call: DenylistCall): Promise<unknown[]> {
+    return [await runDenylistCall(this.core, call)];
+  }
+
+  onDenylistEvent(listener: (event: DenylistAuditEvent) => Promise<void>): void {
+    this.core.denylist.audit = listener;
   }
 
   async cachedTxt(fqdn: string): Promise<TxtLookupResult | undefined> {
