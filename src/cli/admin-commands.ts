@@ -10,6 +10,8 @@ import { AdminClient, AdminError, ADMIN_EXIT, adminTarget, reloadTarget, UsageEr
 import type { ControlStatus, HeldChangeResult, OverrideChangeResult } from '../control/control-plane.js';
 import { heldChangeText, statusText } from './status-views.js';
 import type { Override } from '../stages/overrides/override.js';
+import { deny } from './deny-commands.js';
+import { DENY_USAGE } from './deny-usage.js';
 
 export const ADMIN_USAGE = `  dnslinkd flush (--name NAME | --suffix ZONE | --all) [--negative-only] [--reason R] [--dry-run] [--force]
   dnslinkd override set NAME VALUE --reason R [--ttl S] [--expires T] [--dry-run] [--force]
@@ -24,6 +26,7 @@ export const ADMIN_USAGE = `  dnslinkd flush (--name NAME | --suffix ZONE | --al
   dnslinkd audit [--name NAME] [--since T] [--limit N]
   dnslinkd cache show NAME
   dnslinkd reload [--dry-run]
+${DENY_USAGE}
       each also takes [--json] [--admin URL] [--config FILE] [--data-dir DIR] [--token-file FILE]`;
 
 export const ADMIN_HELP = `The admin commands talk to a running dnslinkd's admin API: --admin URL, else
@@ -388,7 +391,7 @@ async function status(args: string[]): Promise<number> {
   return ADMIN_EXIT.OK;
 }
 
-export const ADMIN_COMMANDS = new Set(['flush', 'override', 'audit', 'cache', 'status', 'reload']);
+export const ADMIN_COMMANDS = new Set(['flush', 'override', 'audit', 'cache', 'status', 'reload', 'deny']);
 
 /** Runs one admin command (`flush`, `override`, `audit`, `cache`, `reload`); resolves to its exit code. */
 export function runAdminCommand(command: string, args: string[]): Promise<number> {
@@ -403,7 +406,12 @@ export function runAdminCommand(command: string, args: string[]): Promise<number
       return reload(args);
     case 'status':
       return status(args);
+    case 'deny':
+      return deny(args);
     default:
       return cache(args);
   }
 }
+
+/** The helpers the other command modules (deny-commands.ts) share. */
+export { parse as parseAdminArgs, clientFor, requireReason, positionals, out, printJson, dryRunQuery, forceBody };
