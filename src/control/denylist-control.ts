@@ -31,10 +31,16 @@ export interface DenylistRuleResult {
   newlyBlocked: { count: number; served: number; percent: number; names: string[] };
 }
 
-/** The names of `/ipns/NAME[...]` rules that are DNS names (a key or a hash reaches no domain). */
+/**
+ * The name of an `/ipns/NAME[...]` rule when it reads as a DNS name: one with a dot, or a label
+ * too short to be a key (IPNS keys are CIDs or multihashes of 46 characters and more); a key or a
+ * double hash reaches no domain.
+ */
 function ruleDomain(rule: string): string | undefined {
   const m = /^!?\/ipns\/([^/*]+)/.exec(rule);
-  return m && m[1]!.includes('.') ? m[1]!.toLowerCase() : undefined;
+  if (!m) return undefined;
+  const name = m[1]!.toLowerCase();
+  return name.includes('.') || name.length < 40 ? name : undefined;
 }
 
 export class DenylistControl {
