@@ -17,8 +17,8 @@
 // cache.maxBytes against RSS; the cold-miss coalescing check),
 // BENCH_SKIP_SNAPSHOT=1 the cache snapshot case (bench/snapshot-case.js: write and load time at 100k and 1M
 // entries, the DNS port's p99 while a 1M-entry snapshot is written; BENCH_ONLY=snapshot runs it alone),
-// BENCH_SKIP_DENYLIST=1 the denylist case (bench/denylist-case.js: cache hits with a 1M-rule list in force against
-// none, same run; the list's parse time and RSS; the longest stall while a version is applied; BENCH_ONLY=denylist alone),
+// BENCH_SKIP_DENYLIST_HITS=1 the denylist hits case (bench/denylist-hits-case.js: cache hits with a 1M-rule list in
+// force against none, same run; the longest stall while a version is applied; BENCH_ONLY=denylist-hits alone),
 // BENCH_SUSTAINED_SECONDS (60) its length per protocol,
 // BENCH_STRICT=1 to exit 1 when the target is missed. Results also go to .bench/results.json.
 // The recvmmsg/sendmmsg prototype has its own bench: bench/prototypes/recvmmsg/README.md.
@@ -51,7 +51,7 @@ import { startDnsdist } from './peers/dnsdist.js';
 import { startKresd } from './peers/kresd.js';
 import { startPdnsRecursor } from './peers/pdns-recursor.js';
 import { runSnapshotCase } from './snapshot-case.js';
-import { runDenylistCaseInChild } from './denylist-case.js';
+import { runDenylistHitsCaseInChild } from './denylist-hits-case.js';
 import { runSustainedCase } from './sustained-case.js';
 
 const SECONDS = Math.max(1, Number(process.env.BENCH_SECONDS ?? 10));
@@ -71,11 +71,11 @@ if (process.env.BENCH_ONLY === 'snapshot') {
   process.exit(0);
 }
 
-if (process.env.BENCH_ONLY === 'denylist') {
+if (process.env.BENCH_ONLY === 'denylist-hits') {
   if (!existsSync(join(repoRoot, 'dist', 'cli', 'main.js'))) throw new Error('bench: dist/ missing: run `npm run build` first');
-  const denylist = await runDenylistCaseInChild();
+  const denylistHits = await runDenylistHitsCaseInChild();
   mkdirSync(join(repoRoot, '.bench'), { recursive: true });
-  writeFileSync(join(repoRoot, '.bench', 'denylist.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, denylist }, null, 2)}\n`);
+  writeFileSync(join(repoRoot, '.bench', 'denylist-hits.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, denylistHits }, null, 2)}\n`);
   process.exit(0);
 }
 
@@ -178,7 +178,7 @@ let ensFigures;
 let sustained;
 let memory;
 let snapshot;
-let denylist;
+let denylistHits;
 try {
   nsd = await startNsd();
   stops.push(nsd.stop);
@@ -232,9 +232,9 @@ try {
     console.log('');
     snapshot = await runSnapshotCase();
   }
-  if (process.env.BENCH_SKIP_DENYLIST !== '1') {
+  if (process.env.BENCH_SKIP_DENYLIST_HITS !== '1') {
     console.log('');
-    denylist = await runDenylistCaseInChild();
+    denylistHits = await runDenylistHitsCaseInChild();
   }
 } finally {
   await cleanup();
@@ -280,7 +280,7 @@ if (sustained) {
 mkdirSync(join(repoRoot, '.bench'), { recursive: true });
 writeFileSync(
   join(repoRoot, '.bench', 'results.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, clients: CLIENTS, node: process.version, results, doh, control, overridesStall, ens: ensFigures, sustained, memory, snapshot, denylist, ratios: { vsUnbound, vsBare, workersVsUnbound, workersScaling, vsUnboundLocal: ratio('dnslinkd', 'unboundLocal'), peers: Object.fromEntries(Object.keys(results).map((k) => [k, { vsDnslinkd: ratio(k, 'dnslinkd'), vsBare: ratio(k, 'bare') }])) } }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, clients: CLIENTS, node: process.version, results, doh, control, overridesStall, ens: ensFigures, sustained, memory, snapshot, denylistHits, ratios: { vsUnbound, vsBare, workersVsUnbound, workersScaling, vsUnboundLocal: ratio('dnslinkd', 'unboundLocal'), peers: Object.fromEntries(Object.keys(results).map((k) => [k, { vsDnslinkd: ratio(k, 'dnslinkd'), vsBare: ratio(k, 'bare') }])) } }, null, 2)}\n`,
 );
 const sustainedLost = sustained ? sustained.udp.lost + sustained.doh.lost : 0;
 if (process.env.BENCH_STRICT === '1' && (!met || sustainedLost > 0 || (doh && !doh.met) || (control && !control.overrides.met))) process.exitCode = 1;

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// The denylist case, in process (no sockets): cache hits (wireHandler.handle over N cached names)
+// The denylist hits case, in process (no sockets): cache hits (wireHandler.handle over N cached names)
 // with no list in force and with a 1,000,000-rule list in force (a mix of CIDs, CID paths, DNSLink
 // names and double hashes), alternated in the same run; the list's parse time and the RSS it adds;
 // and the longest event-loop stall while a version is applied (the cache walk that evicts what it
-// changes). Run (after npm run build): node bench/denylist-case.js [rules=1000000] [names=100000]
+// changes). Run (after npm run build): node bench/denylist-hits-case.js [rules=1000000] [names=100000]
 // bench/run.js runs it in a child process of its own (runDenylistCaseInChild: a clean RSS);
 // BENCH_DENYLIST_RULES (1000000) and BENCH_DENYLIST_NAMES (100000) size it.
 import { execFile } from 'node:child_process';
@@ -35,7 +35,7 @@ export function denylistText(rules) {
   return `${lines.join('\n')}\n`;
 }
 
-export async function runDenylistCase({ rules = 1_000_000, names = 100_000, rounds = 6, hitsPerRound = 500_000 } = {}) {
+export async function runDenylistHitsCase({ rules = 1_000_000, names = 100_000, rounds = 6, hitsPerRound = 500_000 } = {}) {
   const { loadConfig } = await import(new URL('config/load.js', dist).href);
   const { createResolverCore } = await import(new URL('core/resolver-core.js', dist).href);
   const { makeQuestion } = await import(new URL('dns/names.js', dist).href);
@@ -116,8 +116,8 @@ export async function runDenylistCase({ rules = 1_000_000, names = 100_000, roun
 }
 
 /** The case in a child process (its own heap and RSS); prints and resolves to its figures. */
-export function runDenylistCaseInChild({ rules = Number(process.env.BENCH_DENYLIST_RULES ?? 1_000_000), names = Number(process.env.BENCH_DENYLIST_NAMES ?? 100_000) } = {}) {
-  console.log(`denylist: cache hits over ${names} names with no list and with a ${rules}-rule list in force (alternated, same run); parse time, RSS, apply stall`);
+export function runDenylistHitsCaseInChild({ rules = Number(process.env.BENCH_DENYLIST_RULES ?? 1_000_000), names = Number(process.env.BENCH_DENYLIST_NAMES ?? 100_000) } = {}) {
+  console.log(`denylist hits: cache hits over ${names} names with no list and with a ${rules}-rule list in force (alternated, same run); parse time, RSS, apply stall`);
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), String(rules), String(names)], { timeout: 30 * 60_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`denylist case failed: ${stderr || err.message}`));
@@ -129,7 +129,7 @@ export function runDenylistCaseInChild({ rules = Number(process.env.BENCH_DENYLI
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const result = await runDenylistCase({ rules: Number(process.argv[2] ?? 1_000_000), names: Number(process.argv[3] ?? 100_000) });
+  const result = await runDenylistHitsCase({ rules: Number(process.argv[2] ?? 1_000_000), names: Number(process.argv[3] ?? 100_000) });
   console.log(JSON.stringify(result));
   process.exit(0);
 }
