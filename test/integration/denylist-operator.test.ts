@@ -10,10 +10,10 @@ import type { DnslinkdHandle, NsdHandle } from './support/index.js';
 const ok = requireBinaries('nsd', 'dig', 'kdig') && requireBuild();
 
 const plain = zone.names.plain.name.replace(/^_dnslink\./, '');
-const hop1 = zone.names.hop1.name.replace(/^_dnslink\./, '');
-const hop2 = zone.names.hop2.name.replace(/^_dnslink\./, '');
+const hop1 = zone.names.hop1!.name.replace(/^_dnslink\./, '');
+const hop2 = zone.names.hop2!.name.replace(/^_dnslink\./, '');
 /** The CID hop3 points to, at the end of hop1 -> hop2 -> hop3. */
-const hop3Cid = /\/ipfs\/([a-z0-9]+)/.exec(zone.names.hop3!.values[0]!)![1]!;
+const hop3Cid = /\/ipfs\/([a-z0-9]+)/.exec(zone.names.hop3!.values![0]!)![1]!;
 const plainCid = /\/ipfs\/([a-z0-9]+)/.exec(zone.names.plain.values[0]!)![1]!;
 
 async function gateway(d: DnslinkdHandle, name: string): Promise<{ status: number; body: Record<string, unknown> }> {
