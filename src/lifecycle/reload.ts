@@ -94,6 +94,8 @@ export function applyToCore(core: ResolverCore, config: Config, records: LocalRe
   core.stages.cache.reconfigure(cacheStageOptions(config.cache, config.clientDeadlineMs));
   core.stages['local-records'].replaceRecords(records);
   if (touched('ens')) core.stages.ens.reconfigure(config.ens, config.ens.rpc.length > 0 ? new EnsClient({ ...config.ens, now: Date.now }) : undefined);
+  // Every denylist read again (a file re-read, a URL fetched, conditionally): a new version is weighed as usual.
+  void core.denylist.refresh();
   core.config = config;
 }
 
