@@ -3,7 +3,8 @@
 // when it is removed; one dnslinkd with --workers 2 blocks it in every worker (over TCP, each
 // query on its own connection, so the workers take turns), a rule sent to a worker before it listens.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digAt, requireBinaries, requireBuild, startDnslinkd, startNsd, startRedis, stopAll, zone } from './support/index.js';
+import { Redis } from 'ioredis';
+import { digAt, requireBinaries, requireBuild, startDnslinkd, startNsd, startRedis, stopAll, waitFor, zone } from './support/index.js';
 import type { DnslinkdHandle, NsdHandle, RedisHandle } from './support/index.js';
 
 const ok = requireBinaries('nsd', 'redis-server', 'dig') && requireBuild();
@@ -64,6 +65,26 @@ describe.skipIf(!ok)('operator denylist rules across a fleet and across workers'
     const removed = await fleet[2]!.admin('DELETE', `/admin/v1/denylist/rules/${id}`, { reason: 'taken down' });
     expect(removed.status).toBe(200);
     await everyAnswers(fleet, plain, 200, removedAt);
+  }, 30_000);
+
+  it('skips a rule record in Redis that fails its checks, and reports it; the good ones still block', async () => {
+    const good = await fleet[0]!.admin('POST', '/admin/v1/denylist/rules', { rule: `/ipns/${plain}`, reason: 'phishing' });
+    expect(good.status).toBe(200);
+    const client = new Redis(redis.url);
+    try {
+      await client.hset('dnslinkd:denylist:rules', 'written-by-hand', JSON.stringify({ id: 'written-by-hand', rule: '/ipns/a.example\n/ipns/b.example', reason: 'x', by: 'someone', createdAt: new Date().toISOString() }));
+      await client.publish('dnslinkd:changes', JSON.stringify({ kind: 'denylist', time: new Date().toISOString() }));
+    } finally {
+      client.disconnect();
+    }
+    for (const d of fleet) {
+      await waitFor('the invalid rule reported', async () => ((await d.admin('GET', '/admin/v1/status')).body.invalidRecords as { count: number }).count === 1, 5000);
+      const records = ((await d.admin('GET', '/admin/v1/status')).body.invalidRecords as { records: Array<{ key: string; id: string; why: string }> }).records;
+      expect(records[0]).toMatchObject({ key: 'dnslinkd:denylist:rules', id: 'written-by-hand' });
+      expect(records[0]!.why).toMatch(/^rule: /);
+      expect(await gatewayStatus(d, plain)).toBe(410);
+    }
+    await fleet[0]!.admin('DELETE', `/admin/v1/denylist/rules/${(good.body.rule as { id: string }).id}`, { reason: 'cleanup' });
   }, 30_000);
 
   it('--workers 2: a rule blocks in every worker, and the workers report it', async () => {
