@@ -17,6 +17,8 @@
 // cache.maxBytes against RSS; the cold-miss coalescing check),
 // BENCH_SKIP_SNAPSHOT=1 the cache snapshot case (bench/snapshot-case.js: write and load time at 100k and 1M
 // entries, the DNS port's p99 while a 1M-entry snapshot is written; BENCH_ONLY=snapshot runs it alone),
+// BENCH_SKIP_DENYLIST=1 the denylist case (bench/denylist-case.js: a 1M-rule IPIP-383 list compiled: load time, RSS,
+// longest event-loop pause; BENCH_DENYLIST_RULES; BENCH_ONLY=denylist runs it alone),
 // BENCH_SKIP_DENYLIST_HITS=1 the denylist hits case (bench/denylist-hits-case.js: cache hits with a 1M-rule list in
 // force against none, same run; the longest stall while a version is applied; BENCH_ONLY=denylist-hits alone),
 // BENCH_SUSTAINED_SECONDS (60) its length per protocol,
@@ -43,6 +45,7 @@ import {
 import { runControlCases } from './control-case.js';
 import { runOverridesStallCase } from './overrides-case.js';
 import { dnsperf } from './dnsperf.js';
+import { runDenylistCase } from './denylist-case.js';
 import { runDohCase } from './doh-case.js';
 import { runEnsCase } from './ens-case.js';
 import { runMemoryCase } from './memory-case.js';
@@ -76,6 +79,14 @@ if (process.env.BENCH_ONLY === 'denylist-hits') {
   const denylistHits = await runDenylistHitsCaseInChild();
   mkdirSync(join(repoRoot, '.bench'), { recursive: true });
   writeFileSync(join(repoRoot, '.bench', 'denylist-hits.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, denylistHits }, null, 2)}\n`);
+  process.exit(0);
+}
+
+if (process.env.BENCH_ONLY === 'denylist') {
+  if (!existsSync(join(repoRoot, 'dist', 'cli', 'main.js'))) throw new Error('bench: dist/ missing: run `npm run build` first');
+  const denylist = await runDenylistCase();
+  mkdirSync(join(repoRoot, '.bench'), { recursive: true });
+  writeFileSync(join(repoRoot, '.bench', 'denylist.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, denylist }, null, 2)}\n`);
   process.exit(0);
 }
 
@@ -178,6 +189,7 @@ let ensFigures;
 let sustained;
 let memory;
 let snapshot;
+let denylist;
 let denylistHits;
 try {
   nsd = await startNsd();
@@ -232,6 +244,10 @@ try {
     console.log('');
     snapshot = await runSnapshotCase();
   }
+  if (process.env.BENCH_SKIP_DENYLIST !== '1') {
+    console.log('');
+    denylist = await runDenylistCase();
+  }
   if (process.env.BENCH_SKIP_DENYLIST_HITS !== '1') {
     console.log('');
     denylistHits = await runDenylistHitsCaseInChild();
@@ -280,7 +296,7 @@ if (sustained) {
 mkdirSync(join(repoRoot, '.bench'), { recursive: true });
 writeFileSync(
   join(repoRoot, '.bench', 'results.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, clients: CLIENTS, node: process.version, results, doh, control, overridesStall, ens: ensFigures, sustained, memory, snapshot, denylistHits, ratios: { vsUnbound, vsBare, workersVsUnbound, workersScaling, vsUnboundLocal: ratio('dnslinkd', 'unboundLocal'), peers: Object.fromEntries(Object.keys(results).map((k) => [k, { vsDnslinkd: ratio(k, 'dnslinkd'), vsBare: ratio(k, 'bare') }])) } }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, clients: CLIENTS, node: process.version, results, doh, control, overridesStall, ens: ensFigures, sustained, memory, snapshot, denylist, denylistHits, ratios: { vsUnbound, vsBare, workersVsUnbound, workersScaling, vsUnboundLocal: ratio('dnslinkd', 'unboundLocal'), peers: Object.fromEntries(Object.keys(results).map((k) => [k, { vsDnslinkd: ratio(k, 'dnslinkd'), vsBare: ratio(k, 'bare') }])) } }, null, 2)}\n`,
 );
 const sustainedLost = sustained ? sustained.udp.lost + sustained.doh.lost : 0;
 if (process.env.BENCH_STRICT === '1' && (!met || sustainedLost > 0 || (doh && !doh.met) || (control && !control.overrides.met))) process.exitCode = 1;

@@ -4,9 +4,7 @@
 // text and line numbers kept in flat buffers. Fed line by line in slices (the caller yields between them).
 import { createHash, type Hash } from 'node:crypto';
 import { base58btc } from 'multiformats/bases/base58';
-import { CID } from 'multiformats/cid';
-import * as Digest from 'multiformats/hashes/digest';
-import { parseIpnsKey, tryParseCid } from '../../../dnslink/cid.js';
+import { cidBytes, cidV1Base32, ipnsKeyBytes, LIBP2P_KEY_CODEC, type CidBytes } from './cid-bytes.js';
 import { multihashOf, parseDoubleHash, SHA2_256 } from './double-hash.js';
 import { MAX_HEADER_BYTES, parseHeader } from './header.js';
 import { buildKeyTable, ByteLog, GrowableUint32, KeyTableBuilder, type KeyTable } from './key-table.js';
@@ -20,7 +18,6 @@ const TAG_IPNS_KEY = 2;
 const TAG_IPNS_NAME = 3;
 const TAG_DOUBLE_HASH = 4;
 const ALLOW = 1;
-const LIBP2P_KEY_CODEC = 0x72;
 
 /**
  * CIDs of empty blocks and directories (nopfs's list): everything links to them, so a rule on one
@@ -35,8 +32,12 @@ const SAFE_CIDS = new Set(
     'QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH',
     'bafyreigbtj4x7ip5legnfznufuopl4sg4knzc2cof6duas4b3q2fy6swua',
     'baguqeeraiqjw7i2vwntyuekgvulpp2det2kpwt6cd7tx5ayqybqpmhfk76fa',
-  ].map((text) => tryParseCid(text)!.cidV1),
+  ].map((text) => safeCidKey(cidBytes(text)!)),
 );
+
+function safeCidKey(cid: CidBytes): string {
+  return `${cid.codec}:${Buffer.from(cid.multihash).toString('base64')}`;
+}
 
 interface PrefixRule {
   /** The decoded path prefix, without leading `/` ('' matches every path, the root included). */
@@ -109,8 +110,8 @@ function prefixKey(tag: number, root: Uint8Array): string {
 
 /** The root of an `/ipns/` rule or query: a key (by multihash) or a DNSLink name. */
 function ipnsRoot(text: string): { tag: number; bytes: Uint8Array; multihash?: Uint8Array; name?: string } {
-  const key = parseIpnsKey(text);
-  if (key !== undefined) return { tag: TAG_IPNS_KEY, bytes: key.cid.multihash.bytes, multihash: key.cid.multihash.bytes };
+  const key = ipnsKeyBytes(text);
+  if (key !== undefined) return { tag: TAG_IPNS_KEY, bytes: key.multihash, multihash: key.multihash };
   const name = normalizeName(text);
   return { tag: TAG_IPNS_NAME, bytes: Buffer.from(name, 'utf8'), name };
 }
@@ -245,14 +246,14 @@ export class DenylistCompiler {
     const written = space === -1 ? trimmed : trimmed.slice(0, space);
     const allow = written.startsWith('!');
     const rule = allow ? written.slice(1) : written;
-    const keys: Buffer[] = [];
+    const keys: Array<{ tag: number; root: Uint8Array; path?: string }> = [];
     let prefix: { key: string; path: string } | undefined;
     if (rule.startsWith('//')) {
       const parsed = parseDoubleHash(rule.slice(2));
       if (typeof parsed === 'string') return this.bad(number, parsed);
       for (const { code, multihash } of parsed.keys) {
         this.doubleHashCodes.add(code);
-        keys.push(keyBytes(TAG_DOUBLE_HASH, multihash));
+        keys.push({ tag: TAG_DOUBLE_HASH, root: multihash });
       }
     } else if (rule.startsWith('/ipfs/') || rule.startsWith('/ipns/')) {
       const rest = rule.slice(6);
@@ -264,16 +265,17 @@ export class DenylistCompiler {
       let tag: number;
       let root: Uint8Array;
       if (rule.startsWith('/ipfs/')) {
-        const cid = tryParseCid(rootText);
+        const cid = cidBytes(rootText);
         if (cid === undefined) return this.bad(number, `"${rootText.slice(0, 80)}" is not a CID`);
-        if (SAFE_CIDS.has(cid.cidV1)) return; // an empty block or directory: never blocked
+        if (SAFE_CIDS.has(safeCidKey(cid))) return; // an empty block or directory: never blocked
         tag = TAG_IPFS;
-        root = cid.cid.multihash.bytes;
+        root = cid.multihash;
       } else {
         ({ tag, bytes: root } = ipnsRoot(rootText));
       }
-      if (path.prefix) prefix = { key: prefixKey(tag, root), path: path.path };
-      else keys.push(keyBytes(tag, root, path.path));
+      // The prefix is copied out of the line: a slice would keep the whole text of the list alive.
+      if (path.prefix) prefix = { key: prefixKey(tag, root), path: Buffer.from(path.path, 'utf8').toString('utf8') };
+      else keys.push({ tag, root, path: path.path });
     } else {
       return this.bad(number, `"${written.slice(0, 80)}" is not a rule of the format (expected /ipfs/CID, /ipns/NAME or //HASH, optionally after !)`);
     }
@@ -283,7 +285,12 @@ export class DenylistCompiler {
     this.ruleText.appendText(written);
     this.ruleTextStarts.push(this.ruleText.length);
     for (const key of keys) {
-      this.table.keys.appendBytes(key);
+      this.table.keys.appendByte(key.tag);
+      this.table.keys.appendBytes(key.root);
+      if (key.path !== undefined) {
+        this.table.keys.appendByte(0x2f);
+        this.table.keys.appendText(key.path);
+      }
       this.table.end(index);
     }
     if (prefix !== undefined) {
@@ -345,13 +352,14 @@ class Denylist implements CompiledDenylist {
   }
 
   private matchIpfs(rootText: string, rawPath: string): number {
-    const cid = tryParseCid(rootText);
+    const cid = cidBytes(rootText);
     if (cid === undefined) return -1;
-    const multihash = cid.cid.multihash.bytes;
+    const multihash = cid.multihash;
     let best = this.matchKeyed(TAG_IPFS, multihash, rawPath);
     if (this.t.doubleHashCodes.length > 0) {
       const b58 = base58btc.baseEncode(multihash);
-      best = this.later(best, this.matchDoubleHashes(b58, rawPath === '' ? undefined : `${b58}/${rawPath}`, `${cid.cidV1}/`, `${cid.cidV1}/${rawPath}`));
+      const v1 = cidV1Base32(cid.codec, multihash);
+      best = this.later(best, this.matchDoubleHashes(b58, rawPath === '' ? undefined : `${b58}/${rawPath}`, `${v1}/`, `${v1}/${rawPath}`));
     }
     return best;
   }
@@ -362,7 +370,7 @@ class Denylist implements CompiledDenylist {
     if (this.t.doubleHashCodes.length > 0) {
       if (root.multihash !== undefined) {
         const b58 = base58btc.baseEncode(root.multihash);
-        const legacy = CID.createV1(LIBP2P_KEY_CODEC, Digest.decode(root.multihash)).toString();
+        const legacy = cidV1Base32(LIBP2P_KEY_CODEC, root.multihash);
         best = this.later(best, this.matchDoubleHashes(b58, rawPath === '' ? undefined : `${b58}/${rawPath}`, `${legacy}/`, `${legacy}/${rawPath}`));
       } else {
         const modern = `/ipns/${root.name!}`;

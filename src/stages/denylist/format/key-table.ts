@@ -21,9 +21,12 @@ export class GrowableUint32 {
   get(index: number): number {
     return this.array[index]!;
   }
-  /** The values pushed, in a right-sized array (the growable one is given up). */
+  /**
+   * The values pushed (a view: no copy; the unused tail of the array was never written, so its
+   * pages are not resident). The growable array is given up.
+   */
   trimmed(): Uint32Array {
-    return this.array.slice(0, this.length);
+    return this.array.subarray(0, this.length);
   }
 }
 
@@ -55,9 +58,9 @@ export class ByteLog {
     this.reserve(1);
     this.buffer[this.length++] = byte;
   }
-  /** The bytes appended, in a right-sized Buffer. */
+  /** The bytes appended (a view, as GrowableUint32.trimmed). */
   trimmed(): Buffer {
-    return Buffer.from(this.buffer.subarray(0, this.length));
+    return this.buffer.subarray(0, this.length);
   }
 }
 
