@@ -60,6 +60,8 @@ describe.skipIf(!ok)('denylist sources (real HTTP server, nsd, dig)', () => {
       sources: [
         { name: 'badbits', url, refreshIntervalMs: 1000, kind: 'blocked' },
         { name: 'legal', file: legalFile, refreshIntervalMs: 1000, kind: 'censored' },
+        // Never reachable: the start goes on, /healthz says which list.
+        { name: 'gone', url: 'http://127.0.0.1:9/gone.deny', refreshIntervalMs: 60_000, kind: 'blocked' },
       ],
       maxNewlyBlockedPercent: 20,
     },
@@ -98,6 +100,25 @@ describe.skipIf(!ok)('denylist sources (real HTTP server, nsd, dig)', () => {
     expect(metrics).toMatch(/dnslinkd_denylist_entries\{list="badbits"\} 1/);
     expect(metrics).toMatch(/dnslinkd_denylist_fetches_total\{list="badbits",result="(ok|not-modified)"\} [1-9]/);
   });
+
+  it('starts with a list it cannot read, and /healthz says which', async () => {
+    const res = await fetch(`http://127.0.0.1:${d.httpPort}/healthz`);
+    expect(res.status).toBe(200);
+    const health = (await res.json()) as { reason: string; denylist?: { degraded: boolean; note: string } };
+    expect(health.denylist?.degraded).toBe(true);
+    expect(health.reason).toContain('denylist gone DEGRADED: no version could be read');
+  });
+
+  it('dnslinkd resolve applies the lists of its configuration and exits 5 for a censored name', async () => {
+    const cliConfig = join(dir, 'cli.json');
+    writeFileSync(cliConfig, JSON.stringify({ localRecords: null, dataDir: join(dir, 'cli-data'), denylist: { sources: [{ name: 'legal', file: legalFile, kind: 'censored' }] } }));
+    const two = bare(zone.names.two.name);
+    const r = await runCli(['resolve', two, '--upstream', `udp://127.0.0.1:${nsd.port}`, '--config', cliConfig]);
+    expect(r.code, r.stderr).toBe(5);
+    expect(r.stderr.trim()).toBe(`dnslinkd: CENSORED: ${two} is censored by denylist legal (rule /ipns/${two}): unavailable for legal reasons`);
+    const ok = await runCli(['resolve', plain, '--upstream', `udp://127.0.0.1:${nsd.port}`, '--config', cliConfig]);
+    expect(ok.code, ok.stderr).toBe(0);
+  }, 30_000);
 
   it('picks up a new version within refreshIntervalMs and blocks a cached answer at once', async () => {
     expect((await api(d, hop1)).status).toBe(200); // cached, through its hops
