@@ -3,6 +3,7 @@
 // records and EDE 15 naming the list and the rule, /resolve says so, /v1/dnslink answers 410
 // {code, list, rule, message}, a CID reached through a name and through an /ipns/ hop is blocked,
 // `dnslinkd resolve` exits 5, `deny check` explains an allow rule; the rule survives a restart.
+import * as dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digAt, kdig, requireBinaries, requireBuild, runCli, startDnslinkd, startNsd, stopAll, zone } from './support/index.js';
 import type { DnslinkdHandle, NsdHandle } from './support/index.js';
@@ -55,6 +56,16 @@ describe.skipIf(!ok)('operator denylist rules (real dnslinkd, nsd, dig, kdig)', 
     expect(tcp.parsed?.ede?.code).toBe(15);
     // The bare name too.
     expect((await digAt(d.dnsPort, plain, 'TXT')).parsed?.ede?.code).toBe(15);
+    // DoH (RFC 8484 POST): the same answer, the EDE in the OPT record.
+    const query = dnsPacket.encode({ type: 'query', id: 0, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'TXT', name: `_dnslink.${plain}` }], additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, flags: 0, options: [] } as never] });
+    const doh = await fetch(`http://127.0.0.1:${d.httpPort}/dns-query`, { method: 'POST', headers: { 'content-type': 'application/dns-message', accept: 'application/dns-message' }, body: query });
+    const decoded = dnsPacket.decode(Buffer.from(await doh.arrayBuffer()));
+    expect((decoded as { rcode?: string }).rcode).toBe('NOERROR');
+    expect(decoded.answers).toEqual([]);
+    const opt = decoded.additionals?.find((rr) => rr.type === 'OPT') as { options?: Array<{ code: number; data?: Buffer }> } | undefined;
+    const ede = opt?.options?.find((o) => o.code === 15)?.data;
+    expect(ede?.readUInt16BE(0)).toBe(15);
+    expect(ede?.subarray(2).toString('utf8')).toBe(`blocked by denylist operator rule /ipns/${plain}`);
 
     const api = await gateway(d, plain);
     expect(api.status).toBe(410);
