@@ -12,6 +12,7 @@ import type { Override } from '../stages/overrides/override.js';
 import { registerControlHealth, type ControlHealth } from './health.js';
 import { LocalReplica, type CachedAnswerView, type OverrideUpdate, type Replica } from './replica.js';
 import type { DenylistCall } from './denylist-replica.js';
+import type { DenylistAuditEvent } from '../stages/denylist/denylist-manager.js';
 
 /** A worker that does not answer a call within this fails the call (the admin request says so). */
 const CALL_TIMEOUT_MS = 5_000;
@@ -55,7 +56,9 @@ export type ReplicaMessage =
   /** Worker to primary, before it listens: include me, and send me the overrides in force. */
   | { type: 'dnslinkd:replica-join' }
   | { type: 'dnslinkd:replica-call'; id: number; call: ReplicaCall }
-  | { type: 'dnslinkd:replica-result'; id: number; result?: unknown; error?: string };
+  | { type: 'dnslinkd:replica-result'; id: number; result?: unknown; error?: string }
+  /** Worker to primary: its denylist manager held a version (for the audit log). */
+  | { type: 'dnslinkd:replica-denylist-event'; event: DenylistAuditEvent };
 
 function isReplicaMessage(value: unknown): value is ReplicaMessage {
   const type = (value as { type?: unknown } | null)?.type;
@@ -76,6 +79,8 @@ export class ClusterReplica implements Replica {
   private current = new Map<string, Override>();
   /** The control health last published: what a worker gets when it joins. */
   private health: ControlHealth | undefined;
+  /** Where a worker's held denylist version is reported (the control plane's audit). */
+  private denylistEvents: ((event: DenylistAuditEvent) => Promise<void>) | undefined;
   /** The operator's denylist rules last put in force: what a worker gets when it joins. */
   private denylistRules: Extract<DenylistCall, { op: 'rules' }> | undefined;
 
@@ -93,6 +98,8 @@ export class ClusterReplica implements Replica {
         if (this.denylistRules) this.call(worker, { op: 'denylist', call: this.denylistRules }).catch(() => {});
         this.call(worker, { op: 'joined' }).catch(() => {});
         if (this.health) this.call(worker, { op: 'controlHealth', health: this.health }).catch(() => {});
+      } else if (msg.type === 'dnslinkd:replica-denylist-event') {
+        void this.denylistEvents?.({ ...msg.event, token: `system (worker ${worker.id})` }).catch(() => {});
       } else if (msg.type === 'dnslinkd:replica-result') {
         const p = this.pending.get(msg.id);
         if (p) p.settle(msg.result, msg.error === undefined ? undefined : new CodedError('REPLICA_FAILED', `worker ${worker.id}: ${msg.error}`));
@@ -159,6 +166,10 @@ export class ClusterReplica implements Replica {
     return each.flatMap(({ worker, result }) => (result ?? []).map((view) => ({ ...view, worker: worker.id })));
   }
 
+  onDenylistEvent(listener: (event: DenylistAuditEvent) => Promise<void>): void {
+    this.denylistEvents = listener;
+  }
+
   async denylist(call: DenylistCall): Promise<unknown[]> {
     if (call.op === 'rules') this.denylistRules = call;
     const each = await this.all({ op: 'denylist', call });
@@ -215,6 +226,10 @@ export function joinPrimary(core: ResolverCore): Promise<void> {
       (err: unknown) => reply({ type: 'dnslinkd:replica-result', id: msg.id, error: errorMessage(err) }),
     );
   });
+  // A version this worker's guard holds goes to the primary's audit log.
+  core.denylist.audit = async (event) => {
+    if (process.connected) process.send!({ type: 'dnslinkd:replica-denylist-event', event } satisfies ReplicaMessage);
+  };
   process.send!({ type: 'dnslinkd:replica-join' } satisfies ReplicaMessage);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

@@ -3,12 +3,16 @@
 // when it is removed; one dnslinkd with --workers 2 blocks it in every worker (over TCP, each
 // query on its own connection, so the workers take turns), a rule sent to a worker before it listens.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { digAt, requireBinaries, requireBuild, startDnslinkd, startNsd, startRedis, stopAll, waitFor, zone } from './support/index.js';
 import type { DnslinkdHandle, NsdHandle, RedisHandle } from './support/index.js';
 
 const ok = requireBinaries('nsd', 'redis-server', 'dig') && requireBuild();
 const plain = zone.names.plain.name.replace(/^_dnslink\./, '');
+const hop1 = zone.names.hop1!.name.replace(/^_dnslink\./, '');
 
 async function gatewayStatus(d: DnslinkdHandle, name: string): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${d.httpPort}/v1/dnslink/${name}`, { signal: AbortSignal.timeout(5000) });
@@ -88,7 +92,11 @@ describe.skipIf(!ok)('operator denylist rules across a fleet and across workers'
   }, 30_000);
 
   it('--workers 2: a rule blocks in every worker, and the workers report it', async () => {
-    workers = await startDnslinkd({ upstreams: [`udp://127.0.0.1:${nsd.port}`], args: ['--workers', '2'] });
+    // And a file list, read by each worker (each keeps its copy under its own data dir).
+    const listFile = join(mkdtempSync(join(tmpdir(), 'denylist-workers-')), 'local.deny');
+    writeFileSync(listFile, `/ipns/${hop1}\n`);
+    workers = await startDnslinkd({ upstreams: [`udp://127.0.0.1:${nsd.port}`], args: ['--workers', '2'], config: { denylist: { sources: [{ name: 'local', file: listFile }] } } });
+    for (let i = 0; i < 6; i++) expect((await digAt(workers.dnsPort, `_dnslink.${hop1}`, 'TXT', ['+tcp'])).stdout).toContain(`blocked by denylist local rule /ipns/${hop1}`);
     // Each worker caches the answer first.
     for (let i = 0; i < 6; i++) expect((await digAt(workers.dnsPort, `_dnslink.${plain}`, 'TXT', ['+tcp'])).parsed?.answers.length).toBe(1);
     const added = await workers.admin('POST', '/admin/v1/denylist/rules', { rule: `/ipns/${plain}`, reason: 'phishing' });
@@ -100,5 +108,6 @@ describe.skipIf(!ok)('operator denylist rules across a fleet and across workers'
     }
     const status = await workers.admin('GET', '/admin/v1/denylist');
     expect(status.body).toMatchObject({ processes: 2, operatorRules: 1 });
+    expect((status.body.lists as Array<{ name: string; entries?: number }>).find((l) => l.name === 'local')).toMatchObject({ entries: 1 });
   }, 40_000);
 });
