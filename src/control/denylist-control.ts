@@ -196,11 +196,12 @@ export class DenylistControl {
       if (err instanceof CodedError) throw err;
       throw new CodedError('DENYLIST_ACCEPT_FAILED', errorMessage(err));
     });
-    const first = each[0];
-    if (!first) throw new CodedError('NOTHING_HELD', `no version of ${list} is held`);
+    const accepted = each.filter((r) => r !== null);
+    const first = accepted[0];
+    if (!first) throw new CodedError('NOTHING_HELD', `no version of ${list} is held: the newest one is in force`);
     await this.store.appendAudit([{ token: ctx.token, action: 'denylist.accept', name: list, after: first, dryRun: false }]);
     this.log.info({ list, version: first.version, token: ctx.token }, `admin denylist.accept: ${list} version ${first.version.slice(0, 12)} in force`);
-    return { ...first, processes: each.length };
+    return { ...first, processes: accepted.length };
   }
 
   close(): void {

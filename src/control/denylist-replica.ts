@@ -21,7 +21,7 @@ export interface DenylistResults {
   weigh: Weighing;
   status: { lists: ListStatus[]; maxNewlyBlockedPercent: number; answer: string };
   check: SubjectExplanation[];
-  accept: { list: string; version: string; entries: number; newlyBlocked: number };
+  accept: { list: string; version: string; entries: number; newlyBlocked: number } | null;
 }
 
 /** Runs one call on this process's denylist stage. */
@@ -38,6 +38,7 @@ export async function runDenylistCall(core: ResolverCore, call: DenylistCall): P
     case 'check':
       return manager.check(call.subject);
     case 'accept':
-      return manager.accept(call.list, call.token);
+      // A process that holds nothing of the list answers null (with --workers, another may hold it).
+      return manager.held(call.list) ? manager.accept(call.list, call.token) : (manager.requireSource(call.list), null);
   }
 }

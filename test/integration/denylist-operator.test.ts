@@ -137,6 +137,9 @@ describe.skipIf(!ok)('operator denylist rules (real dnslinkd, nsd, dig, kdig)', 
     expect(wide.body.code).toBe('NEEDS_FORCE');
     const gone = await d.admin('DELETE', '/admin/v1/denylist/rules/no-such-id', { reason: 'x' });
     expect(gone.status).toBe(404);
+    const noList = await d.admin('POST', '/admin/v1/denylist/badbits/accept', {});
+    expect(noList.status).toBe(404);
+    expect(noList.body.code).toBe('DENYLIST_NOT_FOUND');
   });
 
   it('names the cached names a rule would block in a dry run, and audits every change', async () => {

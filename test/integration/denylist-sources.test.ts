@@ -148,6 +148,9 @@ describe.skipIf(!ok)('denylist sources (real HTTP server, nsd, dig)', () => {
     expect(accept.stdout).toMatch(/^accepted: badbits version/);
     expect((await api(d, bareName)).status).toBe(410);
     expect(await d.metric('dnslinkd_denylist_held')).toBe(0);
+    const again = await d.admin('POST', '/admin/v1/denylist/badbits/accept', {});
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('NOTHING_HELD');
     const audit = await d.admin('GET', '/admin/v1/audit?limit=20');
     const actions = (audit.body.records as Array<{ action: string }>).map((r) => r.action);
     expect(actions).toContain('denylist.hold');

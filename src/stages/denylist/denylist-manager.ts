@@ -187,6 +187,16 @@ export class DenylistManager {
     });
   }
 
+  /** Whether a version of the list is held. */
+  held(name: string): boolean {
+    return this.lists.some((l) => l.name === name && l.held !== undefined);
+  }
+
+  /** Throws DENYLIST_NOT_FOUND unless a source of that name is configured. */
+  requireSource(name: string): void {
+    if (!this.lists.some((l) => l.name === name && l.source)) throw new CodedError('DENYLIST_NOT_FOUND', `no denylist source is named ${name} (denylist.sources)`);
+  }
+
   /** Applies the held version of a list (dnslinkd deny accept LIST). */
   accept(name: string, token: string): Promise<{ list: string; version: string; entries: number; newlyBlocked: number }> {
     return this.serially(async () => {
