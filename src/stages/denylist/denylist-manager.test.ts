@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { configSchema } from '../../config/schema.js';
 import { Rcode, RRType } from '../../dns/constants.js';
 import { makeQuestion } from '../../dns/names.js';
@@ -14,7 +14,7 @@ import { cacheStageOptions } from '../cache/config.js';
 import { linkStages } from '../stage.js';
 import { FakeClock, ScriptedStage, txtRecord, upstreamAnswer } from '../testing/harness.js';
 import type { DenylistConfig } from './config.js';
-import { APPLIED_FILE, DenylistManager, GUARD_MIN_NEWLY_BLOCKED } from './denylist-manager.js';
+import { APPLIED_FILE, DenylistManager, GUARD_MIN_NEWLY_BLOCKED, START_WAIT_MS } from './denylist-manager.js';
 import { DenylistStage } from './denylist-stage.js';
 import type { CompiledDenylist, DenylistSourceLike } from './list-types.js';
 import { tinyList } from './testing/tiny-list.js';
@@ -114,5 +114,23 @@ describe('denylist manager: the guard', () => {
     for (const name of NAMES) t.stage.recent.add(name);
     const weighing = await t.manager.weigh(t.manager.listsWith('badbits', blocking(NAMES.slice(0, 10))));
     expect(weighing).toMatchObject({ served: 20, newlyBlocked: 10, percent: 50, overLimit: true });
+  });
+
+  it('does not hold a start past START_WAIT_MS for a source whose first read hangs', async () => {
+    vi.useFakeTimers();
+    try {
+      const t = setup(mkdtempSync(join(tmpdir(), 'denylist-')));
+      t.source.start = () => new Promise<void>(() => {});
+      let started = false;
+      const start = t.manager.start().then(() => (started = true));
+      await vi.advanceTimersByTimeAsync(START_WAIT_MS - 100);
+      expect(started).toBe(false);
+      await vi.advanceTimersByTimeAsync(200);
+      await start;
+      expect(started).toBe(true);
+      expect(t.manager.healthNote()).toContain('denylist badbits DEGRADED');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -17,6 +17,14 @@ import { checkWith, explain, type ListInForce, type SubjectExplanation } from '.
 
 /** A version newly blocking this many served names or fewer is never held: a share of a handful of names says nothing. */
 export const GUARD_MIN_NEWLY_BLOCKED = 5;
+/** How long a start waits for a source's first read (the data dir's copy, then its URL or file) before it goes on. */
+export const START_WAIT_MS = 10_000;
+/** How long a stop waits for a source's read under way. */
+const STOP_WAIT_MS = 1_000;
+/** Resolves to `value` after `ms`, without holding the process open. */
+function delay<T>(ms: number, value: T): Promise<T> {
+  return new Promise((resolve) => setTimeout(() => resolve(value), ms).unref());
+}
 /** Newly blocked names named in a hold, a dry run or the status. */
 const EXAMPLES_SHOWN = 20;
 /** Where the applied version (sha256) of each list is kept, in the data dir. */
@@ -129,7 +137,12 @@ export class DenylistManager {
           const applied = this.applied[managed.name];
           const kept = applied === undefined ? undefined : await source.loadKept(applied);
           if (kept) await this.offer(managed.name, kept);
-          await source.start();
+          // A list server that does not answer never holds the start for long: its fetch goes on.
+          const started = source.start();
+          if ((await Promise.race([started.then(() => true), delay(START_WAIT_MS, false)])) === false) {
+            this.deps.log.warn({ list: managed.name, waitedMs: START_WAIT_MS }, `denylist ${managed.name}: still being read after ${START_WAIT_MS / 1000} s; starting meanwhile${kept ? ' with the version applied before' : ' without it'}`);
+            started.catch((err: unknown) => this.deps.log.error({ err, list: managed.name }, `denylist ${managed.name} could not be started`));
+          }
         } catch (err) {
           this.deps.log.error({ err, list: managed.name }, `denylist ${managed.name} could not be started: not blocking by it until it can be read`);
         }
@@ -138,8 +151,9 @@ export class DenylistManager {
     await this.queue;
   }
 
+  /** Stops every source; a fetch still under way is not waited for past STOP_WAIT_MS. */
   async stop(): Promise<void> {
-    await Promise.allSettled(this.lists.map((l) => l.source?.stop()));
+    await Promise.race([Promise.allSettled(this.lists.map((l) => l.source?.stop())), delay(STOP_WAIT_MS, undefined)]);
   }
 
   /** Reads or fetches every source again (a reload). */
