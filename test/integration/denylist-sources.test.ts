@@ -140,6 +140,9 @@ describe.skipIf(!ok)('denylist sources (real HTTP server, nsd, dig)', () => {
     expect(health.reason).toContain('denylist badbits: a new version is HELD');
     expect(await d.metric('dnslinkd_denylist_held')).toBe(1);
     expect(d.logs()).toContain('new version HELD, not applied');
+    const status = await runCli(['deny', 'status', '--admin', `http://127.0.0.1:${d.adminPort}`, '--data-dir', d.dataDir]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/^badbits\s+blocked\s+http:\/\/127\.0\.0\.1:\d+\/badbits\.deny\s+[0-9a-f]{16}\s+2\s+.*HELD [0-9a-f]{16}: newly blocks \d+\/\d+ .*dnslinkd deny accept badbits$/m);
     // The previous version is in force: a name only v3 blocks still resolves.
     const bareName = bare(zone.names.bare.name);
     expect((await api(d, bareName)).status).toBe(200);
