@@ -36,7 +36,7 @@ export function multihashOf(code: number, input: string): Buffer {
 
 export interface ParsedDoubleHash {
   /** Multihash bytes the rule stands for (one per reading: both when the text is ambiguous). */
-  keys: Array<{ code: number; multihash: Buffer }>;
+  keys: Array<{ code: number; multihash: Buffer; reading: 'modern' | 'legacy' }>;
 }
 
 const HEX_64 = /^[0-9a-fA-F]{64}$/;
@@ -70,8 +70,8 @@ function modernReading(text: string): { code: number; multihash: Buffer } | stri
 export function parseDoubleHash(text: string): ParsedDoubleHash | string {
   const keys: ParsedDoubleHash['keys'] = [];
   const modern = modernReading(text);
-  if (typeof modern !== 'string') keys.push(modern);
-  if (HEX_64.test(text)) keys.push({ code: SHA2_256, multihash: Buffer.concat([Buffer.from([SHA2_256, 32]), Buffer.from(text, 'hex')]) });
+  if (typeof modern !== 'string') keys.push({ ...modern, reading: 'modern' });
+  if (HEX_64.test(text)) keys.push({ code: SHA2_256, multihash: Buffer.concat([Buffer.from([SHA2_256, 32]), Buffer.from(text, 'hex')]), reading: 'legacy' });
   if (keys.length === 0) {
     return `"//${text.slice(0, 80)}" is neither a base58btc multihash (${modern}) nor a sha256 hex digest (64 hex digits)`;
   }
