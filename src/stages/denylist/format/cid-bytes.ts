@@ -19,7 +19,7 @@ const BASE58 = /^[1-9A-HJ-NP-Za-km-z]+$/;
 const MAX_TEXT = 2048;
 
 /** Unsigned varint at `at` (up to 4 bytes): [value, next offset], or undefined. */
-function varint(bytes: Uint8Array, at: number): [number, number] | undefined {
+export function readVarint(bytes: Uint8Array, at: number): [number, number] | undefined {
   let value = 0;
   for (let i = 0; i < 4 && at + i < bytes.length; i++) {
     const byte = bytes[at + i]!;
@@ -31,8 +31,8 @@ function varint(bytes: Uint8Array, at: number): [number, number] | undefined {
 
 /** True when bytes[at..] is exactly one multihash (code, length, digest). */
 function isMultihash(bytes: Uint8Array, at: number): boolean {
-  const code = varint(bytes, at);
-  const length = code && varint(bytes, code[1]);
+  const code = readVarint(bytes, at);
+  const length = code && readVarint(bytes, code[1]);
   return length !== undefined && length[0] <= 128 && length[1] + length[0] === bytes.length;
 }
 
@@ -55,7 +55,7 @@ export function cidBytes(text: string): CidBytes | undefined {
     if (!BASE32_LOWER.test(text.slice(1))) return undefined;
     const bytes = decodeBase(base32.baseDecode, text.slice(1));
     if (bytes === undefined || bytes[0] !== 1) return undefined;
-    const codec = varint(bytes, 1);
+    const codec = readVarint(bytes, 1);
     return codec && isMultihash(bytes, codec[1]) ? { codec: codec[0], multihash: bytes.subarray(codec[1]) } : undefined;
   }
   if (!/^[a-zA-Z0-9]/.test(text)) return undefined;
@@ -73,16 +73,21 @@ export function ipnsKeyBytes(text: string): CidBytes | undefined {
   return key && { codec: key.cid.code, multihash: key.cid.multihash.bytes };
 }
 
-/** `b...`: the CIDv1 base32 text of codec and multihash (the legacy double-hash anchor). */
-export function cidV1Base32(codec: number, multihash: Uint8Array): string {
-  const head: number[] = [1];
-  let value = codec;
+/** The unsigned varint bytes of `value`. */
+export function varintBytes(value: number): number[] {
+  const out: number[] = [];
   do {
     let byte = value & 0x7f;
     value = Math.floor(value / 128);
     if (value > 0) byte |= 0x80;
-    head.push(byte);
+    out.push(byte);
   } while (value > 0);
+  return out;
+}
+
+/** `b...`: the CIDv1 base32 text of codec and multihash (the legacy double-hash anchor). */
+export function cidV1Base32(codec: number, multihash: Uint8Array): string {
+  const head = [1, ...varintBytes(codec)];
   const bytes = new Uint8Array(head.length + multihash.length);
   bytes.set(head, 0);
   bytes.set(multihash, head.length);

@@ -17,7 +17,16 @@ const TAG_IPFS = 1;
 const TAG_IPNS_KEY = 2;
 const TAG_IPNS_NAME = 3;
 const TAG_DOUBLE_HASH = 4;
-const ALLOW = 1;
+/**
+ * A rule's line number and flags share one 32-bit word: the line in the low 29 bits (a list of at
+ * most 256 MiB has fewer lines), the flags above. TEXT_* say how the rule's text is stored: a
+ * double hash as its multihash bytes (rendered back as written: base58btc, or lower-case hex of
+ * the sha256 digest) rather than as 50 to 66 characters.
+ */
+const LINE_MASK = 0x1fffffff;
+const ALLOW = 1 << 29;
+const TEXT_BASE58 = 1 << 30;
+const TEXT_HEX = 2 ** 31;
 
 /**
  * CIDs of empty blocks and directories (nopfs's list): everything links to them, so a rule on one
@@ -119,8 +128,8 @@ function ipnsRoot(text: string): { tag: number; bytes: Uint8Array; multihash?: U
 /** Collects the rules of one list; `finish` builds the CompiledDenylist. */
 export class DenylistCompiler {
   private readonly table = new KeyTableBuilder();
+  /** Line number and flags of each rule (LINE_MASK, ALLOW, TEXT_*). */
   private readonly ruleLines = new GrowableUint32(1 << 14);
-  private readonly ruleFlags = new GrowableUint32(1 << 14);
   private readonly ruleText = new ByteLog(1 << 20);
   private readonly ruleTextStarts = new GrowableUint32(1 << 14);
   private readonly prefixes = new Map<string, PrefixRule[]>();
@@ -179,6 +188,9 @@ export class DenylistCompiler {
     if (this.partial !== '' || this.partialTooLong) this.endLine();
     if (this.headerLines !== undefined) this.giveUpHeader();
     yield* this.drainReplay();
+    // V8 keeps the subject of the last regular expression run (RegExp.input): a line of the list,
+    // a slice that would keep the list's whole text alive. Run one on a string of our own.
+    /x/.test('x');
     const table = yield* buildKeyTable(this.table);
     return new Denylist({
       name: this.options.name,
@@ -187,7 +199,6 @@ export class DenylistCompiler {
       badLines: this.badLines,
       table,
       ruleLines: this.ruleLines.trimmed(),
-      ruleFlags: this.ruleFlags.trimmed(),
       ruleText: this.ruleText.trimmed(),
       ruleTextStarts: this.ruleTextStarts.trimmed(),
       prefixes: this.prefixes,
@@ -248,12 +259,16 @@ export class DenylistCompiler {
     const rule = allow ? written.slice(1) : written;
     const keys: Array<{ tag: number; root: Uint8Array; path?: string }> = [];
     let prefix: { key: string; path: string } | undefined;
+    let text: { flag: number; bytes: Uint8Array } | undefined;
     if (rule.startsWith('//')) {
-      const parsed = parseDoubleHash(rule.slice(2));
+      const hash = rule.slice(2);
+      const parsed = parseDoubleHash(hash);
       if (typeof parsed === 'string') return this.bad(number, parsed);
-      for (const { code, multihash } of parsed.keys) {
+      for (const { code, multihash, reading } of parsed.keys) {
         this.doubleHashCodes.add(code);
         keys.push({ tag: TAG_DOUBLE_HASH, root: multihash });
+        if (text === undefined && reading === 'modern') text = { flag: TEXT_BASE58, bytes: multihash };
+        else if (text === undefined && hash === hash.toLowerCase()) text = { flag: TEXT_HEX, bytes: multihash.subarray(2) };
       }
     } else if (rule.startsWith('/ipfs/') || rule.startsWith('/ipns/')) {
       const rest = rule.slice(6);
@@ -280,9 +295,9 @@ export class DenylistCompiler {
       return this.bad(number, `"${written.slice(0, 80)}" is not a rule of the format (expected /ipfs/CID, /ipns/NAME or //HASH, optionally after !)`);
     }
     const index = this.ruleLines.length;
-    this.ruleLines.push(number);
-    this.ruleFlags.push(allow ? ALLOW : 0);
-    this.ruleText.appendText(written);
+    this.ruleLines.push(((number & LINE_MASK) | (allow ? ALLOW : 0) | (text?.flag ?? 0)) >>> 0);
+    if (text !== undefined) this.ruleText.appendBytes(text.bytes);
+    else this.ruleText.appendText(written);
     this.ruleTextStarts.push(this.ruleText.length);
     for (const key of keys) {
       this.table.keys.appendByte(key.tag);
@@ -308,7 +323,6 @@ interface DenylistTables {
   badLines: number;
   table: KeyTable;
   ruleLines: Uint32Array;
-  ruleFlags: Uint32Array;
   ruleText: Buffer;
   ruleTextStarts: Uint32Array;
   prefixes: Map<string, PrefixRule[]>;
@@ -410,16 +424,18 @@ class Denylist implements CompiledDenylist {
   private later(a: number, b: number): number {
     if (a === -1) return b;
     if (b === -1) return a;
-    return this.t.ruleLines[b]! > this.t.ruleLines[a]! ? b : a;
+    return (this.t.ruleLines[b]! & LINE_MASK) > (this.t.ruleLines[a]! & LINE_MASK) ? b : a;
   }
 
   private ref(rule: number): DenylistRuleRef | undefined {
     if (rule === -1) return undefined;
-    return {
-      list: this.name,
-      rule: this.t.ruleText.toString('utf8', this.t.ruleTextStarts[rule], this.t.ruleTextStarts[rule + 1]),
-      line: this.t.ruleLines[rule]!,
-      allow: (this.t.ruleFlags[rule]! & ALLOW) !== 0,
-    };
+    const word = this.t.ruleLines[rule]!;
+    const allow = (word & ALLOW) !== 0;
+    const stored = this.t.ruleText.subarray(this.t.ruleTextStarts[rule], this.t.ruleTextStarts[rule + 1]);
+    let text: string;
+    if ((word & TEXT_BASE58) !== 0) text = `${allow ? '!' : ''}//${base58btc.baseEncode(stored)}`;
+    else if ((word & TEXT_HEX) !== 0) text = `${allow ? '!' : ''}//${stored.toString('hex')}`;
+    else text = stored.toString('utf8');
+    return { list: this.name, rule: text, line: word & LINE_MASK, allow };
   }
 }

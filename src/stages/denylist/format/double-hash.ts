@@ -3,6 +3,7 @@
 // Returns multihash bytes; no state.
 import { createHash } from 'node:crypto';
 import { base58btc } from 'multiformats/bases/base58';
+import { readVarint, varintBytes } from './cid-bytes.js';
 
 /** Multihash code of sha2-256, the hash of every legacy (hex) rule. */
 export const SHA2_256 = 0x12;
@@ -25,39 +26,17 @@ const FUNCTIONS = new Map<number, DoubleHashFunction>([
   [0xb260, { name: 'blake2s-256', algorithm: 'blake2s256', digestLength: 32 }],
 ]);
 
-/** Reads an unsigned varint at `at`; undefined when it runs past the end or past 3 bytes (codes here are small). */
-function readVarint(bytes: Uint8Array, at: number): { value: number; next: number } | undefined {
-  let value = 0;
-  for (let i = 0; i < 3 && at + i < bytes.length; i++) {
-    const byte = bytes[at + i]!;
-    value += (byte & 0x7f) * 2 ** (7 * i);
-    if ((byte & 0x80) === 0) return { value, next: at + i + 1 };
-  }
-  return undefined;
-}
-
-function writeVarint(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = value & 0x7f;
-    value = Math.floor(value / 128);
-    if (value > 0) byte |= 0x80;
-    out.push(byte);
-  } while (value > 0);
-  return out;
-}
-
 /** Multihash bytes (code, length, digest) of `input` hashed with the function of multihash `code`. */
 export function multihashOf(code: number, input: string): Buffer {
   const fn = FUNCTIONS.get(code);
   if (fn === undefined) throw new Error(`no hash function for multihash code 0x${code.toString(16)}`);
   const digest = createHash(fn.algorithm).update(input, 'utf8').digest();
-  return Buffer.concat([Buffer.from([...writeVarint(code), ...writeVarint(fn.digestLength)]), digest]);
+  return Buffer.concat([Buffer.from([...varintBytes(code), ...varintBytes(fn.digestLength)]), digest]);
 }
 
 export interface ParsedDoubleHash {
   /** Multihash bytes the rule stands for (one per reading: both when the text is ambiguous). */
-  keys: Array<{ code: number; multihash: Buffer }>;
+  keys: Array<{ code: number; multihash: Buffer; reading: 'modern' | 'legacy' }>;
 }
 
 const HEX_64 = /^[0-9a-fA-F]{64}$/;
@@ -74,13 +53,13 @@ function modernReading(text: string): { code: number; multihash: Buffer } | stri
     return 'not base58btc';
   }
   const code = readVarint(bytes, 0);
-  const length = code && readVarint(bytes, code.next);
-  if (!code || !length || length.next + length.value !== bytes.length) return 'not a multihash';
-  if (code.value === 0) return 'an identity multihash cannot be a double hash';
-  const fn = FUNCTIONS.get(code.value);
-  if (fn === undefined) return `hash function 0x${code.value.toString(16)} not supported (supported: ${[...FUNCTIONS.values()].map((f) => f.name).join(', ')})`;
-  if (length.value !== fn.digestLength) return `${fn.name} digest of ${length.value} bytes (expected ${fn.digestLength})`;
-  return { code: code.value, multihash: Buffer.from(bytes) };
+  const length = code && readVarint(bytes, code[1]);
+  if (!code || !length || length[1] + length[0] !== bytes.length) return 'not a multihash';
+  if (code[0] === 0) return 'an identity multihash cannot be a double hash';
+  const fn = FUNCTIONS.get(code[0]);
+  if (fn === undefined) return `hash function 0x${code[0].toString(16)} not supported (supported: ${[...FUNCTIONS.values()].map((f) => f.name).join(', ')})`;
+  if (length[0] !== fn.digestLength) return `${fn.name} digest of ${length[0]} bytes (expected ${fn.digestLength})`;
+  return { code: code[0], multihash: Buffer.from(bytes) };
 }
 
 /**
@@ -91,8 +70,8 @@ function modernReading(text: string): { code: number; multihash: Buffer } | stri
 export function parseDoubleHash(text: string): ParsedDoubleHash | string {
   const keys: ParsedDoubleHash['keys'] = [];
   const modern = modernReading(text);
-  if (typeof modern !== 'string') keys.push(modern);
-  if (HEX_64.test(text)) keys.push({ code: SHA2_256, multihash: Buffer.concat([Buffer.from([SHA2_256, 32]), Buffer.from(text, 'hex')]) });
+  if (typeof modern !== 'string') keys.push({ ...modern, reading: 'modern' });
+  if (HEX_64.test(text)) keys.push({ code: SHA2_256, multihash: Buffer.concat([Buffer.from([SHA2_256, 32]), Buffer.from(text, 'hex')]), reading: 'legacy' });
   if (keys.length === 0) {
     return `"//${text.slice(0, 80)}" is neither a base58btc multihash (${modern}) nor a sha256 hex digest (64 hex digits)`;
   }

@@ -8,7 +8,16 @@ import type { DenylistHeader } from './types.js';
 /** The spec's limit: a `---` line not found in the first MiB means the list has no header. */
 export const MAX_HEADER_BYTES = 1 << 20;
 
+/** A copy of `text` that does not keep the list's whole text alive (a slice of it would). */
+function detached(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
+}
+
 function unquote(raw: string, line: number): string {
+  return detached(unquoted(raw, line));
+}
+
+function unquoted(raw: string, line: number): string {
   const value = raw.trim();
   if (value.startsWith('"')) {
     if (!value.endsWith('"') || value.length < 2) throw headerError(line, 'unterminated double-quoted string');

@@ -132,7 +132,7 @@ export class KeyTable {
  * Builds the table from the collected keys, `sliceKeys` keys per step: the generator yields
  * between steps so the caller can give the event loop its turn. Returns the table.
  */
-export function* buildKeyTable(builder: KeyTableBuilder, sliceKeys = 50_000): Generator<void, KeyTable> {
+export function* buildKeyTable(builder: KeyTableBuilder, sliceKeys = 16_384): Generator<void, KeyTable> {
   const keys = builder.keys.trimmed();
   const starts = builder.starts.trimmed();
   const values = builder.values.trimmed();

@@ -230,7 +230,10 @@ export class DenylistSource {
       }
       content = await readBody(response, url);
     } catch (err) {
-      const message = abort.aborted ? `no complete answer from ${url} within ${FETCH_TIMEOUT_MS / 1000} s` : errorMessage(err);
+      const cause = (err as { cause?: unknown }).cause;
+      const message = abort.aborted
+        ? `no complete answer from ${url} within ${FETCH_TIMEOUT_MS / 1000} s`
+        : `${errorMessage(err)}${cause instanceof Error ? ` (${cause.message})` : ''}`;
       this.record('error', message);
       return;
     }
