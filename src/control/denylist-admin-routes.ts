@@ -6,6 +6,7 @@ import { CodedError } from '../errors.js';
 import type { ChangeContext } from './control-plane.js';
 import type { DenylistControl } from './denylist-control.js';
 import type { TokenScope } from './admin-auth.js';
+import { denylistSchema } from './denylist-admin-schemas.js';
 
 interface DenylistRequest {
   Params: { name?: string; id?: string; list?: string };
@@ -32,16 +33,19 @@ function bodyOf(request: FastifyRequest): Record<string, unknown> {
 export function registerDenylistRoutes(app: FastifyInstance, denylist: DenylistControl, guarded: Guarded): void {
   app.get(
     '/admin/v1/denylist',
+    denylistSchema('GET', '/admin/v1/denylist'),
     guarded('read', async () => denylist.status()),
   );
 
   app.get(
     '/admin/v1/denylist/rules',
+    denylistSchema('GET', '/admin/v1/denylist/rules'),
     guarded('read', async () => ({ rules: denylist.list() })),
   );
 
   app.post(
     '/admin/v1/denylist/rules',
+    denylistSchema('POST', '/admin/v1/denylist/rules'),
     guarded('write', async (request, ctx) => {
       const b = bodyOf(request);
       return denylist.add({ rule: b.rule, reason: b.reason, expiresAt: b.expiresAt ?? undefined }, ctx);
@@ -50,17 +54,20 @@ export function registerDenylistRoutes(app: FastifyInstance, denylist: DenylistC
 
   app.delete(
     '/admin/v1/denylist/rules/:id',
+    denylistSchema('DELETE', '/admin/v1/denylist/rules/:id'),
     // The reason may come in the body or, for clients that send no body with DELETE, as ?reason=.
     guarded('write', async (request, ctx) => denylist.remove(paramsOf(request).id ?? '', { reason: bodyOf(request).reason ?? queryOf(request).reason }, ctx)),
   );
 
   app.get(
     '/admin/v1/denylist/check',
+    denylistSchema('GET', '/admin/v1/denylist/check'),
     guarded('read', async (request) => denylist.check(queryOf(request).subject ?? '')),
   );
 
   app.post(
     '/admin/v1/denylist/:list/accept',
+    denylistSchema('POST', '/admin/v1/denylist/:list/accept'),
     guarded('write', async (request, ctx) => denylist.accept(paramsOf(request).list ?? '', ctx)),
   );
 }
