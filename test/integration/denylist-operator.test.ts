@@ -5,7 +5,7 @@
 // `dnslinkd resolve` exits 5, `deny check` explains an allow rule; the rule survives a restart.
 import * as dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digAt, kdig, requireBinaries, requireBuild, runCli, startDnslinkd, startNsd, stopAll, zone } from './support/index.js';
+import { digAt, kdig, requireBinaries, requireBuild, runCli, startDnslinkd, startNsd, stopAll, waitFor, zone } from './support/index.js';
 import type { DnslinkdHandle, NsdHandle } from './support/index.js';
 
 const ok = requireBinaries('nsd', 'dig', 'kdig') && requireBuild();
@@ -154,6 +154,19 @@ describe.skipIf(!ok)('operator denylist rules (real dnslinkd, nsd, dig, kdig)', 
     expect(actions).toContain('denylist.remove');
     expect(actions).toContain('denylist.add (dry run)');
   });
+
+  it('ends a rule with an expiry by itself, on the second', async () => {
+    const name = zone.names.multi.name.replace(/^_dnslink\./, '');
+    expect((await gateway(d, name)).status).toBe(200);
+    const expiresAt = new Date(Date.now() + 2500).toISOString();
+    const added = await d.admin('POST', '/admin/v1/denylist/rules', { rule: `/ipns/${name}`, reason: 'for a moment', expiresAt });
+    expect(added.status).toBe(200);
+    expect((await gateway(d, name)).status).toBe(410);
+    await waitFor('the rule expired', async () => (await gateway(d, name)).status === 200, 6000, { intervalMs: 100 });
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(expiresAt));
+    const rules = (await d.admin('GET', '/admin/v1/denylist/rules')).body.rules as Array<{ rule: string }>;
+    expect(rules.map((r) => r.rule)).not.toContain(`/ipns/${name}`);
+  }, 20_000);
 
   it('keeps the rules across a restart', async () => {
     const dataDir = d.dataDir;
