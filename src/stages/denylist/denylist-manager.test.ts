@@ -17,7 +17,10 @@ import type { DenylistConfig } from './config.js';
 import { APPLIED_FILE, DenylistManager, GUARD_MIN_NEWLY_BLOCKED, START_WAIT_MS } from './denylist-manager.js';
 import { DenylistStage } from './denylist-stage.js';
 import type { CompiledDenylist, DenylistSourceLike } from './list-types.js';
-import { tinyList } from './testing/tiny-list.js';
+import { parseDenylist } from './format/index.js';
+
+/** A list of these rules, parsed as any list is. */
+const tinyList = (name: string, text: string) => parseDenylist(text, { name });
 
 /** A source the test hands versions to. */
 class ScriptedSource implements DenylistSourceLike {

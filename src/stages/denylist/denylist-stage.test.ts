@@ -14,7 +14,10 @@ import { FakeClock, ScriptedStage, txtRecord, upstreamAnswer } from '../testing/
 import { blockOfLookup } from './block.js';
 import { DenylistManager } from './denylist-manager.js';
 import { DenylistStage } from './denylist-stage.js';
-import { tinyList } from './testing/tiny-list.js';
+import { parseDenylist } from './format/index.js';
+
+/** A list of these rules, parsed as any list is. */
+const tinyList = (name: string, text: string) => parseDenylist(text, { name });
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +28,7 @@ const defaults = configSchema.parse({});
 const CACHE: CacheStageOptions = { ...cacheStageOptions(defaults.cache, defaults.clientDeadlineMs), serveStale: false, prefetch: false };
 
 const CID_A = 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi';
-const CID_B = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku';
+const CID_B = 'bafkreibaoaidvjxyomg4xguvlpaeekw7dqeahsqjfgj4igx3ywr4n3sp34';
 /** What the scripted upstream answers: each name's DNSLink value. */
 const VALUES: Record<string, string> = {
   '_dnslink.good.example': `/ipfs/${CID_A}`,
