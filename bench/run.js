@@ -20,6 +20,10 @@
 // entries, the DNS port's p99 while a 1M-entry snapshot is written; BENCH_ONLY=snapshot runs it alone),
 // BENCH_ONLY=querylog the query log's cost alone (bench/query-log-case.js: log.queries off and all against
 // the tree before it, BENCH_QUERY_LOG_BASE),
+// BENCH_SKIP_DENYLIST=1 the denylist case (bench/denylist-case.js: a 1M-rule IPIP-383 list compiled: load time, RSS,
+// longest event-loop pause; BENCH_DENYLIST_RULES; BENCH_ONLY=denylist runs it alone),
+// BENCH_SKIP_DENYLIST_HITS=1 the denylist hits case (bench/denylist-hits-case.js: cache hits with a 1M-rule list in
+// force against none, same run; the longest stall while a version is applied; BENCH_ONLY=denylist-hits alone),
 // BENCH_SUSTAINED_SECONDS (60) its length per protocol,
 // BENCH_STRICT=1 to exit 1 when the target is missed. Results also go to .bench/results.json.
 //
@@ -45,6 +49,7 @@ import { runControlCases } from './control-case.js';
 import { runOverridesStallCase } from './overrides-case.js';
 import { dnsperf } from './dnsperf.js';
 import { cpuSecondsOfTree, runDohCase } from './doh-case.js';
+import { runDenylistCase } from './denylist-case.js';
 import { runEnsCase } from './ens-case.js';
 import { runMemoryCase } from './memory-case.js';
 import { startDns2 } from './peers/dns2.js';
@@ -53,6 +58,7 @@ import { startKresd } from './peers/kresd.js';
 import { startPdnsRecursor } from './peers/pdns-recursor.js';
 import { runSnapshotCase } from './snapshot-case.js';
 import { runQueryLogCase } from './query-log-case.js';
+import { runDenylistHitsCaseInChild } from './denylist-hits-case.js';
 import { runSustainedCase } from './sustained-case.js';
 
 const SECONDS = Math.max(1, Number(process.env.BENCH_SECONDS ?? 10));
@@ -81,6 +87,22 @@ if (process.env.BENCH_ONLY === 'querylog') {
   const queryLog = await runQueryLogCase();
   mkdirSync(join(repoRoot, '.bench'), { recursive: true });
   writeFileSync(join(repoRoot, '.bench', 'query-log.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, queryLog }, null, 2)}\n`);
+  process.exit(0);
+}
+
+if (process.env.BENCH_ONLY === 'denylist-hits') {
+  if (!existsSync(join(repoRoot, 'dist', 'cli', 'main.js'))) throw new Error('bench: dist/ missing: run `npm run build` first');
+  const denylistHits = await runDenylistHitsCaseInChild();
+  mkdirSync(join(repoRoot, '.bench'), { recursive: true });
+  writeFileSync(join(repoRoot, '.bench', 'denylist-hits.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, denylistHits }, null, 2)}\n`);
+  process.exit(0);
+}
+
+if (process.env.BENCH_ONLY === 'denylist') {
+  if (!existsSync(join(repoRoot, 'dist', 'cli', 'main.js'))) throw new Error('bench: dist/ missing: run `npm run build` first');
+  const denylist = await runDenylistCase();
+  mkdirSync(join(repoRoot, '.bench'), { recursive: true });
+  writeFileSync(join(repoRoot, '.bench', 'denylist.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, denylist }, null, 2)}\n`);
   process.exit(0);
 }
 
@@ -202,6 +224,8 @@ let ensFigures;
 let sustained;
 let memory;
 let snapshot;
+let denylist;
+let denylistHits;
 try {
   nsd = await startNsd();
   stops.push(nsd.stop);
@@ -268,6 +292,14 @@ try {
     console.log('');
     snapshot = await runSnapshotCase();
   }
+  if (process.env.BENCH_SKIP_DENYLIST !== '1') {
+    console.log('');
+    denylist = await runDenylistCase();
+  }
+  if (process.env.BENCH_SKIP_DENYLIST_HITS !== '1') {
+    console.log('');
+    denylistHits = await runDenylistHitsCaseInChild();
+  }
 } finally {
   await cleanup();
   rmSync(work, { recursive: true, force: true });
@@ -325,7 +357,7 @@ if (sustained) {
 mkdirSync(join(repoRoot, '.bench'), { recursive: true });
 writeFileSync(
   join(repoRoot, '.bench', 'results.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, clients: CLIENTS, node: process.version, results, doh, control, overridesStall, ens: ensFigures, sustained, memory, snapshot, ratios: { vsUnbound, vsBare, nodeVsBare, batchedVsNode, workersVsUnbound, workersScaling, vsUnboundLocal: ratio('dnslinkd', 'unboundLocal'), peers: Object.fromEntries(Object.keys(results).map((k) => [k, { vsDnslinkd: ratio(k, 'dnslinkd'), vsBare: ratio(k, 'bare') }])) } }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, clients: CLIENTS, node: process.version, results, doh, control, overridesStall, ens: ensFigures, sustained, memory, snapshot, denylist, denylistHits, ratios: { vsUnbound, vsBare, nodeVsBare, batchedVsNode, workersVsUnbound, workersScaling, vsUnboundLocal: ratio('dnslinkd', 'unboundLocal'), peers: Object.fromEntries(Object.keys(results).map((k) => [k, { vsDnslinkd: ratio(k, 'dnslinkd'), vsBare: ratio(k, 'bare') }])) } }, null, 2)}\n`,
 );
 const sustainedLost = sustained ? sustained.udp.lost + sustained.doh.lost : 0;
 if (process.env.BENCH_STRICT === '1' && (!met || sustainedLost > 0 || (doh && !doh.met) || (control && !control.overrides.met))) process.exitCode = 1;

@@ -2,6 +2,7 @@
 // TCP on one address, HTTP on another, HTTPS when configured), turning an address that cannot be
 // listened on into one coded error naming the setting to change. Used by `dnslinkd serve`, by each
 // worker of `--workers N` and by tests.
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import { splitHostPort } from './config/units.js';
@@ -59,7 +60,9 @@ export async function startInstance(config: Config, log: Logger, options: Instan
   const accessWarning = unreachableClientsWarning(config);
   if (accessWarning) log.warn(accessWarning);
   applyHeapLimits(config.memory);
-  const core = createResolverCore(config, log, options);
+  // A cluster worker keeps its own copies of the denylists (no two processes write one file).
+  const denylistDataDir = options.control === false ? join(config.dataDir, `denylist-worker-${options.cacheSnapshotIndex ?? 0}`) : undefined;
+  const core = createResolverCore(config, log, { ...options, ...(denylistDataDir ? { denylistDataDir } : {}) });
   await checkEnsAtStart(core.stages.ens, config.ens.registry, log);
   const snapshots = cacheSnapshots(config.cache, core.stages.cache.store, config.dataDir, options.cacheSnapshotIndex ?? 0, core.metrics.registry, log, options.now);
   const dnsAddr = splitHostPort(config.dns.listen);
@@ -75,6 +78,10 @@ export async function startInstance(config: Config, log: Logger, options: Instan
     // The cache kept across restarts: loaded once the data directory is this process's (its lock,
     // taken by the control plane or a cluster's primary) and before any listener answers.
     await snapshots?.load();
+    // The denylists in force before the first answer (a version applied before is applied again;
+    // a new one is weighed against the names of the cache just loaded). A list that cannot be read
+    // does not stop the start: /healthz says so.
+    await core.denylist.start();
     const udpOptions = { recvBufferSize: config.dns.recvBufferSize, batching: config.dns.udpBatching };
     const udp = await listenAs(ROLES.udp, dnsAddr.host, dnsAddr.port, () => startUdpTransport(core, dnsAddr.host, dnsAddr.port, udpOptions));
     started.push(udp);
@@ -134,6 +141,7 @@ export async function startInstance(config: Config, log: Logger, options: Instan
         endUpstreamWaits();
         await Promise.allSettled(started.map((s) => s.close()));
         await control?.close();
+        await core.denylist.stop();
         await persistCache();
         return drained;
       },
@@ -142,6 +150,7 @@ export async function startInstance(config: Config, log: Logger, options: Instan
   } catch (err) {
     await Promise.allSettled(started.map((s) => s.close()));
     await control?.close();
+    await core.denylist.stop();
     throw err;
   }
 }

@@ -14,6 +14,8 @@ import type { Override } from '../stages/overrides/override.js';
 import { CACHE_HELP, runCacheCommand } from './cache-commands.js';
 
 export { ADMIN_COMMON_HELP };
+import { deny } from './deny-commands.js';
+import { DENY_HELP } from './deny-usage.js';
 
 const TIME_HELP = 'T is an ISO time (2026-12-01T12:00:00Z) or a duration (90s, 30m, 2h, 7d)';
 const FORCE_HELP = `A change with a wide reach (an override of a one-label name, a special-use name, an IP address or
@@ -56,7 +58,7 @@ function parseTtl(raw: string | undefined): number | undefined {
   return raw === undefined ? undefined : wholeNumber(raw, '--ttl', 0, MAX_TTL, 'seconds');
 }
 
-function requireReason(values: Values, what: string): string {
+export function requireReason(values: Values, what: string): string {
   const reason = str(values.reason);
   if (reason === undefined || reason.trim() === '') throw new UsageError(`${what} needs --reason R: say why (it goes to the audit log and to the answers' Extended DNS Error)`);
   return reason;
@@ -66,9 +68,9 @@ export function positionals(args: string[], count: number, what: string, names: 
   if (args.length !== count) throw new UsageError(`${what} takes ${names}, got ${args.length ? `"${args.join(' ')}"` : 'nothing'}`);
 }
 
-const dryRunQuery = (values: Values) => ({ dryRun: values['dry-run'] === true ? 'true' : undefined });
+export const dryRunQuery = (values: Values) => ({ dryRun: values['dry-run'] === true ? 'true' : undefined });
 /** `--force`: a change with a wide reach accepted on purpose (the API's "force": true). */
-const forceBody = (values: Values): { force?: true } => (values.force === true ? { force: true } : {});
+export const forceBody = (values: Values): { force?: true } => (values.force === true ? { force: true } : {});
 
 export function out(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -445,7 +447,7 @@ async function status(args: string[]): Promise<number> {
   return ADMIN_EXIT.OK;
 }
 
-export const ADMIN_COMMANDS = new Set(['flush', 'override', 'audit', 'cache', 'status', 'reload']);
+export const ADMIN_COMMANDS = new Set(['flush', 'override', 'audit', 'cache', 'status', 'reload', 'deny']);
 
 /** Each admin command's help, by name: a new command adds its { summary, usage, help } here. */
 export const ADMIN_COMMAND_HELP: Record<string, CommandHelp> = {
@@ -453,6 +455,7 @@ export const ADMIN_COMMAND_HELP: Record<string, CommandHelp> = {
   flush: FLUSH_HELP,
   override: OVERRIDE_HELP,
   cache: CACHE_HELP,
+  deny: DENY_HELP,
   audit: AUDIT_HELP,
   reload: RELOAD_HELP,
 };
@@ -470,7 +473,10 @@ export function runAdminCommand(command: string, args: string[]): Promise<number
       return reload(args);
     case 'status':
       return status(args);
+    case 'deny':
+      return deny(args, (sub) => help('deny', sub));
     default:
       return runCacheCommand(args, (sub) => help('cache', sub));
   }
 }
+

@@ -6,6 +6,8 @@
 import type { ParseArgsConfig } from 'node:util';
 import { envVariableFor, loadConfig, type JsonObject, type LoadOptions } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import type { ResolverCore } from '../core/resolver-core.js';
+import type { DenylistBlock } from '../stages/denylist/block.js';
 import { rcodeName } from '../dns/constants.js';
 import type { LookupTrace } from '../core/dnslink-service.js';
 import { isGatewayFailure, type GatewayErrorCode } from '../dnslink/gateway.js';
@@ -51,7 +53,8 @@ stderr. NAME may be a URL (its host is used) or a Unicode name (converted to pun
   --json                 the result or the error as JSON; exits 0 either way (dnslink.dev harness)
   --upstream, --config, --ens-rpc, --local-records, --no-local-records, --log-level: as for serve
 Exit codes: 0 a DNSLink was found, 1 configuration or internal error, 2 usage error or a name that
-is not a valid domain, 3 the name has no DNSLink, 4 the upstreams failed (nothing stale).`,
+is not a valid domain, 3 the name has no DNSLink, 4 the upstreams failed (nothing stale), 5 a denylist
+blocks the name or a value on the way (denylist.sources).`,
 };
 
 /** Every command's help, by name, in the order `dnslinkd help` lists them. */
@@ -197,6 +200,8 @@ const EXIT = {
   NO_DNSLINK: 3,
   /** `resolve`: no answer because the upstreams failed (SERVFAIL, REFUSED, timeouts), nothing stale. */
   UPSTREAMS_FAILED: 4,
+  /** `resolve`: the name, or a value resolved on the way, is blocked by a denylist. */
+  BLOCKED: 5,
 } as const;
 
 /** The exit code of a `resolve` that found no DNSLink, by its error code. */
@@ -235,6 +240,12 @@ function failureLine(name: string, error: { code: GatewayErrorCode; domain: stri
   return `${head}: ${explanation}`;
 }
 
+/** A name a denylist blocks: one line saying which list and rule, exit 5. */
+function blockedExit(block: DenylistBlock): number {
+  process.stderr.write(`dnslinkd: ${block.code}: ${block.message}\n`);
+  return EXIT.BLOCKED;
+}
+
 async function resolve(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags('resolve', args, { ...COMMON_OPTIONS, json: { type: 'boolean' }, gateway: { type: 'boolean' } });
   if (values.help) return help(['resolve']);
@@ -245,12 +256,23 @@ async function resolve(args: string[]): Promise<number> {
   const [{ createResolverCore }, { createLogger }] = await Promise.all([import('../core/resolver-core.js'), import('../observability/logger.js')]);
   const log = createLogger(config.logLevel, 2, config.log.format);
   const core = createResolverCore(config, log);
+  // The lists of denylist.sources apply here too (read, fetched, or the data dir's copies).
+  await core.denylist.start();
+  try {
+    return await resolveName(core, name, values);
+  } finally {
+    await core.denylist.stop();
+  }
+}
+
+async function resolveName(core: ResolverCore, name: string, values: { json?: boolean; gateway?: boolean }): Promise<number> {
 
   // --json prints the result or the error object and exits 0 whatever it says: the dnslink.dev
   // harness (@dnslink/test) treats any other exit code as a crash of the implementation.
   if (values.gateway) {
-    const { result, lookups, upstreamFailed, notes } = await core.dnslink.resolveForGateway(name, {}, 'cli');
+    const { result, lookups, upstreamFailed, notes, blocked } = await core.dnslink.resolveForGateway(name, {}, 'cli');
     for (const note of notes) process.stderr.write(`note: ${note}\n`);
+    if (blocked && !values.json) return blockedExit(blocked);
     if (values.json) {
       process.stdout.write(`${JSON.stringify({ ...result, lookups })}\n`);
       return EXIT.FOUND;
@@ -263,7 +285,8 @@ async function resolve(args: string[]): Promise<number> {
     return EXIT.FOUND;
   }
 
-  const { result, lookups, upstreamFailed, notes } = await core.dnslink.resolve(name, 'cli', values.json ? 'dnslink.dev' : 'hostname');
+  const { result, lookups, upstreamFailed, notes, blocked } = await core.dnslink.resolve(name, 'cli', values.json ? 'dnslink.dev' : 'hostname');
+  if (blocked && !values.json) return blockedExit(blocked);
   if (values.json) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return EXIT.FOUND;

@@ -6,6 +6,7 @@ import { adminConfigSchema, controlRootKeys, stateConfigSchema } from '../contro
 import { clientPolicyDnsKeys } from '../listeners/client-policy-config.js';
 import { dnsListenerKeys, httpConfigSchema } from '../listeners/config.js';
 import { cacheConfigSchema, cacheRootKeys, clientDeadlineConflict } from '../stages/cache/config.js';
+import { denylistConfigSchema } from '../stages/denylist/config.js';
 import { ensConfigSchema } from '../stages/ens/config.js';
 import { localRecordsRootKeys } from '../stages/local-records/config.js';
 import { queryPolicyDnsKeys } from '../stages/query-policy/config.js';
@@ -27,6 +28,7 @@ export const configSchema = z
     ...upstreamRootKeys,
     cache: cacheConfigSchema,
     ens: ensConfigSchema,
+    denylist: denylistConfigSchema,
     memory: memoryConfigSchema,
     ...cacheRootKeys,
     ...localRecordsRootKeys,

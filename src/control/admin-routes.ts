@@ -16,6 +16,7 @@ import type { ChangeContext, ControlPlane } from './control-plane.js';
 import { NeedsForceError } from './reach-guard.js';
 import { parseCacheListQuery } from './cache-listing.js';
 import { overrideInForce, statusReport } from './status-report.js';
+import { registerDenylistRoutes } from './denylist-admin-routes.js';
 
 /** HTTP status for the control plane's error codes; anything else coded is a 400. */
 const STATUS: Readonly<Record<string, number>> = {
@@ -29,6 +30,9 @@ const STATUS: Readonly<Record<string, number>> = {
   RELOAD_UNAVAILABLE: 503,
   STORE_REPLACED: 503,
   STORE_FULL: 503,
+  RULE_NOT_FOUND: 404,
+  DENYLIST_NOT_FOUND: 404,
+  NOTHING_HELD: 409,
 };
 
 const AUDIT_LIMIT_MAX = 1000;
@@ -226,6 +230,9 @@ export function registerAdminRoutes(app: FastifyInstance, control: ControlPlane,
     adminSchema('GET', '/admin/v1/status'),
     guarded('read', async () => ({ ...(await statusReport(control)), ...(await control.ensStatus()) })),
   );
+
+  // The denylists and the operator's rules (docs/denylists.md).
+  if (control.denylist) registerDenylistRoutes(app, control.denylist, guarded);
 
   // Reads the configuration file again and applies it (src/lifecycle/reload.ts), as SIGHUP does.
   app.post<AdminRequest>(

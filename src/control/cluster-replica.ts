@@ -14,6 +14,8 @@ import { registerControlHealth, type ControlHealth } from './health.js';
 import { LocalReplica, type CachedAnswerView, type EnsStatusView, type OverrideUpdate, type Replica } from './replica.js';
 import { mergePages, type CacheListPage, type CacheListQuery } from './cache-listing.js';
 import type { InstanceStatusView } from './instance-status.js';
+import type { DenylistCall } from './denylist-replica.js';
+import type { DenylistAuditEvent } from '../stages/denylist/denylist-manager.js';
 
 /** A worker that does not answer a call within this fails the call (the admin request says so). */
 const CALL_TIMEOUT_MS = 5_000;
@@ -43,7 +45,9 @@ export type ReplicaCall =
   | { op: 'controlHealth'; health: ControlHealth }
   | { op: 'instanceStatus' }
   /** The worker's page of its cache entries, tagged with its id. */
-  | { op: 'cacheList'; query: CacheListQuery; worker: number };
+  | { op: 'cacheList'; query: CacheListQuery; worker: number }
+  /** A call to the worker's denylist stage (denylist-replica.ts). */
+  | { op: 'denylist'; call: DenylistCall };
 
 interface ReplicaResults {
   applyOverrides: null;
@@ -57,13 +61,16 @@ interface ReplicaResults {
   controlHealth: null;
   instanceStatus: InstanceStatusView[];
   cacheList: CacheListPage;
+  denylist: unknown;
 }
 
 export type ReplicaMessage =
   /** Worker to primary, before it listens: include me, and send me the overrides in force. */
   | { type: 'dnslinkd:replica-join' }
   | { type: 'dnslinkd:replica-call'; id: number; call: ReplicaCall }
-  | { type: 'dnslinkd:replica-result'; id: number; result?: unknown; error?: string };
+  | { type: 'dnslinkd:replica-result'; id: number; result?: unknown; error?: string }
+  /** Worker to primary: its denylist manager held a version (for the audit log). */
+  | { type: 'dnslinkd:replica-denylist-event'; event: DenylistAuditEvent };
 
 function isReplicaMessage(value: unknown): value is ReplicaMessage {
   const type = (value as { type?: unknown } | null)?.type;
@@ -84,6 +91,10 @@ export class ClusterReplica implements Replica {
   private current = new Map<string, Override>();
   /** The control health last published: what a worker gets when it joins. */
   private health: ControlHealth | undefined;
+  /** Where a worker's held denylist version is reported (the control plane's audit). */
+  private denylistEvents: ((event: DenylistAuditEvent) => Promise<void>) | undefined;
+  /** The operator's denylist rules last put in force: what a worker gets when it joins. */
+  private denylistRules: Extract<DenylistCall, { op: 'rules' }> | undefined;
 
   constructor() {
     cluster.on('message', (worker: Worker, msg: unknown) => {
@@ -95,8 +106,12 @@ export class ClusterReplica implements Replica {
         const [first = [], ...rest] = chunksOf([...this.current.values()]);
         this.call(worker, { op: 'applyOverrides', overrides: first }).catch(() => {});
         for (const overrides of rest) this.call(worker, { op: 'changeOverrides', updates: overrides.map((o) => ({ name: o.name, after: o })) }).catch(() => {});
+        // The operator's denylist rules in force before the worker listens, like the overrides.
+        if (this.denylistRules) this.call(worker, { op: 'denylist', call: this.denylistRules }).catch(() => {});
         this.call(worker, { op: 'joined' }).catch(() => {});
         if (this.health) this.call(worker, { op: 'controlHealth', health: this.health }).catch(() => {});
+      } else if (msg.type === 'dnslinkd:replica-denylist-event') {
+        void this.denylistEvents?.({ ...msg.event, token: `system (worker ${worker.id})` }).catch(() => {});
       } else if (msg.type === 'dnslinkd:replica-result') {
         const p = this.pending.get(msg.id);
         if (p) p.settle(msg.result, msg.error === undefined ? undefined : new CodedError('REPLICA_FAILED', `worker ${worker.id}: ${msg.error}`));
@@ -173,6 +188,16 @@ export class ClusterReplica implements Replica {
     return mergePages(pages.filter((p): p is CacheListPage => p !== undefined), query);
   }
 
+  onDenylistEvent(listener: (event: DenylistAuditEvent) => Promise<void>): void {
+    this.denylistEvents = listener;
+  }
+
+  async denylist(call: DenylistCall): Promise<unknown[]> {
+    if (call.op === 'rules') this.denylistRules = call;
+    const each = await this.all({ op: 'denylist', call });
+    return each.map(({ result }) => result).filter((result) => result !== undefined);
+  }
+
   async cachedTxt(fqdn: string): Promise<TxtLookupResult | undefined> {
     const each = await this.all({ op: 'cachedTxt', fqdn });
     return each.find(({ result }) => result)?.result ?? undefined;
@@ -229,6 +254,8 @@ export function joinPrimary(core: ResolverCore): Promise<void> {
         return local.instanceStatus();
       case 'cacheList':
         return local.cacheList(call.query, call.worker);
+      case 'denylist':
+        return local.denylist(call.call).then(([result]) => result);
       case 'controlHealth': {
         const health = call.health;
         registerControlHealth(core.metrics.registry, () => health);
@@ -246,6 +273,10 @@ export function joinPrimary(core: ResolverCore): Promise<void> {
       (err: unknown) => reply({ type: 'dnslinkd:replica-result', id: msg.id, error: errorMessage(err) }),
     );
   });
+  // A version this worker's guard holds goes to the primary's audit log.
+  core.denylist.audit = async (event) => {
+    if (process.connected) process.send!({ type: 'dnslinkd:replica-denylist-event', event } satisfies ReplicaMessage);
+  };
   process.send!({ type: 'dnslinkd:replica-join' } satisfies ReplicaMessage);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

@@ -23,6 +23,7 @@ import type { EnsStatusView, OverrideUpdate, Replica } from './replica.js';
 import { UnbuildableOverrides, type UnbuildableOverride } from './unbuildable-overrides.js';
 import { forEachInChunks, WORK_CHUNK, yieldToEventLoop } from '../runtime/event-loop-yield.js';
 import type { AuditQuery, AuditRecord, ControlStore, NewAuditRecord, OverrideChange } from './store.js';
+import type { DenylistControl } from './denylist-control.js';
 
 /** Who asks for a change and whether it is only a question (dry run). */
 export interface ChangeContext {
@@ -157,6 +158,8 @@ export class ControlPlane {
   syncLagSeconds: number | undefined;
   /** admin.maxFlushEntries as in force (a reload swaps it): a flush removing more needs force. */
   maxFlushEntries: () => number = () => DEFAULT_MAX_FLUSH_ENTRIES;
+  /** The operator's denylist rules (denylist-control.ts): read again at start and at every reconcile. */
+  denylist?: DenylistControl;
 
   constructor(
     readonly store: ControlStore,
@@ -176,6 +179,7 @@ export class ControlPlane {
     await this.adopt(snapshot.overrides, snapshot.version, false);
     this.log.info({ store: this.store.kind, location: this.store.location, overrides: this.active().length, version: snapshot.version, generation: snapshot.generation }, 'control store opened');
     await this.expireDue();
+    await this.denylist?.sync();
   }
 
   /**
@@ -187,6 +191,11 @@ export class ControlPlane {
    * store without the audit record every removal writes.
    */
   async sync(): Promise<void> {
+    await this.syncOverridesAndFlushes();
+    await this.denylist?.sync();
+  }
+
+  private async syncOverridesAndFlushes(): Promise<void> {
     const previousRead = this.lastReadAt;
     const versionBefore = this.version;
     // What this instance had when a read began: a store older than that went back. Changes made here

@@ -12,9 +12,11 @@ import type { Override } from '../stages/overrides/override.js';
 import { checkWritableFile, prepareDataDir, unusablePathError } from '../runtime/data-dir.js';
 import { onExitAtOnce } from '../runtime/exit-hooks.js';
 import { InvalidRecords } from './invalid-records.js';
+import { parseStoredRule } from './denylist-rule-records.js';
+import type { OperatorRuleRecord } from '../stages/denylist/operator-list.js';
 import { parseStoredOverride } from './override-rules.js';
 import { WORK_CHUNK as WRITE_CHUNK, yieldToEventLoop } from '../runtime/event-loop-yield.js';
-import type { AuditQuery, AuditRecord, ControlSnapshot, ControlStore, FlushRecord, NewAuditRecord, OverrideChange } from './store.js';
+import type { AuditQuery, AuditRecord, ControlSnapshot, ControlStore, DenylistRuleChange, FlushRecord, NewAuditRecord, OverrideChange } from './store.js';
 
 const SCHEMA_VERSION = 1;
 const FILE_NAME = 'control.db';
@@ -73,6 +75,7 @@ CREATE TABLE IF NOT EXISTS audit (
   name TEXT, reason TEXT, before TEXT, after TEXT, dry_run INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_name ON audit (name, id);
 CREATE TABLE IF NOT EXISTS flushes (generation INTEGER PRIMARY KEY, target TEXT NOT NULL, negative_only INTEGER NOT NULL, time TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS denylist_rules (id TEXT PRIMARY KEY, record TEXT NOT NULL);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ${SCHEMA_VERSION}), ('version', 0), ('generation', 0);
 `;
 
@@ -432,6 +435,34 @@ export class EmbeddedStore implements ControlStore {
       this.db.prepare('DELETE FROM flushes WHERE generation <= ? AND time < ?').run(generation - 1000, new Date(Date.now() - 86_400_000).toISOString());
       this.insertAudit([audit], time);
       return { ...flush, generation, time };
+    });
+  }
+
+  async denylistRules(): Promise<OperatorRuleRecord[]> {
+    await this.idle();
+    const rows = this.db.prepare('SELECT id, record FROM denylist_rules ORDER BY id').all() as Array<{ id: string; record: string }>;
+    const records: OperatorRuleRecord[] = [];
+    const bad: Array<{ id: string; why: string }> = [];
+    for (const row of rows) {
+      const parsed = parseStoredRule(row.id, row.record);
+      if ('record' in parsed) records.push(parsed.record);
+      else bad.push({ id: row.id, why: parsed.error });
+    }
+    this.invalid.replace('denylist_rules', bad);
+    return records;
+  }
+
+  async changeDenylistRule(change: DenylistRuleChange, audit: NewAuditRecord): Promise<boolean> {
+    await this.idle();
+    const time = new Date().toISOString();
+    return this.transaction(() => {
+      if ('remove' in change) {
+        if (this.db.prepare('DELETE FROM denylist_rules WHERE id = ?').run(change.remove).changes === 0) return false;
+      } else {
+        this.db.prepare('INSERT INTO denylist_rules (id, record) VALUES (?, ?)').run(change.add.id, JSON.stringify(change.add));
+      }
+      this.insertAudit([audit], time);
+      return true;
     });
   }
 

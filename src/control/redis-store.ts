@@ -17,7 +17,9 @@ import type { FlushTarget } from '../stages/cache/flush.js';
 import type { Override } from '../stages/overrides/override.js';
 import { InvalidRecords } from './invalid-records.js';
 import { controlName, parseStoredOverride } from './override-rules.js';
-import type { AuditQuery, AuditRecord, ControlSnapshot, ControlStore, FlushRecord, NewAuditRecord, OverrideChange } from './store.js';
+import type { AuditQuery, AuditRecord, ControlSnapshot, ControlStore, DenylistRuleChange, FlushRecord, NewAuditRecord, OverrideChange } from './store.js';
+import { DENYLIST_RULES_KEY, parseStoredRule } from './denylist-rule-records.js';
+import type { OperatorRuleRecord } from '../stages/denylist/operator-list.js';
 
 const KEY_PREFIX = 'dnslinkd:';
 const KEYS = {
@@ -103,6 +105,22 @@ local version = redis.call('HINCRBY', KEYS[2], 'version', 1)
 redis.call('HSET', KEYS[2], 'changedAt', ARGV[2])
 redis.call('PUBLISH', ARGV[1], cjson.encode({kind = 'overrides', version = version, time = ARGV[2]}))
 return version
+`;
+
+// KEYS: denylist rules, audit. ARGV: channel, time, 'add' or 'remove', id, record JSON (add) or '', audit JSON.
+// A key of its own and a notice of its own kind: the override scripts and counters are untouched;
+// every instance reads the rules again on the notice (fleet-sync.ts reconciles on any notice).
+const DENYLIST_RULE_SCRIPT = `${WRITE_CHECKS}
+local refused = wrongType(KEYS[1], 'hash') or wrongType(KEYS[2], 'stream')
+if refused then return redis.error_reply(refused) end
+if ARGV[3] == 'remove' then
+  if redis.call('HDEL', KEYS[1], ARGV[4]) == 0 then return 0 end
+else
+  redis.call('HSET', KEYS[1], ARGV[4], ARGV[5])
+end
+redis.call('XADD', KEYS[2], '*', 'r', ARGV[6])
+redis.call('PUBLISH', ARGV[1], cjson.encode({kind = 'denylist', time = ARGV[2]}))
+return 1
 `;
 
 // KEYS: meta, flushes, audit. ARGV: channel, time, flush JSON ({target, negativeOnly, time}), audit JSON, cutoff time.
@@ -407,6 +425,35 @@ export class RedisStore implements ControlStore {
     )) as number;
     this.lastCounters.generation = Number(generation);
     return { ...flush, generation: Number(generation), time };
+  }
+
+  async denylistRules(): Promise<OperatorRuleRecord[]> {
+    const [type, flat] = (await this.call('reading the denylist rules', async () => {
+      const results = await this.client.multi().type(DENYLIST_RULES_KEY).hgetall(DENYLIST_RULES_KEY).exec();
+      return [results?.[0]?.[1] ?? 'none', results?.[1]?.[0] ? {} : (results?.[1]?.[1] ?? {})] as const;
+    })) as readonly [string, Record<string, string>];
+    if (type !== 'hash' && type !== 'none') {
+      this.invalid.replace(DENYLIST_RULES_KEY, wrongType(type));
+      return [];
+    }
+    const records: OperatorRuleRecord[] = [];
+    const bad: Array<{ id: string; why: string }> = [];
+    for (const [id, raw] of Object.entries(flat)) {
+      const parsed = parseStoredRule(id, raw);
+      if ('record' in parsed) records.push(parsed.record);
+      else bad.push({ id, why: parsed.error });
+    }
+    this.invalid.replace(DENYLIST_RULES_KEY, bad);
+    return records;
+  }
+
+  async changeDenylistRule(change: DenylistRuleChange, audit: NewAuditRecord): Promise<boolean> {
+    const time = new Date().toISOString();
+    const [op, id, record] = 'remove' in change ? ['remove', change.remove, ''] : ['add', change.add.id, JSON.stringify(change.add)];
+    const done = (await this.write('the denylist rule', () =>
+      this.client.eval(DENYLIST_RULE_SCRIPT, 2, DENYLIST_RULES_KEY, KEYS.audit, KEYS.channel, time, op, id, record, this.auditJson(audit, time)),
+    )) as number;
+    return done === 1;
   }
 
   async appendAudit(records: NewAuditRecord[]): Promise<void> {

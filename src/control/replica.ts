@@ -18,6 +18,8 @@ import type { EnsHealthView } from '../stages/ens/rpc-health.js';
 import type { ControlHealth } from './health.js';
 import { listCache, mergePages, type CacheListPage, type CacheListQuery } from './cache-listing.js';
 import { instanceStatus, type InstanceStatusView } from './instance-status.js';
+import { runDenylistCall, type DenylistCall } from './denylist-replica.js';
+import type { DenylistAuditEvent } from '../stages/denylist/denylist-manager.js';
 
 /** One cached answer as the admin API shows it. */
 export interface CachedAnswerView {
@@ -74,6 +76,10 @@ export interface Replica {
   publishHealth?(health: ControlHealth): void;
   /** The ENS RPC endpoints' health where ENS runs (undefined while it is off), for /admin/v1/status. */
   ensHealth?(): Promise<EnsStatusView | undefined>;
+  /** A call to the denylist stage of every process that answers queries: one result each. */
+  denylist?(call: DenylistCall): Promise<unknown[]>;
+  /** Where a process's list manager reports a version it held (for the audit log). */
+  onDenylistEvent?(listener: (event: DenylistAuditEvent) => Promise<void>): void;
 }
 
 /** The ENS section of /admin/v1/status: with --workers, the first worker's view and every worker's. */
@@ -150,6 +156,14 @@ export class LocalReplica implements Replica {
   async cacheList(query: CacheListQuery, worker?: number): Promise<CacheListPage> {
     const page = await listCache(this.core.stages.cache.store, query, this.now(), worker);
     return worker === undefined ? mergePages([page], query) : page;
+  }
+
+  async denylist(call: DenylistCall): Promise<unknown[]> {
+    return [await runDenylistCall(this.core, call)];
+  }
+
+  onDenylistEvent(listener: (event: DenylistAuditEvent) => Promise<void>): void {
+    this.core.denylist.audit = listener;
   }
 
   async cachedTxt(fqdn: string): Promise<TxtLookupResult | undefined> {

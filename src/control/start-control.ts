@@ -12,6 +12,7 @@ import { acquireDataDirLock } from './data-dir-lock.js';
 import { prepareDataDir } from '../runtime/data-dir.js';
 import { isLoopback } from './config.js';
 import { ControlPlane } from './control-plane.js';
+import { DenylistControl } from './denylist-control.js';
 import { EmbeddedStore } from './embedded-store.js';
 import { FleetSync } from './fleet-sync.js';
 import { FleetPresence } from './fleet-presence.js';
@@ -62,6 +63,10 @@ export async function startControl(config: Config, log: Logger, replica: Replica
   }
   const control = new ControlPlane(store, replica, log, metrics);
   control.maxFlushEntries = () => config.admin.maxFlushEntries;
+  // The operator's denylist rules travel like overrides; a held list version is audited here.
+  const denylist = new DenylistControl(control, replica, log, () => config.denylist.maxNewlyBlockedPercent);
+  control.denylist = denylist;
+  replica.onDenylistEvent?.((event) => denylist.recordEvent(event));
   let fleet: FleetSync | undefined;
   let healthTimer: NodeJS.Timeout | undefined;
   try {
@@ -128,6 +133,7 @@ export async function startControl(config: Config, log: Logger, replica: Replica
         await listener.close();
         await control.fleet?.stop();
         await fleet?.close();
+        denylist.close();
         await control.close();
         lock.release();
       },

@@ -2,6 +2,7 @@
 // generation counter, behind one contract that the embedded store (one machine) and the Redis
 // store (a fleet) both keep. Every change is atomic with its audit record.
 import type { FlushTarget } from '../stages/cache/flush.js';
+import type { OperatorRuleRecord } from '../stages/denylist/operator-list.js';
 import type { Override } from '../stages/overrides/override.js';
 import type { InvalidRecords } from './invalid-records.js';
 
@@ -15,7 +16,13 @@ export type AuditAction =
   | 'override.restore'
   /** Overrides held by an instance after a store reset, dropped (a shared store). */
   | 'override.accept-reset'
-  | 'cache.flush';
+  | 'cache.flush'
+  /** An operator denylist rule added or removed (dnslinkd deny add / rm), or expired. */
+  | 'denylist.add'
+  | 'denylist.remove'
+  /** A new version of a list held by the guard, or applied by dnslinkd deny accept. */
+  | 'denylist.hold'
+  | 'denylist.accept';
 
 export interface AuditRecord {
   id: string;
@@ -68,6 +75,8 @@ export interface OverrideChange {
   ifAbsent?: boolean;
 }
 
+export type DenylistRuleChange = { add: OperatorRuleRecord } | { remove: string };
+
 export interface AuditQuery {
   name?: string;
   /** ISO time: records at or after it. */
@@ -90,6 +99,10 @@ export interface ControlStore {
   changeOverrides(changes: OverrideChange[], audit: NewAuditRecord[]): Promise<number | undefined>;
   /** Records a flush (a new generation) and its audit record in one transaction. */
   recordFlush(flush: Omit<FlushRecord, 'generation' | 'time'>, audit: NewAuditRecord): Promise<FlushRecord>;
+  /** The operator's denylist rules, each checked as read (an invalid one skipped and reported). */
+  denylistRules?(): Promise<OperatorRuleRecord[]>;
+  /** Adds a rule or removes one by id, with its audit record, atomically; false when the rule to remove is not there. */
+  changeDenylistRule?(change: DenylistRuleChange, audit: NewAuditRecord): Promise<boolean>;
   /** Audit records alone (dry runs, which change nothing else). */
   appendAudit(records: NewAuditRecord[]): Promise<void>;
   /** Newest first. */

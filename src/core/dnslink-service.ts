@@ -11,6 +11,7 @@ import type { TxtRecord } from '../dnslink/entries.js';
 import { resolveGatewayValue, type GatewayOptions, type GatewayResult } from '../dnslink/gateway.js';
 import { parseDnslinkHostname } from '../dnslink/hostname.js';
 import { describeDnslinkResultError, resolveDnslink, resolveDomain, type DnslinkResult, type TxtLookup } from '../dnslink/resolve.js';
+import { blockOfLookup, type DenylistBlock } from '../stages/denylist/block.js';
 import type { Caller, Stage } from '../stages/stage.js';
 
 /** What the resolution API reports as the `source` of a whole result: where its value comes from (docs/api.md). */
@@ -33,6 +34,8 @@ const REPORTED_AS: Readonly<Record<AnswerSource, { source: ResultSource; weight:
   stale: { source: 'dns', weight: 1 },
   local: { source: 'local', weight: 0 },
   policy: { source: 'local', weight: 0 },
+  // A block is an error result (410/451): its source is never reported as a result's.
+  denylist: { source: 'local', weight: 0 },
 };
 
 const fromCacheSource = (source: AnswerSource): boolean => source === 'cache' || source === 'stale';
@@ -70,6 +73,8 @@ export interface Traced<T> {
   upstreamFailed: boolean;
   /** True when some answer was served stale. */
   stale: boolean;
+  /** Set when a denylist blocked a lookup: the result is refused (HTTP 410 or 451, `resolve` exits 5). */
+  blocked?: DenylistBlock;
 }
 
 /** Where a result's value comes from, for a set of lookups (`dns` when there were none). */
@@ -129,9 +134,11 @@ export class DnslinkService {
   private async traced<T>(caller: Caller, naming: { domain?: string; notes: string[] }, run: (lookup: TxtLookup) => Promise<T>): Promise<Traced<T>> {
     const lookups: LookupTrace[] = [];
     const result = await run(this.tracingLookup(caller, lookups));
+    const blocked = lookups.map(blockOfLookup).find((b) => b !== undefined);
     return {
       result,
       ...naming,
+      ...(blocked ? { blocked } : {}),
       lookups,
       source: resultSourceOf(lookups),
       cached: lookups.length > 0 && lookups.every(fromCache),

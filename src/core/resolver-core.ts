@@ -6,6 +6,8 @@ import type { Config } from '../config/schema.js';
 import { ClientGate } from '../listeners/client-gate.js';
 import { Metrics } from '../observability/metrics.js';
 import { buildChain, type ChainStages } from '../stages/chain.js';
+import { DenylistManager } from '../stages/denylist/denylist-manager.js';
+import { makeDenylistSource } from '../stages/denylist/make-source.js';
 import { DnslinkService } from './dnslink-service.js';
 import { WireHandler } from './wire-handler.js';
 import { WireMetrics } from './wire-metrics.js';
@@ -22,10 +24,14 @@ export interface ResolverCore {
   dnslink: DnslinkService;
   /** Who the DNS listeners answer and how much (dns.allow, dns.rateLimit), checked before the wire handler. */
   clientGate: ClientGate;
+  /** Which version of each denylist is in force in the denylist stage (started by the instance). */
+  denylist: DenylistManager;
 }
 
 export interface CoreOptions {
   now?: () => number;
+  /** Where the denylist sources keep their copies (under denylists/) and the applied versions (default: dataDir; a cluster worker its own). */
+  denylistDataDir?: string;
   processMetrics?: boolean;
 }
 
@@ -34,5 +40,6 @@ export function createResolverCore(config: Config, log: Logger, options: CoreOpt
   const { head, stages } = buildChain({ config, registry: metrics.registry, log, now: options.now ?? Date.now });
   const clientGate = new ClientGate(config.dns, metrics.registry, options.now ?? Date.now);
   const wireHandler = new WireHandler(head, { udpPayloadSize: config.dns.udpPayloadSize, queryLog: config.log.queries }, new WireMetrics(metrics.registry), log);
-  return { config, metrics, log, stages, wireHandler, clientGate, dnslink: new DnslinkService(head, (domain) => stages.ens.invalidEnsName(domain)) };
+  const denylist = new DenylistManager({ stage: stages.denylist, cache: stages.cache, config: config.denylist, dataDir: options.denylistDataDir ?? config.dataDir, log, now: options.now ?? Date.now, makeSource: makeDenylistSource, ...(stages.denylist.metrics ? { metrics: stages.denylist.metrics } : {}) });
+  return { config, metrics, log, stages, wireHandler, clientGate, denylist, dnslink: new DnslinkService(head, (domain) => stages.ens.invalidEnsName(domain)) };
 }

@@ -8,7 +8,7 @@ import type { DnsRecord, EncodedSections, ExtendedError } from './types.js';
  * Where an answer came from, one value per kind of stage answer. Lookups report it (the API's
  * `lookups[].source`); core/dnslink-service.ts maps each to what the resolution API calls it.
  */
-export const ANSWER_SOURCES = ['policy', 'override', 'local', 'cache', 'stale', 'upstream', 'ens', 'ens-fallback', 'error'] as const;
+export const ANSWER_SOURCES = ['policy', 'override', 'local', 'cache', 'stale', 'upstream', 'ens', 'ens-fallback', 'denylist', 'error'] as const;
 export type AnswerSource = (typeof ANSWER_SOURCES)[number];
 
 export interface Resolution {
@@ -35,6 +35,11 @@ export interface Resolution {
   /** Seconds to subtract from every TTL (cache age); `ttlOverride` wins when set (stale answers). */
   ttlAge?: number;
   ttlOverride?: number;
+  /**
+   * Seconds a stage's own negative answer without an SOA may be cached (a denylist block: the
+   * cache stores it like any negative answer, within cache.negativeMinTtl..negativeMaxTtl).
+   */
+  negativeTtl?: number;
   encoded?: EncodedSections;
 }
 

@@ -68,6 +68,11 @@ export const RELOAD_KEYS: Readonly<Record<string, ReloadKind>> = {
   'cache.prefetchThreshold': 'live',
   clientDeadlineMs: 'live',
   ens: 'live',
+  // The sources are built at start (a reload reads each list again); the stage's answer and the
+  // guard's share are read when the stage and the list manager are built.
+  'denylist.sources': 'restart',
+  'denylist.answer': 'restart',
+  'denylist.maxNewlyBlockedPercent': 'restart',
   // The file is read again on every reload, changed or not.
   localRecords: 'live',
   logLevel: 'live',

@@ -95,6 +95,8 @@ export function applyToCore(core: ResolverCore, config: Config, records: LocalRe
   core.stages['local-records'].replaceRecords(records);
   if (touched('ens')) core.stages.ens.reconfigureFrom(config.ens);
   core.wireHandler.queryLog.reconfigure(config.log.queries);
+  // Every denylist read again (a file re-read, a URL fetched, conditionally): a new version is weighed as usual.
+  void core.denylist.refresh();
   core.config = config;
 }
 

@@ -21,7 +21,7 @@ describe('the resolver chain', () => {
     const { head, stages } = built();
     const order: string[] = [];
     for (let stage: Stage = head; stage !== END_OF_CHAIN; stage = stage.next) order.push(stage.name);
-    expect(order).toEqual(['query-policy', 'overrides', 'local-records', 'cache', 'ens', 'upstream']);
+    expect(order).toEqual(['query-policy', 'overrides', 'local-records', 'cache', 'denylist', 'ens', 'upstream']);
     expect(order).toEqual(CHAIN_ORDER);
     expect(Object.keys(stages)).toEqual(CHAIN_ORDER);
     expect(stages.upstream.next).toBe(END_OF_CHAIN);

@@ -13,6 +13,8 @@ import { OverridesMetrics } from './overrides/metrics.js';
 import { OverridesStage } from './overrides/overrides-stage.js';
 import { QueryPolicyStage } from './query-policy/query-policy-stage.js';
 import { EnsMetrics } from './ens/metrics.js';
+import { DenylistMetrics } from './denylist/metrics.js';
+import { DenylistStage } from './denylist/denylist-stage.js';
 import { EnsStage } from './ens/ens-stage.js';
 import { linkStages, type Stage } from './stage.js';
 import { UpstreamMetrics } from './upstream/metrics.js';
@@ -53,6 +55,17 @@ const CHAIN = [
     name: 'cache',
     build: ({ config, registry, now }: ChainDeps) =>
       new CacheStage(cacheStageOptions(config.cache, config.clientDeadlineMs), new CacheMetrics(registry), now),
+  },
+  // 4b. denylist: DNSLink names and the /ipfs/ and /ipns/ values of their answers checked against
+  //    the denylists (IPIP-383) and the operator's blocks. Below the cache, so a cache hit costs no
+  //    list lookup and a block is cached like any answer (a new list version evicts what it
+  //    changes); above ens and upstream, so a blocked name is never asked for, and ENS answers
+  //    (contenthash as DNSLink) are checked like DNS ones. Below overrides: an override answers
+  //    before any list is consulted (docs/denylists.md says why).
+  {
+    name: 'denylist',
+    build: ({ config, registry, now }: ChainDeps) =>
+      new DenylistStage({ answer: config.denylist.answer, mirrors: config.ens.mirrors }, new DenylistMetrics(registry), now),
   },
   // 5. ens: ENS names (under ens.suffixes, or mirror names) answered from their contenthash, below
   //    the cache so they are cached, coalesced and served stale like DNS names; and the ENS fallback

@@ -115,7 +115,55 @@ describe.skipIf(!ok)('runbook incident drill on a three-instance fleet', () => {
     for (const action of ['override.remove', 'cache.flush', 'override.pin']) expect(trail).toContain(action);
     expect(trail).toMatch(/INC-7 resolved/);
   }, 60_000);
+
+  it('blocks a phishing name and its CID fleet-wide as "Block a phishing name now" says, and lifts it', async () => {
+    const plainCid = /\/ipfs\/([a-z0-9]+)/.exec(n.plain.values[0]!)![1]!;
+    const deny = denySteps(DOMAIN, plainCid);
+    expect(deny.map((s) => s.map((args) => args.slice(0, 2).join(' ')))).toEqual([
+      ['deny check', 'deny add'],
+      ['deny add', 'deny add', 'deny ls'],
+      ['deny rm', 'audit --since'],
+    ]);
+    const gatewayStatus = async (d: DnslinkdHandle) => (await fetch(`http://127.0.0.1:${d.httpPort}/v1/dnslink/${DOMAIN}`)).status;
+    // 1. Check and dry run: nothing blocked yet.
+    const [check, dry] = deny[0]!;
+    expect((await run(check!)).stdout).toContain(`${DOMAIN}: no list has a matching rule: not blocked`);
+    expect((await run(dry!)).stdout).toMatch(/^dry run: would add/);
+    expect((await Promise.all(fleet.map(gatewayStatus))).every((status) => status === 200)).toBe(true);
+    // 2. Block: every instance answers NOERROR, no records, EDE 15; the API 410.
+    const [addName, addCid, ls] = deny[1]!;
+    const started = Date.now();
+    await run(addName!);
+    await run(addCid!);
+    await everyInstance('the name blocked on every instance', (r) => r.ede === 15 && r.values.length === 0);
+    console.log(`runbook drill: a denylist rule reached all 3 instances within ${Date.now() - started} ms`);
+    for (const d of fleet) expect(await gatewayStatus(d)).toBe(410);
+    const listed = (await run(ls!)).stdout;
+    expect(listed).toContain(`/ipns/${DOMAIN}`);
+    expect(listed).toContain(`/ipfs/${plainCid}`);
+    // 3. Lift both (the page's ID: each rule's id from deny ls).
+    const [rm, audit] = deny[2]!;
+    const ids = [...listed.matchAll(/^([0-9a-f-]{36})\s/gm)].map((m) => m[1]!);
+    expect(ids).toHaveLength(2);
+    for (const id of ids) await run(rm!.map((arg) => (arg === 'ID' ? id : arg)));
+    await everyInstance('the name answered from DNS again on every instance', (r) => r.ede === undefined && r.values.join() === n.plain.values.join());
+    const trail = (await run(audit!)).stdout;
+    expect(trail).toContain('denylist.add');
+    expect(trail).toContain('denylist.remove');
+  }, 60_000);
 });
+
+/** The `npx dnslinkd` commands of the page's `sh deny` blocks ("Block a phishing name now"), the name and CID put in. */
+function denySteps(domain: string, cid: string): string[][][] {
+  const page = readFileSync(join(repoRoot, 'docs', 'runbook.md'), 'utf8');
+  const blocks = [...page.matchAll(/```sh deny\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  return blocks.map((block) =>
+    block
+      .split('\n')
+      .filter((line) => line.startsWith('npx dnslinkd '))
+      .map((line) => [...line.replace(/^npx dnslinkd /, '').matchAll(/"([^"]*)"|(\S+)/g)].map((m) => (m[1] ?? m[2]!).replace(/\bexample\.com\b/g, domain).replace(/^\/ipfs\/CID$/, `/ipfs/${cid}`))),
+  );
+}
 
 /** The commands of the page's `sh reload` block (docs/runbook.md, "Reload the configuration"), in order. */
 function reloadSteps(): string[] {

@@ -7,6 +7,7 @@ import type { ResolverCore } from '../../core/resolver-core.js';
 import { Rcode } from '../../dns/constants.js';
 import { isGatewayFailure, type GatewayErrorCode, type GatewayResult } from '../../dnslink/gateway.js';
 import { describeDnslinkResultError, isDnslinkFailure, type DnslinkResult } from '../../dnslink/resolve.js';
+import { BLOCK_STATUS } from '../../stages/denylist/block.js';
 import { ALLOW_ORIGIN } from './cors.js';
 import { httpClient, noteDnslinkRequest, queryLogClock } from './http-query-log.js';
 import { sendError } from './http-errors.js';
@@ -92,7 +93,16 @@ function overrideReason(traced: Traced<unknown>): { reason?: string } {
   return text === undefined ? {} : { reason: text.replace(/^override: /, '') };
 }
 
+/** A name or value a denylist blocks: 410 (blocked) or 451 (censored) with the list and the rule; true when sent. */
+function sendBlocked(reply: FastifyReply, names: Naming, traced: Traced<unknown>): boolean {
+  const block = traced.blocked;
+  if (!block) return false;
+  sendError(reply, BLOCK_STATUS[block.code], block.code, block.message, { list: block.list, rule: block.rule, ...names, domain: block.domain, lookups: traced.lookups });
+  return true;
+}
+
 function sendGateway(reply: FastifyReply, names: Naming, traced: Traced<GatewayResult>): void {
+  if (sendBlocked(reply, names, traced)) return;
   const { result } = traced;
   if (isGatewayFailure(result)) {
     const { reason } = result.error;
@@ -118,6 +128,7 @@ function sendGateway(reply: FastifyReply, names: Naming, traced: Traced<GatewayR
 }
 
 function sendAll(reply: FastifyReply, names: Naming, traced: Traced<DnslinkResult>): void {
+  if (sendBlocked(reply, names, traced)) return;
   const { result } = traced;
   if (isDnslinkFailure(result)) {
     const { error } = result;

@@ -65,7 +65,9 @@ export function registerOpsRoutes(app: FastifyInstance, core: ResolverCore): voi
     // Failing ENS endpoints do not make the instance unready either (DNS names still resolve).
     const ens = core.stages.ens.health();
     const ensNote = ens && describeEnsHealth(ens);
-    const reason = [r.reason, note, ensNote].filter(Boolean).join('; ');
+    // A denylist version held by the guard, or a list never read: said, not unready.
+    const denylistNote = core.denylist.healthNote();
+    const reason = [r.reason, note, ensNote, denylistNote].filter(Boolean).join('; ');
     void reply.code(r.ready ? 200 : 503).header('cache-control', 'no-store');
     if (r.retryAfter !== undefined) void reply.header('retry-after', String(r.retryAfter));
     return {
@@ -78,6 +80,7 @@ export function registerOpsRoutes(app: FastifyInstance, core: ResolverCore): voi
       localRecords: core.stages['local-records'].size,
       ...(control ? { control } : {}),
       ...(ens ? { ens: withoutAddresses(ens) } : {}),
+      ...(denylistNote ? { denylist: { degraded: core.denylist.degraded, note: denylistNote } } : {}),
     };
   });
   app.get('/livez', { schema: liveSchema }, async (_request, reply) => {

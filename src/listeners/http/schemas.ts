@@ -227,6 +227,21 @@ function dnslinkError(description: string) {
   } as const;
 }
 
+/** A denylist's refusal: the list and the rule (a double-hash rule as its hash) beside the usual error fields. */
+function denylistError(description: string) {
+  const base = dnslinkError(description);
+  return {
+    ...base,
+    required: ['code', 'list', 'rule', 'message'],
+    properties: {
+      ...base.properties,
+      code: { type: 'string', description: 'BLOCKED (410) or CENSORED (451).' },
+      list: { type: 'string', description: 'The denylist whose rule matched (operator: the operator rules).' },
+      rule: { type: 'string', description: 'The rule as written; a double-hash rule as its hash, never the name it stands for.' },
+    },
+  } as const;
+}
+
 export const dnslinkSchema = {
   summary: 'Resolve a DNSLink the way a gateway does',
   description:
@@ -253,6 +268,8 @@ export const dnslinkSchema = {
     409: dnslinkError('MULTIPLE_DNSLINK'),
     502: dnslinkError('UPSTREAM_FAILED or DNS_RCODE_<n>: upstreams failed or answered an error, and no stale answer was left'),
     508: dnslinkError('LOOP or TOO_MANY_HOPS'),
+    410: denylistError('BLOCKED: the name or a value resolved on the way matches a denylist rule (kind blocked)'),
+    451: denylistError('CENSORED: the name or a value resolved on the way matches a denylist rule (kind censored)'),
   },
 } as const;
 
@@ -336,6 +353,15 @@ const healthBody = (description: string, status: string) =>
         },
       },
       ens: ENS_HEALTH_SCHEMA,
+      denylist: {
+        type: 'object',
+        description: 'Present when a denylist needs attention: a new version held by the guard (dnslinkd deny accept LIST), or a list never read (not blocking by it). Readiness does not change for it.',
+        required: ['degraded', 'note'],
+        properties: {
+          degraded: { type: 'boolean', description: 'True while some configured list has no version in force.' },
+          note: { type: 'string' },
+        },
+      },
     },
   }) as const;
 

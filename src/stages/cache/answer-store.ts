@@ -395,7 +395,11 @@ function cacheableForm(res: Resolution, policy: CachePolicy): CacheableForm | un
   }
   if (isNegativeAnswer(res)) {
     const soa = soaOf(res);
-    if (!soa || soa.type !== 'SOA') return undefined; // RFC 2308 5: no SOA, no negative caching
+    if (!soa || soa.type !== 'SOA') {
+      // RFC 2308 5: no SOA, no negative caching; unless a stage of ours said how long (a denylist block).
+      if (res.negativeTtl === undefined) return undefined;
+      return { ttl: clamp(res.negativeTtl, policy.negativeMinTtl, policy.negativeMaxTtl), negative: true, answers: [], authorities: [], additionals: [] };
+    }
     const ttl = clamp(Math.min(soa.ttl ?? 0, soa.data.minimum ?? 0), policy.negativeMinTtl, policy.negativeMaxTtl);
     return { ttl, negative: true, answers: [], authorities: [withTtl(soa, ttl)], additionals: [] };
   }

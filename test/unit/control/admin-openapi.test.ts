@@ -31,8 +31,9 @@ describe('the admin API document', () => {
   let doc: OpenApi;
   beforeAll(async () => {
     const config = loadConfig({ flags: { localRecords: null }, env: {} });
-    // The routes are enumerated, never called: no control plane or tokens are needed.
-    app = await buildAdminApp(pino({ level: 'silent' }), {} as ControlPlane, {} as AdminAuth, { limits: config.http });
+    // The routes are enumerated, never called: no control plane or tokens are needed (a denylist
+    // present, so its routes are registered too).
+    app = await buildAdminApp(pino({ level: 'silent' }), { denylist: {} } as unknown as ControlPlane, {} as AdminAuth, { limits: config.http });
     doc = app.swagger() as unknown as OpenApi;
   });
   afterAll(() => app?.close());
