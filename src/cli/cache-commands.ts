@@ -36,7 +36,7 @@ type Help = (sub?: string) => number;
 
 const whole = (raw: string | undefined, flag: string): string | undefined => {
   if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 1000) throw new UsageError(`${flag} takes a whole number from 1 to 1000, such as 20 (got "${raw}")`);
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 1000) throw new UsageError(`${flag} takes a whole number from 1 to 1000, such as 20 (got "${raw}")`, 'cache ls');
   return raw;
 };
 
@@ -52,7 +52,7 @@ async function list(args: string[], help: Help): Promise<number> {
   positionals(pos, 0, 'cache ls', 'no arguments');
   const top = whole(values.top as string | undefined, '--top');
   const limit = whole(values.limit as string | undefined, '--limit');
-  if (top !== undefined && (limit !== undefined || values.cursor !== undefined)) throw new UsageError('cache ls --top N lists the N busiest entries at once: it takes no --limit or --cursor');
+  if (top !== undefined && (limit !== undefined || values.cursor !== undefined)) throw new UsageError('cache ls --top N lists the N busiest entries at once: it takes no --limit or --cursor', 'cache ls');
   const query = { suffix: values.suffix as string | undefined, stale: values.stale ? 'true' : undefined, top, limit, cursor: values.cursor as string | undefined };
   const r = await clientFor(values).request<CacheListPage>('GET', '/admin/v1/cache', { query });
   if (values.json) {
