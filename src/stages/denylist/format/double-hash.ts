@@ -1,7 +1,7 @@
 // The hash functions a `//DOUBLE-HASH` rule may use (multihash codes node:crypto can compute) and
 // the two forms of such a rule: modern (a base58btc multihash) and legacy (sha256 as 64 hex digits).
 // Returns multihash bytes; no state.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { base58btc } from 'multiformats/bases/base58';
 import { readVarint, varintBytes } from './cid-bytes.js';
 
@@ -30,7 +30,7 @@ const FUNCTIONS = new Map<number, DoubleHashFunction>([
 export function multihashOf(code: number, input: string): Buffer {
   const fn = FUNCTIONS.get(code);
   if (fn === undefined) throw new Error(`no hash function for multihash code 0x${code.toString(16)}`);
-  const digest = createHash(fn.algorithm).update(input, 'utf8').digest();
+  const digest = hash(fn.algorithm, input, 'buffer');
   return Buffer.concat([Buffer.from([...varintBytes(code), ...varintBytes(fn.digestLength)]), digest]);
 }
 
