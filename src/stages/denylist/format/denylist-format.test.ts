@@ -67,6 +67,19 @@ describe('compact denylist: /ipfs/ rules', () => {
     expect(list.matchPath('/ipfs/bafybeihrw75yfhdx5qsqgesdnxejtjybscwuclpusvxkuttep6h7pkgmze')).toBeUndefined();
   });
 
+  it('many prefixes on one root: each decides the paths it starts, the later rule for the same prefix wins', () => {
+    const root = '/ipfs/QmecDgNqCRirkc3Cjz9eoRBNwXGckJ9WvTdmY16HP88768';
+    const lines = Array.from({ length: 500 }, (_, i) => `${root}/dir${i}/*`);
+    lines.push(`!${root}/dir7/*`, `${root}/a*`, `!${root}/ab*`);
+    const { list } = compile(lines);
+    expect(list.matchPath(`${root}/dir42/x.html`)).toMatchObject({ line: 43, allow: false });
+    expect(list.matchPath(`${root}/dir7/x`)).toMatchObject({ line: 501, allow: true });
+    expect(list.matchPath(`${root}/dir`)).toBeUndefined();
+    expect(list.matchPath(`${root}/a`)).toMatchObject({ line: 502, allow: false });
+    expect(list.matchPath(`${root}/abc`)).toMatchObject({ line: 503, allow: true });
+    expect(list.matchPath(`${root}/dir499`)).toMatchObject({ line: 500 });
+  });
+
   it('paths are %-decoded on both sides', () => {
     const { list } = compile(['/ipfs/QmecDgNqCRirkc3Cjz9eoRBNwXGckJ9WvTdmY16HP88768/my%20file.html']);
     expect(list.matchPath('/ipfs/QmecDgNqCRirkc3Cjz9eoRBNwXGckJ9WvTdmY16HP88768/my file.html')).toMatchObject({ line: 1 });
