@@ -1,7 +1,7 @@
 // Compiles the rules of a compact denylist (IPIP-383) into lookup tables and answers which rule of
 // the list decides a name or a content path: one exact-key table (CIDs and IPNS keys by multihash,
-// DNSLink names, exact paths, double hashes), path prefixes per root (scanned when few, by length when many), and the rules
-// text and line numbers kept in flat buffers. Fed line by line in slices (the caller yields between them).
+// DNSLink names, exact paths, double hashes), path prefixes per root, and the rules' text and line
+// numbers kept in flat buffers. Fed line by line in slices (the caller yields between them).
 import { createHash, type Hash } from 'node:crypto';
 import { base58btc } from 'multiformats/bases/base58';
 import { cidBytes, cidV1Base32, ipnsKeyBytes, LIBP2P_KEY_CODEC, type CidBytes } from './cid-bytes.js';
