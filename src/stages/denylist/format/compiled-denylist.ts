@@ -152,8 +152,11 @@ export class DenylistCompiler {
   /** Lines read while looking for the header's `---` (undefined once decided). */
   private headerLines: string[] | undefined = [];
   private headerBytes = 0;
-  /** Lines to read as rules before the next fed ones (a header that was not one). */
-  private replay: string[] = [];
+  /**
+   * Lines waiting to be read as rules, in order (a header that was not one, and the lines after it
+   * until they are read; undefined: a line over the length limit). Numbered from replayFirstLine.
+   */
+  private replay: Array<string | undefined> = [];
   private replayFirstLine = 0;
 
   constructor(private readonly options: ParseDenylistOptions) {
@@ -217,7 +220,7 @@ export class DenylistCompiler {
   private *drainReplay(): Generator<void> {
     while (this.replay.length > 0) {
       const batch = this.replay.splice(0, 64);
-      for (const line of batch) this.readRule(line, this.replayFirstLine++);
+      for (const line of batch) this.readLine(line, this.replayFirstLine++);
       yield;
     }
   }
@@ -242,7 +245,12 @@ export class DenylistCompiler {
         return;
       }
     }
-    if (tooLong) this.bad(number, `line longer than ${MAX_LINE_LENGTH + 1} bytes (the format's limit)`);
+    if (this.replay.length > 0) this.replay.push(tooLong ? undefined : line);
+    else this.readLine(tooLong ? undefined : line, number);
+  }
+
+  private readLine(line: string | undefined, number: number): void {
+    if (line === undefined) this.bad(number, `line longer than ${MAX_LINE_LENGTH + 1} bytes (the format's limit)`);
     else this.readRule(line, number);
   }
 

@@ -288,6 +288,17 @@ describe('compact denylist: header, comments and bad lines', () => {
     expect(list.matchName('after.example')).toMatchObject({ line: 60_002 });
   });
 
+  it('rules after a header that was not one keep their order: the later of two equal rules wins, bad lines come in order', () => {
+    const filler = Array.from({ length: 60_000 }, (_, i) => `/ipns/n${i}.example`); // 1.2 MB, no `---`
+    const { list, bad } = compile(['/ipns/same.example', 'bad one', ...filler, '!/ipns/same.example', 'bad two']);
+    expect(list.matchName('same.example')).toMatchObject({ line: 60_003, allow: true });
+    expect(bad.map(([line]) => line)).toEqual([2, 60_004]);
+    // a line too long for the header scan ends it the same way
+    const long = compile(['/ipns/same.example', `/ipns/${'x'.repeat(2 * 1024 * 1024)}`, '!/ipns/same.example']);
+    expect(long.list.matchName('same.example')).toMatchObject({ line: 3, allow: true });
+    expect(long.bad.map(([line]) => line)).toEqual([2]);
+  });
+
   it('a line longer than 2 MiB is a bad line', () => {
     const { list, bad } = compile(['/ipns/a.example', `/ipns/${'x'.repeat(2 * 1024 * 1024)}`, '/ipns/b.example']);
     expect(bad.map(([line]) => line)).toEqual([2]);
