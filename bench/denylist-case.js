@@ -31,11 +31,13 @@ export async function runDenylistCase(log = console.log) {
     const file = join(dir, 'bench.deny');
     await child(['generate', String(RULES), file], false);
     const r = JSON.parse(await child(['load', file, String(RULES)], true));
-    const met = { load: r.loadMs < 5000, rss: r.rssDeltaMb < 200, pause: r.longestPauseMs < 50 };
+    // On a machine busier than its cores, wall times include waiting for one: then the CPU figures
+    // (load CPU, main-thread CPU within the longest pause) are the ones to hold to the targets.
+    const met = { load: r.loadMs < 5000, loadCpu: r.loadCpuMs < 5000, rss: r.rssDeltaMb < 200, pause: r.longestPauseMs < 50, pauseCpu: r.longestPauseCpuMs < 50 };
     const loaded = loadAverage();
     log(`denylist of ${r.rules} rules (${r.textMb} MB of text): loaded in ${r.loadMs} ms (CPU ${r.loadCpuMs} ms), RSS +${r.rssDeltaMb} MB after (peak +${r.peakRssDeltaMb} MB while compiling), ` +
-      `longest event-loop pause ${r.longestPauseMs} ms holding ${r.longestPauseCpuMs} ms of CPU (monitorEventLoopDelay max ${r.eventLoopDelayMaxMs} ms, p99 ${r.eventLoopDelayP99Ms} ms); load average ${loaded}`);
-    log(`  match: ${r.matchListedUs} µs per listed path, ${r.matchUnlistedNameUs} µs per unlisted name; targets load < 5 s ${met.load ? 'MET' : 'NOT MET'}, RSS < 200 MB ${met.rss ? 'MET' : 'NOT MET'}, pause < 50 ms ${met.pause ? 'MET' : 'NOT MET'}`);
+      `longest event-loop pause ${r.longestPauseMs} ms of which ${r.longestPauseCpuMs} ms main-thread CPU (monitorEventLoopDelay max ${r.eventLoopDelayMaxMs} ms, p99 ${r.eventLoopDelayP99Ms} ms); load average ${loaded}`);
+    log(`  match: ${r.matchListedUs} µs per listed path, ${r.matchUnlistedNameUs} µs per unlisted name; targets load < 5 s ${met.load ? 'MET' : 'NOT MET'} (CPU ${met.loadCpu ? 'MET' : 'NOT MET'}), RSS < 200 MB ${met.rss ? 'MET' : 'NOT MET'}, pause < 50 ms ${met.pause ? 'MET' : 'NOT MET'} (main-thread CPU ${met.pauseCpu ? 'MET' : 'NOT MET'})`);
     return { ...r, met };
   } finally {
     rmSync(dir, { recursive: true, force: true });

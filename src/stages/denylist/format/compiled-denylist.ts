@@ -1,7 +1,7 @@
 // Compiles the rules of a compact denylist (IPIP-383) into lookup tables and answers which rule of
 // the list decides a name or a content path: one exact-key table (CIDs and IPNS keys by multihash,
-// DNSLink names, exact paths, double hashes), a small map of path prefixes per root, and the rules'
-// text and line numbers kept in flat buffers. Fed line by line in slices (the caller yields between them).
+// DNSLink names, exact paths, double hashes), path prefixes per root, and the rules' text and line
+// numbers kept in flat buffers. Fed line by line in slices (the caller yields between them).
 import { createHash, type Hash } from 'node:crypto';
 import { base58btc } from 'multiformats/bases/base58';
 import { cidBytes, cidV1Base32, ipnsKeyBytes, LIBP2P_KEY_CODEC, type CidBytes } from './cid-bytes.js';
@@ -47,6 +47,14 @@ const SAFE_CIDS = new Set(
 function safeCidKey(cid: CidBytes): string {
   return `${cid.codec}:${Buffer.from(cid.multihash).toString('base64')}`;
 }
+
+/**
+ * The prefix rules of one root: a short array scanned as is, or, past PREFIX_SCAN_LIMIT rules, a
+ * map from prefix to rule (the later rule for one prefix) and the distinct prefix lengths, so a
+ * query looks up one slice of its path per length rather than scanning thousands of rules.
+ */
+type PrefixIndex = PrefixRule[] | { byPrefix: Map<string, number>; lengths: number[] };
+const PREFIX_SCAN_LIMIT = 8;
 
 interface PrefixRule {
   /** The decoded path prefix, without leading `/` ('' matches every path, the root included). */
@@ -144,8 +152,11 @@ export class DenylistCompiler {
   /** Lines read while looking for the header's `---` (undefined once decided). */
   private headerLines: string[] | undefined = [];
   private headerBytes = 0;
-  /** Lines to read as rules before the next fed ones (a header that was not one). */
-  private replay: string[] = [];
+  /**
+   * Lines waiting to be read as rules, in order (a header that was not one, and the lines after it
+   * until they are read; undefined: a line over the length limit). Numbered from replayFirstLine.
+   */
+  private replay: Array<string | undefined> = [];
   private replayFirstLine = 0;
 
   constructor(private readonly options: ParseDenylistOptions) {
@@ -201,7 +212,7 @@ export class DenylistCompiler {
       ruleLines: this.ruleLines.trimmed(),
       ruleText: this.ruleText.trimmed(),
       ruleTextStarts: this.ruleTextStarts.trimmed(),
-      prefixes: this.prefixes,
+      prefixes: indexPrefixes(this.prefixes),
       doubleHashCodes: [...this.doubleHashCodes],
     });
   }
@@ -209,7 +220,7 @@ export class DenylistCompiler {
   private *drainReplay(): Generator<void> {
     while (this.replay.length > 0) {
       const batch = this.replay.splice(0, 64);
-      for (const line of batch) this.readRule(line, this.replayFirstLine++);
+      for (const line of batch) this.readLine(line, this.replayFirstLine++);
       yield;
     }
   }
@@ -234,7 +245,12 @@ export class DenylistCompiler {
         return;
       }
     }
-    if (tooLong) this.bad(number, `line longer than ${MAX_LINE_LENGTH + 1} bytes (the format's limit)`);
+    if (this.replay.length > 0) this.replay.push(tooLong ? undefined : line);
+    else this.readLine(tooLong ? undefined : line, number);
+  }
+
+  private readLine(line: string | undefined, number: number): void {
+    if (line === undefined) this.bad(number, `line longer than ${MAX_LINE_LENGTH + 1} bytes (the format's limit)`);
     else this.readRule(line, number);
   }
 
@@ -316,6 +332,20 @@ export class DenylistCompiler {
   }
 }
 
+function indexPrefixes(prefixes: Map<string, PrefixRule[]>): Map<string, PrefixIndex> {
+  const indexed = new Map<string, PrefixIndex>();
+  for (const [root, rules] of prefixes) {
+    if (rules.length <= PREFIX_SCAN_LIMIT) {
+      indexed.set(root, rules);
+      continue;
+    }
+    const byPrefix = new Map<string, number>();
+    for (const r of rules) byPrefix.set(r.prefix, r.rule); // in line order: the later rule stays
+    indexed.set(root, { byPrefix, lengths: [...new Set(rules.map((r) => r.prefix.length))].sort((a, b) => a - b) });
+  }
+  return indexed;
+}
+
 interface DenylistTables {
   name: string;
   version: string;
@@ -325,7 +355,7 @@ interface DenylistTables {
   ruleLines: Uint32Array;
   ruleText: Buffer;
   ruleTextStarts: Uint32Array;
-  prefixes: Map<string, PrefixRule[]>;
+  prefixes: Map<string, PrefixIndex>;
   doubleHashCodes: number[];
 }
 
@@ -400,8 +430,14 @@ class Denylist implements CompiledDenylist {
     const path = rawPath === '' ? '' : trimSlashes(decodePath(rawPath) ?? rawPath);
     if (path !== '') best = this.later(best, this.t.table.get(keyBytes(tag, root, path)));
     const prefixes = this.t.prefixes.get(prefixKey(tag, root));
-    if (prefixes !== undefined) {
+    if (Array.isArray(prefixes)) {
       for (const p of prefixes) if (path.startsWith(p.prefix)) best = this.later(best, p.rule);
+    } else if (prefixes !== undefined) {
+      for (const length of prefixes.lengths) {
+        if (length > path.length) break;
+        const rule = prefixes.byPrefix.get(path.slice(0, length));
+        if (rule !== undefined) best = this.later(best, rule);
+      }
     }
     return best;
   }

@@ -67,6 +67,19 @@ describe('compact denylist: /ipfs/ rules', () => {
     expect(list.matchPath('/ipfs/bafybeihrw75yfhdx5qsqgesdnxejtjybscwuclpusvxkuttep6h7pkgmze')).toBeUndefined();
   });
 
+  it('many prefixes on one root: each decides the paths it starts, the later rule for the same prefix wins', () => {
+    const root = '/ipfs/QmecDgNqCRirkc3Cjz9eoRBNwXGckJ9WvTdmY16HP88768';
+    const lines = Array.from({ length: 500 }, (_, i) => `${root}/dir${i}/*`);
+    lines.push(`!${root}/dir7/*`, `${root}/a*`, `!${root}/ab*`);
+    const { list } = compile(lines);
+    expect(list.matchPath(`${root}/dir42/x.html`)).toMatchObject({ line: 43, allow: false });
+    expect(list.matchPath(`${root}/dir7/x`)).toMatchObject({ line: 501, allow: true });
+    expect(list.matchPath(`${root}/dir`)).toBeUndefined();
+    expect(list.matchPath(`${root}/a`)).toMatchObject({ line: 502, allow: false });
+    expect(list.matchPath(`${root}/abc`)).toMatchObject({ line: 503, allow: true });
+    expect(list.matchPath(`${root}/dir499`)).toMatchObject({ line: 500 });
+  });
+
   it('paths are %-decoded on both sides', () => {
     const { list } = compile(['/ipfs/QmecDgNqCRirkc3Cjz9eoRBNwXGckJ9WvTdmY16HP88768/my%20file.html']);
     expect(list.matchPath('/ipfs/QmecDgNqCRirkc3Cjz9eoRBNwXGckJ9WvTdmY16HP88768/my file.html')).toMatchObject({ line: 1 });
@@ -196,6 +209,15 @@ describe('compact denylist: //DOUBLE-HASH rules', () => {
     expect(list.matchName('phish.example')).toMatchObject({ line: 2, allow: true });
   });
 
+  it('the spec\'s blake3 path double hash (test.deny rule13): /path under the multihash, any CID of it, not /path2', () => {
+    const { list, bad } = compile(['//gW813G35CnLsy7gRYYHuf63hrz71U1xoLFDVeV7actx6oX']);
+    expect(bad).toEqual([]);
+    expect(list.matchPath('/ipfs/bafyb4ieqht3b2rssdmc7sjv2cy2gfdilxkfh7623nvndziyqnawkmo266a/path')).toMatchObject({ line: 1, rule: '//gW813G35CnLsy7gRYYHuf63hrz71U1xoLFDVeV7actx6oX' });
+    expect(list.matchPath('/ipfs/f01701e20903cf61d46521b05f926ba1634628d0bba8a7ffb5b6d5a3ca310682ca63b5ef0/path')).toMatchObject({ line: 1 });
+    expect(list.matchPath('/ipfs/bafyb4ieqht3b2rssdmc7sjv2cy2gfdilxkfh7623nvndziyqnawkmo266a/path2')).toBeUndefined();
+    expect(list.matchPath('/ipfs/bafyb4ieqht3b2rssdmc7sjv2cy2gfdilxkfh7623nvndziyqnawkmo266a')).toBeUndefined();
+  });
+
   it('double hashes with another hash function (sha3-256) are matched with it', () => {
     const sha3 = base58btc.baseEncode(Buffer.concat([Buffer.from([0x16, 0x20]), createHash('sha3-256').update('/ipns/sha3.example').digest()]));
     const { list, bad } = compile([`//${sha3}`]);
@@ -237,10 +259,11 @@ describe('compact denylist: header, comments and bad lines', () => {
     expect(list.entries).toBe(2);
   });
 
-  it('an unsupported hash function or an identity multihash is a bad line', () => {
-    // test.deny's rule13 uses blake3, which node:crypto does not have
-    const { bad } = compile(['//gW813G35CnLsy7gRYYHuf63hrz71U1xoLFDVeV7actx6oX', `//${base58btc.baseEncode(Buffer.from([0, 4, 1, 2, 3, 4]))}`]);
-    expect(bad.map(([line]) => line)).toEqual([1, 2]);
+  it('an unsupported hash function (md5: 0xd5), a digest of the wrong length or an identity multihash is a bad line', () => {
+    const md5 = base58btc.baseEncode(Buffer.concat([Buffer.from([0xd5, 0x01, 16]), createHash('md5').update('/ipns/x.example').digest()]));
+    const shortSha = base58btc.baseEncode(Buffer.concat([Buffer.from([0x12, 20]), sha256('x').subarray(0, 20)]));
+    const { bad } = compile([`//${md5}`, `//${shortSha}`, `//${base58btc.baseEncode(Buffer.from([0, 4, 1, 2, 3, 4]))}`]);
+    expect(bad.map(([line]) => line)).toEqual([1, 2, 3]);
   });
 
   it('a header that is not YAML, or of another version, aborts the list (the spec says so)', () => {
@@ -263,6 +286,17 @@ describe('compact denylist: header, comments and bad lines', () => {
     expect(list.matchName('n0.example')).toMatchObject({ line: 1 });
     expect(bad).toEqual([[60_001, expect.any(String)]]);
     expect(list.matchName('after.example')).toMatchObject({ line: 60_002 });
+  });
+
+  it('rules after a header that was not one keep their order: the later of two equal rules wins, bad lines come in order', () => {
+    const filler = Array.from({ length: 60_000 }, (_, i) => `/ipns/n${i}.example`); // 1.2 MB, no `---`
+    const { list, bad } = compile(['/ipns/same.example', 'bad one', ...filler, '!/ipns/same.example', 'bad two']);
+    expect(list.matchName('same.example')).toMatchObject({ line: 60_003, allow: true });
+    expect(bad.map(([line]) => line)).toEqual([2, 60_004]);
+    // a line too long for the header scan ends it the same way
+    const long = compile(['/ipns/same.example', `/ipns/${'x'.repeat(2 * 1024 * 1024)}`, '!/ipns/same.example']);
+    expect(long.list.matchName('same.example')).toMatchObject({ line: 3, allow: true });
+    expect(long.bad.map(([line]) => line)).toEqual([2]);
   });
 
   it('a line longer than 2 MiB is a bad line', () => {

@@ -1,8 +1,9 @@
 // The hash functions a `//DOUBLE-HASH` rule may use (multihash codes node:crypto can compute) and
 // the two forms of such a rule: modern (a base58btc multihash) and legacy (sha256 as 64 hex digits).
 // Returns multihash bytes; no state.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { base58btc } from 'multiformats/bases/base58';
+import { blake3 } from './blake3.js';
 import { readVarint, varintBytes } from './cid-bytes.js';
 
 /** Multihash code of sha2-256, the hash of every legacy (hex) rule. */
@@ -10,27 +11,30 @@ export const SHA2_256 = 0x12;
 
 interface DoubleHashFunction {
   name: string;
-  /** The node:crypto algorithm. */
-  algorithm: string;
+  digest: (input: string) => Buffer;
   digestLength: number;
 }
 
+/** A function node:crypto has, by its algorithm name. */
+const crypto = (name: string, algorithm: string, digestLength: number): DoubleHashFunction => ({ name, digest: (input) => hash(algorithm, input, 'buffer'), digestLength });
+
 const FUNCTIONS = new Map<number, DoubleHashFunction>([
-  [0x12, { name: 'sha2-256', algorithm: 'sha256', digestLength: 32 }],
-  [0x13, { name: 'sha2-512', algorithm: 'sha512', digestLength: 64 }],
-  [0x14, { name: 'sha3-512', algorithm: 'sha3-512', digestLength: 64 }],
-  [0x15, { name: 'sha3-384', algorithm: 'sha3-384', digestLength: 48 }],
-  [0x16, { name: 'sha3-256', algorithm: 'sha3-256', digestLength: 32 }],
-  [0x17, { name: 'sha3-224', algorithm: 'sha3-224', digestLength: 28 }],
-  [0xb240, { name: 'blake2b-512', algorithm: 'blake2b512', digestLength: 64 }],
-  [0xb260, { name: 'blake2s-256', algorithm: 'blake2s256', digestLength: 32 }],
+  [0x12, crypto('sha2-256', 'sha256', 32)],
+  [0x13, crypto('sha2-512', 'sha512', 64)],
+  [0x14, crypto('sha3-512', 'sha3-512', 64)],
+  [0x15, crypto('sha3-384', 'sha3-384', 48)],
+  [0x16, crypto('sha3-256', 'sha3-256', 32)],
+  [0x17, crypto('sha3-224', 'sha3-224', 28)],
+  [0x1e, { name: 'blake3', digest: (input) => blake3(Buffer.from(input, 'utf8')), digestLength: 32 }],
+  [0xb240, crypto('blake2b-512', 'blake2b512', 64)],
+  [0xb260, crypto('blake2s-256', 'blake2s256', 32)],
 ]);
 
 /** Multihash bytes (code, length, digest) of `input` hashed with the function of multihash `code`. */
 export function multihashOf(code: number, input: string): Buffer {
   const fn = FUNCTIONS.get(code);
   if (fn === undefined) throw new Error(`no hash function for multihash code 0x${code.toString(16)}`);
-  const digest = createHash(fn.algorithm).update(input, 'utf8').digest();
+  const digest = fn.digest(input);
   return Buffer.concat([Buffer.from([...varintBytes(code), ...varintBytes(fn.digestLength)]), digest]);
 }
 
