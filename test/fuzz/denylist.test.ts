@@ -124,7 +124,7 @@ async function checkModel(input: Buffer): Promise<void> {
   for (const [kind, q] of QUERIES) expect(kind === 'name' ? sliced.matchName(q) : sliced.matchPath(q)).toEqual(kind === 'name' ? sync.matchName(q) : sync.matchPath(q));
 }
 
-describe('fuzz: compact denylist parser', () => {
+describe('fuzz: compact denylist parser', { timeout: 90_000 }, () => {
   it('replays the saved corpus', async () => {
     expect(await replayCorpus(PARSER, checkParser)).toBeGreaterThan(0);
     expect(await replayCorpus(MODEL, checkModel)).toBeGreaterThan(0);
