@@ -16,8 +16,9 @@ import { CodedError, errorMessage } from '../errors.js';
 import type { FlushTarget } from '../stages/cache/flush.js';
 import type { Override } from '../stages/overrides/override.js';
 import { InvalidRecords } from './invalid-records.js';
+import { CHANGES_SCRIPT, DELTA_MAX, logGap, logWriteLua } from './redis-change-log.js';
 import { controlName, parseStoredOverride } from './override-rules.js';
-import type { AuditQuery, AuditRecord, ControlSnapshot, ControlStore, FlushRecord, NewAuditRecord, OverrideChange } from './store.js';
+import type { AuditQuery, AuditRecord, ControlDelta, ControlSnapshot, ControlStore, FlushRecord, NewAuditRecord, OverrideChange } from './store.js';
 
 const KEY_PREFIX = 'dnslinkd:';
 const KEYS = {
@@ -25,6 +26,7 @@ const KEYS = {
   overrides: `${KEY_PREFIX}overrides`,
   flushes: `${KEY_PREFIX}flushes`,
   audit: `${KEY_PREFIX}audit`,
+  changelog: `${KEY_PREFIX}changelog`,
   channel: `${KEY_PREFIX}changes`,
 } as const;
 
@@ -66,12 +68,12 @@ local function notCounter(key, field)
 end
 `;
 
-// KEYS: overrides, meta, audit. ARGV: channel, time, n, then n x (name, after JSON or '', 'u:'<updatedAt> or ''), m, then m audit JSON.
+// KEYS: overrides, meta, audit, changelog. ARGV: channel, time, n, then n x (name, after JSON or '', 'u:'<updatedAt> or ''), m, then m audit JSON.
 // Every check runs before any write (Redis does not roll a script back when it fails half way):
 // an unreadable stored record counts as changed meanwhile. The condition 'n:' applies only where
 // the name has no record (a restore after a reset never overwrites a newer one).
-const CHANGE_SCRIPT = `${WRITE_CHECKS}
-local refused = wrongType(KEYS[1], 'hash') or wrongType(KEYS[2], 'hash') or wrongType(KEYS[3], 'stream') or notCounter(KEYS[2], 'version')
+const CHANGE_SCRIPT = `${WRITE_CHECKS}${logWriteLua('KEYS[2]', 'KEYS[4]')}
+local refused = wrongType(KEYS[1], 'hash') or wrongType(KEYS[2], 'hash') or wrongType(KEYS[3], 'stream') or wrongType(KEYS[4], 'zset') or notCounter(KEYS[2], 'version')
 if refused then return redis.error_reply(refused) end
 local n = tonumber(ARGV[3])
 local apply = {}
@@ -91,15 +93,18 @@ for c = 0, n - 1 do
   if ok then applied = applied + 1 end
 end
 if applied == 0 then return false end
+local changed = {}
 for c = 0, n - 1 do
   if apply[c] then
     local name, after = ARGV[4 + 3 * c], ARGV[5 + 3 * c]
     if after ~= '' then redis.call('HSET', KEYS[1], name, after) else redis.call('HDEL', KEYS[1], name) end
+    changed[#changed + 1] = name
   end
 end
 local i = 4 + 3 * n
 for a = 1, tonumber(ARGV[i]) do redis.call('XADD', KEYS[3], '*', 'r', ARGV[i + a]) end
 local version = redis.call('HINCRBY', KEYS[2], 'version', 1)
+logChanges(version, changed)
 redis.call('HSET', KEYS[2], 'changedAt', ARGV[2])
 redis.call('PUBLISH', ARGV[1], cjson.encode({kind = 'overrides', version = version, time = ARGV[2]}))
 return version
@@ -236,6 +241,8 @@ export class RedisStore implements ControlStore {
   private counterFault: string | undefined;
   /** The counters last read valid (or written): what one that is not a whole number reads as, and the value to repair it with. */
   private readonly lastCounters = { version: 0, generation: 0 };
+  /** Records of the overrides hash skipped as invalid (field, why), as last read: a delta updates them. */
+  private badOverrides = new Map<string, string>();
 
   private constructor(url: string, opts: RedisStoreOptions) {
     this.location = redisLocation(url);
@@ -332,16 +339,27 @@ export class RedisStore implements ControlStore {
     const [metaFlat, overridesFlat, metaType, overridesType] = (await this.call('reading the state', () =>
       this.client.eval(SNAPSHOT_SCRIPT, 2, KEYS.meta, KEYS.overrides, randomUUID(), new Date().toISOString()),
     )) as [string[], string[], string, string];
-    const meta = pairs(metaFlat);
     const overrides: Override[] = [];
-    const bad: Array<{ id: string; why: string }> = [];
+    const bad = new Map<string, string>();
     // Each record is checked (a CID parsed...): in chunks that yield, so a large set does not stall the DNS port.
     await forEachInChunks(pairs(overridesFlat), ([field, raw]) => {
       const parsed = parseStoredOverride(field, raw);
       if ('override' in parsed) overrides.push(parsed.override);
-      else bad.push({ id: field, why: parsed.error });
+      else bad.set(field, parsed.error);
     });
-    this.invalid.replace(KEYS.overrides, overridesType === 'hash' || overridesType === 'none' ? bad : wrongType(overridesType));
+    this.badOverrides = bad;
+    this.invalid.replace(KEYS.overrides, overridesType === 'hash' || overridesType === 'none' ? this.badList() : wrongType(overridesType));
+    return { ...this.readMeta(metaFlat, metaType), overrides: overrides.sort((a, b) => (a.name < b.name ? -1 : 1)) };
+  }
+
+  /** The records of the overrides hash skipped as invalid, as InvalidRecords lists them. */
+  private badList(): Array<{ id: string; why: string }> {
+    return [...this.badOverrides].map(([id, why]) => ({ id, why }));
+  }
+
+  /** The meta hash's counters (checked: a bad one refuses changes until repaired), epoch and times. */
+  private readMeta(metaFlat: string[], metaType: string): Omit<ControlSnapshot, 'overrides'> {
+    const meta = pairs(metaFlat);
     const badMeta: Array<{ id: string; why: string }> = [];
     const [version, generation] = (['version', 'generation'] as const).map((field) => {
       const n = counter(meta, field);
@@ -358,11 +376,55 @@ export class RedisStore implements ControlStore {
     return {
       version,
       generation,
-      overrides: overrides.sort((a, b) => (a.name < b.name ? -1 : 1)),
       ...(meta.has('epoch') ? { epoch: meta.get('epoch')! } : {}),
       ...(epochAt ? { epochAt } : {}),
       ...(changedAt ? { changedAt } : {}),
     };
+  }
+
+  /**
+   * What changed since override version `version`, from the change log (redis-change-log.ts): the
+   * changed names' records only, checked as a full read checks them; undefined when only a full
+   * read can say (a new store, a log trimmed past it or missing a version, too far behind).
+   */
+  async changesSince(version: number): Promise<ControlDelta | undefined> {
+    const reply = (await this.call('reading the changes', () => this.client.eval(CHANGES_SCRIPT, 3, KEYS.meta, KEYS.overrides, KEYS.changelog, String(version), String(DELTA_MAX)))) as unknown[];
+    if (reply[0] === 'full') {
+      this.log?.debug({ store: this.location, from: version, why: reply[1] }, 'change log not usable: reading the whole set');
+      return undefined;
+    }
+    if (reply[0] === 'same') {
+      return { kind: 'same', ...this.readMeta(reply[1] as string[], 'hash'), fields: Number(reply[2]), invalid: this.badOverrides.size };
+    }
+    const [, metaFlat, members, names, values] = reply as [string, string[], string[], string[], Array<string | null>];
+    const meta = this.readMeta(metaFlat, 'hash');
+    const gap = logGap(members, version, meta.version);
+    if (gap !== undefined) {
+      this.log?.debug({ store: this.location, from: version, why: gap }, 'change log not usable: reading the whole set');
+      return undefined;
+    }
+    const changes: Array<{ name: string; after: Override | null }> = [];
+    let badChanged = false;
+    await forEachInChunks(names.keys(), (i) => {
+      const name = names[i]!;
+      const raw = values[i];
+      if (raw === null || raw === undefined) {
+        badChanged = this.badOverrides.delete(name) || badChanged;
+        changes.push({ name, after: null });
+        return;
+      }
+      const parsed = parseStoredOverride(name, raw);
+      if ('override' in parsed) {
+        badChanged = this.badOverrides.delete(name) || badChanged;
+        changes.push({ name, after: parsed.override });
+      } else {
+        this.badOverrides.set(name, parsed.error);
+        badChanged = true;
+        changes.push({ name, after: null });
+      }
+    });
+    if (badChanged) this.invalid.replace(KEYS.overrides, this.badList());
+    return { kind: 'delta', ...meta, changes };
   }
 
   async flushesAfter(generation: number): Promise<FlushRecord[]> {
@@ -392,7 +454,7 @@ export class RedisStore implements ControlStore {
     const args: string[] = [KEYS.channel, time, String(changes.length)];
     for (const c of changes) args.push(c.name, c.after ? JSON.stringify(c.after) : '', c.ifAbsent ? 'n:' : c.ifUpdatedAt !== undefined ? `u:${c.ifUpdatedAt}` : '');
     args.push(String(audit.length), ...audit.map((r) => this.auditJson(r, time)));
-    const version = (await this.write('the change', () => this.client.eval(CHANGE_SCRIPT, 3, KEYS.overrides, KEYS.meta, KEYS.audit, ...args))) as number | null;
+    const version = (await this.write('the change', () => this.client.eval(CHANGE_SCRIPT, 4, KEYS.overrides, KEYS.meta, KEYS.audit, KEYS.changelog, ...args))) as number | null;
     if (version === null) return undefined;
     this.lastCounters.version = Number(version);
     return Number(version);
