@@ -144,6 +144,22 @@ if overridesType == 'hash' then overrides = redis.call('HGETALL', KEYS[2]) end
 return {meta, overrides, metaType, overridesType}
 `;
 
+// KEYS: meta, overrides. ARGV: as SNAPSHOT_SCRIPT. The meta hash (the epoch made if none) and both keys' types: what a scan of the hash starts from.
+const META_SCRIPT = `
+local metaType, overridesType = redis.call('TYPE', KEYS[1]).ok, redis.call('TYPE', KEYS[2]).ok
+local meta = {}
+if metaType == 'hash' or metaType == 'none' then
+  if redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1]) == 1 then redis.call('HSET', KEYS[1], 'epochAt', ARGV[2]) end
+  meta = redis.call('HGETALL', KEYS[1])
+  metaType = 'hash'
+end
+return {meta, metaType, overridesType}
+`;
+/** Fields asked per HSCAN page. */
+const SCAN_COUNT = 2000;
+/** Scans tried before one atomic read of the whole hash. */
+const SCAN_ATTEMPTS = 2;
+
 /** The record of a key that is not the hash it should be. */
 const wrongType = (type: string) => [{ id: '(the whole key)', why: `a Redis ${type}, not a hash: nothing in it is read (delete it: it is not dnslinkd's)` }];
 
@@ -335,13 +351,66 @@ export class RedisStore implements ControlStore {
     );
   }
 
+  /**
+   * The whole state: the overrides hash read in HSCAN pages (Redis is never blocked by one large
+   * reply, and each page is checked as it comes, yielding), then the changes the log recorded
+   * meanwhile laid over it, so the set is the store's at one version. When the log cannot say what
+   * changed during the scan (twice), one atomic script reads it all.
+   */
   async snapshot(): Promise<ControlSnapshot> {
+    for (let attempt = 0; attempt < SCAN_ATTEMPTS; attempt++) {
+      const scanned = await this.scanSnapshot();
+      if (scanned) return scanned;
+    }
+    return this.atomicSnapshot();
+  }
+
+  private async scanSnapshot(): Promise<ControlSnapshot | undefined> {
+    const [metaFlat, metaType, overridesType] = (await this.call('reading the state', () =>
+      this.client.eval(META_SCRIPT, 2, KEYS.meta, KEYS.overrides, randomUUID(), new Date().toISOString()),
+    )) as [string[], string, string];
+    if (metaType !== 'hash' || (overridesType !== 'hash' && overridesType !== 'none')) return undefined;
+    const start = this.readMeta(metaFlat, metaType);
+    const overrides = new Map<string, Override>();
+    const bad = new Map<string, string>();
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.call('reading the state', () => this.client.hscan(KEYS.overrides, cursor, 'COUNT', SCAN_COUNT));
+      // Each record is checked (a CID parsed...): in chunks that yield, so a large set does not stall the DNS port.
+      await forEachInChunks(pairs(flat), ([field, raw]) => {
+        const parsed = parseStoredOverride(field, raw);
+        if ('override' in parsed) {
+          overrides.set(field, parsed.override);
+          bad.delete(field);
+        } else {
+          bad.set(field, parsed.error);
+          overrides.delete(field);
+        }
+      });
+      cursor = next;
+    } while (cursor !== '0');
+    this.badOverrides = bad;
+    const delta = await this.changesSince(start.version);
+    if (!delta || delta.epoch !== start.epoch) return undefined;
+    if (delta.kind === 'delta') {
+      for (const c of delta.changes) {
+        if (c.after) overrides.set(c.name, c.after);
+        else overrides.delete(c.name);
+      }
+    }
+    this.invalid.replace(KEYS.overrides, this.badList());
+    const { kind: _kind, ...meta } = delta;
+    const list = [...overrides.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+    return { version: meta.version, generation: meta.generation, ...(meta.epoch ? { epoch: meta.epoch } : {}), ...(start.epochAt ? { epochAt: start.epochAt } : {}), ...(meta.changedAt ? { changedAt: meta.changedAt } : {}), overrides: list };
+  }
+
+  /** The whole state in one script (a key of the wrong type, or a log that cannot say what changed during a scan). */
+  private async atomicSnapshot(): Promise<ControlSnapshot> {
     const [metaFlat, overridesFlat, metaType, overridesType] = (await this.call('reading the state', () =>
       this.client.eval(SNAPSHOT_SCRIPT, 2, KEYS.meta, KEYS.overrides, randomUUID(), new Date().toISOString()),
     )) as [string[], string[], string, string];
     const overrides: Override[] = [];
     const bad = new Map<string, string>();
-    // Each record is checked (a CID parsed...): in chunks that yield, so a large set does not stall the DNS port.
     await forEachInChunks(pairs(overridesFlat), ([field, raw]) => {
       const parsed = parseStoredOverride(field, raw);
       if ('override' in parsed) overrides.push(parsed.override);
