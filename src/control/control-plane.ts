@@ -183,6 +183,7 @@ export class ControlPlane {
    */
   async sync(): Promise<void> {
     if (await this.syncFromLog()) return;
+    if (this.store.changesSince) this.metrics.syncReads.inc({ read: 'full' });
     const previousRead = this.lastReadAt;
     const versionBefore = this.version;
     // What this instance had when a read began: a store older than that went back. Changes made here
@@ -254,10 +255,10 @@ export class ControlPlane {
       if (!delta || delta.epoch !== this.epoch || delta.version < versionBefore || delta.generation < this.generation) return false;
       // A change made here landed meanwhile: what was read may be older than it; read again from it.
       if (this.version !== versionBefore) continue;
+      if (delta.kind === 'same' && delta.fields !== this.stored.size + delta.invalid) return false;
       this.lastReadAt = this.now();
-      if (delta.kind === 'same') {
-        if (delta.fields !== this.stored.size + delta.invalid) return false;
-      } else await this.applyStoreChanges(delta.changes, delta.version, delta.changedAt);
+      this.metrics.syncReads.inc({ read: 'changes' });
+      if (delta.kind === 'delta') await this.applyStoreChanges(delta.changes, delta.version, delta.changedAt);
       await this.applyFlushes(delta.generation);
       return true;
     }
