@@ -3,11 +3,13 @@
 // force (embedded store): their import's longest pause of the DNS port, PUT latency while 100 PUTs
 // a second run and the DNS port's latency meanwhile, and a restart's time to listening. The DNS
 // port is probed by a process of its own (bench/dns-prober.js: a cached name every 2 ms).
-// BENCH_OVERRIDES_STORE=redis runs it on a real redis-server (state.redis) instead.
-// Called by bench/run.js; alone: BENCH_OVERRIDES=100000 node --import ./bench/ts-support.mjs bench/overrides-case.js
+// runOverridesTargets runs it on both stores, the embedded one and a real redis-server (state.redis),
+// and prints the four targets for each, met or missed (BENCH_OVERRIDES_STORE=embedded|redis: one).
+// Called by bench/run.js (BENCH_ONLY=overrides: this case alone); alone:
+// BENCH_OVERRIDES=100000 node --import ./bench/ts-support.mjs bench/overrides-case.js
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { metricSum, startDnslinkd, startNsd, startRedis } from '../test/integration/support/index.js';
+import { findBinary, metricSum, startDnslinkd, startNsd, startRedis } from '../test/integration/support/index.js';
 
 const QNAME = '_dnslink.plain.dnslink.test';
 const COUNT = Number(process.env.BENCH_OVERRIDES ?? 100_000);
@@ -126,14 +128,54 @@ export async function runOverridesStallCase({ upstreamPort, redisUrl }) {
   }
 }
 
+/** The four targets of issue 16, each with its figure and whether it is met. */
+export function overridesTargets(r) {
+  return [
+    { target: 'PUT p99 < 20 ms (100 PUTs/s)', figure: r.puts?.p99, met: r.puts?.p99 < 20 && r.puts.failures === 0 },
+    { target: 'DNS p99 < 10 ms during 100 PUTs/s', figure: r.puts?.dns.p99, met: r.puts?.dns.p99 < 10 },
+    { target: `longest DNS pause during a ${COUNT.toLocaleString('en')} import <= 50 ms`, figure: r.import?.dns.longestGap, met: r.import?.dns.longestGap <= 50 },
+    { target: 'restart to listening < 3 s', figure: r.restart?.ms, met: r.restart?.ms < 3000 },
+  ];
+}
+
+/** The case on the embedded store and on a real redis-server (when installed), then one table of the targets for both. */
+export async function runOverridesTargets({ upstreamPort }) {
+  const only = process.env.BENCH_OVERRIDES_STORE;
+  const out = {};
+  if (only !== 'redis') out.embedded = await runOverridesStallCase({ upstreamPort }).catch((err) => ({ error: String(err?.message ?? err) }));
+  if (only !== 'embedded') {
+    if (!findBinary('redis-server')) out.redis = { error: 'redis-server not installed' };
+    else {
+      const redis = await startRedis();
+      try {
+        out.redis = await runOverridesStallCase({ upstreamPort, redisUrl: redis.url }).catch((err) => ({ error: String(err?.message ?? err) }));
+      } finally {
+        await redis.stop();
+      }
+    }
+  }
+  console.log(`\noverride-change targets with ${COUNT.toLocaleString('en')} overrides in force:`);
+  console.log(`| target | ${Object.keys(out).join(' | ')} |`);
+  console.log(`|---|${Object.keys(out).map(() => '---').join('|')}|`);
+  const rows = overridesTargets({});
+  for (let i = 0; i < rows.length; i++) {
+    const cells = Object.values(out).map((r) => {
+      if (r.error) return `not measured (${r.error.slice(0, 80)})`;
+      const t = overridesTargets(r)[i];
+      return `${i === 3 ? `${(t.figure / 1000).toFixed(2)} s` : ms(t.figure)} ${t.met ? 'MET' : 'MISSED'}`;
+    });
+    console.log(`| ${rows[i].target} | ${cells.join(' | ')} |`);
+  }
+  out.met = Object.values(out).every((r) => !r.error && overridesTargets(r).every((t) => t.met));
+  return out;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const nsd = await startNsd();
-  const redis = process.env.BENCH_OVERRIDES_STORE === 'redis' ? await startRedis() : undefined;
   try {
-    const r = await runOverridesStallCase({ upstreamPort: nsd.port, redisUrl: redis?.url });
+    const r = await runOverridesTargets({ upstreamPort: nsd.port });
     if (process.env.BENCH_JSON === '1') console.log(JSON.stringify(r));
   } finally {
-    await redis?.stop();
     await nsd.stop();
   }
 }

@@ -10,7 +10,7 @@
 // skipped and reported (invalid-records.ts), never served, and never stops the others.
 import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
-import { forEachInChunks } from '../runtime/event-loop-yield.js';
+import { forEachInChunks, yieldToEventLoop } from '../runtime/event-loop-yield.js';
 import type { Logger } from 'pino';
 import { CodedError, errorMessage } from '../errors.js';
 import type { FlushTarget } from '../stages/cache/flush.js';
@@ -68,18 +68,25 @@ local function notCounter(key, field)
 end
 `;
 
-// KEYS: overrides, meta, audit, changelog. ARGV: channel, time, n, then n x (name, after JSON or '', 'u:'<updatedAt> or ''), m, then m audit JSON.
+// KEYS: overrides, meta, audit, changelog[, a staging list holding the ARGV]. ARGV: channel, time, n, then n x (name, after JSON or '', 'u:'<updatedAt> or ''), m, then m audit JSON.
 // Every check runs before any write (Redis does not roll a script back when it fails half way):
 // an unreadable stored record counts as changed meanwhile. The condition 'n:' applies only where
 // the name has no record (a restore after a reset never overwrites a newer one).
 const CHANGE_SCRIPT = `${WRITE_CHECKS}${logWriteLua('KEYS[2]', 'KEYS[4]')}
 local refused = wrongType(KEYS[1], 'hash') or wrongType(KEYS[2], 'hash') or wrongType(KEYS[3], 'stream') or wrongType(KEYS[4], 'zset') or notCounter(KEYS[2], 'version')
 if refused then return redis.error_reply(refused) end
-local n = tonumber(ARGV[3])
+-- A large change comes staged in a list (KEYS[5]) written in pieces, not as one huge command.
+local A = ARGV
+if KEYS[5] then
+  A = redis.call('LRANGE', KEYS[5], 0, -1)
+  redis.call('DEL', KEYS[5])
+  if #A < 4 then return redis.error_reply('${REFUSED} the staged change ' .. KEYS[5] .. ' is gone (expired before it was applied?)') end
+end
+local n = tonumber(A[3])
 local apply = {}
 local applied = 0
 for c = 0, n - 1 do
-  local name, cond = ARGV[4 + 3 * c], ARGV[6 + 3 * c]
+  local name, cond = A[4 + 3 * c], A[6 + 3 * c]
   local ok = true
   if cond == 'n:' then
     ok = redis.call('HEXISTS', KEYS[1], name) == 0
@@ -96,17 +103,17 @@ if applied == 0 then return false end
 local changed = {}
 for c = 0, n - 1 do
   if apply[c] then
-    local name, after = ARGV[4 + 3 * c], ARGV[5 + 3 * c]
+    local name, after = A[4 + 3 * c], A[5 + 3 * c]
     if after ~= '' then redis.call('HSET', KEYS[1], name, after) else redis.call('HDEL', KEYS[1], name) end
     changed[#changed + 1] = name
   end
 end
 local i = 4 + 3 * n
-for a = 1, tonumber(ARGV[i]) do redis.call('XADD', KEYS[3], '*', 'r', ARGV[i + a]) end
+for a = 1, tonumber(A[i]) do redis.call('XADD', KEYS[3], '*', 'r', A[i + a]) end
 local version = redis.call('HINCRBY', KEYS[2], 'version', 1)
 logChanges(version, changed)
-redis.call('HSET', KEYS[2], 'changedAt', ARGV[2])
-redis.call('PUBLISH', ARGV[1], cjson.encode({kind = 'overrides', version = version, time = ARGV[2]}))
+redis.call('HSET', KEYS[2], 'changedAt', A[2])
+redis.call('PUBLISH', A[1], cjson.encode({kind = 'overrides', version = version, time = A[2]}))
 return version
 `;
 
@@ -155,6 +162,12 @@ if metaType == 'hash' or metaType == 'none' then
 end
 return {meta, metaType, overridesType}
 `;
+/** A change of more records than this (changes and audit records) is staged in pieces. */
+const STAGE_OVER = 1000;
+/** Arguments per staging command. */
+const STAGE_PIECE = 3000;
+/** A staging list left by a change that never ran is gone after this (s). */
+const STAGE_TTL_S = 600;
 /** Fields asked per HSCAN page. */
 const SCAN_COUNT = 2000;
 /** Scans tried before one atomic read of the whole hash. */
@@ -520,10 +533,30 @@ export class RedisStore implements ControlStore {
 
   async changeOverrides(changes: OverrideChange[], audit: NewAuditRecord[]): Promise<number | undefined> {
     const time = new Date().toISOString();
+    const staged = changes.length + audit.length > STAGE_OVER;
     const args: string[] = [KEYS.channel, time, String(changes.length)];
-    for (const c of changes) args.push(c.name, c.after ? JSON.stringify(c.after) : '', c.ifAbsent ? 'n:' : c.ifUpdatedAt !== undefined ? `u:${c.ifUpdatedAt}` : '');
-    args.push(String(audit.length), ...audit.map((r) => this.auditJson(r, time)));
-    const version = (await this.write('the change', () => this.client.eval(CHANGE_SCRIPT, 4, KEYS.overrides, KEYS.meta, KEYS.audit, KEYS.changelog, ...args))) as number | null;
+    // Serialised in chunks that yield (an import's tens of thousands of records and their audit records).
+    await forEachInChunks(changes, (c) => void args.push(c.name, c.after ? JSON.stringify(c.after) : '', c.ifAbsent ? 'n:' : c.ifUpdatedAt !== undefined ? `u:${c.ifUpdatedAt}` : ''));
+    args.push(String(audit.length));
+    await forEachInChunks(audit, (r) => void args.push(this.auditJson(r, time)));
+    const keys = [KEYS.overrides, KEYS.meta, KEYS.audit, KEYS.changelog];
+    let version: number | null;
+    if (!staged) version = (await this.write('the change', () => this.client.eval(CHANGE_SCRIPT, keys.length, ...keys, ...args))) as number | null;
+    else {
+      // A large change goes to a staging list in pieces (no single command of megabytes to encode
+      // while the DNS port waits), then one script applies it all or nothing; the list expires if it is left.
+      const staging = `${KEY_PREFIX}staging:${randomUUID()}`;
+      try {
+        for (let i = 0; i < args.length; i += STAGE_PIECE) {
+          const piece = args.slice(i, i + STAGE_PIECE);
+          await this.call('staging the change', () => this.client.multi().rpush(staging, ...piece).expire(staging, STAGE_TTL_S).exec());
+          await yieldToEventLoop();
+        }
+        version = (await this.write('the change', () => this.client.eval(CHANGE_SCRIPT, keys.length + 1, ...keys, staging))) as number | null;
+      } finally {
+        if (this.connected) await this.client.del(staging).catch(() => {});
+      }
+    }
     if (version === null) return undefined;
     this.lastCounters.version = Number(version);
     return Number(version);

@@ -2,7 +2,7 @@
 // store written before the log existed is read, and its first change migrates it (logFloor set); a
 // change on one instance reaches the other by reading only the changed names (no full read); an
 // instance that missed changes the trimmed log no longer holds (paused with SIGSTOP) reads the
-// whole set and ends equal; after a FLUSHALL a new change still reaches every instance.
+// whole set and ends equal; an import of thousands is staged in pieces and applied all or nothing; after a FLUSHALL a new change still reaches every instance.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricSum, requireBinaries, requireBuild, startDnslinkd, startNsd, startRedis, stopAll, waitFor } from './support/index.js';
@@ -64,7 +64,7 @@ describe.skipIf(!ok)('the fleet change log (real redis-server, two instances)', 
     await waitFor('the change on the other instance', async () => (await value(b, 'new.example')) === CID_B, 5000);
     // Versions up to the older store's 3 are not in the log; 4 is, with the name it changed.
     expect(await raw.hget('dnslinkd:meta', 'logFloor')).toBe('3');
-    expect(await raw.zrange('dnslinkd:changelog', 0, -1, 'WITHSCORES')).toEqual(['4 new.example', '4']);
+    expect(await raw.zrange('dnslinkd:changelog', '0', '-1', 'WITHSCORES')).toEqual(['4 new.example', '4']);
     const after = await reads(b);
     expect(after.changes).toBeGreaterThan(before.changes);
     expect(after.full).toBe(before.full);
@@ -110,13 +110,43 @@ describe.skipIf(!ok)('the fleet change log (real redis-server, two instances)', 
     expect((await reads(b)).full).toBe(then.full);
   }, 40_000);
 
+  it('an import of 3,000 (staged in pieces) reaches the other instance through the log; a refused one writes nothing and leaves no staging list', async () => {
+    const [a, b] = fleet as [DnslinkdHandle, DnslinkdHandle];
+    const items = (prefix: string) => Array.from({ length: 3000 }, (_, i) => ({ name: `${prefix}${i}.import.example`, value: CID_B, ttl: 60 }));
+    const before = await reads(b);
+    const active = await b.metric('dnslinkd_overrides_active');
+    const res = await a.admin('POST', '/admin/v1/overrides/import', { overrides: items('i'), reason: 'staged import' });
+    expect(res.status).toBe(200);
+    await waitFor('the import on the other instance', async () => (await b.metric('dnslinkd_overrides_active')) === active + 3000, 10_000);
+    expect(await value(b, 'i2999.import.example')).toBe(CID_B);
+    expect((await reads(b)).full).toBe(before.full);
+    expect(await raw.keys('dnslinkd:staging:*')).toEqual([]);
+
+    // The audit log made a key of another type: the script refuses before its first write.
+    await raw.rename('dnslinkd:audit', 'saved-audit');
+    await raw.set('dnslinkd:audit', 'not a stream');
+    try {
+      const refused = await a.admin('POST', '/admin/v1/overrides/import', { overrides: items('r'), reason: 'refused import' });
+      expect(refused.status).toBe(503);
+      expect(await raw.hlen('dnslinkd:overrides')).toBe(active + 3000);
+      expect(await raw.hexists('dnslinkd:overrides', 'r0.import.example')).toBe(0);
+      expect(await raw.keys('dnslinkd:staging:*')).toEqual([]);
+    } finally {
+      await raw.del('dnslinkd:audit');
+      await raw.rename('saved-audit', 'dnslinkd:audit');
+    }
+    expect((await a.admin('PUT', '/admin/v1/overrides/after.example', { value: CID_A, reason: 'writes again' })).status).toBe(200);
+    await waitFor('the next change on the other instance', async () => (await value(b, 'after.example')) === CID_A, 5000);
+  }, 40_000);
+
   it('after a FLUSHALL a new change on one instance still reaches the other', async () => {
     const [a, b] = fleet as [DnslinkdHandle, DnslinkdHandle];
+    const count = await a.metric('dnslinkd_overrides_active');
     await raw.flushall();
-    await waitFor('the reset noticed on both', async () => (await a.metric('dnslinkd_control_store_reset_held')) === 4 && (await b.metric('dnslinkd_control_store_reset_held')) === 4, 10_000);
+    await waitFor('the reset noticed on both', async () => (await a.metric('dnslinkd_control_store_reset_held')) === count && (await b.metric('dnslinkd_control_store_reset_held')) === count, 10_000);
     expect((await a.admin('PUT', '/admin/v1/overrides/fresh.example', { value: CID_B, reason: 'after the flushall' })).status).toBe(200);
     await waitFor('the change on the other instance', async () => (await value(b, 'fresh.example')) === CID_B, 5000);
-    expect(await raw.zrange('dnslinkd:changelog', 0, -1)).toEqual(['1 fresh.example']);
+    expect(await raw.zrange('dnslinkd:changelog', '0', '-1')).toEqual(['1 fresh.example']);
     expect(await raw.hget('dnslinkd:meta', 'logFloor')).toBe('0');
   }, 30_000);
 });
