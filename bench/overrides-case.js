@@ -9,7 +9,7 @@
 // BENCH_OVERRIDES=100000 node --import ./bench/ts-support.mjs bench/overrides-case.js
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { findBinary, metricSum, startDnslinkd, startNsd, startRedis } from '../test/integration/support/index.js';
+import { findBinary, generatedAdminToken, metricSum, startDnslinkd, startNsd, startRedis } from '../test/integration/support/index.js';
 
 const QNAME = '_dnslink.plain.dnslink.test';
 const COUNT = Number(process.env.BENCH_OVERRIDES ?? 100_000);
@@ -64,8 +64,15 @@ export async function runOverridesStallCase({ upstreamPort, redisUrl }) {
     const importStarted = performance.now();
     for (let from = 0; from < COUNT; from += IMPORT_BATCH) {
       const overrides = Array.from({ length: Math.min(IMPORT_BATCH, COUNT - from) }, (_, j) => ({ name: `o${from + j}.stall-bench.example`, value: `/ipfs/${CID}`, ttl: 60 }));
-      const res = await d.admin('POST', '/admin/v1/overrides/import', { overrides, reason: 'bench' });
-      if (res.status !== 200) throw new Error(`import failed: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+      // Not d.admin (10 s limit): on a loaded machine one request of 20,000 may take longer.
+      const res = await fetch(`http://127.0.0.1:${d.adminPort}/admin/v1/overrides/import`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${generatedAdminToken(dataDir)}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ overrides, reason: 'bench' }),
+        signal: AbortSignal.timeout(120_000),
+      });
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`import failed: ${res.status} ${text.slice(0, 300)}`);
     }
     const importMs = performance.now() - importStarted;
     const loopDelayMs = 1000 * metricSum(await d.metrics(), 'dnslinkd_nodejs_eventloop_lag_max_seconds');

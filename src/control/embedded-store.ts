@@ -13,6 +13,8 @@ import { checkWritableFile, prepareDataDir, unusablePathError } from '../runtime
 import { onExitAtOnce } from '../runtime/exit-hooks.js';
 import { InvalidRecords } from './invalid-records.js';
 import { parseStoredOverride } from './override-rules.js';
+import type { WriterAuditRow, WriterChangeRow } from './embedded-store-writer.js';
+import { StoreWriterThread } from './store-writer-thread.js';
 import { WORK_CHUNK as WRITE_CHUNK, yieldToEventLoop } from '../runtime/event-loop-yield.js';
 import type { AuditQuery, AuditRecord, ControlSnapshot, ControlStore, FlushRecord, NewAuditRecord, OverrideChange } from './store.js';
 
@@ -20,6 +22,10 @@ const SCHEMA_VERSION = 1;
 const FILE_NAME = 'control.db';
 /** SQLite's default: a commit that leaves the WAL past this many pages checkpoints it. */
 const WAL_AUTOCHECKPOINT_PAGES = 1000;
+/** With the writer thread: this many commits on the main connection, then a checkpoint there. */
+const CHECKPOINT_EVERY_COMMITS = 100;
+/** Rows per message to the writer thread. */
+const THREAD_PIECE = 1000;
 /** How often the file is compared with the open one when nothing is written (healthz and writes also compare). */
 const FILE_CHECK_MS = 5_000;
 
@@ -121,6 +127,10 @@ export class EmbeddedStore implements ControlStore {
   private closed = false;
   /** Removes this store's closer from those an exit at once runs. */
   private readonly forgetExitHook: (() => void) | undefined;
+  /** The thread that writes, commits and checkpoints large changes off the event loop (store-writer-thread.ts); undefined: this connection does. */
+  private readonly writer: StoreWriterThread | undefined;
+  /** Commits on this connection since the writer thread last checkpointed. */
+  private commitsSinceCheckpoint = 0;
 
   private constructor(path: string, db: DatabaseSync, options: EmbeddedStoreOptions) {
     this.location = path;
@@ -132,6 +142,9 @@ export class EmbeddedStore implements ControlStore {
     this.fileCheck = setInterval(() => this.checkFiles(), FILE_CHECK_MS);
     this.fileCheck.unref();
     this.forgetExitHook = onExitAtOnce(() => this.closeNow());
+    // With the writer thread, checkpoints run there (they copy pages and fsync): none on this thread.
+    this.writer = StoreWriterThread.start(path, this.log);
+    if (this.writer) db.exec('PRAGMA wal_autocheckpoint = 0');
   }
 
   /**
@@ -293,6 +306,13 @@ export class EmbeddedStore implements ControlStore {
     this.checkFiles();
     if (this.replaced !== undefined) throw new CodedError('STORE_REPLACED', `${this.replaced}; nothing was changed`);
     this.db.exec('COMMIT');
+    if (this.writer?.usable && ++this.commitsSinceCheckpoint >= CHECKPOINT_EVERY_COMMITS) this.checkpointInThread();
+  }
+
+  /** Asks the writer thread to checkpoint the WAL (a failure is SQLite's to retry at the next). */
+  private checkpointInThread(): void {
+    this.commitsSinceCheckpoint = 0;
+    this.writer?.request({ op: 'checkpoint' }).catch((err: unknown) => this.log?.warn({ err, store: this.location }, 'could not checkpoint the control store: retried later'));
   }
 
   private rollback(): void {
@@ -376,6 +396,7 @@ export class EmbeddedStore implements ControlStore {
         return finish(applied);
       });
     }
+    if (this.writer?.usable) return this.changeInThread(this.writer, changes, audit, time);
     // A large change (an import): one transaction, written in chunks that yield between them. Its
     // commit skips the WAL checkpoint (which would copy every page at once), run after a yield.
     const version = await this.transaction(async () => {
@@ -400,6 +421,49 @@ export class EmbeddedStore implements ControlStore {
       this.log?.warn({ err, store: this.location }, 'could not checkpoint the control store after a large change: SQLite does it at a later commit');
     }
     return version;
+  }
+
+  /**
+   * A large change written by the writer thread in one transaction: this thread only serialises
+   * the rows, a piece at a time, while that one inserts them, commits (the fsync: durable when this
+   * resolves) and then checkpoints. All of it or none; every other call of this store waits.
+   */
+  private async changeInThread(writer: StoreWriterThread, changes: OverrideChange[], audit: NewAuditRecord[], time: string): Promise<number | undefined> {
+    const run = (async () => {
+      try {
+        this.checkFiles();
+        if (this.replaced !== undefined) throw new CodedError('STORE_REPLACED', `${this.replaced}; nothing was changed. Restart dnslinkd (the log says where this instance's data was saved)`);
+        await writer.request({ op: 'begin' });
+        try {
+          for (let i = 0; i < changes.length; i += THREAD_PIECE) {
+            const rows = changes.slice(i, i + THREAD_PIECE).map((c): WriterChangeRow => [c.name, c.after ? JSON.stringify(c.after) : null, c.ifAbsent ? 'n:' : c.ifUpdatedAt !== undefined ? `u:${c.ifUpdatedAt}` : '']);
+            await writer.request({ op: 'changes', rows });
+          }
+          for (let i = 0; i < audit.length; i += THREAD_PIECE) {
+            const rows = audit.slice(i, i + THREAD_PIECE).map((r): WriterAuditRow => [r.token, r.action, r.name ?? null, r.reason ?? null, json(r.before), json(r.after), r.dryRun ? 1 : 0, r.force ? 1 : 0]);
+            await writer.request({ op: 'audit', time, rows });
+          }
+          // Last look before the commit: a file deleted meanwhile would take this change with it.
+          this.checkFiles();
+          if (this.replaced !== undefined) throw new CodedError('STORE_REPLACED', `${this.replaced}; nothing was changed`);
+          return (await writer.request({ op: 'commit' })) ?? undefined;
+        } catch (err) {
+          await writer.request({ op: 'rollback' }).catch(() => {});
+          throw err;
+        }
+      } catch (err) {
+        throw this.writeFailed(err);
+      }
+    })();
+    this.longChange = run;
+    try {
+      const version = await run;
+      this.writeSucceeded();
+      this.checkpointInThread();
+      return version;
+    } finally {
+      if (this.longChange === run) this.longChange = undefined;
+    }
   }
 
   /** Writes the changes that still hold (inside a transaction); how many did. */
@@ -473,6 +537,7 @@ export class EmbeddedStore implements ControlStore {
   async close(): Promise<void> {
     // A large change under way finishes first (its transaction spans event-loop turns).
     await this.idle();
+    await this.writer?.close();
     this.closeNow();
   }
 
@@ -481,6 +546,7 @@ export class EmbeddedStore implements ControlStore {
     if (this.closed) return;
     this.forgetExitHook?.();
     clearInterval(this.fileCheck);
+    this.writer?.terminate();
     this.checkFiles();
     this.closed = true;
     if (this.replaced !== undefined) {

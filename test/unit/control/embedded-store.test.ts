@@ -20,6 +20,27 @@ const override = (name: string, updatedAt = '2026-11-25T00:00:00.000Z'): Overrid
 const audit = (name: string) => ({ token: 't', action: 'override.set' as const, name, reason: 'r', dryRun: false });
 
 describe('EmbeddedStore', () => {
+  it('a large change (its writer thread): all or nothing, and what it acknowledged is in the file when opened again', async () => {
+    const { dir, store } = open();
+    const names = Array.from({ length: 1200 }, (_, i) => `bulk${i}.example`);
+    const changes = names.map((name) => ({ name, after: override(name) }));
+    const bad = names.map((name, i) => (i === 1100 ? { ...audit(name), token: null as unknown as string } : audit(name)));
+    await expect(store.changeOverrides(changes, bad)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringMatching(/constraint failed.*nothing was changed/) });
+    expect(await store.snapshot()).toEqual({ version: 0, generation: 0, overrides: [] });
+    expect(await store.audit({ limit: 10 })).toEqual([]);
+    expect(await store.changeOverrides(changes, names.map(audit))).toBe(1);
+    // The main connection reads what the thread committed, and takes small changes after it.
+    expect((await store.snapshot()).overrides).toHaveLength(1200);
+    expect(await store.changeOverrides([{ name: 'one.example', after: override('one.example') }], [audit('one.example')])).toBe(2);
+    await store.close();
+    expect(readdirSync(dir).filter((f) => f.endsWith('-wal'))).toEqual([]);
+    const again = EmbeddedStore.open(dir);
+    expect(await again.snapshot()).toMatchObject({ version: 2 });
+    expect((await again.snapshot()).overrides).toHaveLength(1201);
+    expect(await again.audit({ limit: 2000 })).toHaveLength(1201);
+    await again.close();
+  });
+
   it('starts empty, bumps the version per change and keeps overrides across reopening', async () => {
     const { dir, store } = open();
     expect(await store.snapshot()).toEqual({ version: 0, generation: 0, overrides: [] });
