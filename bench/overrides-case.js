@@ -123,7 +123,14 @@ export async function runOverridesStallCase({ upstreamPort, redisUrl }) {
     // A restart over the same data directory: spawn to /healthz answering (the listeners are up).
     await d.proc.stop();
     const restartStarted = performance.now();
-    d = await startDnslinkd({ upstreams, dataDir, ...(config ? { config } : {}) });
+    try {
+      d = await startDnslinkd({ upstreams, dataDir, ...(config ? { config } : {}) });
+    } catch (err) {
+      // Not listening within the support's limit (20 s): a miss, measured as that long.
+      results.restart = { ms: performance.now() - restartStarted, error: String(err?.message ?? err).slice(0, 200) };
+      console.log(`  restart: ${results.restart.error}`);
+      return results;
+    }
     const restartMs = performance.now() - restartStarted;
     const after = await d.metric('dnslinkd_overrides_active');
     results.restart = { ms: restartMs, overrides: after };
@@ -169,7 +176,8 @@ export async function runOverridesTargets({ upstreamPort }) {
     const cells = Object.values(out).map((r) => {
       if (r.error) return `not measured (${r.error.slice(0, 80)})`;
       const t = overridesTargets(r)[i];
-      return `${i === 3 ? `${(t.figure / 1000).toFixed(2)} s` : ms(t.figure)} ${t.met ? 'MET' : 'MISSED'}`;
+      const figure = i === 3 ? `${r.restart?.error ? 'over ' : ''}${(t.figure / 1000).toFixed(2)} s` : ms(t.figure);
+      return `${figure} ${t.met ? 'MET' : 'MISSED'}`;
     });
     console.log(`| ${rows[i].target} | ${cells.join(' | ')} |`);
   }

@@ -129,8 +129,11 @@ export class EmbeddedStore implements ControlStore {
   private readonly forgetExitHook: (() => void) | undefined;
   /** The thread that writes, commits and checkpoints large changes off the event loop (store-writer-thread.ts); undefined: this connection does. */
   private readonly writer: StoreWriterThread | undefined;
-  /** Commits on this connection since the writer thread last checkpointed. */
+  /** Commits since the writer thread last checkpointed. */
   private commitsSinceCheckpoint = 0;
+  /** Changes queued for the writer thread, one after the other, and how many are not done. */
+  private threadQueue: Promise<void> = Promise.resolve();
+  private threadChanges = 0;
 
   private constructor(path: string, db: DatabaseSync, options: EmbeddedStoreOptions) {
     this.location = path;
@@ -382,6 +385,8 @@ export class EmbeddedStore implements ControlStore {
   }
 
   async changeOverrides(changes: OverrideChange[], audit: NewAuditRecord[]): Promise<number | undefined> {
+    // The writer thread's queue keeps changes in order; this connection's callers wait for it (idle).
+    if (this.writer?.usable) return this.changeInThread(this.writer, changes, audit, new Date().toISOString());
     await this.idle();
     const time = new Date().toISOString();
     const finish = (applied: number): number | undefined => {
@@ -396,7 +401,6 @@ export class EmbeddedStore implements ControlStore {
         return finish(applied);
       });
     }
-    if (this.writer?.usable) return this.changeInThread(this.writer, changes, audit, time);
     // A large change (an import): one transaction, written in chunks that yield between them. Its
     // commit skips the WAL checkpoint (which would copy every page at once), run after a yield.
     const version = await this.transaction(async () => {
@@ -424,46 +428,56 @@ export class EmbeddedStore implements ControlStore {
   }
 
   /**
-   * A large change written by the writer thread in one transaction: this thread only serialises
-   * the rows, a piece at a time, while that one inserts them, commits (the fsync: durable when this
-   * resolves) and then checkpoints. All of it or none; every other call of this store waits.
+   * A change written by the writer thread in one transaction, one change after the other: this
+   * thread only serialises the rows, a piece at a time, while that one inserts them, commits (the
+   * fsync: durable when this resolves) and checkpoints now and then. All of it or none; the calls
+   * that use this thread's connection wait until the changes queued are done.
    */
-  private async changeInThread(writer: StoreWriterThread, changes: OverrideChange[], audit: NewAuditRecord[], time: string): Promise<number | undefined> {
-    const run = (async () => {
-      try {
-        this.checkFiles();
-        if (this.replaced !== undefined) throw new CodedError('STORE_REPLACED', `${this.replaced}; nothing was changed. Restart dnslinkd (the log says where this instance's data was saved)`);
-        await writer.request({ op: 'begin' });
-        try {
-          for (let i = 0; i < changes.length; i += THREAD_PIECE) {
-            const rows = changes.slice(i, i + THREAD_PIECE).map((c): WriterChangeRow => [c.name, c.after ? JSON.stringify(c.after) : null, c.ifAbsent ? 'n:' : c.ifUpdatedAt !== undefined ? `u:${c.ifUpdatedAt}` : '']);
-            await writer.request({ op: 'changes', rows });
-          }
-          for (let i = 0; i < audit.length; i += THREAD_PIECE) {
-            const rows = audit.slice(i, i + THREAD_PIECE).map((r): WriterAuditRow => [r.token, r.action, r.name ?? null, r.reason ?? null, json(r.before), json(r.after), r.dryRun ? 1 : 0, r.force ? 1 : 0]);
-            await writer.request({ op: 'audit', time, rows });
-          }
-          // Last look before the commit: a file deleted meanwhile would take this change with it.
-          this.checkFiles();
-          if (this.replaced !== undefined) throw new CodedError('STORE_REPLACED', `${this.replaced}; nothing was changed`);
-          return (await writer.request({ op: 'commit' })) ?? undefined;
-        } catch (err) {
-          await writer.request({ op: 'rollback' }).catch(() => {});
-          throw err;
-        }
-      } catch (err) {
-        throw this.writeFailed(err);
-      }
-    })();
-    this.longChange = run;
+  private changeInThread(writer: StoreWriterThread, changes: OverrideChange[], audit: NewAuditRecord[], time: string): Promise<number | undefined> {
+    this.threadChanges++;
+    const run = this.threadQueue.then(() => this.threadTransaction(writer, changes, audit, time));
+    const settled: Promise<void> = run.then(
+      () => {},
+      () => {},
+    );
+    this.threadQueue = settled;
+    this.longChange = settled;
+    void settled.then(() => {
+      if (--this.threadChanges === 0 && this.longChange === settled) this.longChange = undefined;
+    });
+    return run;
+  }
+
+  private async threadTransaction(writer: StoreWriterThread, changes: OverrideChange[], audit: NewAuditRecord[], time: string): Promise<number | undefined> {
+    let version: number | undefined;
     try {
-      const version = await run;
-      this.writeSucceeded();
-      this.checkpointInThread();
-      return version;
-    } finally {
-      if (this.longChange === run) this.longChange = undefined;
+      this.checkFiles();
+      if (this.replaced !== undefined) throw new CodedError('STORE_REPLACED', `${this.replaced}; nothing was changed. Restart dnslinkd (the log says where this instance's data was saved)`);
+      await writer.request({ op: 'begin' });
+      try {
+        for (let i = 0; i < changes.length; i += THREAD_PIECE) {
+          const rows = changes.slice(i, i + THREAD_PIECE).map((c): WriterChangeRow => [c.name, c.after ? JSON.stringify(c.after) : null, c.ifAbsent ? 'n:' : c.ifUpdatedAt !== undefined ? `u:${c.ifUpdatedAt}` : '']);
+          await writer.request({ op: 'changes', rows });
+        }
+        for (let i = 0; i < audit.length; i += THREAD_PIECE) {
+          const rows = audit.slice(i, i + THREAD_PIECE).map((r): WriterAuditRow => [r.token, r.action, r.name ?? null, r.reason ?? null, json(r.before), json(r.after), r.dryRun ? 1 : 0, r.force ? 1 : 0]);
+          await writer.request({ op: 'audit', time, rows });
+        }
+        // Last look before the commit: a file deleted meanwhile would take this change with it.
+        this.checkFiles();
+        if (this.replaced !== undefined) throw new CodedError('STORE_REPLACED', `${this.replaced}; nothing was changed`);
+        version = (await writer.request({ op: 'commit' })) ?? undefined;
+      } catch (err) {
+        await writer.request({ op: 'rollback' }).catch(() => {});
+        throw err;
+      }
+    } catch (err) {
+      throw this.writeFailed(err);
     }
+    this.writeSucceeded();
+    // A large change filled the WAL: checkpointed now (there, not here); small ones now and then.
+    if (changes.length > WRITE_CHUNK || ++this.commitsSinceCheckpoint >= CHECKPOINT_EVERY_COMMITS) this.checkpointInThread();
+    return version;
   }
 
   /** Writes the changes that still hold (inside a transaction); how many did. */
