@@ -17,6 +17,8 @@ export type WriterRequest =
   | { op: 'audit'; time: string; rows: WriterAuditRow[] }
   /** Bumps the version if any change applied, commits; answers the version (or null: nothing applied). */
   | { op: 'commit' }
+  /** A small change whole: begin, its rows, its audit rows, commit (rolled back on an error); answers as commit. */
+  | { op: 'change'; rows: WriterChangeRow[]; time: string; audit: WriterAuditRow[] }
   | { op: 'rollback' }
   | { op: 'checkpoint' }
   | { op: 'close' };
@@ -62,6 +64,16 @@ function serve(path: string, post: (reply: WriterReply) => void): (req: WriterRe
         db.exec('COMMIT');
         return version;
       }
+      case 'change':
+        handle({ op: 'begin' });
+        try {
+          handle({ op: 'changes', rows: req.rows });
+          handle({ op: 'audit', time: req.time, rows: req.audit });
+          return handle({ op: 'commit' });
+        } catch (err) {
+          if (db.isTransaction) db.exec('ROLLBACK');
+          throw err;
+        }
       case 'rollback':
         if (db.isTransaction) db.exec('ROLLBACK');
         return null;

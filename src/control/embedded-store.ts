@@ -453,15 +453,22 @@ export class EmbeddedStore implements ControlStore {
     try {
       this.checkFiles();
       if (this.replaced !== undefined) throw new CodedError('STORE_REPLACED', `${this.replaced}; nothing was changed. Restart dnslinkd (the log says where this instance's data was saved)`);
+      const changeRow = (c: OverrideChange): WriterChangeRow => [c.name, c.after ? JSON.stringify(c.after) : null, c.ifAbsent ? 'n:' : c.ifUpdatedAt !== undefined ? `u:${c.ifUpdatedAt}` : ''];
+      const auditRow = (r: NewAuditRecord): WriterAuditRow => [r.token, r.action, r.name ?? null, r.reason ?? null, json(r.before), json(r.after), r.dryRun ? 1 : 0, r.force ? 1 : 0];
+      if (changes.length + audit.length <= WRITE_CHUNK) {
+        // A small change: one message, one answer (rolled back there on an error).
+        version = (await writer.request({ op: 'change', rows: changes.map(changeRow), time, audit: audit.map(auditRow) })) ?? undefined;
+        this.writeSucceeded();
+        if (++this.commitsSinceCheckpoint >= CHECKPOINT_EVERY_COMMITS) this.checkpointInThread();
+        return version;
+      }
       await writer.request({ op: 'begin' });
       try {
         for (let i = 0; i < changes.length; i += THREAD_PIECE) {
-          const rows = changes.slice(i, i + THREAD_PIECE).map((c): WriterChangeRow => [c.name, c.after ? JSON.stringify(c.after) : null, c.ifAbsent ? 'n:' : c.ifUpdatedAt !== undefined ? `u:${c.ifUpdatedAt}` : '']);
-          await writer.request({ op: 'changes', rows });
+          await writer.request({ op: 'changes', rows: changes.slice(i, i + THREAD_PIECE).map(changeRow) });
         }
         for (let i = 0; i < audit.length; i += THREAD_PIECE) {
-          const rows = audit.slice(i, i + THREAD_PIECE).map((r): WriterAuditRow => [r.token, r.action, r.name ?? null, r.reason ?? null, json(r.before), json(r.after), r.dryRun ? 1 : 0, r.force ? 1 : 0]);
-          await writer.request({ op: 'audit', time, rows });
+          await writer.request({ op: 'audit', time, rows: audit.slice(i, i + THREAD_PIECE).map(auditRow) });
         }
         // Last look before the commit: a file deleted meanwhile would take this change with it.
         this.checkFiles();
