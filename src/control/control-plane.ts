@@ -89,6 +89,8 @@ const RESET_AUDIT_SCAN = 10_000;
 const RESET_AUDIT_MARGIN_MS = 60_000;
 /** setTimeout's longest delay (about 24.8 days): a later expiry is scheduled in steps. */
 const MAX_TIMER_MS = 2_147_483_647;
+/** Reads of the change log retried while changes made here land during them (then the next reconcile reads again). */
+const LOG_READ_ATTEMPTS = 5;
 /** An import logs one line per override up to this many, one line for all past it (each is in the audit log). */
 const IMPORT_LOG_LINES = 100;
 
@@ -196,6 +198,8 @@ export class ControlPlane {
   }
 
   private async syncOverridesAndFlushes(): Promise<void> {
+    if (await this.syncFromLog()) return;
+    if (this.store.changesSince) this.metrics.syncReads.inc({ read: 'full' });
     const previousRead = this.lastReadAt;
     const versionBefore = this.version;
     // What this instance had when a read began: a store older than that went back. Changes made here
@@ -250,10 +254,74 @@ export class ControlPlane {
       await this.adopt(snapshot.overrides, snapshot.version, true);
       if (snapshot.changedAt && !reset) this.lag(snapshot.changedAt);
     }
-    if (snapshot.generation > this.generation) {
+    await this.applyFlushes(snapshot.generation);
+  }
+
+  /**
+   * Reconciles from a shared store's change log (redis-change-log.ts) when it can: only the names
+   * changed since the version applied here are read and applied, O(changes) rather than
+   * O(overrides). True when done; false when only a full read can say (a new store, one that went
+   * back, a log that does not reach back or misses a version, a record deleted by hand).
+   */
+  private async syncFromLog(): Promise<boolean> {
+    if (!this.store.changesSince || this.epoch === undefined || this.version < 0) return false;
+    for (let attempt = 0; attempt < LOG_READ_ATTEMPTS; attempt++) {
+      const versionBefore = this.version;
+      const delta = await this.store.changesSince(versionBefore);
+      if (!delta || delta.epoch !== this.epoch || delta.version < versionBefore || delta.generation < this.generation) return false;
+      // A change made here landed meanwhile: what was read may be older than it; read again from it.
+      if (this.version !== versionBefore) continue;
+      if (delta.kind === 'same' && delta.fields !== this.stored.size + delta.invalid) return false;
+      this.lastReadAt = this.now();
+      this.metrics.syncReads.inc({ read: 'changes' });
+      if (delta.kind === 'delta') await this.applyStoreChanges(delta.changes, delta.version, delta.changedAt);
+      await this.applyFlushes(delta.generation);
+      return true;
+    }
+    return true; // changes made here kept landing: the next notice or interval reads again
+  }
+
+  /**
+   * Applies changes read from the store's log (another instance's, or ones this instance applied
+   * already): the maps updated in one turn (a change made here meanwhile would be overwritten by an
+   * older read), the replicas sent only what differs, every changed name flushed.
+   */
+  private async applyStoreChanges(changes: ReadonlyArray<{ name: string; after: Override | null }>, version: number, changedAt: string | undefined): Promise<void> {
+    const updates: OverrideUpdate[] = [];
+    const set: Override[] = [];
+    const gone: string[] = [];
+    let heldChanged = false;
+    for (const { name, after } of changes) {
+      // A name the store logged was changed there on purpose (with its audit record): the store's now.
+      if (this.held.delete(name)) heldChanged = true;
+      if (after) {
+        this.stored.set(name, after);
+        set.push(after);
+      } else {
+        this.stored.delete(name);
+        gone.push(name);
+      }
+      if (sameOverride(this.overrides.get(name), after ?? undefined)) continue;
+      if (after) this.overrides.set(name, after);
+      else this.overrides.delete(name);
+      updates.push({ name, after });
+    }
+    this.version = version;
+    const servable = new Set(this.unbuildable.buildableChanges(set, gone).map((o) => o.name));
+    await this.toReplicas(updates.map((u) => (u.after && !servable.has(u.name) ? { name: u.name, after: null } : u)));
+    await forEachInChunks(updates, async (u) => void (await this.replica.flush({ name: u.name }, false, false)));
+    for (const o of set) this.expiryAdded(o);
+    if (heldChanged) this.heldServed = [...this.held.values()];
+    this.servedCounts();
+    if (changedAt && updates.length > 0) this.lag(changedAt);
+  }
+
+  /** Applies the flushes of the store's log above the generation applied here (all caches when some were trimmed before this instance saw them). */
+  private async applyFlushes(storeGeneration: number): Promise<void> {
+    if (storeGeneration > this.generation) {
       const flushes = await this.store.flushesAfter(this.generation);
-      if ((flushes[0]?.generation ?? snapshot.generation + 1) > this.generation + 1) {
-        this.log.warn({ from: this.generation, to: snapshot.generation }, 'flushes were trimmed from the store before this instance applied them: flushing the whole cache');
+      if ((flushes[0]?.generation ?? storeGeneration + 1) > this.generation + 1) {
+        this.log.warn({ from: this.generation, to: storeGeneration }, 'flushes were trimmed from the store before this instance applied them: flushing the whole cache');
         this.countFlush({ all: true }, await this.replica.flush({ all: true }, false, false));
       }
       for (const flush of flushes) {
@@ -262,7 +330,7 @@ export class ControlPlane {
         this.generation = flush.generation;
         this.lag(flush.time);
       }
-      this.generation = Math.max(this.generation, snapshot.generation);
+      this.generation = Math.max(this.generation, storeGeneration);
     }
   }
 

@@ -15,6 +15,8 @@ import { InvalidRecords } from './invalid-records.js';
 import { parseStoredRule } from './denylist-rule-records.js';
 import type { OperatorRuleRecord } from '../stages/denylist/operator-list.js';
 import { parseStoredOverride } from './override-rules.js';
+import type { WriterAuditRow, WriterChangeRow } from './embedded-store-writer.js';
+import { StoreWriterThread } from './store-writer-thread.js';
 import { WORK_CHUNK as WRITE_CHUNK, yieldToEventLoop } from '../runtime/event-loop-yield.js';
 import type { AuditQuery, AuditRecord, ControlSnapshot, ControlStore, DenylistRuleChange, FlushRecord, NewAuditRecord, OverrideChange } from './store.js';
 
@@ -22,6 +24,10 @@ const SCHEMA_VERSION = 1;
 const FILE_NAME = 'control.db';
 /** SQLite's default: a commit that leaves the WAL past this many pages checkpoints it. */
 const WAL_AUTOCHECKPOINT_PAGES = 1000;
+/** With the writer thread: this many commits on the main connection, then a checkpoint there. */
+const CHECKPOINT_EVERY_COMMITS = 100;
+/** Rows per message to the writer thread. */
+const THREAD_PIECE = 1000;
 /** How often the file is compared with the open one when nothing is written (healthz and writes also compare). */
 const FILE_CHECK_MS = 5_000;
 
@@ -124,6 +130,13 @@ export class EmbeddedStore implements ControlStore {
   private closed = false;
   /** Removes this store's closer from those an exit at once runs. */
   private readonly forgetExitHook: (() => void) | undefined;
+  /** The thread that writes, commits and checkpoints large changes off the event loop (store-writer-thread.ts); undefined: this connection does. */
+  private readonly writer: StoreWriterThread | undefined;
+  /** Commits since the writer thread last checkpointed. */
+  private commitsSinceCheckpoint = 0;
+  /** Changes queued for the writer thread, one after the other, and how many are not done. */
+  private threadQueue: Promise<void> = Promise.resolve();
+  private threadChanges = 0;
 
   private constructor(path: string, db: DatabaseSync, options: EmbeddedStoreOptions) {
     this.location = path;
@@ -135,6 +148,9 @@ export class EmbeddedStore implements ControlStore {
     this.fileCheck = setInterval(() => this.checkFiles(), FILE_CHECK_MS);
     this.fileCheck.unref();
     this.forgetExitHook = onExitAtOnce(() => this.closeNow());
+    // With the writer thread, checkpoints run there (they copy pages and fsync): none on this thread.
+    this.writer = StoreWriterThread.start(path, this.log);
+    if (this.writer) db.exec('PRAGMA wal_autocheckpoint = 0');
   }
 
   /**
@@ -296,6 +312,13 @@ export class EmbeddedStore implements ControlStore {
     this.checkFiles();
     if (this.replaced !== undefined) throw new CodedError('STORE_REPLACED', `${this.replaced}; nothing was changed`);
     this.db.exec('COMMIT');
+    if (this.writer?.usable && ++this.commitsSinceCheckpoint >= CHECKPOINT_EVERY_COMMITS) this.checkpointInThread();
+  }
+
+  /** Asks the writer thread to checkpoint the WAL (a failure is SQLite's to retry at the next). */
+  private checkpointInThread(): void {
+    this.commitsSinceCheckpoint = 0;
+    this.writer?.request({ op: 'checkpoint' }).catch((err: unknown) => this.log?.warn({ err, store: this.location }, 'could not checkpoint the control store: retried later'));
   }
 
   private rollback(): void {
@@ -365,6 +388,8 @@ export class EmbeddedStore implements ControlStore {
   }
 
   async changeOverrides(changes: OverrideChange[], audit: NewAuditRecord[]): Promise<number | undefined> {
+    // The writer thread's queue keeps changes in order; this connection's callers wait for it (idle).
+    if (this.writer?.usable) return this.changeInThread(this.writer, changes, audit, new Date().toISOString());
     await this.idle();
     const time = new Date().toISOString();
     const finish = (applied: number): number | undefined => {
@@ -402,6 +427,66 @@ export class EmbeddedStore implements ControlStore {
     } catch (err) {
       this.log?.warn({ err, store: this.location }, 'could not checkpoint the control store after a large change: SQLite does it at a later commit');
     }
+    return version;
+  }
+
+  /**
+   * A change written by the writer thread in one transaction, one change after the other: this
+   * thread only serialises the rows, a piece at a time, while that one inserts them, commits (the
+   * fsync: durable when this resolves) and checkpoints now and then. All of it or none; the calls
+   * that use this thread's connection wait until the changes queued are done.
+   */
+  private changeInThread(writer: StoreWriterThread, changes: OverrideChange[], audit: NewAuditRecord[], time: string): Promise<number | undefined> {
+    this.threadChanges++;
+    const run = this.threadQueue.then(() => this.threadTransaction(writer, changes, audit, time));
+    const settled: Promise<void> = run.then(
+      () => {},
+      () => {},
+    );
+    this.threadQueue = settled;
+    this.longChange = settled;
+    void settled.then(() => {
+      if (--this.threadChanges === 0 && this.longChange === settled) this.longChange = undefined;
+    });
+    return run;
+  }
+
+  private async threadTransaction(writer: StoreWriterThread, changes: OverrideChange[], audit: NewAuditRecord[], time: string): Promise<number | undefined> {
+    let version: number | undefined;
+    try {
+      this.checkFiles();
+      if (this.replaced !== undefined) throw new CodedError('STORE_REPLACED', `${this.replaced}; nothing was changed. Restart dnslinkd (the log says where this instance's data was saved)`);
+      const changeRow = (c: OverrideChange): WriterChangeRow => [c.name, c.after ? JSON.stringify(c.after) : null, c.ifAbsent ? 'n:' : c.ifUpdatedAt !== undefined ? `u:${c.ifUpdatedAt}` : ''];
+      const auditRow = (r: NewAuditRecord): WriterAuditRow => [r.token, r.action, r.name ?? null, r.reason ?? null, json(r.before), json(r.after), r.dryRun ? 1 : 0, r.force ? 1 : 0];
+      if (changes.length + audit.length <= WRITE_CHUNK) {
+        // A small change: one message, one answer (rolled back there on an error).
+        version = (await writer.request({ op: 'change', rows: changes.map(changeRow), time, audit: audit.map(auditRow) })) ?? undefined;
+        this.writeSucceeded();
+        if (++this.commitsSinceCheckpoint >= CHECKPOINT_EVERY_COMMITS) this.checkpointInThread();
+        return version;
+      }
+      await writer.request({ op: 'begin' });
+      try {
+        for (let i = 0; i < changes.length; i += THREAD_PIECE) {
+          await writer.request({ op: 'changes', rows: changes.slice(i, i + THREAD_PIECE).map(changeRow) });
+        }
+        for (let i = 0; i < audit.length; i += THREAD_PIECE) {
+          await writer.request({ op: 'audit', time, rows: audit.slice(i, i + THREAD_PIECE).map(auditRow) });
+        }
+        // Last look before the commit: a file deleted meanwhile would take this change with it.
+        this.checkFiles();
+        if (this.replaced !== undefined) throw new CodedError('STORE_REPLACED', `${this.replaced}; nothing was changed`);
+        version = (await writer.request({ op: 'commit' })) ?? undefined;
+      } catch (err) {
+        await writer.request({ op: 'rollback' }).catch(() => {});
+        throw err;
+      }
+    } catch (err) {
+      throw this.writeFailed(err);
+    }
+    this.writeSucceeded();
+    // A large change filled the WAL: checkpointed now (there, not here); small ones now and then.
+    if (changes.length > WRITE_CHUNK || ++this.commitsSinceCheckpoint >= CHECKPOINT_EVERY_COMMITS) this.checkpointInThread();
     return version;
   }
 
@@ -504,6 +589,7 @@ export class EmbeddedStore implements ControlStore {
   async close(): Promise<void> {
     // A large change under way finishes first (its transaction spans event-loop turns).
     await this.idle();
+    await this.writer?.close();
     this.closeNow();
   }
 
@@ -512,6 +598,7 @@ export class EmbeddedStore implements ControlStore {
     if (this.closed) return;
     this.forgetExitHook?.();
     clearInterval(this.fileCheck);
+    this.writer?.terminate();
     this.checkFiles();
     this.closed = true;
     if (this.replaced !== undefined) {

@@ -16,6 +16,7 @@ export class ControlMetrics {
   readonly heldAfterReset: Gauge;
   readonly storeResets: Counter<'cause'>;
   readonly unbuildableOverrides: Gauge;
+  readonly syncReads: Counter<'read'>;
 
   constructor(registry: Registry) {
     this.flushes = new Counter({ name: 'dnslinkd_flushes_total', help: 'Cache flushes applied, by target (name, suffix, all)', labelNames: ['target'] as const, registers: [registry] });
@@ -39,6 +40,12 @@ export class ControlMetrics {
     this.heldAfterReset = new Gauge({ name: 'dnslinkd_control_store_reset_held', help: 'Overrides served here that the shared store lost (a reset): held until restored or dropped', registers: [registry] });
     this.storeResets = new Counter({ name: 'dnslinkd_control_store_resets_total', help: 'Times the shared store was found new (emptied or replaced) or gone back to an older state', labelNames: ['cause'] as const, registers: [registry] });
     this.unbuildableOverrides = new Gauge({ name: 'dnslinkd_overrides_unbuildable', help: 'Overrides skipped, never served, because their answers cannot be built (see /admin/v1/status)', registers: [registry] });
+    this.syncReads = new Counter({
+      name: 'dnslinkd_fleet_sync_reads_total',
+      help: 'Reads of the shared store by a reconcile, by what was read: changes (the change log since the version applied here) or full (the whole override set)',
+      labelNames: ['read'] as const,
+      registers: [registry],
+    });
     this.syncLag = new Gauge({ name: 'dnslinkd_fleet_sync_lag_seconds', help: 'Time from a change in the store to this instance applying it, last seen', registers: [registry] });
   }
 }

@@ -10,14 +10,15 @@
 // skipped and reported (invalid-records.ts), never served, and never stops the others.
 import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
-import { forEachInChunks } from '../runtime/event-loop-yield.js';
+import { forEachInChunks, yieldToEventLoop } from '../runtime/event-loop-yield.js';
 import type { Logger } from 'pino';
 import { CodedError, errorMessage } from '../errors.js';
 import type { FlushTarget } from '../stages/cache/flush.js';
 import type { Override } from '../stages/overrides/override.js';
 import { InvalidRecords } from './invalid-records.js';
+import { CHANGES_SCRIPT, DELTA_MAX, logGap, logWriteLua } from './redis-change-log.js';
 import { controlName, parseStoredOverride } from './override-rules.js';
-import type { AuditQuery, AuditRecord, ControlSnapshot, ControlStore, DenylistRuleChange, FlushRecord, NewAuditRecord, OverrideChange } from './store.js';
+import type { AuditQuery, AuditRecord, ControlDelta, ControlSnapshot, ControlStore, DenylistRuleChange, FlushRecord, NewAuditRecord, OverrideChange } from './store.js';
 import { DENYLIST_RULES_KEY, parseStoredRule } from './denylist-rule-records.js';
 import type { OperatorRuleRecord } from '../stages/denylist/operator-list.js';
 
@@ -27,6 +28,7 @@ const KEYS = {
   overrides: `${KEY_PREFIX}overrides`,
   flushes: `${KEY_PREFIX}flushes`,
   audit: `${KEY_PREFIX}audit`,
+  changelog: `${KEY_PREFIX}changelog`,
   channel: `${KEY_PREFIX}changes`,
 } as const;
 
@@ -68,18 +70,25 @@ local function notCounter(key, field)
 end
 `;
 
-// KEYS: overrides, meta, audit. ARGV: channel, time, n, then n x (name, after JSON or '', 'u:'<updatedAt> or ''), m, then m audit JSON.
+// KEYS: overrides, meta, audit, changelog[, a staging list holding the ARGV]. ARGV: channel, time, n, then n x (name, after JSON or '', 'u:'<updatedAt> or ''), m, then m audit JSON.
 // Every check runs before any write (Redis does not roll a script back when it fails half way):
 // an unreadable stored record counts as changed meanwhile. The condition 'n:' applies only where
 // the name has no record (a restore after a reset never overwrites a newer one).
-const CHANGE_SCRIPT = `${WRITE_CHECKS}
-local refused = wrongType(KEYS[1], 'hash') or wrongType(KEYS[2], 'hash') or wrongType(KEYS[3], 'stream') or notCounter(KEYS[2], 'version')
+const CHANGE_SCRIPT = `${WRITE_CHECKS}${logWriteLua('KEYS[2]', 'KEYS[4]')}
+local refused = wrongType(KEYS[1], 'hash') or wrongType(KEYS[2], 'hash') or wrongType(KEYS[3], 'stream') or wrongType(KEYS[4], 'zset') or notCounter(KEYS[2], 'version')
 if refused then return redis.error_reply(refused) end
-local n = tonumber(ARGV[3])
+-- A large change comes staged in a list (KEYS[5]) written in pieces, not as one huge command.
+local A = ARGV
+if KEYS[5] then
+  A = redis.call('LRANGE', KEYS[5], 0, -1)
+  redis.call('DEL', KEYS[5])
+  if #A < 4 then return redis.error_reply('${REFUSED} the staged change ' .. KEYS[5] .. ' is gone (expired before it was applied?)') end
+end
+local n = tonumber(A[3])
 local apply = {}
 local applied = 0
 for c = 0, n - 1 do
-  local name, cond = ARGV[4 + 3 * c], ARGV[6 + 3 * c]
+  local name, cond = A[4 + 3 * c], A[6 + 3 * c]
   local ok = true
   if cond == 'n:' then
     ok = redis.call('HEXISTS', KEYS[1], name) == 0
@@ -93,17 +102,20 @@ for c = 0, n - 1 do
   if ok then applied = applied + 1 end
 end
 if applied == 0 then return false end
+local changed = {}
 for c = 0, n - 1 do
   if apply[c] then
-    local name, after = ARGV[4 + 3 * c], ARGV[5 + 3 * c]
+    local name, after = A[4 + 3 * c], A[5 + 3 * c]
     if after ~= '' then redis.call('HSET', KEYS[1], name, after) else redis.call('HDEL', KEYS[1], name) end
+    changed[#changed + 1] = name
   end
 end
 local i = 4 + 3 * n
-for a = 1, tonumber(ARGV[i]) do redis.call('XADD', KEYS[3], '*', 'r', ARGV[i + a]) end
+for a = 1, tonumber(A[i]) do redis.call('XADD', KEYS[3], '*', 'r', A[i + a]) end
 local version = redis.call('HINCRBY', KEYS[2], 'version', 1)
-redis.call('HSET', KEYS[2], 'changedAt', ARGV[2])
-redis.call('PUBLISH', ARGV[1], cjson.encode({kind = 'overrides', version = version, time = ARGV[2]}))
+logChanges(version, changed)
+redis.call('HSET', KEYS[2], 'changedAt', A[2])
+redis.call('PUBLISH', A[1], cjson.encode({kind = 'overrides', version = version, time = A[2]}))
 return version
 `;
 
@@ -156,6 +168,28 @@ end
 if overridesType == 'hash' then overrides = redis.call('HGETALL', KEYS[2]) end
 return {meta, overrides, metaType, overridesType}
 `;
+
+// KEYS: meta, overrides. ARGV: as SNAPSHOT_SCRIPT. The meta hash (the epoch made if none) and both keys' types: what a scan of the hash starts from.
+const META_SCRIPT = `
+local metaType, overridesType = redis.call('TYPE', KEYS[1]).ok, redis.call('TYPE', KEYS[2]).ok
+local meta = {}
+if metaType == 'hash' or metaType == 'none' then
+  if redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1]) == 1 then redis.call('HSET', KEYS[1], 'epochAt', ARGV[2]) end
+  meta = redis.call('HGETALL', KEYS[1])
+  metaType = 'hash'
+end
+return {meta, metaType, overridesType}
+`;
+/** A change of more records than this (changes and audit records) is staged in pieces. */
+const STAGE_OVER = 1000;
+/** Arguments per staging command. */
+const STAGE_PIECE = 3000;
+/** A staging list left by a change that never ran is gone after this (s). */
+const STAGE_TTL_S = 600;
+/** Fields asked per HSCAN page. */
+const SCAN_COUNT = 2000;
+/** Scans tried before one atomic read of the whole hash. */
+const SCAN_ATTEMPTS = 2;
 
 /** The record of a key that is not the hash it should be. */
 const wrongType = (type: string) => [{ id: '(the whole key)', why: `a Redis ${type}, not a hash: nothing in it is read (delete it: it is not dnslinkd's)` }];
@@ -254,6 +288,8 @@ export class RedisStore implements ControlStore {
   private counterFault: string | undefined;
   /** The counters last read valid (or written): what one that is not a whole number reads as, and the value to repair it with. */
   private readonly lastCounters = { version: 0, generation: 0 };
+  /** Records of the overrides hash skipped as invalid (field, why), as last read: a delta updates them. */
+  private badOverrides = new Map<string, string>();
 
   private constructor(url: string, opts: RedisStoreOptions) {
     this.location = redisLocation(url);
@@ -346,20 +382,84 @@ export class RedisStore implements ControlStore {
     );
   }
 
+  /**
+   * The whole state: the overrides hash read in HSCAN pages (Redis is never blocked by one large
+   * reply, and each page is checked as it comes, yielding), then the changes the log recorded
+   * meanwhile laid over it, so the set is the store's at one version. When the log cannot say what
+   * changed during the scan (twice), one atomic script reads it all.
+   */
   async snapshot(): Promise<ControlSnapshot> {
+    for (let attempt = 0; attempt < SCAN_ATTEMPTS; attempt++) {
+      const scanned = await this.scanSnapshot();
+      if (scanned) return scanned;
+    }
+    return this.atomicSnapshot();
+  }
+
+  private async scanSnapshot(): Promise<ControlSnapshot | undefined> {
+    const [metaFlat, metaType, overridesType] = (await this.call('reading the state', () =>
+      this.client.eval(META_SCRIPT, 2, KEYS.meta, KEYS.overrides, randomUUID(), new Date().toISOString()),
+    )) as [string[], string, string];
+    if (metaType !== 'hash' || (overridesType !== 'hash' && overridesType !== 'none')) return undefined;
+    const start = this.readMeta(metaFlat, metaType);
+    const overrides = new Map<string, Override>();
+    const bad = new Map<string, string>();
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.call('reading the state', () => this.client.hscan(KEYS.overrides, cursor, 'COUNT', SCAN_COUNT));
+      // Each record is checked (a CID parsed...): in chunks that yield, so a large set does not stall the DNS port.
+      await forEachInChunks(pairs(flat), ([field, raw]) => {
+        const parsed = parseStoredOverride(field, raw);
+        if ('override' in parsed) {
+          overrides.set(field, parsed.override);
+          bad.delete(field);
+        } else {
+          bad.set(field, parsed.error);
+          overrides.delete(field);
+        }
+      });
+      cursor = next;
+    } while (cursor !== '0');
+    this.badOverrides = bad;
+    const delta = await this.changesSince(start.version);
+    if (!delta || delta.epoch !== start.epoch) return undefined;
+    if (delta.kind === 'delta') {
+      for (const c of delta.changes) {
+        if (c.after) overrides.set(c.name, c.after);
+        else overrides.delete(c.name);
+      }
+    }
+    this.invalid.replace(KEYS.overrides, this.badList());
+    const { kind: _kind, ...meta } = delta;
+    const list = [...overrides.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+    return { version: meta.version, generation: meta.generation, ...(meta.epoch ? { epoch: meta.epoch } : {}), ...(start.epochAt ? { epochAt: start.epochAt } : {}), ...(meta.changedAt ? { changedAt: meta.changedAt } : {}), overrides: list };
+  }
+
+  /** The whole state in one script (a key of the wrong type, or a log that cannot say what changed during a scan). */
+  private async atomicSnapshot(): Promise<ControlSnapshot> {
     const [metaFlat, overridesFlat, metaType, overridesType] = (await this.call('reading the state', () =>
       this.client.eval(SNAPSHOT_SCRIPT, 2, KEYS.meta, KEYS.overrides, randomUUID(), new Date().toISOString()),
     )) as [string[], string[], string, string];
-    const meta = pairs(metaFlat);
     const overrides: Override[] = [];
-    const bad: Array<{ id: string; why: string }> = [];
-    // Each record is checked (a CID parsed...): in chunks that yield, so a large set does not stall the DNS port.
+    const bad = new Map<string, string>();
     await forEachInChunks(pairs(overridesFlat), ([field, raw]) => {
       const parsed = parseStoredOverride(field, raw);
       if ('override' in parsed) overrides.push(parsed.override);
-      else bad.push({ id: field, why: parsed.error });
+      else bad.set(field, parsed.error);
     });
-    this.invalid.replace(KEYS.overrides, overridesType === 'hash' || overridesType === 'none' ? bad : wrongType(overridesType));
+    this.badOverrides = bad;
+    this.invalid.replace(KEYS.overrides, overridesType === 'hash' || overridesType === 'none' ? this.badList() : wrongType(overridesType));
+    return { ...this.readMeta(metaFlat, metaType), overrides: overrides.sort((a, b) => (a.name < b.name ? -1 : 1)) };
+  }
+
+  /** The records of the overrides hash skipped as invalid, as InvalidRecords lists them. */
+  private badList(): Array<{ id: string; why: string }> {
+    return [...this.badOverrides].map(([id, why]) => ({ id, why }));
+  }
+
+  /** The meta hash's counters (checked: a bad one refuses changes until repaired), epoch and times. */
+  private readMeta(metaFlat: string[], metaType: string): Omit<ControlSnapshot, 'overrides'> {
+    const meta = pairs(metaFlat);
     const badMeta: Array<{ id: string; why: string }> = [];
     const [version, generation] = (['version', 'generation'] as const).map((field) => {
       const n = counter(meta, field);
@@ -376,11 +476,55 @@ export class RedisStore implements ControlStore {
     return {
       version,
       generation,
-      overrides: overrides.sort((a, b) => (a.name < b.name ? -1 : 1)),
       ...(meta.has('epoch') ? { epoch: meta.get('epoch')! } : {}),
       ...(epochAt ? { epochAt } : {}),
       ...(changedAt ? { changedAt } : {}),
     };
+  }
+
+  /**
+   * What changed since override version `version`, from the change log (redis-change-log.ts): the
+   * changed names' records only, checked as a full read checks them; undefined when only a full
+   * read can say (a new store, a log trimmed past it or missing a version, too far behind).
+   */
+  async changesSince(version: number): Promise<ControlDelta | undefined> {
+    const reply = (await this.call('reading the changes', () => this.client.eval(CHANGES_SCRIPT, 3, KEYS.meta, KEYS.overrides, KEYS.changelog, String(version), String(DELTA_MAX)))) as unknown[];
+    if (reply[0] === 'full') {
+      this.log?.debug({ store: this.location, from: version, why: reply[1] }, 'change log not usable: reading the whole set');
+      return undefined;
+    }
+    if (reply[0] === 'same') {
+      return { kind: 'same', ...this.readMeta(reply[1] as string[], 'hash'), fields: Number(reply[2]), invalid: this.badOverrides.size };
+    }
+    const [, metaFlat, members, names, values] = reply as [string, string[], string[], string[], Array<string | null>];
+    const meta = this.readMeta(metaFlat, 'hash');
+    const gap = logGap(members, version, meta.version);
+    if (gap !== undefined) {
+      this.log?.debug({ store: this.location, from: version, why: gap }, 'change log not usable: reading the whole set');
+      return undefined;
+    }
+    const changes: Array<{ name: string; after: Override | null }> = [];
+    let badChanged = false;
+    await forEachInChunks(names.keys(), (i) => {
+      const name = names[i]!;
+      const raw = values[i];
+      if (raw === null || raw === undefined) {
+        badChanged = this.badOverrides.delete(name) || badChanged;
+        changes.push({ name, after: null });
+        return;
+      }
+      const parsed = parseStoredOverride(name, raw);
+      if ('override' in parsed) {
+        badChanged = this.badOverrides.delete(name) || badChanged;
+        changes.push({ name, after: parsed.override });
+      } else {
+        this.badOverrides.set(name, parsed.error);
+        badChanged = true;
+        changes.push({ name, after: null });
+      }
+    });
+    if (badChanged) this.invalid.replace(KEYS.overrides, this.badList());
+    return { kind: 'delta', ...meta, changes };
   }
 
   async flushesAfter(generation: number): Promise<FlushRecord[]> {
@@ -407,10 +551,30 @@ export class RedisStore implements ControlStore {
 
   async changeOverrides(changes: OverrideChange[], audit: NewAuditRecord[]): Promise<number | undefined> {
     const time = new Date().toISOString();
+    const staged = changes.length + audit.length > STAGE_OVER;
     const args: string[] = [KEYS.channel, time, String(changes.length)];
-    for (const c of changes) args.push(c.name, c.after ? JSON.stringify(c.after) : '', c.ifAbsent ? 'n:' : c.ifUpdatedAt !== undefined ? `u:${c.ifUpdatedAt}` : '');
-    args.push(String(audit.length), ...audit.map((r) => this.auditJson(r, time)));
-    const version = (await this.write('the change', () => this.client.eval(CHANGE_SCRIPT, 3, KEYS.overrides, KEYS.meta, KEYS.audit, ...args))) as number | null;
+    // Serialised in chunks that yield (an import's tens of thousands of records and their audit records).
+    await forEachInChunks(changes, (c) => void args.push(c.name, c.after ? JSON.stringify(c.after) : '', c.ifAbsent ? 'n:' : c.ifUpdatedAt !== undefined ? `u:${c.ifUpdatedAt}` : ''));
+    args.push(String(audit.length));
+    await forEachInChunks(audit, (r) => void args.push(this.auditJson(r, time)));
+    const keys = [KEYS.overrides, KEYS.meta, KEYS.audit, KEYS.changelog];
+    let version: number | null;
+    if (!staged) version = (await this.write('the change', () => this.client.eval(CHANGE_SCRIPT, keys.length, ...keys, ...args))) as number | null;
+    else {
+      // A large change goes to a staging list in pieces (no single command of megabytes to encode
+      // while the DNS port waits), then one script applies it all or nothing; the list expires if it is left.
+      const staging = `${KEY_PREFIX}staging:${randomUUID()}`;
+      try {
+        for (let i = 0; i < args.length; i += STAGE_PIECE) {
+          const piece = args.slice(i, i + STAGE_PIECE);
+          await this.call('staging the change', () => this.client.multi().rpush(staging, ...piece).expire(staging, STAGE_TTL_S).exec());
+          await yieldToEventLoop();
+        }
+        version = (await this.write('the change', () => this.client.eval(CHANGE_SCRIPT, keys.length + 1, ...keys, staging))) as number | null;
+      } finally {
+        if (this.connected) await this.client.del(staging).catch(() => {});
+      }
+    }
     if (version === null) return undefined;
     this.lastCounters.version = Number(version);
     return Number(version);

@@ -65,6 +65,21 @@ export interface ControlSnapshot {
   epochAt?: string;
 }
 
+/** What a shared store's change log says since a version (ControlStore.changesSince). */
+export type ControlDelta = { version: number; generation: number; epoch?: string; changedAt?: string } & (
+  | {
+      /** No override version newer: `fields` is how many records the store holds, `invalid` how many of them are skipped (a field deleted by hand shows as a smaller count). */
+      kind: 'same';
+      fields: number;
+      invalid: number;
+    }
+  | {
+      /** Every name changed since, with its record now (null: removed, or unreadable and reported). */
+      kind: 'delta';
+      changes: Array<{ name: string; after: Override | null }>;
+    }
+);
+
 /** One override set (`after`) or removed (`after: null`); `ifUpdatedAt` makes it conditional. */
 export interface OverrideChange {
   name: string;
@@ -93,6 +108,8 @@ export interface ControlStore {
   /** Why the store cannot take changes now (the last write failed, a file replaced, a counter invalid), or undefined. */
   readonly problem?: string;
   snapshot(): Promise<ControlSnapshot>;
+  /** A shared store with a change log: what changed since override version `version`, or undefined when only a full read (snapshot) can say. */
+  changesSince?(version: number): Promise<ControlDelta | undefined>;
   /** Flushes with a generation above `generation`, oldest first. */
   flushesAfter(generation: number): Promise<FlushRecord[]>;
   /** Applies the changes that still hold and their audit records in one transaction; the new version, or undefined when nothing applied. */

@@ -49,6 +49,27 @@ export class UnbuildableOverrides {
     return ok;
   }
 
+  /** Like buildable, for some overrides set (`set`) and removed (`gone`) only: the others' reports are kept. */
+  buildableChanges(set: readonly Override[], gone: readonly string[]): Override[] {
+    let changed = false;
+    const ok: Override[] = [];
+    for (const name of gone) changed = this.current.delete(name) || changed;
+    for (const override of set) {
+      const why = overrideWireProblem(override);
+      if (why === undefined) {
+        ok.push(override);
+        changed = this.current.delete(override.name) || changed;
+        continue;
+      }
+      if (this.current.get(override.name)?.why === why) continue;
+      this.current.set(override.name, { name: override.name, why, since: new Date(this.now()).toISOString() });
+      changed = true;
+      this.log.error({ name: override.name, why }, `override of ${override.name} skipped, never served: its answer cannot be built (${why}); set it again with a shorter value, or remove it (dnslinkd override rm ${override.name})`);
+    }
+    if (changed) this.onCount(this.current.size);
+    return ok;
+  }
+
   get count(): number {
     return this.current.size;
   }

@@ -20,6 +20,40 @@ const override = (name: string, updatedAt = '2026-11-25T00:00:00.000Z'): Overrid
 const audit = (name: string) => ({ token: 't', action: 'override.set' as const, name, reason: 'r', dryRun: false });
 
 describe('EmbeddedStore', () => {
+  it('changes asked at once are written one after the other, in order (versions 1..n), with a flush between them', async () => {
+    const { store } = open();
+    const names = Array.from({ length: 40 }, (_, i) => `c${i}.example`);
+    const asked = names.map((name) => store.changeOverrides([{ name, after: override(name) }], [audit(name)]));
+    const flush = store.recordFlush({ target: { all: true }, negativeOnly: false }, { token: 't', action: 'cache.flush', dryRun: false });
+    asked.push(store.changeOverrides([{ name: 'c0.example', after: null }], [{ ...audit('c0.example'), action: 'override.remove' }]));
+    expect(await Promise.all(asked)).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
+    expect((await flush).generation).toBe(1);
+    expect((await store.snapshot()).overrides.map((o) => o.name)).toEqual(names.slice(1).sort());
+    expect((await store.audit({ name: 'c0.example', limit: 5 })).map((r) => r.action)).toEqual(['override.remove', 'override.set']);
+    await store.close();
+  });
+
+  it('a large change (its writer thread): all or nothing, and what it acknowledged is in the file when opened again', async () => {
+    const { dir, store } = open();
+    const names = Array.from({ length: 1200 }, (_, i) => `bulk${i}.example`);
+    const changes = names.map((name) => ({ name, after: override(name) }));
+    const bad = names.map((name, i) => (i === 1100 ? { ...audit(name), token: null as unknown as string } : audit(name)));
+    await expect(store.changeOverrides(changes, bad)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringMatching(/constraint failed.*nothing was changed/) });
+    expect(await store.snapshot()).toEqual({ version: 0, generation: 0, overrides: [] });
+    expect(await store.audit({ limit: 10 })).toEqual([]);
+    expect(await store.changeOverrides(changes, names.map(audit))).toBe(1);
+    // The main connection reads what the thread committed, and takes small changes after it.
+    expect((await store.snapshot()).overrides).toHaveLength(1200);
+    expect(await store.changeOverrides([{ name: 'one.example', after: override('one.example') }], [audit('one.example')])).toBe(2);
+    await store.close();
+    expect(readdirSync(dir).filter((f) => f.endsWith('-wal'))).toEqual([]);
+    const again = EmbeddedStore.open(dir);
+    expect(await again.snapshot()).toMatchObject({ version: 2 });
+    expect((await again.snapshot()).overrides).toHaveLength(1201);
+    expect(await again.audit({ limit: 2000 })).toHaveLength(1201);
+    await again.close();
+  });
+
   it('starts empty, bumps the version per change and keeps overrides across reopening', async () => {
     const { dir, store } = open();
     expect(await store.snapshot()).toEqual({ version: 0, generation: 0, overrides: [] });

@@ -12,6 +12,7 @@ import type { Replica } from '../../../src/control/replica.js';
 import type { ControlSnapshot, ControlStore } from '../../../src/control/store.js';
 import type { Override } from '../../../src/stages/overrides/override.js';
 import { OverridesStage } from '../../../src/stages/overrides/overrides-stage.js';
+import { UnbuildableOverrides } from '../../../src/control/unbuildable-overrides.js';
 
 const CID = 'bafkreibaoaidvjxyomg4xguvlpaeekw7dqeahsqjfgj4igx3ywr4n3sp34';
 const o = (name: string, value = `/ipfs/${CID}`): Override => ({ name, value, ttl: 60, reason: 'r', by: 't', createdAt: '2026-11-25T11:00:00Z', updatedAt: '2026-11-25T11:00:00Z' });
@@ -78,5 +79,19 @@ describe('overrides whose answers cannot be built', () => {
     expect(await gauge()).toBe(0);
     expect(control.status().unbuildableOverrides.count).toBe(0);
     await control.close();
+  });
+});
+
+describe('UnbuildableOverrides.buildableChanges (a change log read: some names only)', () => {
+  it('reports the changed ones that cannot be built, keeps the reports of the others, forgets a removed or fixed one', () => {
+    const counts: number[] = [];
+    const u = new UnbuildableOverrides(pino({ level: 'silent' }), (n) => counts.push(n));
+    const huge = (name: string) => o(name, `/ipfs/${CID}/${'a'.repeat(70_000)}`);
+    expect(u.buildable([huge('a.example'), o('b.example')]).map((x) => x.name)).toEqual(['b.example']);
+    expect(u.buildableChanges([huge('c.example'), o('d.example')], []).map((x) => x.name)).toEqual(['d.example']);
+    expect(u.list().map((x) => x.name).sort()).toEqual(['a.example', 'c.example']);
+    expect(u.buildableChanges([o('c.example')], ['a.example']).map((x) => x.name)).toEqual(['c.example']);
+    expect(u.count).toBe(0);
+    expect(counts).toEqual([1, 2, 0]);
   });
 });
