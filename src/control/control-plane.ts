@@ -121,6 +121,10 @@ function flushTargetName(target: FlushTarget): string | undefined {
   return 'name' in target ? target.name : 'suffix' in target ? target.suffix : undefined;
 }
 
+/** How long a change waits for the name's current answer from the stages (its answers line). */
+const CURRENT_ANSWER_DEADLINE_MS = 1_000;
+const LATE = Symbol('late');
+
 export class ControlPlane {
   /** The overrides served: the store's, and the ones held after a reset. */
   private overrides = new Map<string, Override>();
@@ -483,16 +487,25 @@ export class ControlPlane {
     return this.valueWithoutOverride(name);
   }
 
-  /** What a query for the name gets without an override (local records, cache, ENS, upstreams), or null. */
+  /**
+   * What a query for the name gets without an override (local records, cache, ENS, upstreams), or
+   * null. A change waits for it at most CURRENT_ANSWER_DEADLINE_MS: past that (a slow or silent
+   * upstream), the cache's answer stands for it, so an admin request never waits on an upstream.
+   */
   private async valueWithoutOverride(name: string): Promise<string | null> {
     const replica = this.replica;
     if (!replica.resolvedTxt) return (await this.cachedValue(name)) ?? null;
-    try {
-      const result = await resolveGatewayValue(name, (fqdn) => replica.resolvedTxt!(fqdn), { recursive: false });
-      return isGatewayFailure(result) ? null : result.value;
-    } catch {
-      return null;
-    }
+    const resolved = resolveGatewayValue(name, (fqdn) => replica.resolvedTxt!(fqdn), { recursive: false }).then(
+      (result) => (isGatewayFailure(result) ? null : result.value),
+      () => null,
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<typeof LATE>((resolve) => {
+      timer = setTimeout(() => resolve(LATE), CURRENT_ANSWER_DEADLINE_MS);
+    });
+    const value = await Promise.race([resolved, late]);
+    clearTimeout(timer);
+    return value === LATE ? ((await this.cachedValue(name)) ?? null) : value;
   }
 
   /** The gateway value the cache holds for `name` (no lookup leaves this process), or undefined. */
