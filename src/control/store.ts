@@ -72,6 +72,10 @@ export interface AuditQuery {
   name?: string;
   /** ISO time: records at or after it. */
   since?: string;
+  /** ISO time: records at or before it. */
+  until?: string;
+  /** A record's id: only records older than it (the next page after it, newest first). */
+  before?: string;
   limit: number;
 }
 
