@@ -1,5 +1,5 @@
 // Bundles the operator console's front end (console/web/) into dist/console/: app.js (Preact pages,
-// minified, no inline script), app.css (the styles it imports) and index.html, served from memory by the admin listener
+// minified, no inline script), app.css (the styles it imports), index.html and favicon.svg, served from memory by the admin listener
 // (src/listeners/console-assets.ts). Run by `npm run build` after tsc.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -20,4 +20,4 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
-copyFileSync(`${root}console/web/index.html`, `${out}/index.html`);
+for (const file of ['index.html', 'favicon.svg']) copyFileSync(`${root}console/web/${file}`, `${out}/${file}`);

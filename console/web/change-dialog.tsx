@@ -1,5 +1,5 @@
-// The confirm dialog every change goes through: the admin API's dry run first (what it would do:
-// before and after, names and entries reached), then a reason and Confirm. A modal <dialog>: focus
+// The confirm dialog every change goes through: a reason (the admin API asks one even of a dry run),
+// the dry run (what it would do: before and after, names and entries reached), then Confirm. A modal <dialog>: focus
 // stays inside it while open and Escape closes it.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { admin, problem, type Answer } from './api.js';
@@ -26,10 +26,10 @@ export function ChangeDialog({ change, onClose }: { change: Change; onClose: (do
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const preview = async (v: string) => {
+  const preview = async () => {
     setBusy(true);
     setError(null);
-    const answer = await admin(change.method, withDryRun(change.path), change.body(v));
+    const answer = await admin(change.method, withDryRun(change.path), { ...change.body(value), reason });
     setBusy(false);
     if (answer.status === 200) setDryRun(answer);
     else setError(problem(answer));
@@ -37,57 +37,79 @@ export function ChangeDialog({ change, onClose }: { change: Change; onClose: (do
 
   useEffect(() => {
     ref.current?.showModal();
-    if (!change.input) void preview('');
   }, []);
 
-  const confirm = async (event: Event) => {
-    event.preventDefault();
+  const confirm = async () => {
     setBusy(true);
-    const answer = await admin(change.method, change.path, { ...change.body(value), ...(reason ? { reason } : {}) });
+    setError(null);
+    const answer = await admin(change.method, change.path, { ...change.body(value), reason });
     setBusy(false);
     if (answer.status === 200) {
-      ref.current?.close();
       onClose(true);
+      ref.current?.close();
     } else setError(problem(answer));
   };
 
+  /** Tab and Shift+Tab go round the dialog's controls, never out of it to the browser's own. */
+  const keepFocus = (event: KeyboardEvent) => {
+    if (event.key !== 'Tab' || !ref.current) return;
+    const controls = [...ref.current.querySelectorAll<HTMLElement>('input, button, select, textarea, a[href]')].filter((el) => !(el as HTMLButtonElement).disabled);
+    const first = controls[0];
+    const last = controls.at(-1);
+    if (!first || !last) return;
+    if (event.shiftKey && document.activeElement === first) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  };
+
+  const submit = (event: Event) => {
+    event.preventDefault();
+    void (dryRun ? confirm() : preview());
+  };
+
   return (
-    <dialog ref={ref} aria-labelledby="change-title" onCancel={() => onClose(false)} onClose={() => onClose(false)}>
+    <dialog ref={ref} aria-labelledby="change-title" onKeyDown={keepFocus} onCancel={() => onClose(false)} onClose={() => onClose(false)}>
       <h2 id="change-title">{change.title}</h2>
-      {change.input && (
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            void preview(value);
-          }}
-        >
+      <form onSubmit={submit}>
+        {change.input && (
           <label>
             {change.input.label}
-            <input name="value" required value={value} placeholder={change.input.placeholder} onInput={(e) => setValue(e.currentTarget.value)} />
+            <input
+              name="value"
+              required
+              value={value}
+              placeholder={change.input.placeholder}
+              onInput={(e) => {
+                setValue(e.currentTarget.value);
+                setDryRun(null);
+              }}
+            />
           </label>
-          <button type="submit" disabled={busy}>
-            Dry run
-          </button>
-        </form>
-      )}
-      {dryRun && (
-        <section aria-label="Dry run">
-          <h3>Dry run: nothing changed yet</h3>
-          {change.summary(dryRun.body)}
-        </section>
-      )}
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
-      <form onSubmit={confirm}>
+        )}
         <label>
           Reason
           <input name="reason" required value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
         </label>
+        {dryRun && (
+          <section aria-label="Dry run">
+            <h3>Dry run: nothing changed yet</h3>
+            {change.summary(dryRun.body)}
+          </section>
+        )}
+        {error && (
+          <p role="alert" class="error">
+            {error}
+          </p>
+        )}
         <div class="buttons">
-          <button type="submit" disabled={busy || !dryRun}>
+          <button type="button" disabled={busy || !reason.trim() || (change.input !== undefined && !value.trim())} onClick={() => void preview()}>
+            Dry run
+          </button>
+          <button type="button" disabled={busy || !dryRun} onClick={() => void confirm()}>
             Confirm
           </button>
           <button type="button" onClick={() => ref.current?.close()}>

@@ -144,7 +144,9 @@ function LookUp({ readOnly, ask }: { readOnly: boolean; ask: (change: Change, af
   const [name, setName] = useState('');
   const [result, setResult] = useState<Lookup | null>(null);
   const look = async (n: string) => {
-    const [answer, cached] = await Promise.all([admin<Lookup['answer']['body']>('GET', `/admin/v1/lookup/${encodeURIComponent(n)}`), admin<Lookup['cached']['body']>('GET', `/admin/v1/cache/${encodeURIComponent(n)}`)]);
+    // The look-up first: what it brought into the cache is then shown as held.
+    const answer = await admin<Lookup['answer']['body']>('GET', `/admin/v1/lookup/${encodeURIComponent(n)}`);
+    const cached = await admin<Lookup['cached']['body']>('GET', `/admin/v1/cache/${encodeURIComponent(n)}`);
     setResult({ name: n, answer, cached });
   };
   const submit = (event: Event) => {
@@ -401,7 +403,7 @@ function Flush({ readOnly, ask }: { readOnly: boolean; ask: (change: Change, aft
           Negative answers only
         </label>
         <button type="submit" disabled={readOnly}>
-          Dry run the flush
+          Flush…
         </button>
       </form>
       {done && <p role="status">{done}</p>}

@@ -1,0 +1,254 @@
+// The operator console in a real browser (playwright-core driving Debian's chromium, headless)
+// against a real dnslinkd with nsd upstream: sign-in (write, wrong, read-only tokens), look-up,
+// pin through the dry-run dialog with `dig` then getting the pinned value with EDE 4, the audit
+// entry, removal; keyboard (Escape, focus kept in the dialog); on every page no console error, no
+// failed request, no CSP violation; the security headers; a screenshot per page in test-results/console/.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { digAt, repoRoot, requireBinaries, requireBuild, startDnslinkd, startNsd, stopAll, txtValue, zone } from './support/index.js';
+import type { DnslinkdHandle, NsdHandle } from './support/index.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ok = requireBinaries('nsd', 'dig') && requireBuild() && existsSync(CHROMIUM) && existsSync(join(repoRoot, 'dist', 'console', 'app.js'));
+const PLAIN = zone.names.plain.name.replace(/^_dnslink\./, '');
+const PLAIN_VALUE = zone.names.plain.values[0]!.replace('dnslink=', '');
+const CID2 = 'bafkreiadj22nmzm5o7uqd43fhkcvnko4o2kh3npx54yfo76fyor4d6kgje';
+const WRITE = 'console-write-token-0123456789';
+const READ = 'console-read-token-0123456789';
+const SHOTS = join(repoRoot, 'test-results', 'console');
+
+/** What went wrong in a page: console errors, failed requests, CSP violations. */
+interface Watched {
+  page: Page;
+  errors: string[];
+  failed: string[];
+  violations(): Promise<string[]>;
+}
+
+describe.skipIf(!ok)('the operator console in chromium (nsd upstream, dig)', () => {
+  let nsd: NsdHandle;
+  let d: DnslinkdHandle;
+  let browser: Browser;
+  let base: string;
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    nsd = await startNsd();
+    d = await startDnslinkd({
+      upstreams: [`udp://127.0.0.1:${nsd.port}`],
+      config: { cache: { prefetch: false }, admin: { tokens: [{ label: 'ops', scope: 'write', secret: WRITE }, { label: 'viewer', scope: 'read', secret: READ }] } },
+    });
+    base = `http://127.0.0.1:${d.adminPort}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await d?.stop();
+    await nsd?.stop();
+    await stopAll();
+  });
+
+  /** A fresh tab (its own sessionStorage) watching for errors; `allowed` statuses are expected answers (a refused token). */
+  async function open(allowed: number[] = []): Promise<Watched> {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    const failed: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('requestfailed', (r) => failed.push(`${r.url()}: ${r.failure()?.errorText}`));
+    page.on('response', (r) => r.status() >= 400 && !allowed.includes(r.status()) && failed.push(`${r.url()}: ${r.status()}`));
+    // Added by the browser's protocol, not the page: the CSP does not apply to it.
+    await page.addInitScript(() => {
+      const seen: string[] = [];
+      (window as unknown as { __csp: string[] }).__csp = seen;
+      document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
+    });
+    await page.goto(`${base}/`);
+    return { page, errors, failed, violations: () => page.evaluate(() => (window as unknown as { __csp: string[] }).__csp) };
+  }
+
+  async function signIn(page: Page, token: string): Promise<void> {
+    await page.getByLabel('Admin token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+
+  /** Goes to a page by its navigation link, waits for its heading, saves a screenshot. */
+  async function visit(w: Watched, link: string, heading: RegExp, shot: string): Promise<void> {
+    await w.page.getByRole('navigation').getByRole('link', { name: link, exact: true }).click();
+    await expect.poll(() => w.page.getByRole('heading', { level: 2, name: heading }).count()).toBe(1);
+    await w.page.screenshot({ path: join(SHOTS, `${shot}.png`), fullPage: true });
+  }
+
+  async function clean(w: Watched): Promise<void> {
+    expect(w.failed).toEqual([]);
+    expect(w.errors).toEqual([]);
+    expect(await w.violations()).toEqual([]);
+  }
+
+  const dnslinkTxt = async () => {
+    const r = await digAt(d.dnsPort, zone.names.plain.name, 'TXT');
+    return { ede: r.parsed?.ede, values: (r.parsed?.answers ?? []).map((a) => txtValue(a.data)) };
+  };
+
+  it('serves the page and assets without a token, with the CSP, frame and sniffing headers and ETags; the API still needs one', async () => {
+    const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp.split(/;\s*/)).toEqual(expect.arrayContaining(["default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'"]));
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|https?:/);
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    const html = await page.text();
+    // No inline script or style: every script and stylesheet is a file of this origin.
+    expect(html.match(/<script[^>]*>/g)).toEqual(['<script type="module" src="/console/app.js">']);
+    expect(html).not.toMatch(/<style|style=/);
+    const js = await fetch(`${base}/console/app.js`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    const etag = js.headers.get('etag');
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{22}"$/);
+    const again = await fetch(`${base}/console/app.js`, { headers: { 'if-none-match': etag! } });
+    expect(again.status).toBe(304);
+    expect((await fetch(`${base}/admin/v1/status`)).status).toBe(401);
+    expect((await fetch(`${base}/console/nothing.js`)).status).toBe(401);
+  });
+
+  it('refuses a wrong token with a visible message and shows no page', async () => {
+    const w = await open([401]);
+    await signIn(w.page, 'not-the-right-token-00000000');
+    await expect.poll(() => w.page.getByRole('alert').textContent()).toMatch(/refused/);
+    expect(await w.page.getByRole('navigation').count()).toBe(0);
+    await w.page.screenshot({ path: join(SHOTS, 'sign-in-refused.png') });
+    expect(w.errors.filter((e) => !/401/.test(e))).toEqual([]);
+    expect(w.failed).toEqual([]);
+    expect(await w.violations()).toEqual([]);
+    await w.page.context().close();
+  });
+
+  it('write token: look up, pin through the dry run (dig gets it with EDE 4), audit entry, override with a value, remove; every page clean', async () => {
+    const w = await open();
+    const { page } = w;
+    await signIn(page, WRITE);
+    await visit(w, 'Overview', /Overview/, 'overview');
+    expect(await page.getByText('Signed in as ops (write)').count()).toBe(1);
+
+    await visit(w, 'Look up', /Look up/, 'lookup-empty');
+    await page.getByLabel('Name', { exact: true }).fill(PLAIN);
+    await page.getByRole('button', { name: 'Look up' }).click();
+    await expect.poll(() => page.getByTestId('value').textContent()).toBe(PLAIN_VALUE);
+    expect(await page.getByTestId('source').textContent()).toBe('dns');
+    expect(await page.getByTestId('override').textContent()).toBe('No override in force.');
+    // What the instance holds: the TXT answer the look-up cached, fresh.
+    const held = page.getByRole('table', { name: 'Cached answers' }).locator('tbody tr');
+    expect(await held.count()).toBe(1);
+    expect((await held.locator('td').allTextContents()).slice(0, 3)).toEqual([zone.names.plain.name, '16', 'fresh']);
+    await page.screenshot({ path: join(SHOTS, 'lookup.png'), fullPage: true });
+
+    // Escape closes the dialog and changes nothing; focus stays inside it meanwhile.
+    await page.getByRole('button', { name: 'Pin', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Reason').fill('looking only');
+    await dialog.getByRole('button', { name: 'Dry run' }).click();
+    await expect.poll(() => dialog.getByText('Dry run: nothing changed yet').count()).toBe(1);
+    for (let i = 0; i < 8; i++) {
+      await page.keyboard.press(i % 3 === 2 ? 'Shift+Tab' : 'Tab');
+      expect(await page.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true);
+    }
+    await page.keyboard.press('Escape');
+    await expect.poll(() => dialog.count()).toBe(0);
+    expect((await d.admin('GET', '/admin/v1/overrides', undefined, READ)).body.overrides).toEqual([]);
+
+    // Pin: a reason, the dry run says before and after, then Confirm.
+    await page.getByRole('button', { name: 'Pin', exact: true }).click();
+    expect(await dialog.getByRole('button', { name: 'Confirm' }).isDisabled()).toBe(true);
+    await dialog.getByLabel('Reason').fill('console e2e pin');
+    await dialog.getByRole('button', { name: 'Dry run' }).click();
+    await expect.poll(() => dialog.getByText('Dry run: nothing changed yet').count()).toBe(1);
+    expect(await dialog.locator('dt:has-text("Override after") + dd').textContent()).toBe(PLAIN_VALUE);
+    expect(await dialog.locator('dt:has-text("Override before") + dd').textContent()).toBe('none');
+    await page.screenshot({ path: join(SHOTS, 'pin-dry-run.png') });
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await expect.poll(() => page.getByTestId('override').textContent()).toMatch(new RegExp(`^Override in force: ${PLAIN_VALUE} \\(pinned by ops: console e2e pin\\)`));
+    const pinned = await dnslinkTxt();
+    expect(pinned.values).toEqual([`dnslink=${PLAIN_VALUE}`]);
+    expect(pinned.ede).toMatchObject({ code: 4, text: '(override: console e2e pin)' });
+
+    await visit(w, 'Audit', /Audit/, 'audit');
+    const row = page.locator('tbody tr').first();
+    expect(await row.locator('td').allTextContents()).toEqual([expect.any(String), 'ops', 'override.pin', PLAIN, 'console e2e pin', PLAIN_VALUE]);
+    await page.getByLabel('Filter by name').fill('nothing.example');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(0);
+
+    await visit(w, 'Overrides', /Overrides/, 'overrides');
+    expect(await page.locator('tbody tr td').first().textContent()).toBe(PLAIN);
+
+    // Override with a value of one's own: the value, its dry run, then Confirm.
+    await visit(w, 'Look up', /Look up/, 'lookup-again');
+    await page.getByLabel('Name', { exact: true }).fill(PLAIN);
+    await page.getByRole('button', { name: 'Look up' }).click();
+    await expect.poll(() => page.getByTestId('source').textContent()).toBe('override');
+    await page.getByRole('button', { name: 'Override', exact: true }).click();
+    await dialog.getByLabel('Value').fill(`/ipfs/${CID2}`);
+    await dialog.getByLabel('Reason').fill('console e2e value');
+    await dialog.getByRole('button', { name: 'Dry run' }).click();
+    await expect.poll(() => dialog.locator('dt:has-text("Answer after") + dd').textContent()).toBe(`/ipfs/${CID2}`);
+    expect(await dialog.locator('dt:has-text("Answer before") + dd').textContent()).toBe(PLAIN_VALUE);
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await expect.poll(() => page.getByTestId('value').textContent()).toBe(`/ipfs/${CID2}`);
+    expect((await dnslinkTxt()).values).toEqual([`dnslink=/ipfs/${CID2}`]);
+
+    await page.getByRole('button', { name: 'Remove override', exact: true }).click();
+    await dialog.getByLabel('Reason').fill('console e2e done');
+    await dialog.getByRole('button', { name: 'Dry run' }).click();
+    await expect.poll(() => dialog.locator('dt:has-text("Override after") + dd').textContent()).toBe('none');
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await expect.poll(() => page.getByTestId('override').textContent()).toBe('No override in force.');
+    const after = await dnslinkTxt();
+    expect(after.values).toEqual([`dnslink=${PLAIN_VALUE}`]);
+    expect(after.ede?.code).not.toBe(4);
+
+    // Flush: the dry run's reach first.
+    await visit(w, 'Flush', /Flush/, 'flush');
+    await page.getByLabel('Flush target').fill(PLAIN);
+    await page.getByRole('button', { name: 'Flush…' }).click();
+    await dialog.getByLabel('Reason').fill('console e2e flush');
+    await dialog.getByRole('button', { name: 'Dry run' }).click();
+    await expect.poll(() => dialog.getByTestId('reach').count()).toBe(1);
+    const reach = Number(await dialog.getByTestId('reach').textContent());
+    const cachedNow = ((await d.admin('GET', `/admin/v1/cache/${PLAIN}`, undefined, READ)).body.entries as unknown[]).length;
+    expect(reach).toBe(cachedNow);
+    expect(cachedNow).toBeGreaterThan(0);
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('Flushed.');
+    expect(((await d.admin('GET', `/admin/v1/cache/${PLAIN}`, undefined, READ)).body.entries as unknown[]).length).toBe(0);
+
+    await visit(w, 'Denylists', /Denylists/, 'denylists');
+    await clean(w);
+    await page.context().close();
+  }, 60_000);
+
+  it('read token: sees everything, is told it is read-only, every change button is disabled', async () => {
+    const w = await open();
+    const { page } = w;
+    await signIn(page, READ);
+    await expect.poll(() => page.getByRole('status').textContent()).toMatch(/^Read-only token/);
+    await visit(w, 'Look up', /Look up/, 'lookup-read-only');
+    await page.getByLabel('Name', { exact: true }).fill(PLAIN);
+    await page.getByRole('button', { name: 'Look up' }).click();
+    await expect.poll(() => page.getByTestId('value').textContent()).toBe(PLAIN_VALUE);
+    for (const name of ['Pin', 'Override', 'Remove override', 'Flush']) expect(await page.getByRole('button', { name, exact: true }).isDisabled()).toBe(true);
+    await visit(w, 'Flush', /Flush/, 'flush-read-only');
+    expect(await page.getByRole('button', { name: 'Flush…' }).isDisabled()).toBe(true);
+    await visit(w, 'Audit', /Audit/, 'audit-read-only');
+    await visit(w, 'Overview', /Overview/, 'overview-read-only');
+    // The API refuses a read token's change anyway.
+    expect(await d.admin('POST', '/admin/v1/cache/flush', { all: true, reason: 'read token' }, READ)).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+    await clean(w);
+    await page.context().close();
+  }, 40_000);
+});
