@@ -6,6 +6,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { admin, problem, session, withQuery, type Answer } from './api.js';
 import { ChangeDialog, OverrideSummary, type Change } from './change-dialog.js';
+import { LiveCharts } from './charts.js';
 
 interface Who {
   label: string;
@@ -90,46 +91,111 @@ function Overview() {
   const { answer } = useAdmin<Record<string, unknown>>('/admin/v1/status');
   if (!answer) return <p>Loading…</p>;
   if (answer.status !== 200) return <Problem answer={answer} />;
-  const s = answer.body as { store?: { kind: string; location: string }; version?: number; overrides?: number; degraded?: boolean; degradedReason?: string; instance?: unknown; instances?: unknown };
-  const instances = (Array.isArray(s.instances) ? s.instances : s.instance ? [s.instance] : []) as Array<Record<string, unknown>>;
+  return (
+    <>
+      <Status status={answer.body} />
+      <LiveCharts />
+    </>
+  );
+}
+
+interface StatusReport {
+  instance: { version: string; pid: number; startedAt: string; uptimeSeconds: number; workers: number };
+  degraded: boolean;
+  degradedReason?: string;
+  overrides: number;
+  cache: { entries: number; hits: number; misses: number; hitRatio: number | null; staleServed: number };
+  controlStore: { kind: string; location: string; version: number; syncLagSeconds?: number };
+  fleet?: { instances: Array<{ id: string; host: string; admin: string; version: string; live: boolean; lastSeen: string; overridesVersion: number; self: boolean }>; live: number } | { error: string };
+  processes: Array<{ pid: number; worker?: number; version: string; uptimeSeconds: number; cache: { entries: number; hitRatio: number | null } }>;
+}
+
+function Status({ status }: { status: Record<string, unknown> }) {
+  const s = status as unknown as StatusReport;
+  const fleet = s.fleet && 'instances' in s.fleet ? s.fleet : undefined;
   return (
     <section aria-labelledby="overview-title">
       <h2 id="overview-title">Overview</h2>
       <dl>
-        <dt>Store</dt>
-        <dd>
-          {s.store?.kind} ({s.store?.location})
+        <dt>Instance</dt>
+        <dd data-testid="instance">
+          up, dnslinkd {s.instance.version}, pid {s.instance.pid}, {s.instance.workers} serving process{s.instance.workers === 1 ? '' : 'es'}, up {s.instance.uptimeSeconds} s
         </dd>
-        <dt>Overrides in force</dt>
-        <dd>{String(s.overrides ?? 0)}</dd>
         <dt>Degraded</dt>
         <dd>{s.degraded ? `yes: ${s.degradedReason ?? 'overrides held after a store reset'}` : 'no'}</dd>
-        <dt>Override version</dt>
-        <dd>{String(s.version ?? '')}</dd>
+        <dt>Control store</dt>
+        <dd>
+          {s.controlStore.kind} ({s.controlStore.location}), version {s.controlStore.version}
+          {s.controlStore.syncLagSeconds !== undefined ? `, sync lag ${s.controlStore.syncLagSeconds} s` : ''}
+        </dd>
+        <dt>Overrides in force</dt>
+        <dd>{s.overrides}</dd>
+        <dt>Cache</dt>
+        <dd>
+          {s.cache.entries} entries, hit ratio {s.cache.hitRatio ?? '–'}, {s.cache.staleServed} stale answers served
+        </dd>
       </dl>
-      {instances.length > 0 && (
+      {s.fleet && 'error' in s.fleet && (
+        <p role="alert" class="error">
+          The fleet's instances could not be read: {s.fleet.error}
+        </p>
+      )}
+      {fleet && (
         <table>
-          <caption>Instances</caption>
+          <caption>Fleet: {fleet.live} instances up</caption>
           <thead>
             <tr>
               <th scope="col">Instance</th>
+              <th scope="col">Admin</th>
               <th scope="col">Version</th>
-              <th scope="col">Up since</th>
-              <th scope="col">Degraded</th>
+              <th scope="col">Up</th>
+              <th scope="col">Last seen</th>
+              <th scope="col">Overrides version</th>
             </tr>
           </thead>
           <tbody>
-            {instances.map((i, n) => (
-              <tr key={n}>
-                <td>{String(i.id ?? i.host ?? i.pid ?? n)}</td>
-                <td>{String(i.version ?? '')}</td>
-                <td>{String(i.startedAt ?? i.since ?? '')}</td>
-                <td>{i.degraded ? 'yes' : 'no'}</td>
+            {fleet.instances.map((i) => (
+              <tr key={i.id}>
+                <td>
+                  {i.host}
+                  {i.self ? ' (this one)' : ''}
+                </td>
+                <td>{i.admin}</td>
+                <td>{i.version}</td>
+                <td>{i.live ? 'yes' : 'no'}</td>
+                <td>{i.lastSeen}</td>
+                <td>{i.overridesVersion}</td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
+      <table>
+        <caption>Serving processes</caption>
+        <thead>
+          <tr>
+            <th scope="col">Process</th>
+            <th scope="col">Version</th>
+            <th scope="col">Uptime</th>
+            <th scope="col">Cache entries</th>
+            <th scope="col">Hit ratio</th>
+          </tr>
+        </thead>
+        <tbody>
+          {s.processes.map((p) => (
+            <tr key={p.pid}>
+              <td>
+                pid {p.pid}
+                {p.worker !== undefined ? ` (worker ${p.worker})` : ''}
+              </td>
+              <td>{p.version}</td>
+              <td>{p.uptimeSeconds} s</td>
+              <td>{p.cache.entries}</td>
+              <td>{p.cache.hitRatio ?? '–'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </section>
   );
 }

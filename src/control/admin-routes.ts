@@ -238,6 +238,13 @@ export function registerAdminRoutes(app: FastifyInstance, control: ControlPlane,
     }),
   );
 
+  // The console's live charts: the counter samples of the last 15 minutes (counter-samples.ts).
+  app.get<AdminRequest>(
+    '/admin/v1/samples',
+    adminSchema('GET', '/admin/v1/samples'),
+    guarded('read', async () => ({ intervalSeconds: control.samples?.intervalSeconds ?? null, samples: control.samples?.points() ?? [] })),
+  );
+
   // Who the caller's token is: its label and scope (the console says when it is read-only).
   app.get<AdminRequest>(
     '/admin/v1/whoami',

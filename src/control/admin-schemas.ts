@@ -294,6 +294,30 @@ export const ADMIN_ROUTE_SCHEMAS = {
       401: UNAUTHORIZED,
     },
   },
+  'GET /admin/v1/samples': {
+    summary: 'Counter samples of the last 15 minutes (the console\'s live charts)',
+    description: 'One sample every admin.consoleSampleSeconds, the last 180 kept, oldest first; counters are cumulative (draw their differences as rates).',
+    tags: ['instance'],
+    response: {
+      200: obj(
+        {
+          intervalSeconds: nullable(int('Seconds between samples (null: no sampler in this process)')),
+          samples: arrayOf(
+            obj({
+              at: str('ISO time', { format: 'date-time' }),
+              queries: { type: 'object', additionalProperties: { type: 'number' }, description: 'Queries answered so far, by transport (udp, tcp, doh, api...)' },
+              cacheHits: int('Answers served fresh from the cache so far'),
+              cacheMisses: int('Cache misses so far'),
+              staleServed: int('Stale answers served so far'),
+              overrides: int('Overrides in force'),
+            }),
+          ),
+        },
+        ['intervalSeconds', 'samples'],
+      ),
+      401: UNAUTHORIZED,
+    },
+  },
   'GET /admin/v1/whoami': {
     summary: "The caller's token: its label and scope",
     tags: ['instance'],

@@ -4,6 +4,7 @@
 // expire are removed by themselves, with an audit record saying so. A change made here costs O(1)
 // in the number of overrides (only the changed ones reach the replicas); imports and syncs of large
 // sets are applied in chunks that yield, so the DNS port keeps answering.
+import type { CounterSamples } from './counter-samples.js';
 import type { ApiAnswer } from '../core/gateway-answer.js';
 import type { Logger } from 'pino';
 import { resolveGatewayValue, isGatewayFailure } from '../dnslink/gateway.js';
@@ -154,6 +155,8 @@ export class ControlPlane {
   reload?: (dryRun: boolean, by: string) => Promise<object>;
   /** The instances sharing a fleet store (state.redis), for the status; unset with the embedded store. */
   fleet?: FleetPresence;
+  /** The console's counter samples (GET /admin/v1/samples); set where the admin listener runs. */
+  samples?: CounterSamples;
   /** Seconds from the last change read from the store to its application here (a fleet's sync lag). */
   syncLagSeconds: number | undefined;
   /** admin.maxFlushEntries as in force (a reload swaps it): a flush removing more needs force. */

@@ -38,6 +38,8 @@ export interface InstanceStatusView {
   chain: string[];
   listeners: Record<string, string>;
   cache: CacheStatusView;
+  /** Queries answered so far, by transport (dnslinkd_queries_total; the console's charts). */
+  queries?: Record<string, number>;
   upstreams: UpstreamStatusView[];
   ens: { enabled: boolean; endpoints: string[] };
 }
@@ -71,6 +73,18 @@ async function counterValue(core: ResolverCore, name: string): Promise<number> {
   return got.values.reduce((sum, v) => sum + v.value, 0);
 }
 
+/** dnslinkd_queries_total summed by transport. */
+async function queriesByTransport(core: ResolverCore): Promise<Record<string, number>> {
+  const metric = core.metrics.registry.getSingleMetric('dnslinkd_queries_total');
+  const out: Record<string, number> = {};
+  if (!metric) return out;
+  for (const v of (await metric.get()).values) {
+    const transport = String(v.labels.transport ?? 'unknown');
+    out[transport] = (out[transport] ?? 0) + v.value;
+  }
+  return out;
+}
+
 export async function instanceStatus(core: ResolverCore, now = Date.now()): Promise<InstanceStatusView> {
   const store = core.stages.cache.store;
   const hits = await counterValue(core, 'dnslinkd_cache_hits_total');
@@ -94,6 +108,7 @@ export async function instanceStatus(core: ResolverCore, now = Date.now()): Prom
     chain: [...CHAIN_ORDER],
     listeners: listenersOf.get(core) ?? {},
     cache: { entries: store.size, bytes: store.bytes, maxEntries: store.policy.maxEntries, maxBytes: store.policy.maxBytes, hits, misses, hitRatio: ratio(hits, misses), staleServed },
+    queries: await queriesByTransport(core),
     upstreams,
     ens: { enabled: core.stages.ens.enabled, endpoints: core.config.ens.rpc.map(endpointOrigin) },
   };

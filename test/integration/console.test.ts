@@ -38,7 +38,7 @@ describe.skipIf(!ok)('the operator console in chromium (nsd upstream, dig)', () 
     nsd = await startNsd();
     d = await startDnslinkd({
       upstreams: [`udp://127.0.0.1:${nsd.port}`],
-      config: { cache: { prefetch: false }, admin: { tokens: [{ label: 'ops', scope: 'write', secret: WRITE }, { label: 'viewer', scope: 'read', secret: READ }] } },
+      config: { cache: { prefetch: false }, admin: { consoleSampleSeconds: 1, tokens: [{ label: 'ops', scope: 'write', secret: WRITE }, { label: 'viewer', scope: 'read', secret: READ }] } },
     });
     base = `http://127.0.0.1:${d.adminPort}`;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
@@ -61,13 +61,9 @@ describe.skipIf(!ok)('the operator console in chromium (nsd upstream, dig)', () 
     page.on('requestfailed', (r) => failed.push(`${r.url()}: ${r.failure()?.errorText}`));
     page.on('response', (r) => r.status() >= 400 && !allowed.includes(r.status()) && failed.push(`${r.url()}: ${r.status()}`));
     // Added by the browser's protocol, not the page: the CSP does not apply to it.
-    await page.addInitScript(() => {
-      const seen: string[] = [];
-      (window as unknown as { __csp: string[] }).__csp = seen;
-      document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
-    });
+    await page.addInitScript("window.__csp = []; document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));");
     await page.goto(`${base}/`);
-    return { page, errors, failed, violations: () => page.evaluate(() => (window as unknown as { __csp: string[] }).__csp) };
+    return { page, errors, failed, violations: () => page.evaluate<string[]>('window.__csp') };
   }
 
   async function signIn(page: Page, token: string): Promise<void> {
@@ -156,7 +152,7 @@ describe.skipIf(!ok)('the operator console in chromium (nsd upstream, dig)', () 
     await expect.poll(() => dialog.getByText('Dry run: nothing changed yet').count()).toBe(1);
     for (let i = 0; i < 8; i++) {
       await page.keyboard.press(i % 3 === 2 ? 'Shift+Tab' : 'Tab');
-      expect(await page.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true);
+      expect(await page.evaluate<boolean>("document.activeElement?.closest('dialog') !== null")).toBe(true);
     }
     await page.keyboard.press('Escape');
     await expect.poll(() => dialog.count()).toBe(0);
@@ -231,6 +227,45 @@ describe.skipIf(!ok)('the operator console in chromium (nsd upstream, dig)', () 
     await clean(w);
     await page.context().close();
   }, 60_000);
+
+  it('overview: the instance up with its version, and live uPlot charts drawing the queries dig sends', async () => {
+    const w = await open();
+    const { page } = w;
+    await signIn(page, READ);
+    // Queries over UDP for about three seconds: several samples see them.
+    const until = Date.now() + 3000;
+    let sent = 0;
+    while (Date.now() < until) {
+      await digAt(d.dnsPort, zone.names.plain.name, 'TXT');
+      sent++;
+    }
+    const samples = async () => (await d.admin('GET', '/admin/v1/samples', undefined, READ)).body as { intervalSeconds: number; samples: Array<{ queries: Record<string, number> }> };
+    // The next sample (one a second) counts every query sent.
+    await expect.poll(async () => (await samples()).samples.at(-1)?.queries.udp ?? 0, { timeout: 5000 }).toBeGreaterThanOrEqual(sent);
+    const taken = await samples();
+    expect(taken.intervalSeconds).toBe(1);
+    expect(taken.samples.length).toBeGreaterThanOrEqual(3);
+    await visit(w, 'Overview', /Overview/, 'overview-before-charts');
+    expect(await page.getByTestId('instance').textContent()).toMatch(/^up, dnslinkd \d+\.\d+\.\d+/);
+    const chart = page.getByTestId('chart-Queries per second by transport').locator('canvas');
+    await expect.poll(() => chart.count()).toBe(1);
+    // The udp series (#1a73e8) drawn on the canvas over several heights: a line that rises above zero, not a flat one.
+    const rowsOfUdpLine = () =>
+      chart.evaluate((canvas) => {
+        const c = canvas as unknown as { width: number; height: number; getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+        const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+        const rows = new Set<number>();
+        for (let i = 0; i < data.length; i += 4) {
+          if (data[i + 3]! > 200 && Math.abs(data[i]! - 26) < 40 && Math.abs(data[i + 1]! - 115) < 40 && Math.abs(data[i + 2]! - 232) < 40) rows.add(Math.floor(i / 4 / c.width));
+        }
+        return rows.size;
+      });
+    await expect.poll(rowsOfUdpLine, { timeout: 10_000 }).toBeGreaterThan(10);
+    expect(await page.getByTestId('latest-Queries per second by transport').textContent()).toMatch(/^Latest: .*udp/);
+    await page.screenshot({ path: join(SHOTS, 'overview-charts.png'), fullPage: true });
+    await clean(w);
+    await page.context().close();
+  }, 40_000);
 
   it('read token: sees everything, is told it is read-only, every change button is disabled', async () => {
     const w = await open();
