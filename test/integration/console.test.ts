@@ -228,6 +228,22 @@ describe.skipIf(!ok)('the operator console in chromium (nsd upstream, dig)', () 
     await page.context().close();
   }, 60_000);
 
+  it('the audit page\'s paging: ?before= gives the next records, ?until= the older ones, newest first', async () => {
+    const page = async (query: string) => ((await d.admin('GET', `/admin/v1/audit?${query}`, undefined, READ)).body.records as Array<{ id: string; time: string }>) ?? [];
+    const four = await page('limit=4');
+    expect(four.length).toBe(4);
+    const first = await page('limit=2');
+    const next = await page(`limit=2&before=${first[1]!.id}`);
+    expect([...first, ...next].map((r) => r.id)).toEqual(four.map((r) => r.id));
+    const older = await page(`limit=1000&until=${encodeURIComponent(four[2]!.time)}`);
+    expect(older.every((r) => r.time <= four[2]!.time)).toBe(true);
+    expect(older.map((r) => r.id)).toContain(four[2]!.id);
+    const all = await page('limit=1000');
+    expect(older.length).toBe(all.filter((r) => r.time <= four[2]!.time).length);
+    expect(older.length).toBeLessThan(all.length);
+    expect((await d.admin('GET', '/admin/v1/audit?before=not-an-id', undefined, READ)).body.code).toBe('INVALID_PARAMETER');
+  });
+
   it('overview: the instance up with its version, and live uPlot charts drawing the queries dig sends', async () => {
     const w = await open();
     const { page } = w;
