@@ -3,29 +3,19 @@
 // pin through the dry-run dialog with `dig` then getting the pinned value with EDE 4, the audit
 // entry, removal; keyboard (Escape, focus kept in the dialog); on every page no console error, no
 // failed request, no CSP violation; the security headers; a screenshot per page in test-results/console/.
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digAt, repoRoot, requireBinaries, requireBuild, startDnslinkd, startNsd, stopAll, txtValue, zone } from './support/index.js';
+import { digAt, requireBinaries, requireBuild, startDnslinkd, startNsd, stopAll, txtValue, zone } from './support/index.js';
 import type { DnslinkdHandle, NsdHandle } from './support/index.js';
+import { consoleTestable, expectClean, launchChromium, openConsole, SHOTS, signIn, visit } from './support/console-browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ok = requireBinaries('nsd', 'dig') && requireBuild() && existsSync(CHROMIUM) && existsSync(join(repoRoot, 'dist', 'console', 'app.js'));
+const ok = requireBinaries('nsd', 'dig') && requireBuild() && consoleTestable();
 const PLAIN = zone.names.plain.name.replace(/^_dnslink\./, '');
 const PLAIN_VALUE = zone.names.plain.values[0]!.replace('dnslink=', '');
 const CID2 = 'bafkreiadj22nmzm5o7uqd43fhkcvnko4o2kh3npx54yfo76fyor4d6kgje';
 const WRITE = 'console-write-token-0123456789';
 const READ = 'console-read-token-0123456789';
-const SHOTS = join(repoRoot, 'test-results', 'console');
-
-/** What went wrong in a page: console errors, failed requests, CSP violations. */
-interface Watched {
-  page: Page;
-  errors: string[];
-  failed: string[];
-  violations(): Promise<string[]>;
-}
 
 describe.skipIf(!ok)('the operator console in chromium (nsd upstream, dig)', () => {
   let nsd: NsdHandle;
@@ -34,14 +24,13 @@ describe.skipIf(!ok)('the operator console in chromium (nsd upstream, dig)', () 
   let base: string;
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     nsd = await startNsd();
     d = await startDnslinkd({
       upstreams: [`udp://127.0.0.1:${nsd.port}`],
       config: { cache: { prefetch: false }, admin: { consoleSampleSeconds: 1, tokens: [{ label: 'ops', scope: 'write', secret: WRITE }, { label: 'viewer', scope: 'read', secret: READ }] } },
     });
     base = `http://127.0.0.1:${d.adminPort}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -50,39 +39,8 @@ describe.skipIf(!ok)('the operator console in chromium (nsd upstream, dig)', () 
     await stopAll();
   });
 
-  /** A fresh tab (its own sessionStorage) watching for errors; `allowed` statuses are expected answers (a refused token). */
-  async function open(allowed: number[] = []): Promise<Watched> {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    const failed: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('requestfailed', (r) => failed.push(`${r.url()}: ${r.failure()?.errorText}`));
-    page.on('response', (r) => r.status() >= 400 && !allowed.includes(r.status()) && failed.push(`${r.url()}: ${r.status()}`));
-    // Added by the browser's protocol, not the page: the CSP does not apply to it.
-    await page.addInitScript("window.__csp = []; document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));");
-    await page.goto(`${base}/`);
-    return { page, errors, failed, violations: () => page.evaluate<string[]>('window.__csp') };
-  }
-
-  async function signIn(page: Page, token: string): Promise<void> {
-    await page.getByLabel('Admin token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  }
-
-  /** Goes to a page by its navigation link, waits for its heading, saves a screenshot. */
-  async function visit(w: Watched, link: string, heading: RegExp, shot: string): Promise<void> {
-    await w.page.getByRole('navigation').getByRole('link', { name: link, exact: true }).click();
-    await expect.poll(() => w.page.getByRole('heading', { level: 2, name: heading }).count()).toBe(1);
-    await w.page.screenshot({ path: join(SHOTS, `${shot}.png`), fullPage: true });
-  }
-
-  async function clean(w: Watched): Promise<void> {
-    expect(w.failed).toEqual([]);
-    expect(w.errors).toEqual([]);
-    expect(await w.violations()).toEqual([]);
-  }
+  const open = (allowed: number[] = []) => openConsole(browser, base, allowed);
+  const clean = expectClean;
 
   const dnslinkTxt = async () => {
     const r = await digAt(d.dnsPort, zone.names.plain.name, 'TXT');
