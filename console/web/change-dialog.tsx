@@ -7,11 +7,12 @@ import { admin, problem, type Answer } from './api.js';
 export interface Change {
   title: string;
   method: 'PUT' | 'POST' | 'DELETE';
-  path: string;
-  /** The request's body, with `value` when the change asks for one (`input`). */
-  body: (value: string) => Record<string, unknown>;
-  /** A field the change needs before its dry run (an override's value). */
-  input?: { label: string; placeholder?: string };
+  /** The route; from the fields typed when it depends on them (a new override's name). */
+  path: string | ((values: Record<string, string>) => string);
+  /** The request's body, from the fields typed (`inputs`). */
+  body: (values: Record<string, string>) => Record<string, unknown>;
+  /** Fields the change needs before its dry run (an override's name, its value). */
+  inputs?: Array<{ key: string; label: string; placeholder?: string; initial?: string }>;
   /** What the dry run's answer says, for people. */
   summary: (dryRun: Record<string, unknown>) => preact.ComponentChildren;
 }
@@ -20,7 +21,9 @@ const withDryRun = (path: string) => `${path}${path.includes('?') ? '&' : '?'}dr
 
 export function ChangeDialog({ change, onClose }: { change: Change; onClose: (done: boolean) => void }) {
   const ref = useRef<HTMLDialogElement>(null);
-  const [value, setValue] = useState('');
+  const [values, setValues] = useState<Record<string, string>>(Object.fromEntries((change.inputs ?? []).map((i) => [i.key, i.initial ?? ''])));
+  const path = typeof change.path === 'string' ? change.path : change.path(values);
+  const missing = (change.inputs ?? []).some((i) => !values[i.key]?.trim());
   const [reason, setReason] = useState('');
   const [dryRun, setDryRun] = useState<Answer | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -29,7 +32,7 @@ export function ChangeDialog({ change, onClose }: { change: Change; onClose: (do
   const preview = async () => {
     setBusy(true);
     setError(null);
-    const answer = await admin(change.method, withDryRun(change.path), { ...change.body(value), reason });
+    const answer = await admin(change.method, withDryRun(path), { ...change.body(values), reason });
     setBusy(false);
     if (answer.status === 200) setDryRun(answer);
     else setError(problem(answer));
@@ -42,7 +45,7 @@ export function ChangeDialog({ change, onClose }: { change: Change; onClose: (do
   const confirm = async () => {
     setBusy(true);
     setError(null);
-    const answer = await admin(change.method, change.path, { ...change.body(value), reason });
+    const answer = await admin(change.method, path, { ...change.body(values), reason });
     setBusy(false);
     if (answer.status === 200) {
       onClose(true);
@@ -75,21 +78,21 @@ export function ChangeDialog({ change, onClose }: { change: Change; onClose: (do
     <dialog ref={ref} aria-labelledby="change-title" onKeyDown={keepFocus} onCancel={() => onClose(false)} onClose={() => onClose(false)}>
       <h2 id="change-title">{change.title}</h2>
       <form onSubmit={submit}>
-        {change.input && (
-          <label>
-            {change.input.label}
+        {(change.inputs ?? []).map((input) => (
+          <label key={input.key}>
+            {input.label}
             <input
-              name="value"
+              name={input.key}
               required
-              value={value}
-              placeholder={change.input.placeholder}
+              value={values[input.key] ?? ''}
+              placeholder={input.placeholder}
               onInput={(e) => {
-                setValue(e.currentTarget.value);
+                setValues({ ...values, [input.key]: e.currentTarget.value });
                 setDryRun(null);
               }}
             />
           </label>
-        )}
+        ))}
         <label>
           Reason
           <input name="reason" required value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
@@ -106,7 +109,7 @@ export function ChangeDialog({ change, onClose }: { change: Change; onClose: (do
           </p>
         )}
         <div class="buttons">
-          <button type="button" disabled={busy || !reason.trim() || (change.input !== undefined && !value.trim())} onClick={() => void preview()}>
+          <button type="button" disabled={busy || !reason.trim() || missing} onClick={() => void preview()}>
             Dry run
           </button>
           <button type="button" disabled={busy || !dryRun} onClick={() => void confirm()}>

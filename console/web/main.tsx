@@ -340,7 +340,7 @@ function LookUp({ readOnly, ask }: { readOnly: boolean; ask: (change: Change, af
             <button
               type="button"
               disabled={readOnly}
-              onClick={() => ask({ title: `Override ${target}`, method: 'PUT', path, input: { label: 'Value', placeholder: '/ipfs/<cid>' }, body: (value) => ({ value }), summary: (r) => <OverrideSummary result={r} /> }, again)}
+              onClick={() => ask({ title: `Override ${target}`, method: 'PUT', path, inputs: [{ key: 'value', label: 'Value', placeholder: '/ipfs/<cid>' }], body: ({ value }) => ({ value }), summary: (r) => <OverrideSummary result={r} /> }, again)}
             >
               Override
             </button>
@@ -382,10 +382,34 @@ function Overrides({ readOnly, ask }: { readOnly: boolean; ask: (change: Change,
   return (
     <section aria-labelledby="overrides-title">
       <h2 id="overrides-title">Overrides</h2>
-      <label>
-        Search
-        <input type="search" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />
-      </label>
+      <div class="inline">
+        <label>
+          Search
+          <input type="search" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />
+        </label>
+        <button
+          type="button"
+          disabled={readOnly}
+          onClick={() =>
+            ask(
+              {
+                title: 'Add an override',
+                method: 'PUT',
+                path: ({ name }) => `/admin/v1/overrides/${encodeURIComponent((name ?? '').trim())}`,
+                inputs: [
+                  { key: 'name', label: 'Name', placeholder: 'docs.example.org' },
+                  { key: 'value', label: 'Value', placeholder: '/ipfs/<cid>' },
+                ],
+                body: ({ value }) => ({ value }),
+                summary: (r) => <OverrideSummary result={r} />,
+              },
+              reload,
+            )
+          }
+        >
+          Add override
+        </button>
+      </div>
       <table>
         <caption>{rows.length} overrides in force</caption>
         <thead>
@@ -396,7 +420,7 @@ function Overrides({ readOnly, ask }: { readOnly: boolean; ask: (change: Change,
             <th scope="col">Expires</th>
             <th scope="col">Set by</th>
             <th scope="col">Reason</th>
-            <th scope="col">Action</th>
+            <th scope="col">Actions</th>
           </tr>
         </thead>
         <tbody>
@@ -408,7 +432,27 @@ function Overrides({ readOnly, ask }: { readOnly: boolean; ask: (change: Change,
               <td>{String(o.expiresAt ?? 'never')}</td>
               <td>{String(o.by)}</td>
               <td>{String(o.reason)}</td>
-              <td>
+              <td class="buttons">
+                <button
+                  type="button"
+                  disabled={readOnly}
+                  aria-label={`Change override of ${String(o.name)}`}
+                  onClick={() =>
+                    ask(
+                      {
+                        title: `Change the override of ${String(o.name)}`,
+                        method: 'PUT',
+                        path: `/admin/v1/overrides/${encodeURIComponent(String(o.name))}`,
+                        inputs: [{ key: 'value', label: 'Value', initial: String(o.value) }],
+                        body: ({ value }) => ({ value }),
+                        summary: (r) => <OverrideSummary result={r} />,
+                      },
+                      reload,
+                    )
+                  }
+                >
+                  Change
+                </button>
                 <button
                   type="button"
                   disabled={readOnly}
@@ -519,7 +563,7 @@ function Audit() {
           <tr>
             <th scope="col">Time</th>
             <th scope="col">Who</th>
-            <th scope="col">Action</th>
+            <th scope="col">Actions</th>
             <th scope="col">Name</th>
             <th scope="col">Reason</th>
             <th scope="col">After</th>

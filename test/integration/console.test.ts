@@ -140,6 +140,32 @@ describe.skipIf(!ok)('the operator console in chromium (nsd upstream, dig)', () 
 
     await visit(w, 'Overrides', /Overrides/, 'overrides');
     expect(await page.locator('tbody tr td').first().textContent()).toBe(PLAIN);
+    // Add an override for another name, change its value, remove it: each through the dialog, each seen by dig.
+    const BARE = 'bare.dnslink.test';
+    const bareTxt = async () => {
+      const r = await digAt(d.dnsPort, `_dnslink.${BARE}`, 'TXT');
+      return { ede: r.parsed?.ede?.code, values: (r.parsed?.answers ?? []).map((a) => txtValue(a.data)) };
+    };
+    const throughDialog = async (fields: Record<string, string>, reason: string) => {
+      for (const [label, value] of Object.entries(fields)) await dialog.getByLabel(label, { exact: true }).fill(value);
+      await dialog.getByLabel('Reason').fill(reason);
+      await dialog.getByRole('button', { name: 'Dry run' }).click();
+      await expect.poll(() => dialog.getByText('Dry run: nothing changed yet').count()).toBe(1);
+      await dialog.getByRole('button', { name: 'Confirm' }).click();
+      await expect.poll(() => dialog.count()).toBe(0);
+    };
+    await page.getByRole('button', { name: 'Add override' }).click();
+    await throughDialog({ Name: BARE, Value: `/ipfs/${CID2}` }, 'console e2e add');
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(2);
+    expect(await bareTxt()).toEqual({ ede: 4, values: [`dnslink=/ipfs/${CID2}`] });
+    await page.getByRole('button', { name: `Change override of ${BARE}` }).click();
+    expect(await dialog.getByLabel('Value', { exact: true }).inputValue()).toBe(`/ipfs/${CID2}`);
+    await throughDialog({ Value: PLAIN_VALUE }, 'console e2e change');
+    expect(await bareTxt()).toEqual({ ede: 4, values: [`dnslink=${PLAIN_VALUE}`] });
+    await page.getByRole('button', { name: `Remove override of ${BARE}` }).click();
+    await throughDialog({}, 'console e2e remove');
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
+    expect((await bareTxt()).ede).not.toBe(4);
 
     // Override with a value of one's own: the value, its dry run, then Confirm.
     await visit(w, 'Look up', /Look up/, 'lookup-again');
