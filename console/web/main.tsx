@@ -522,13 +522,15 @@ function Flush({ readOnly, ask }: { readOnly: boolean; ask: (change: Change, aft
 }
 
 const AUDIT_PAGE = 25;
+/** The audit log's actions (docs/admin-api.md, GET /admin/v1/audit). */
+const AUDIT_ACTIONS = ['override.set', 'override.pin', 'override.remove', 'override.import', 'override.expire', 'override.restore', 'override.accept-reset', 'cache.flush'];
 
 function Audit() {
-  const [filters, setFilters] = useState({ name: '', since: '', until: '' });
+  const [filters, setFilters] = useState({ name: '', token: '', action: '', since: '', until: '' });
   const [applied, setApplied] = useState(filters);
   const [pages, setPages] = useState<string[]>([]);
   const iso = (local: string) => (local ? new Date(local).toISOString() : undefined);
-  const path = withQuery('/admin/v1/audit', { name: applied.name.trim(), since: iso(applied.since), until: iso(applied.until), before: pages.at(-1), limit: String(AUDIT_PAGE) });
+  const path = withQuery('/admin/v1/audit', { name: applied.name.trim(), token: applied.token.trim(), action: applied.action, since: iso(applied.since), until: iso(applied.until), before: pages.at(-1), limit: String(AUDIT_PAGE) });
   const { answer } = useAdmin<{ records: Array<Record<string, unknown>> }>(path);
   const records = answer?.status === 200 ? answer.body.records : [];
   return (
@@ -545,6 +547,21 @@ function Audit() {
         <label>
           Filter by name
           <input name="name" value={filters.name} onInput={(e) => setFilters({ ...filters, name: e.currentTarget.value })} />
+        </label>
+        <label>
+          Who (token label)
+          <input name="token" value={filters.token} onInput={(e) => setFilters({ ...filters, token: e.currentTarget.value })} />
+        </label>
+        <label>
+          Kind
+          <select name="action" value={filters.action} onChange={(e) => setFilters({ ...filters, action: e.currentTarget.value })}>
+            <option value="">any</option>
+            {AUDIT_ACTIONS.map((a) => (
+              <option key={a} value={a}>
+                {a}
+              </option>
+            ))}
+          </select>
         </label>
         <label>
           From

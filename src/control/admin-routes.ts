@@ -35,7 +35,7 @@ const AUDIT_LIMIT_MAX = 1000;
 
 interface AdminRequest {
   Params: { name?: string };
-  Querystring: { dryRun?: string; name?: string; since?: string; until?: string; before?: string; limit?: string; reason?: string; suffix?: string; stale?: string; top?: string; cursor?: string };
+  Querystring: { dryRun?: string; name?: string; since?: string; until?: string; before?: string; token?: string; action?: string; limit?: string; reason?: string; suffix?: string; stale?: string; top?: string; cursor?: string };
   Body: unknown;
 }
 
@@ -224,7 +224,8 @@ export function registerAdminRoutes(app: FastifyInstance, control: ControlPlane,
       const until = isoTime('until', q.until);
       if (q.before !== undefined && !/^[0-9]+(-[0-9]+)?$/.test(q.before)) throw new CodedError('INVALID_PARAMETER', `before must be the id of an audit record (got "${q.before}")`);
       const name = q.name ? control.normalizeName(q.name) : undefined;
-      return { records: await control.audit({ limit, ...(name ? { name } : {}), ...(since ? { since } : {}), ...(until ? { until } : {}), ...(q.before ? { before: q.before } : {}) }) };
+      const who = { ...(q.token ? { token: q.token } : {}), ...(q.action ? { action: q.action } : {}) };
+      return { records: await control.audit({ limit, ...(name ? { name } : {}), ...(since ? { since } : {}), ...(until ? { until } : {}), ...(q.before ? { before: q.before } : {}), ...who }) };
     }),
   );
 

@@ -280,7 +280,7 @@ export const ADMIN_ROUTE_SCHEMAS = {
     summary: 'Read the audit log',
     description: 'Newest first.',
     tags: ['audit'],
-    querystring: obj({ name: str('Only records of this name'), since: str('Only records from this ISO time on'), until: str('Only records up to this ISO time'), before: str('Only records older than this record id (the next page, newest first)'), limit: str('At most this many, 1 to 1000 (default 100)') }),
+    querystring: obj({ name: str('Only records of this name'), since: str('Only records from this ISO time on'), until: str('Only records up to this ISO time'), before: str('Only records older than this record id (the next page, newest first)'), token: str('Only the changes of this token label (system: expiries)'), action: str('Only this action (override.pin, cache.flush...)'), limit: str('At most this many, 1 to 1000 (default 100)') }),
     response: { 200: obj({ records: arrayOf(auditRecord) }, ['records']), 400: error(['INVALID_PARAMETER', 'INVALID_NAME'], 'A bad limit, since or name'), 401: UNAUTHORIZED, 503: STORE },
   },
   'GET /admin/v1/lookup/:name': {

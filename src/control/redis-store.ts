@@ -437,6 +437,8 @@ export class RedisStore implements ControlStore {
         if (query.name !== undefined && r.name !== query.name) continue;
         if (query.since !== undefined && r.time < query.since) continue;
         if (query.until !== undefined && r.time > query.until) continue;
+        if (query.token !== undefined && r.token !== query.token) continue;
+        if (query.action !== undefined && r.action !== query.action) continue;
         out.push({ id, ...r });
         if (out.length >= query.limit) break;
       }

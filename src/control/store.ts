@@ -76,6 +76,10 @@ export interface AuditQuery {
   until?: string;
   /** A record's id: only records older than it (the next page after it, newest first). */
   before?: string;
+  /** Only the changes of this token label (`system` for expiries). */
+  token?: string;
+  /** Only this action (`override.pin`, `cache.flush`...). */
+  action?: string;
   limit: number;
 }
 

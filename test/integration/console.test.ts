@@ -134,6 +134,15 @@ describe.skipIf(!ok)('the operator console in chromium (nsd upstream, dig)', () 
     await visit(w, 'Audit', /Audit/, 'audit');
     const row = page.locator('tbody tr').first();
     expect(await row.locator('td').allTextContents()).toEqual([expect.any(String), 'ops', 'override.pin', PLAIN, 'console e2e pin', PLAIN_VALUE]);
+    // Filters: by kind (only the pin and its dry runs), by who, by a name with no record.
+    const actions = () => page.locator('tbody tr td:nth-child(3)').allTextContents();
+    await page.getByLabel('Kind').selectOption('override.pin');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(actions).toEqual(['override.pin', 'override.pin (dry run)', 'override.pin (dry run)']);
+    await page.getByLabel('Who (token label)').fill('viewer');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(0);
+    await page.getByLabel('Who (token label)').fill('ops');
     await page.getByLabel('Filter by name').fill('nothing.example');
     await page.getByRole('button', { name: 'Filter' }).click();
     await expect.poll(() => page.locator('tbody tr').count()).toBe(0);
