@@ -1,6 +1,7 @@
 // The overview's live charts (uPlot: small, fast, made for time series, draws on a canvas): rates
-// from the counter samples of GET /admin/v1/samples (the last 15 minutes), polled every sample
-// interval. Each chart has its latest figures in text beside it for screen readers and tests.
+// (queries by transport, cache answers, upstream and ENS errors), the mean upstream latency and the
+// overrides in force, from the counter samples of GET /admin/v1/samples (the last 15 minutes),
+// polled every sample interval. Each chart has its latest figures in text beside it.
 import 'uplot/dist/uPlot.min.css';
 import uPlot from 'uplot';
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -13,6 +14,10 @@ interface Sample {
   cacheMisses: number;
   staleServed: number;
   overrides: number;
+  upstreamErrors: number;
+  ensErrors: number;
+  upstreamLatencySum: number;
+  upstreamLatencyCount: number;
 }
 
 interface Series {
@@ -31,6 +36,9 @@ export const COLORS: Readonly<Record<string, string>> = {
   misses: '#d93025',
   stale: '#e37400',
   overrides: '#188038',
+  upstream: '#d93025',
+  ens: '#a142f4',
+  latency: '#e37400',
 };
 const OTHER = ['#12b5cb', '#f538a0', '#9aa0a6'];
 
@@ -110,6 +118,22 @@ export function LiveCharts() {
     { label: 'stale', color: COLORS.stale!, values: rates(samples, (s) => s.staleServed) },
   ];
   const overrides: Series[] = [{ label: 'overrides', color: COLORS.overrides!, values: samples.map((s) => s.overrides) }];
+  const errors: Series[] = [
+    { label: 'upstream', color: COLORS.upstream!, values: rates(samples, (s) => s.upstreamErrors) },
+    { label: 'ens', color: COLORS.ens!, values: rates(samples, (s) => s.ensErrors) },
+  ];
+  // The mean upstream latency between two samples: Δsum / Δcount, in milliseconds.
+  const latency: Series[] = [
+    {
+      label: 'latency',
+      color: COLORS.latency!,
+      values: samples.map((s, i) => {
+        const prev = samples[i - 1];
+        const count = prev ? s.upstreamLatencyCount - prev.upstreamLatencyCount : 0;
+        return prev && count > 0 ? Math.round(((s.upstreamLatencySum - prev.upstreamLatencySum) / count) * 100_000) / 100 : null;
+      }),
+    },
+  ];
   if (samples.length === 0) return <p>No samples yet: the first comes within {interval} s.</p>;
   return (
     <section aria-labelledby="charts-title">
@@ -117,6 +141,8 @@ export function LiveCharts() {
       <div class="charts">
         <Chart title="Queries per second by transport" unit="queries/s" times={times} series={queries} />
         <Chart title="Cache answers per second" unit="answers/s" times={times} series={cache} />
+        <Chart title="Upstream mean latency" unit="ms" times={times} series={latency} />
+        <Chart title="Upstream and ENS errors per second" unit="errors/s" times={times} series={errors} />
         <Chart title="Overrides in force" unit="overrides" times={times} series={overrides} />
       </div>
     </section>

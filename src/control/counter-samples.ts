@@ -1,7 +1,7 @@
 // The console's live charts' data: a bounded ring of counter samples taken every
 // admin.consoleSampleSeconds (default 5 s; 180 points, 15 minutes at that pace) from what the
 // serving processes report (instanceStatus: queries by transport, cache hits and misses, stale
-// answers served) and the overrides in force. Served by GET /admin/v1/samples; nothing on the DNS path.
+// answers served, upstream and ENS errors, upstream latency) and the overrides in force. Served by GET /admin/v1/samples; nothing on the DNS path.
 import type { InstanceStatusView } from './instance-status.js';
 
 export const SAMPLE_POINTS = 180;
@@ -15,13 +15,29 @@ export interface CounterSample {
   cacheMisses: number;
   staleServed: number;
   overrides: number;
+  upstreamErrors: number;
+  ensErrors: number;
+  /** dnslinkd_upstream_latency_seconds' sum and count (the mean between two samples: Δsum / Δcount). */
+  upstreamLatencySum: number;
+  upstreamLatencyCount: number;
 }
 
 export function sampleOf(views: readonly InstanceStatusView[], overrides: number, at: number): CounterSample {
   const queries: Record<string, number> = {};
   for (const v of views) for (const [transport, n] of Object.entries(v.queries ?? {})) queries[transport] = (queries[transport] ?? 0) + n;
   const sum = (pick: (v: InstanceStatusView) => number) => views.reduce((total, v) => total + pick(v), 0);
-  return { at: new Date(at).toISOString(), queries, cacheHits: sum((v) => v.cache.hits), cacheMisses: sum((v) => v.cache.misses), staleServed: sum((v) => v.cache.staleServed), overrides };
+  return {
+    at: new Date(at).toISOString(),
+    queries,
+    cacheHits: sum((v) => v.cache.hits),
+    cacheMisses: sum((v) => v.cache.misses),
+    staleServed: sum((v) => v.cache.staleServed),
+    overrides,
+    upstreamErrors: sum((v) => v.errors?.upstream ?? 0),
+    ensErrors: sum((v) => v.errors?.ens ?? 0),
+    upstreamLatencySum: sum((v) => v.upstreamLatency?.sum ?? 0),
+    upstreamLatencyCount: sum((v) => v.upstreamLatency?.count ?? 0),
+  };
 }
 
 export class CounterSamples {

@@ -246,9 +246,11 @@ describe.skipIf(!ok)('the operator console in chromium (nsd upstream, dig)', () 
     let sent = 0;
     while (Date.now() < until) {
       await digAt(d.dnsPort, zone.names.plain.name, 'TXT');
-      sent++;
+      // A name never asked: a cache miss that goes to nsd (timed in the upstream latency).
+      await digAt(d.dnsPort, `miss-${sent}.dnslink.test`, 'TXT');
+      sent += 2;
     }
-    const samples = async () => (await d.admin('GET', '/admin/v1/samples', undefined, READ)).body as { intervalSeconds: number; samples: Array<{ queries: Record<string, number> }> };
+    const samples = async () => (await d.admin('GET', '/admin/v1/samples', undefined, READ)).body as { intervalSeconds: number; samples: Array<{ queries: Record<string, number>; upstreamLatencyCount: number }> };
     // The next sample (one a second) counts every query sent.
     await expect.poll(async () => (await samples()).samples.at(-1)?.queries.udp ?? 0, { timeout: 5000 }).toBeGreaterThanOrEqual(sent);
     const taken = await samples();
@@ -256,20 +258,28 @@ describe.skipIf(!ok)('the operator console in chromium (nsd upstream, dig)', () 
     expect(taken.samples.length).toBeGreaterThanOrEqual(3);
     await visit(w, 'Overview', /Overview/, 'overview-before-charts');
     expect(await page.getByTestId('instance').textContent()).toMatch(/^up, dnslinkd \d+\.\d+\.\d+/);
-    const chart = page.getByTestId('chart-Queries per second by transport').locator('canvas');
-    await expect.poll(() => chart.count()).toBe(1);
-    // The udp series (#1a73e8) drawn on the canvas over several heights: a line that rises above zero, not a flat one.
-    const rowsOfUdpLine = () =>
-      chart.evaluate((canvas) => {
-        const c = canvas as unknown as { width: number; height: number; getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
-        const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
-        const rows = new Set<number>();
-        for (let i = 0; i < data.length; i += 4) {
-          if (data[i + 3]! > 200 && Math.abs(data[i]! - 26) < 40 && Math.abs(data[i + 1]! - 115) < 40 && Math.abs(data[i + 2]! - 232) < 40) rows.add(Math.floor(i / 4 / c.width));
-        }
-        return rows.size;
-      });
-    await expect.poll(rowsOfUdpLine, { timeout: 10_000 }).toBeGreaterThan(10);
+    expect(taken.samples.at(-1)!.upstreamLatencyCount).toBeGreaterThanOrEqual(sent / 2);
+    /** The rows of a chart's canvas where a series of colour `rgb` is drawn. */
+    const rowsOfLine = (title: string, [r, g, b]: [number, number, number]) =>
+      page
+        .getByTestId(`chart-${title}`)
+        .locator('canvas')
+        .evaluate(
+          (canvas, [r, g, b]) => {
+            const c = canvas as unknown as { width: number; height: number; getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+            const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+            const rows = new Set<number>();
+            for (let i = 0; i < data.length; i += 4) {
+              if (data[i + 3]! > 200 && Math.abs(data[i]! - r) < 40 && Math.abs(data[i + 1]! - g) < 40 && Math.abs(data[i + 2]! - b) < 40) rows.add(Math.floor(i / 4 / c.width));
+            }
+            return rows.size;
+          },
+          [r, g, b] as [number, number, number],
+        );
+    // The udp series (#1a73e8) drawn over several heights: a line that rises above zero, not a flat one.
+    await expect.poll(() => rowsOfLine('Queries per second by transport', [26, 115, 232]), { timeout: 10_000 }).toBeGreaterThan(10);
+    // The upstream latency (#e37400): drawn from the misses' timings.
+    await expect.poll(() => rowsOfLine('Upstream mean latency', [227, 116, 0]), { timeout: 10_000 }).toBeGreaterThan(3);
     expect(await page.getByTestId('latest-Queries per second by transport').textContent()).toMatch(/^Latest: .*udp/);
     await page.screenshot({ path: join(SHOTS, 'overview-charts.png'), fullPage: true });
     await clean(w);
