@@ -12,6 +12,10 @@ RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npx tsc -p tsconfig.build.json
+# The operator console's front end (docs/console.md), bundled by esbuild into dist/console/.
+COPY console ./console
+COPY scripts/build-console.mjs ./scripts/
+RUN node scripts/build-console.mjs
 # The batched UDP addon (dns.udpBatching, native/udp-batch/README.md): g++ against the image's own
 # Node headers (/usr/local/include/node). Without g++ (no package mirror) the image still builds
 # and serves UDP on node:dgram.

@@ -39,7 +39,7 @@ const AUDIT_LIMIT_MAX = 1000;
 
 interface AdminRequest {
   Params: { name?: string };
-  Querystring: { dryRun?: string; name?: string; since?: string; limit?: string; reason?: string; suffix?: string; stale?: string; top?: string; cursor?: string };
+  Querystring: { dryRun?: string; name?: string; since?: string; until?: string; before?: string; token?: string; action?: string; limit?: string; reason?: string; suffix?: string; stale?: string; top?: string; cursor?: string };
   Body: unknown;
 }
 
@@ -81,6 +81,14 @@ function optionalString(b: Record<string, unknown>, key: string): string | undef
   return v;
 }
 
+/** An ISO time parameter of the audit query, normalized; undefined when not given. */
+function isoTime(key: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const at = Date.parse(raw);
+  if (Number.isNaN(at)) throw new CodedError('INVALID_PARAMETER', `${key} must be an ISO time such as 2026-11-25T10:00:00Z (got "${raw}")`);
+  return new Date(at).toISOString();
+}
+
 /** The 401 or 403 of a token that does not do. */
 function refuse(reply: FastifyReply, outcome: Extract<AuthOutcome, { ok: false }>): FastifyReply {
   if (outcome.status === 401) reply.header('www-authenticate', 'Bearer realm="dnslinkd admin"');
@@ -94,6 +102,8 @@ export function registerAdminRoutes(app: FastifyInstance, control: ControlPlane,
   app.addHook('onRequest', async (request, reply) => {
     // The OpenAPI document holds no secret (admin-openapi.ts): automation reads it before it has a token.
     if (request.routeOptions.url === ADMIN_OPENAPI_PATH) return undefined;
+    // The console's page and assets hold no data (src/listeners/console-assets.ts): its data comes from here, with a token.
+    if ((request.routeOptions.config as { publicAsset?: boolean } | undefined)?.publicAsset === true) return undefined;
     const outcome = auth.check(request.headers.authorization, 'read');
     if (outcome.ok) return undefined;
     // A body announced and not read: close rather than read it to its end to keep the connection.
@@ -214,14 +224,39 @@ export function registerAdminRoutes(app: FastifyInstance, control: ControlPlane,
       const q = request.query;
       const limit = q.limit === undefined ? 100 : Number(q.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > AUDIT_LIMIT_MAX) throw new CodedError('INVALID_PARAMETER', `limit must be a whole number from 1 to ${AUDIT_LIMIT_MAX}`);
-      let since: string | undefined;
-      if (q.since !== undefined) {
-        const at = Date.parse(q.since);
-        if (Number.isNaN(at)) throw new CodedError('INVALID_PARAMETER', `since must be an ISO time such as 2026-11-25T10:00:00Z (got "${q.since}")`);
-        since = new Date(at).toISOString();
-      }
+      const since = isoTime('since', q.since);
+      const until = isoTime('until', q.until);
+      if (q.before !== undefined && !/^[0-9]+(-[0-9]+)?$/.test(q.before)) throw new CodedError('INVALID_PARAMETER', `before must be the id of an audit record (got "${q.before}")`);
       const name = q.name ? control.normalizeName(q.name) : undefined;
-      return { records: await control.audit({ limit, ...(name ? { name } : {}), ...(since ? { since } : {}) }) };
+      const who = { ...(q.token ? { token: q.token } : {}), ...(q.action ? { action: q.action } : {}) };
+      return { records: await control.audit({ limit, ...(name ? { name } : {}), ...(since ? { since } : {}), ...(until ? { until } : {}), ...(q.before ? { before: q.before } : {}), ...who }) };
+    }),
+  );
+
+  // The answer a gateway gets, as GET /v1/dnslink/{name} gives it: the console's look-up.
+  app.get<AdminRequest>(
+    '/admin/v1/lookup/:name',
+    adminSchema('GET', '/admin/v1/lookup/:name'),
+    guarded('read', async (request) => {
+      const { status, body } = await control.lookup(request.params.name ?? '');
+      return { status, answer: body };
+    }),
+  );
+
+  // The console's live charts: the counter samples of the last 15 minutes (counter-samples.ts).
+  app.get<AdminRequest>(
+    '/admin/v1/samples',
+    adminSchema('GET', '/admin/v1/samples'),
+    guarded('read', async () => ({ intervalSeconds: control.samples?.intervalSeconds ?? null, samples: control.samples?.points() ?? [] })),
+  );
+
+  // Who the caller's token is: its label and scope (the console says when it is read-only).
+  app.get<AdminRequest>(
+    '/admin/v1/whoami',
+    adminSchema('GET', '/admin/v1/whoami'),
+    guarded('read', async (request) => {
+      const outcome = auth.check(request.headers.authorization, 'read');
+      return outcome.ok ? { label: outcome.label, scope: outcome.scope } : {};
     }),
   );
 

@@ -280,8 +280,52 @@ export const ADMIN_ROUTE_SCHEMAS = {
     summary: 'Read the audit log',
     description: 'Newest first.',
     tags: ['audit'],
-    querystring: obj({ name: str('Only records of this name'), since: str('Only records from this ISO time on'), limit: str('At most this many, 1 to 1000 (default 100)') }),
+    querystring: obj({ name: str('Only records of this name'), since: str('Only records from this ISO time on'), until: str('Only records up to this ISO time'), before: str('Only records older than this record id (the next page, newest first)'), token: str('Only the changes of this token label (system: expiries)'), action: str('Only this action (override.pin, cache.flush...)'), limit: str('At most this many, 1 to 1000 (default 100)') }),
     response: { 200: obj({ records: arrayOf(auditRecord) }, ['records']), 400: error(['INVALID_PARAMETER', 'INVALID_NAME'], 'A bad limit, since or name'), 401: UNAUTHORIZED, 503: STORE },
+  },
+  'GET /admin/v1/lookup/:name': {
+    summary: 'The answer a gateway gets for a name',
+    description: 'Looks the name up now as GET /v1/dnslink/{name} on the HTTP listener does (same cache, overrides, upstreams): `answer` is that route\'s JSON body and `status` its HTTP status (a name without DNSLink is a 200 here with status 404).',
+    tags: ['cache'],
+    params: NAME_PARAM,
+    response: {
+      200: obj({ status: int('The HTTP status GET /v1/dnslink/{name} answers'), answer: obj({ value: str('/ipfs/<cid>[/path] or /ipns/<name>[/path]'), source: str('Where the answer came from'), ttl: int('Seconds'), stale: bool('Served stale'), code: str('The error code when status is not 200') }, [], 'The body of GET /v1/dnslink/{name}') }, ['status', 'answer']),
+      400: error(['LOOKUP_UNAVAILABLE'], 'This process cannot look names up'),
+      401: UNAUTHORIZED,
+    },
+  },
+  'GET /admin/v1/samples': {
+    summary: 'Counter samples of the last 15 minutes (the console\'s live charts)',
+    description: 'One sample every admin.consoleSampleSeconds, the last 180 kept, oldest first; counters are cumulative (draw their differences as rates).',
+    tags: ['instance'],
+    response: {
+      200: obj(
+        {
+          intervalSeconds: nullable(int('Seconds between samples (null: no sampler in this process)')),
+          samples: arrayOf(
+            obj({
+              at: str('ISO time', { format: 'date-time' }),
+              queries: { type: 'object', additionalProperties: { type: 'number' }, description: 'Queries answered so far, by transport (udp, tcp, doh, api...)' },
+              cacheHits: int('Answers served fresh from the cache so far'),
+              cacheMisses: int('Cache misses so far'),
+              staleServed: int('Stale answers served so far'),
+              overrides: int('Overrides in force'),
+              upstreamErrors: int('Upstream attempts failed so far'),
+              ensErrors: int('ENS RPC requests failed so far (not ok nor reverted)'),
+              upstreamLatencySum: { type: 'number', description: 'Seconds spent waiting for upstreams so far (dnslinkd_upstream_latency_seconds_sum)' },
+              upstreamLatencyCount: int('Upstream answers timed so far (dnslinkd_upstream_latency_seconds_count)'),
+            }),
+          ),
+        },
+        ['intervalSeconds', 'samples'],
+      ),
+      401: UNAUTHORIZED,
+    },
+  },
+  'GET /admin/v1/whoami': {
+    summary: "The caller's token: its label and scope",
+    tags: ['instance'],
+    response: { 200: obj({ label: str('The token\'s label (admin.tokens, env, generated)'), scope: str('read or write', { enum: ['read', 'write'] }) }, ['label', 'scope']), 401: UNAUTHORIZED },
   },
   'GET /admin/v1/status': {
     summary: "The control plane's state",

@@ -6,6 +6,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { ResolverCore } from '../core/resolver-core.js';
 import type { TxtLookupResult } from '../dnslink/resolve.js';
+import type { ApiAnswer } from '../core/gateway-answer.js';
 import { CodedError, errorMessage } from '../errors.js';
 import type { FlushTarget } from '../stages/cache/flush.js';
 import type { EnsHealthView } from '../stages/ens/rpc-health.js';
@@ -40,6 +41,7 @@ export type ReplicaCall =
   | { op: 'cached'; name: string }
   | { op: 'cachedTxt'; fqdn: string }
   | { op: 'resolvedTxt'; fqdn: string }
+  | { op: 'gatewayAnswer'; name: string }
   | { op: 'ensHealth' }
   /** The primary's control health, for the worker's /healthz. */
   | { op: 'controlHealth'; health: ControlHealth }
@@ -57,6 +59,7 @@ interface ReplicaResults {
   cached: CachedAnswerView[];
   cachedTxt: TxtLookupResult | null;
   resolvedTxt: TxtLookupResult;
+  gatewayAnswer: ApiAnswer;
   ensHealth: EnsHealthView | null;
   controlHealth: null;
   instanceStatus: InstanceStatusView[];
@@ -212,6 +215,15 @@ export class ClusterReplica implements Replica {
     return { rcode: 2, records: [] };
   }
 
+  /** Asked of one worker, as a gateway's request lands on one. */
+  async gatewayAnswer(name: string): Promise<ApiAnswer> {
+    for (const worker of this.members) {
+      const result = await this.call(worker, { op: 'gatewayAnswer', name });
+      if (result) return result;
+    }
+    return { status: 502, body: { code: 'UPSTREAM_FAILED', message: 'no worker is there to look the name up', name } };
+  }
+
   /** Each worker has its own ENS client: the first worker's view on top, every worker's in `workers`. */
   async ensHealth(): Promise<EnsStatusView | undefined> {
     const each = (await this.all({ op: 'ensHealth' })).flatMap(({ worker, result }) => (result ? [{ worker: worker.id, view: result }] : []));
@@ -248,6 +260,8 @@ export function joinPrimary(core: ResolverCore): Promise<void> {
         return (await local.cachedTxt(call.fqdn)) ?? null;
       case 'resolvedTxt':
         return local.resolvedTxt(call.fqdn);
+      case 'gatewayAnswer':
+        return local.gatewayAnswer(call.name);
       case 'ensHealth':
         return (await local.ensHealth()) ?? null;
       case 'instanceStatus':

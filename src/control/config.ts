@@ -36,6 +36,8 @@ export const adminConfigSchema = z
     tokens: z.array(tokenSchema).optional(),
     /** A flush whose dry run would remove more cache entries needs "force" (docs/security.md). */
     maxFlushEntries: z.number().int().min(1).default(DEFAULT_MAX_FLUSH_ENTRIES),
+    /** Seconds between the console's counter samples (GET /admin/v1/samples; 180 are kept). */
+    consoleSampleSeconds: z.number().int().min(1).max(60).default(5),
   })
   .strict()
   .prefault({})

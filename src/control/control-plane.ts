@@ -4,6 +4,8 @@
 // expire are removed by themselves, with an audit record saying so. A change made here costs O(1)
 // in the number of overrides (only the changed ones reach the replicas); imports and syncs of large
 // sets are applied in chunks that yield, so the DNS port keeps answering.
+import type { CounterSamples } from './counter-samples.js';
+import type { ApiAnswer } from '../core/gateway-answer.js';
 import type { Logger } from 'pino';
 import { resolveGatewayValue, isGatewayFailure } from '../dnslink/gateway.js';
 import type { TxtLookup } from '../dnslink/resolve.js';
@@ -160,6 +162,8 @@ export class ControlPlane {
   reload?: (dryRun: boolean, by: string) => Promise<object>;
   /** The instances sharing a fleet store (state.redis), for the status; unset with the embedded store. */
   fleet?: FleetPresence;
+  /** The console's counter samples (GET /admin/v1/samples); set where the admin listener runs. */
+  samples?: CounterSamples;
   /** Seconds from the last change read from the store to its application here (a fleet's sync lag). */
   syncLagSeconds: number | undefined;
   /** admin.maxFlushEntries as in force (a reload swaps it): a flush removing more needs force. */
@@ -751,6 +755,12 @@ export class ControlPlane {
   /** A name as the control plane keys it (for audit queries). */
   normalizeName(raw: string): string {
     return controlName(raw);
+  }
+
+  /** The answer a gateway gets for the name now (GET /admin/v1/lookup/{name}, the console's look-up). */
+  lookup(raw: string): Promise<ApiAnswer> {
+    if (!this.replica.gatewayAnswer) throw new CodedError('LOOKUP_UNAVAILABLE', 'this process cannot look names up');
+    return this.replica.gatewayAnswer(raw);
   }
 
   /** What each process serving this control plane says of itself (the status's instance part). */

@@ -569,6 +569,22 @@ export class EmbeddedStore implements ControlStore {
       where.push('time >= ?');
       args.push(query.since);
     }
+    if (query.until !== undefined) {
+      where.push('time <= ?');
+      args.push(query.until);
+    }
+    if (query.before !== undefined) {
+      where.push('id < ?');
+      args.push(Number(query.before));
+    }
+    if (query.token !== undefined) {
+      where.push('token = ?');
+      args.push(query.token);
+    }
+    if (query.action !== undefined) {
+      where.push('action = ?');
+      args.push(query.action);
+    }
     const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     const rows = this.db.prepare(sql).all(...args, query.limit) as unknown as AuditRow[];
     return rows.map((r) => ({

@@ -38,6 +38,12 @@ export interface InstanceStatusView {
   chain: string[];
   listeners: Record<string, string>;
   cache: CacheStatusView;
+  /** Queries answered so far, by transport (dnslinkd_queries_total; the console's charts). */
+  queries?: Record<string, number>;
+  /** Upstream attempts failed and ENS RPC requests failed (not `ok` nor `reverted`) so far; the console's charts. */
+  errors?: { upstream: number; ens: number };
+  /** dnslinkd_upstream_latency_seconds' sum and count so far (a mean between two samples). */
+  upstreamLatency?: { sum: number; count: number };
   upstreams: UpstreamStatusView[];
   ens: { enabled: boolean; endpoints: string[] };
 }
@@ -71,6 +77,31 @@ async function counterValue(core: ResolverCore, name: string): Promise<number> {
   return got.values.reduce((sum, v) => sum + v.value, 0);
 }
 
+/** dnslinkd_queries_total summed by transport. */
+async function queriesByTransport(core: ResolverCore): Promise<Record<string, number>> {
+  const metric = core.metrics.registry.getSingleMetric('dnslinkd_queries_total');
+  const out: Record<string, number> = {};
+  if (!metric) return out;
+  for (const v of (await metric.get()).values) {
+    const transport = String(v.labels.transport ?? 'unknown');
+    out[transport] = (out[transport] ?? 0) + v.value;
+  }
+  return out;
+}
+
+/** A metric's values summed, those whose labels `keep` accepts (all by default), by metric name (a histogram's _sum, _count...). */
+async function summed(core: ResolverCore, name: string, keep: (labels: Record<string, unknown>) => boolean = () => true): Promise<Record<string, number>> {
+  const metric = core.metrics.registry.getSingleMetric(name);
+  const out: Record<string, number> = {};
+  if (!metric) return out;
+  for (const v of (await metric.get()).values) {
+    if (!keep(v.labels)) continue;
+    const key = (v as { metricName?: string }).metricName ?? name;
+    out[key] = (out[key] ?? 0) + v.value;
+  }
+  return out;
+}
+
 export async function instanceStatus(core: ResolverCore, now = Date.now()): Promise<InstanceStatusView> {
   const store = core.stages.cache.store;
   const hits = await counterValue(core, 'dnslinkd_cache_hits_total');
@@ -94,6 +125,15 @@ export async function instanceStatus(core: ResolverCore, now = Date.now()): Prom
     chain: [...CHAIN_ORDER],
     listeners: listenersOf.get(core) ?? {},
     cache: { entries: store.size, bytes: store.bytes, maxEntries: store.policy.maxEntries, maxBytes: store.policy.maxBytes, hits, misses, hitRatio: ratio(hits, misses), staleServed },
+    queries: await queriesByTransport(core),
+    errors: {
+      upstream: (await summed(core, 'dnslinkd_upstream_errors_total')).dnslinkd_upstream_errors_total ?? 0,
+      ens: (await summed(core, 'dnslinkd_ens_rpc_requests_total', (l) => l.result !== 'ok' && l.result !== 'reverted')).dnslinkd_ens_rpc_requests_total ?? 0,
+    },
+    upstreamLatency: await (async () => {
+      const h = await summed(core, 'dnslinkd_upstream_latency_seconds');
+      return { sum: h.dnslinkd_upstream_latency_seconds_sum ?? 0, count: h.dnslinkd_upstream_latency_seconds_count ?? 0 };
+    })(),
     upstreams,
     ens: { enabled: core.stages.ens.enabled, endpoints: core.config.ens.rpc.map(endpointOrigin) },
   };

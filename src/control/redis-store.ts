@@ -636,7 +636,7 @@ export class RedisStore implements ControlStore {
     const out: AuditRecord[] = [];
     const sinceMs = query.since !== undefined ? Date.parse(query.since) : undefined;
     const floor = sinceMs !== undefined && !Number.isNaN(sinceMs) ? `${Math.max(0, sinceMs - AUDIT_SKEW_MS)}-0` : '-';
-    let end = '+';
+    let end = query.before !== undefined ? `(${query.before}` : '+';
     while (out.length < query.limit) {
       const batch = await this.call('reading the audit log', () => this.client.xrevrange(KEYS.audit, end, floor, 'COUNT', AUDIT_BATCH));
       for (const [id, fields] of batch) {
@@ -647,6 +647,9 @@ export class RedisStore implements ControlStore {
         }
         if (query.name !== undefined && r.name !== query.name) continue;
         if (query.since !== undefined && r.time < query.since) continue;
+        if (query.until !== undefined && r.time > query.until) continue;
+        if (query.token !== undefined && r.token !== query.token) continue;
+        if (query.action !== undefined && r.action !== query.action) continue;
         out.push({ id, ...r });
         if (out.length >= query.limit) break;
       }

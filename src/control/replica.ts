@@ -3,6 +3,7 @@
 // replica over IPC (cluster.ts); otherwise the one process holds both.
 import type { ResolverCore } from '../core/resolver-core.js';
 import { txtRecordsOf } from '../core/dnslink-service.js';
+import { gatewayAnswer, naming, requestedName, type ApiAnswer } from '../core/gateway-answer.js';
 import { rcodeName, RRType } from '../dns/constants.js';
 import { decodeName, makeQuestion } from '../dns/names.js';
 import { recordData } from '../dns/presentation.js';
@@ -68,6 +69,8 @@ export interface Replica {
    * the cached answer stands for it.
    */
   resolvedTxt?(fqdn: string): Promise<TxtLookupResult>;
+  /** The answer a gateway gets for the name now, as GET /v1/dnslink/{name} gives it (the console's look-up). */
+  gatewayAnswer?(name: string): Promise<ApiAnswer>;
   /** What each serving process says of itself (`/admin/v1/status`). */
   instanceStatus?(): Promise<InstanceStatusView[]>;
   /** A bounded page of the cache entries (every process's, merged). */
@@ -172,6 +175,11 @@ export class LocalReplica implements Replica {
     if (!entry) return undefined;
     const age = Math.floor((now - entry.storedAt) / 1000);
     return { rcode: entry.resolution.rcode, records: txtRecordsOf({ ...entry.resolution, ttlAge: age, ttlOverride: undefined }, fqdn) };
+  }
+
+  async gatewayAnswer(raw: string): Promise<ApiAnswer> {
+    const traced = await this.core.dnslink.resolveForGateway(requestedName(raw).name, { recursive: true }, 'cli');
+    return gatewayAnswer(naming(raw, traced), traced);
   }
 
   async resolvedTxt(fqdn: string): Promise<TxtLookupResult> {

@@ -13,6 +13,7 @@ import { prepareDataDir } from '../runtime/data-dir.js';
 import { isLoopback } from './config.js';
 import { ControlPlane } from './control-plane.js';
 import { DenylistControl } from './denylist-control.js';
+import { CounterSamples, sampleOf } from './counter-samples.js';
 import { EmbeddedStore } from './embedded-store.js';
 import { FleetSync } from './fleet-sync.js';
 import { FleetPresence } from './fleet-presence.js';
@@ -104,6 +105,9 @@ export async function startControl(config: Config, log: Logger, replica: Replica
     const { host, port } = splitHostPort(config.admin.listen);
     const tls = config.admin.tls;
     const listener = await listenAs(LISTENER_ROLES.admin, host, port, () => startAdminListener(log, control, auth, { host, port, limits: config.http, ...(tls ? { tls } : {}) }));
+    // The console's live charts (GET /admin/v1/samples): counters sampled off the DNS path.
+    control.samples = new CounterSamples(async () => sampleOf(await control.processes(), control.active().length, Date.now()), config.admin.consoleSampleSeconds);
+    control.samples.start();
     if (store instanceof RedisStore) {
       control.fleet = new FleetPresence(store, `${host}:${listener.address.port}`, config.state.syncIntervalMs, () => control.status().version, log);
       control.fleet.start();
@@ -129,6 +133,7 @@ export async function startControl(config: Config, log: Logger, replica: Replica
       drain: () => listener.drain(),
       close: async () => {
         clearInterval(healthTimer);
+        control.samples?.stop();
         unregisterControlHealth(registry);
         await listener.close();
         await control.fleet?.stop();

@@ -96,6 +96,14 @@ export interface AuditQuery {
   name?: string;
   /** ISO time: records at or after it. */
   since?: string;
+  /** ISO time: records at or before it. */
+  until?: string;
+  /** A record's id: only records older than it (the next page after it, newest first). */
+  before?: string;
+  /** Only the changes of this token label (`system` for expiries). */
+  token?: string;
+  /** Only this action (`override.pin`, `cache.flush`...). */
+  action?: string;
   limit: number;
 }
 

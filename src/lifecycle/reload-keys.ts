@@ -38,6 +38,8 @@ export const RELOAD_KEYS: Readonly<Record<string, ReloadKind>> = {
   'admin.tokens': 'live',
   // Read by the control plane at each flush from the configuration in force.
   'admin.maxFlushEntries': 'live',
+  // The console's sampler is started once with the admin listener.
+  'admin.consoleSampleSeconds': 'restart',
   // Where the state lives: the store is opened once.
   state: 'restart',
   dataDir: 'restart',

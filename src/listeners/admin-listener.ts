@@ -11,6 +11,7 @@ import type { AdminAuth } from '../control/admin-auth.js';
 import { registerAdminOpenApi } from '../control/admin-openapi.js';
 import { registerAdminRoutes } from '../control/admin-routes.js';
 import type { ControlPlane } from '../control/control-plane.js';
+import { registerConsoleRoutes } from './console-assets.js';
 import { http1Options, limitConnectionsPerClient, type HttpLimits } from './http/connection-limits.js';
 import { createJsonApp, drainableApp } from './http/json-app.js';
 import type { RunningListener } from './running-listener.js';
@@ -50,6 +51,8 @@ export async function buildAdminApp(log: Logger, control: ControlPlane, auth: Ad
   });
   await registerAdminOpenApi(app, VERSION);
   registerAdminRoutes(app, control, auth);
+  // The operator console's page and assets (docs/console.md): no data, no token.
+  registerConsoleRoutes(app);
   await app.ready();
   return app;
 }

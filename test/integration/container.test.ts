@@ -125,6 +125,8 @@ describe('the Dockerfile', () => {
     // no compiler), where the addon loader looks for it.
     expect(fromBuild.map((i) => i.args.split(' ')[1])).toEqual([join(workdir, outDir), join(workdir, 'native/udp-batch/build')]);
     expect(runs(build!).some((r) => r.includes('node native/udp-batch/build.mjs'))).toBe(true);
+    // The operator console's front end, bundled into dist/console/ there (docs/console.md).
+    expect(runs(build!).some((r) => r.includes('node scripts/build-console.mjs'))).toBe(true);
   });
 
   it('the runtime stage installs no dev dependency and no TypeScript compiler, and every package dist/ imports', () => {

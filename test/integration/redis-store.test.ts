@@ -69,6 +69,13 @@ describe.skipIf(!ok)('RedisStore (real redis-server)', () => {
     expect(audit.map((r) => r.action)).toEqual(['override.remove', 'override.set']);
     expect(audit[1]).toMatchObject({ token: 'ops', name: 'a.example', reason: 'test', before: null, after: o, dryRun: false });
     expect(typeof audit[0]!.id).toBe('string');
+    // The console's paging and filters: older than a record, by who, by kind, up to a time.
+    expect((await store.audit({ limit: 10, before: audit[0]!.id })).map((r) => r.id)).toEqual([audit[1]!.id]);
+    expect(await store.audit({ limit: 10, token: 'ops' })).toHaveLength(2);
+    expect(await store.audit({ limit: 10, token: 'nobody' })).toEqual([]);
+    expect((await store.audit({ limit: 10, action: 'override.set' })).map((r) => r.id)).toEqual([audit[1]!.id]);
+    expect(await store.audit({ limit: 10, until: '2000-01-01T00:00:00.000Z' })).toEqual([]);
+    expect(await store.audit({ limit: 10, until: audit[0]!.time })).toHaveLength(2);
   });
 
   it('applies a conditional change only if the stored override is unchanged; nothing, not even audit, otherwise', async () => {

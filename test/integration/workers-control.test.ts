@@ -1,7 +1,7 @@
 // The control plane with `--workers 2` (real processes, nsd upstream): the primary holds the admin
 // API and the store; an override reaches every worker, a flush empties every worker's cache (the
 // sum is reported), a worker killed and restarted still answers the override; /metrics carries
-// the primary's control metrics next to the workers' sums.
+// the primary's control metrics next to the workers' sums; the console's look-up and samples.
 import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digAt, metricSum, requireBinaries, requireBuild, startDnslinkd, startNsd, stopAll, txtValue, waitFor, zone } from './support/index.js';
@@ -94,6 +94,23 @@ describe.skipIf(!ok)('control plane with --workers 2', () => {
     const metrics = await d.metrics();
     expect(metricSum(metrics, 'dnslinkd_overrides_active')).toBe(1);
     expect(metricSum(metrics, 'dnslinkd_audit_writes_total', { action: 'override.set' })).toBe(1);
+  });
+
+  it("the console's look-up is answered by a worker as /v1/dnslink is, and its samples sum both workers' queries", async () => {
+    const looked = await d.admin('GET', `/admin/v1/lookup/${bare(plain.name)}`);
+    const direct = await freshGet(d.httpPort, `/v1/dnslink/${bare(plain.name)}`);
+    expect(looked.status).toBe(200);
+    expect(looked.body.status).toBe(direct.status);
+    expect((looked.body.answer as { value: string }).value).toBe(direct.body.value);
+    expect((await d.admin('GET', '/admin/v1/lookup/nothing-here.dnslink.test')).body).toMatchObject({ status: 404, answer: { code: expect.stringMatching(/^(NO_DNSLINK|DNS_RCODE_3)$/) } });
+    // Over TCP, each connection to the next worker: both count queries; the sample sums them.
+    const samples = async () => (await d.admin('GET', '/admin/v1/samples')).body.samples as Array<{ queries: Record<string, number> }>;
+    const before = (await samples()).at(-1)?.queries.tcp ?? 0;
+    await tcpTxt(d.dnsPort, plain.name, 6);
+    const status = await d.admin('GET', '/admin/v1/status');
+    const byProcess = (status.body.processes as Array<{ queries: Record<string, number> }>).map((p) => p.queries.tcp ?? 0);
+    expect(byProcess.every((n) => n > 0)).toBe(true);
+    await waitFor('a sample counting the 6 TCP queries', async () => ((await samples()).at(-1)?.queries.tcp ?? 0) >= before + 6, 8_000);
   });
 
   it('a flush removes the entries of both workers (the sum), and each worker then asks upstream again', async () => {
