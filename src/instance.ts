@@ -21,6 +21,8 @@ import { cacheSnapshots } from './stages/cache/snapshot.js';
 import { CHAIN_ORDER } from './stages/chain.js';
 import { checkEnsAtStart } from './stages/ens/start-check.js';
 import { applyHeapLimits } from './runtime/heap-limits.js';
+import { startChanges, type RunningChanges } from './changes/start-changes.js';
+import { eventOfAudit } from './changes/recorded-changes.js';
 import { exitCodeAtOnce, exitNow, onShutdownSignals, SHUTTING_DOWN_TEXT, upstreamAbortDelayMs, withinGrace } from './lifecycle/shutdown.js';
 
 export interface RunningInstance {
@@ -68,9 +70,18 @@ export async function startInstance(config: Config, log: Logger, options: Instan
   /** What each started listener is, for the shutdown's log. */
   const roles: string[] = [];
   let control: RunningControl | undefined;
+  let changes: RunningChanges | undefined;
   try {
+    // The change stream before the control plane, so the first change made there is recorded.
+    changes = await startChanges(config, log, core.metrics.registry, core.stages.cache, options.now);
+    core.changes = changes.stream;
     // The control plane first: the overrides in force apply before the first query is answered.
     if (options.control !== false) control = await startControl(config, log, new LocalReplica(core, options.now), core.metrics.registry);
+    const stream = changes.stream;
+    if (control) control.control.onAudited = (record) => {
+      const event = eventOfAudit(record);
+      if (event) stream.record(event);
+    };
     await options.beforeListen?.(core);
     // The cache kept across restarts: loaded once the data directory is this process's (its lock,
     // taken by the control plane or a cluster's primary) and before any listener answers.
@@ -134,6 +145,7 @@ export async function startInstance(config: Config, log: Logger, options: Instan
         endUpstreamWaits();
         await Promise.allSettled(started.map((s) => s.close()));
         await control?.close();
+        await changes?.close();
         await persistCache();
         return drained;
       },
@@ -142,6 +154,7 @@ export async function startInstance(config: Config, log: Logger, options: Instan
   } catch (err) {
     await Promise.allSettled(started.map((s) => s.close()));
     await control?.close();
+    await changes?.close();
     throw err;
   }
 }

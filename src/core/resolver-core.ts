@@ -9,6 +9,7 @@ import { buildChain, type ChainStages } from '../stages/chain.js';
 import { DnslinkService } from './dnslink-service.js';
 import { WireHandler } from './wire-handler.js';
 import { WireMetrics } from './wire-metrics.js';
+import type { ChangeStream } from '../changes/change-stream.js';
 
 export interface ResolverCore {
   config: Config;
@@ -22,6 +23,8 @@ export interface ResolverCore {
   dnslink: DnslinkService;
   /** Who the DNS listeners answer and how much (dns.allow, dns.rateLimit), checked before the wire handler. */
   clientGate: ClientGate;
+  /** The change stream (GET /v1/changes, webhooks): set by the instance once started (src/changes/). */
+  changes?: ChangeStream;
 }
 
 export interface CoreOptions {
