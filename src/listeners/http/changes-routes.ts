@@ -68,7 +68,8 @@ function openStream(stream: ChangeStream, reply: FastifyReply, filter: ChangeFil
       if (ended) return;
       raw.write(`event: end\ndata: ${JSON.stringify({ reason: why })}\n\n`);
       finish();
-      raw.end();
+      // The connection closes with the stream: the drain waits for no subscriber's socket.
+      raw.end(() => raw.destroy());
     },
   };
   function finish(): void {
