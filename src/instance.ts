@@ -21,8 +21,7 @@ import { cacheSnapshots } from './stages/cache/snapshot.js';
 import { CHAIN_ORDER } from './stages/chain.js';
 import { checkEnsAtStart } from './stages/ens/start-check.js';
 import { applyHeapLimits } from './runtime/heap-limits.js';
-import { startChanges, type RunningChanges } from './changes/start-changes.js';
-import { eventOfAudit } from './changes/recorded-changes.js';
+import { recordControlChanges, startChanges, type RunningChanges } from './changes/start-changes.js';
 import { exitCodeAtOnce, exitNow, onShutdownSignals, SHUTTING_DOWN_TEXT, upstreamAbortDelayMs, withinGrace } from './lifecycle/shutdown.js';
 
 export interface RunningInstance {
@@ -77,11 +76,7 @@ export async function startInstance(config: Config, log: Logger, options: Instan
     core.changes = changes.stream;
     // The control plane first: the overrides in force apply before the first query is answered.
     if (options.control !== false) control = await startControl(config, log, new LocalReplica(core, options.now), core.metrics.registry);
-    const stream = changes.stream;
-    if (control) control.control.onAudited = (record) => {
-      const event = eventOfAudit(record);
-      if (event) stream.record(event);
-    };
+    if (control) recordControlChanges(control.control, changes.stream);
     await options.beforeListen?.(core);
     // The cache kept across restarts: loaded once the data directory is this process's (its lock,
     // taken by the control plane or a cluster's primary) and before any listener answers.

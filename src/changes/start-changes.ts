@@ -8,7 +8,8 @@ import type { CacheStage } from '../stages/cache/cache-stage.js';
 import { ChangeStream } from './change-stream.js';
 import { FleetRelay } from './fleet-relay.js';
 import { ChangeMetrics } from './metrics.js';
-import { refreshChange } from './recorded-changes.js';
+import { eventOfAudit, refreshChange } from './recorded-changes.js';
+import type { ControlPlane } from '../control/control-plane.js';
 import { WebhookDelivery } from './webhooks.js';
 
 export interface RunningChanges {
@@ -33,4 +34,24 @@ export async function startChanges(config: Config, log: Logger, registry: Regist
       await stream.close();
     },
   };
+}
+
+/** Records the changes `control` makes (overrides, flushes) on `stream`. */
+export function recordControlChanges(control: ControlPlane, stream: ChangeStream): void {
+  control.onAudited = (record) => {
+    const event = eventOfAudit(record);
+    if (event) stream.record(event);
+  };
+}
+
+/**
+ * A cluster's primary holds the control plane but serves no subscriber: with state.redis its
+ * changes go to the fleet stream the workers read; without Redis they reach no worker (docs/changes.md).
+ */
+export async function startPrimaryChanges(config: Config, log: Logger, registry: Registry, control: ControlPlane): Promise<{ close(): Promise<void> } | undefined> {
+  if (!config.state.redis) return undefined;
+  const stream = new ChangeStream(config.changes, new ChangeMetrics(registry), log.child({ component: 'changes' }));
+  stream.useSink(await FleetRelay.open(config.state.redis, stream, log));
+  recordControlChanges(control, stream);
+  return { close: () => stream.close() };
 }
