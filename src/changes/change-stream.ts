@@ -17,21 +17,14 @@ export interface ChangeSink {
   close(): Promise<void>;
 }
 
-/** What a subscriber gets when it (re)subscribes. */
-export interface Subscription {
-  /** The events after its Last-Event-ID, in order. */
-  backlog: ChangeEvent[];
-  /** Set when its Last-Event-ID is older than the history held: events between were lost to it. */
-  gapBefore?: string;
-  unsubscribe(): void;
-}
-
 export class ChangeStream {
   /** Ids ordered, oldest first; trimmed to historySize. */
   private readonly ring: ChangeEvent[] = [];
   private readonly listeners = new Set<ChangeListener>();
   private readonly ids = new LocalIds();
   private sink: ChangeSink | undefined;
+  /** The id of the newest event trimmed from the ring: a reader behind it has lost events. */
+  trimmedThrough: string | undefined;
   readonly instance: string;
 
   constructor(
@@ -78,7 +71,7 @@ export class ChangeStream {
     if (last && compareIds(event.id, last.id) <= 0) return; // seen already (a reconnect reading again)
     this.ids.after(event.id);
     this.ring.push(event);
-    if (this.ring.length > this.config.historySize * 1.25) this.ring.splice(0, this.ring.length - this.config.historySize);
+    if (this.ring.length > this.config.historySize * 1.25) this.trimmedThrough = this.ring.splice(0, this.ring.length - this.config.historySize).at(-1)!.id;
     for (const listener of this.listeners) listener(event);
   }
 
@@ -90,14 +83,12 @@ export class ChangeStream {
   /** The events after `afterId` that pass `filter`, and whether history older than it was lost. */
   since(afterId: string | undefined, filter: ChangeFilter): { events: ChangeEvent[]; gapBefore?: string } {
     if (afterId === undefined) return { events: [] };
-    const start = this.firstAfter(afterId);
-    const oldest = this.ring[0];
-    const events = this.ring.slice(start).filter((e) => matches(e, filter));
-    return oldest && compareIds(afterId, oldest.id) < 0 && this.ring.length >= this.config.historySize ? { events, gapBefore: oldest.id } : { events };
+    const events = this.ring.slice(this.firstAfter(afterId)).filter((e) => matches(e, filter));
+    return this.lapped(afterId) && this.ring[0] ? { events, gapBefore: this.ring[0].id } : { events };
   }
 
-  /** Index of the first event with an id after `id` (binary search: ids only grow). */
-  private firstAfter(id: string): number {
+  /** Index in `history` of the first event with an id after `id` (binary search: ids only grow). */
+  firstAfter(id: string): number {
     let lo = 0;
     let hi = this.ring.length;
     while (lo < hi) {
@@ -114,13 +105,9 @@ export class ChangeStream {
     return () => this.listeners.delete(listener);
   }
 
-  /** A subscriber: its backlog after `lastEventId`, then each new event passing `filter`. */
-  subscribe(filter: ChangeFilter, lastEventId: string | undefined, onEvent: ChangeListener): Subscription {
-    const { events, gapBefore } = this.since(lastEventId, filter);
-    const unsubscribe = this.listen((e) => {
-      if (matches(e, filter)) onEvent(e);
-    });
-    return { backlog: events, ...(gapBefore ? { gapBefore } : {}), unsubscribe };
+  /** Whether a reader that has seen every event up to `id` has lost some to the ring's trimming. */
+  lapped(id: string): boolean {
+    return this.trimmedThrough !== undefined && compareIds(id, this.trimmedThrough) < 0;
   }
 
   async close(): Promise<void> {

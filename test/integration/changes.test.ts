@@ -3,6 +3,7 @@
 // Last-Event-ID resume and the token; the subscriber cap; a webhook receiver that verifies the
 // signature gets retries while it answers 500; GET /v1/ask; and SIGTERM ends open streams at once.
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,7 +67,7 @@ describe.skipIf(!ok)('change stream of one instance (nsd upstream, real HTTP cli
       config: {
         shutdownGraceMs: 20_000,
         cache: { minTtl: 0, maxTtl: 1, serveStale: true, staleMaxAge: 3600, prefetch: false },
-        changes: { historySize: 100, token: TOKEN, maxSubscribers: 6, keepAliveMs: 1000, webhookRetryMs: 5000, webhooks: [{ url: receiver.url, secret: SECRET, suffixes: [ZONE] }] },
+        changes: { historySize: 1000, token: TOKEN, subscriberBufferBytes: 16_384, maxSubscribers: 6, keepAliveMs: 1000, webhookRetryMs: 5000, webhooks: [{ url: receiver.url, secret: SECRET, suffixes: [ZONE] }] },
       },
     });
   }, 60_000);
@@ -183,6 +184,36 @@ describe.skipIf(!ok)('change stream of one instance (nsd upstream, real HTTP cli
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/changes', '/v1/ask']));
   });
 
+  it('disconnects a subscriber that does not read once it is changes.historySize events behind (its socket given at most changes.subscriberBufferBytes); readers get every event', async () => {
+    const stalled = connect(d.httpPort, '127.0.0.1');
+    await new Promise<void>((resolve) => stalled.once('connect', () => resolve()));
+    stalled.write(`GET /v1/changes?suffix=slow.example HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${TOKEN}\r\n\r\n`);
+    stalled.pause();
+    let stalledClosed = false;
+    stalled.on('close', () => (stalledClosed = true));
+    stalled.on('error', () => {});
+    const reader = await sse('?suffix=slow.example');
+    await waitFor('both subscribed', async () => metricSum(await d.metrics(), 'dnslinkd_change_subscribers') === 2, 3000);
+    // Bursts under the history (1000) that a reader takes; the stalled one falls behind until lapped
+    // (once the kernel's socket buffers, megabytes on loopback, are full).
+    let made = 0;
+    for (const size of [900, ...Array<number>(24).fill(600)]) {
+      if (metricSum(await d.metrics(), 'dnslinkd_change_subscribers_disconnected_total') > 0) break;
+      const overrides = Array.from({ length: size }, (_, i) => ({ name: `${'x'.repeat(60)}.${'y'.repeat(60)}.${'z'.repeat(60)}.n${made + i}.slow.example`, value: CID_A, ttl: 60 }));
+      expect((await d.admin('POST', '/admin/v1/overrides/import', { overrides, reason: 'slow subscriber' })).status).toBe(200);
+      made += size;
+      await reader.until((e) => e.length >= made, 20_000);
+    }
+    expect(new Set(reader.events.map((e) => e.id)).size).toBe(made);
+    await waitFor('the stalled subscriber cut off', async () => metricSum(await d.metrics(), 'dnslinkd_change_subscribers_disconnected_total') === 1, 5000);
+    // It reads again: what it gets ends, the connection closed by the server.
+    stalled.resume();
+    await waitFor('the stalled connection closed', async () => stalledClosed, 10_000);
+    console.log(`a stalled subscriber was cut off after ${made} events (~${Math.round((made * reader.events[0]!.data.length) / 1024)} KiB of frames); the reader got all of them`);
+    expect(metricSum(await d.metrics(), 'dnslinkd_change_subscribers_disconnected_total')).toBe(1);
+    closeAll();
+  }, 40_000);
+
   it('SIGTERM ends open streams with an end event; the drain does not wait for them', async () => {
     const s = await sse();
     const started = Date.now();
@@ -191,7 +222,7 @@ describe.skipIf(!ok)('change stream of one instance (nsd upstream, real HTTP cli
     const endedMs = Date.now() - started;
     expect(s.events.at(-1)?.event).toBe('end');
     expect(endedMs).toBeLessThan(1000);
-    await waitFor('dnslinkd exited', async () => d.proc.exitCode !== undefined, 10_000);
+    await waitFor('dnslinkd exited', async () => d.proc.exitCode !== undefined, 20_000);
     const ms = Date.now() - started;
     console.log(`shutdown with an open change stream: stream ended after ${endedMs} ms, process exited after ${ms} ms (shutdownGraceMs 20000)`);
     expect(d.proc.exitCode).toBe(0);

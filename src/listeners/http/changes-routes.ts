@@ -1,13 +1,13 @@
 // GET /v1/changes: the change stream as Server-Sent Events (src/changes/), filtered by ?name= and
 // ?suffix= (repeatable) and ?kind=, resumed after Last-Event-ID from the history held. Bounded: at
-// most changes.maxSubscribers at once (503 past it), a subscriber whose unread bytes pass
-// changes.subscriberBufferBytes is disconnected and counted, a comment every changes.keepAliveMs;
+// most changes.maxSubscribers at once (503 past it), each reading the shared history with a cursor
+// (a subscriber that falls historySize events behind is disconnected and counted), a comment every changes.keepAliveMs;
 // a draining listener ends every stream (event `end`) so the drain never waits on them.
 import { timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ResolverCore } from '../../core/resolver-core.js';
-import { filterName, isEventId, type ChangeEvent, type ChangeFilter } from '../../changes/change-event.js';
+import { filterName, isEventId, matches, type ChangeEvent, type ChangeFilter } from '../../changes/change-event.js';
 import type { ChangeStream } from '../../changes/change-stream.js';
 import { sendError } from './http-errors.js';
 import { changesSchema } from './changes-schemas.js';
@@ -42,27 +42,65 @@ function tokenAccepted(request: FastifyRequest, token: string | undefined): bool
 
 const frame = (event: ChangeEvent): string => `id: ${event.id}\ndata: ${JSON.stringify(event)}\n\n`;
 
+/**
+ * One subscriber's stream. It holds no queue of its own: a cursor (the last event id it was sent)
+ * reads the stream's shared, bounded history, and at most changes.subscriberBufferBytes are handed
+ * to its socket before waiting for it to drain. A subscriber whose cursor falls out of the history
+ * (changes.historySize events behind) is disconnected and counted: it resumes with Last-Event-ID.
+ */
 function openStream(stream: ChangeStream, reply: FastifyReply, filter: ChangeFilter, lastEventId: string | undefined, open: Set<OpenStream>): void {
   const { config, metrics } = stream;
   // HTTP/1.1 or HTTP/2 (h2, h2c): both compat responses take the same calls used here.
   const raw = reply.raw as ServerResponse;
   reply.hijack();
   raw.writeHead(200, SSE_HEADERS);
+  raw.write('retry: 1000\n: dnslinkd change stream\n\n');
   let ended = false;
-  const write = (text: string): void => {
+  let waitingDrain = false;
+  /** Bytes handed to the socket and not yet written out by it (each write's callback says when). */
+  let pending = 0;
+  const send = (text: string): void => {
+    const bytes = Buffer.byteLength(text);
+    pending += bytes;
+    raw.write(text, () => {
+      pending -= bytes;
+      if (waitingDrain && pending <= config.subscriberBufferBytes / 2) {
+        waitingDrain = false;
+        pump();
+      }
+    });
+  };
+  let cursor = lastEventId ?? stream.history.at(-1)?.id ?? '0-0';
+  if (lastEventId !== undefined && stream.lapped(lastEventId)) {
+    raw.write(`event: gap\ndata: ${JSON.stringify({ oldest: stream.history[0]?.id ?? null })}\n\n`);
+    cursor = stream.trimmedThrough!;
+  }
+  function pump(): void {
     if (ended) return;
-    if (raw.writableLength > config.subscriberBufferBytes) {
+    if (stream.lapped(cursor)) {
       metrics.slowSubscribers.inc();
-      stream.metrics.drops.inc({ reason: 'slow-subscriber' });
+      metrics.drops.inc({ reason: 'slow-subscriber' });
       finish();
       raw.destroy();
       return;
     }
-    raw.write(text);
-  };
-  const keepAlive = setInterval(() => write(': keep-alive\n\n'), config.keepAliveMs);
+    if (waitingDrain) return;
+    const history = stream.history;
+    for (let i = stream.firstAfter(cursor); i < history.length; i++) {
+      const event = history[i]!;
+      cursor = event.id;
+      if (matches(event, filter)) send(frame(event));
+      if (pending >= config.subscriberBufferBytes) {
+        waitingDrain = true;
+        return;
+      }
+    }
+  }
+  const keepAlive = setInterval(() => {
+    if (!waitingDrain && !ended) send(': keep-alive\n\n');
+  }, config.keepAliveMs);
   keepAlive.unref();
-  const subscription = stream.subscribe(filter, lastEventId, (e) => write(frame(e)));
+  const stopListening = stream.listen(pump);
   const handle: OpenStream = {
     end: (why) => {
       if (ended) return;
@@ -76,16 +114,14 @@ function openStream(stream: ChangeStream, reply: FastifyReply, filter: ChangeFil
     if (ended) return;
     ended = true;
     clearInterval(keepAlive);
-    subscription.unsubscribe();
+    stopListening();
     open.delete(handle);
     metrics.subscribers.dec();
   }
   open.add(handle);
   metrics.subscribers.inc();
   raw.on('close', finish);
-  raw.write('retry: 1000\n: dnslinkd change stream\n\n');
-  if (subscription.gapBefore) write(`event: gap\ndata: ${JSON.stringify({ oldest: subscription.gapBefore })}\n\n`);
-  for (const e of subscription.backlog) write(frame(e));
+  pump();
 }
 
 export function registerChangesRoutes(app: FastifyInstance, core: ResolverCore): void {
