@@ -31,7 +31,7 @@ export const changesConfigSchema = z
     token: z.string().min(16, 'at least 16 characters').optional(),
     /** SSE subscribers at once on one instance; more get 503. */
     maxSubscribers: z.number().int().min(1).max(100_000).default(1_000),
-    /** Bytes written to one subscriber and not yet taken by it; past it the subscriber is disconnected. */
+    /** Bytes handed to one subscriber's socket before waiting for it to take them (one that falls historySize events behind is disconnected). */
     subscriberBufferBytes: z.number().int().min(4096).max(64 * 1024 * 1024).default(1024 * 1024),
     /** A comment line sent to idle subscribers this often (proxies close silent connections). */
     keepAliveMs: millis.default(15_000),
