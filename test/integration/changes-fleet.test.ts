@@ -2,7 +2,7 @@
 // set on one instance reaches an SSE subscriber of another within 1 s and exactly once (delay
 // measured over 50 changes: p50 and max printed); a DNS change every instance refreshes is sent
 // once (refresh dedupe); a webhook of an instance that was down gets the events it missed from the
-// fleet stream's history when it starts again.
+// fleet stream's history when it starts again; with --workers 2 the primary's changes reach the workers' subscribers.
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,5 +137,23 @@ describe.skipIf(!ok)('change stream of a fleet of three sharing Redis (real redi
     const late = receiver.posts.filter((p) => !seenBefore.has(p.event.id as string));
     expect(late.map((p) => p.event.name)).toEqual(made);
     expect(late.every((p) => p.signatureValid && p.event.kind === 'override.set')).toBe(true);
+  });
+
+  it('with --workers 2: the primary writes its changes to the fleet stream and each worker serves them once', { timeout: 40_000 }, async () => {
+    const workers = await startDnslinkd({ upstreams: [`udp://127.0.0.1:${nsd.port}`], args: ['--workers', '2'], config: { state: { redis: redis.url, syncIntervalMs: 1000 } } });
+    try {
+      // Two connections: the kernel may give them to either worker, or both to one.
+      const subs = [await sse(workers, `?suffix=${ZONE}&kind=override.set`), await sse(workers, `?suffix=${ZONE}&kind=override.set`)];
+      expect((await workers.admin('PUT', `/admin/v1/overrides/w1.${ZONE}`, { value: CID_A, reason: 'workers' })).status).toBe(200);
+      expect((await fleet[0]!.admin('PUT', `/admin/v1/overrides/w2.${ZONE}`, { value: CID_B, reason: 'workers' })).status).toBe(200);
+      for (const s of subs) {
+        await s.until((e) => e.length >= 2, 3000);
+        await new Promise((r) => setTimeout(r, 200));
+        expect(s.changes<Change>().map((c) => c.name)).toEqual([`w1.${ZONE}`, `w2.${ZONE}`]);
+      }
+    } finally {
+      for (const s of streams.splice(0)) s.close();
+      await workers.stop();
+    }
   });
 });
