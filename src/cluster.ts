@@ -10,6 +10,7 @@ import { splitHostPort } from './config/units.js';
 import { assertNotAccidentallyOpen } from './listeners/access-control.js';
 import { ClusterReplica, joinPrimary, type ReplicaMessage } from './control/cluster-replica.js';
 import { startControl, type RunningControl } from './control/start-control.js';
+import { startPrimaryChanges } from './changes/start-changes.js';
 import { CodedError, errorMessage } from './errors.js';
 import { runUntilSignalled, startInstance } from './instance.js';
 import { acceptReloads, handlePrimaryReloads } from './lifecycle/reload-cluster.js';
@@ -57,6 +58,8 @@ async function runPrimary(config: Config, log: Logger, load: () => Config): Prom
   // The control plane first: a worker joining gets the overrides in force before it listens.
   const control: RunningControl = await startControl(config, log, new ClusterReplica(), registry);
   handlePrimaryReloads(control, config, load, log, registry);
+  // With Redis, the control plane's changes go to the fleet change stream the workers serve.
+  const primaryChanges = await startPrimaryChanges(config, log, registry, control.control);
   const live = new Set<Worker>();
   const bornAt = new Map<Worker, number>();
   const restartTimers = new Set<NodeJS.Timeout>();
@@ -108,6 +111,7 @@ async function runPrimary(config: Config, log: Logger, load: () => Config): Prom
   };
   const done = () => {
     clearTimeout(killTimer);
+    void primaryChanges?.close();
     control.close().then(settle, (err: unknown) => {
       log.error({ err }, 'error closing the control plane');
       settle();

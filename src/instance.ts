@@ -22,6 +22,7 @@ import { cacheSnapshots } from './stages/cache/snapshot.js';
 import { CHAIN_ORDER } from './stages/chain.js';
 import { checkEnsAtStart } from './stages/ens/start-check.js';
 import { applyHeapLimits } from './runtime/heap-limits.js';
+import { recordControlChanges, startChanges, type RunningChanges } from './changes/start-changes.js';
 import { exitCodeAtOnce, exitNow, onShutdownSignals, SHUTTING_DOWN_TEXT, upstreamAbortDelayMs, withinGrace } from './lifecycle/shutdown.js';
 
 export interface RunningInstance {
@@ -71,9 +72,14 @@ export async function startInstance(config: Config, log: Logger, options: Instan
   /** What each started listener is, for the shutdown's log. */
   const roles: string[] = [];
   let control: RunningControl | undefined;
+  let changes: RunningChanges | undefined;
   try {
+    // The change stream before the control plane, so the first change made there is recorded.
+    changes = await startChanges(config, log, core.metrics.registry, core.stages.cache, options.now);
+    core.changes = changes.stream;
     // The control plane first: the overrides in force apply before the first query is answered.
     if (options.control !== false) control = await startControl(config, log, new LocalReplica(core, options.now), core.metrics.registry);
+    if (control) recordControlChanges(control.control, changes.stream);
     await options.beforeListen?.(core);
     // The cache kept across restarts: loaded once the data directory is this process's (its lock,
     // taken by the control plane or a cluster's primary) and before any listener answers.
@@ -142,6 +148,7 @@ export async function startInstance(config: Config, log: Logger, options: Instan
         await Promise.allSettled(started.map((s) => s.close()));
         await control?.close();
         await core.denylist.stop();
+        await changes?.close();
         await persistCache();
         return drained;
       },
@@ -151,6 +158,7 @@ export async function startInstance(config: Config, log: Logger, options: Instan
     await Promise.allSettled(started.map((s) => s.close()));
     await control?.close();
     await core.denylist.stop();
+    await changes?.close();
     throw err;
   }
 }

@@ -14,6 +14,7 @@ import { memoryConfigSchema } from '../runtime/config.js';
 import { lifecycleRootKeys } from '../lifecycle/config.js';
 import { upstreamRootKeys } from '../stages/upstream/config.js';
 import { logConfigSchema } from '../observability/config.js';
+import { changesConfigSchema } from '../changes/config.js';
 
 export const configSchema = z
   .object({
@@ -35,6 +36,7 @@ export const configSchema = z
     ...lifecycleRootKeys,
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     log: logConfigSchema,
+    changes: changesConfigSchema,
   })
   .strict()
   .superRefine((config, ctx) => {

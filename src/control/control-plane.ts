@@ -128,6 +128,8 @@ const CURRENT_ANSWER_DEADLINE_MS = 1_000;
 const LATE = Symbol('late');
 
 export class ControlPlane {
+  /** Told of every change made here once it is recorded (its audit record): the change stream (src/changes/). */
+  onAudited: ((record: NewAuditRecord) => void) | undefined;
   /** The overrides served: the store's, and the ones held after a reset. */
   private overrides = new Map<string, Override>();
   /** The store's overrides as last read or written. */
@@ -549,6 +551,7 @@ export class ControlPlane {
   }
 
   private audited(record: NewAuditRecord, extra: Record<string, unknown> = {}): void {
+    this.onAudited?.(record);
     this.metrics.auditWrites.inc({ action: record.action });
     this.log.info({ audit: record, ...extra }, `admin ${record.action}${record.dryRun ? ' (dry run)' : ''}`);
   }
@@ -565,6 +568,7 @@ export class ControlPlane {
       return;
     }
     this.metrics.auditWrites.inc({ action: first.action }, records.length);
+    for (const r of records) this.onAudited?.(r);
     this.log.info(
       { audit: { token: first.token, action: first.action, reason: first.reason, dryRun: first.dryRun, count: records.length, names: records.slice(0, IMPORT_LOG_LINES).map((r) => r.name) } },
       `admin ${first.action}${first.dryRun ? ' (dry run)' : ''}: ${records.length} overrides (every one in the audit log)`,

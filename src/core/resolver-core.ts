@@ -11,6 +11,7 @@ import { makeDenylistSource } from '../stages/denylist/make-source.js';
 import { DnslinkService } from './dnslink-service.js';
 import { WireHandler } from './wire-handler.js';
 import { WireMetrics } from './wire-metrics.js';
+import type { ChangeStream } from '../changes/change-stream.js';
 
 export interface ResolverCore {
   config: Config;
@@ -26,6 +27,8 @@ export interface ResolverCore {
   clientGate: ClientGate;
   /** Which version of each denylist is in force in the denylist stage (started by the instance). */
   denylist: DenylistManager;
+  /** The change stream (GET /v1/changes, webhooks): set by the instance once started (src/changes/). */
+  changes?: ChangeStream;
 }
 
 export interface CoreOptions {

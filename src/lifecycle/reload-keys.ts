@@ -81,6 +81,17 @@ export const RELOAD_KEYS: Readonly<Record<string, ReloadKind>> = {
   // The query log's rate and the lines' form are switched in place.
   'log.queries': 'live',
   'log.format': 'live',
+  // The change stream, its subscribers' bounds and webhooks are set up at start (src/changes/).
+  'changes.historySize': 'restart',
+  'changes.token': 'restart',
+  'changes.maxSubscribers': 'restart',
+  'changes.subscriberBufferBytes': 'restart',
+  'changes.keepAliveMs': 'restart',
+  'changes.webhooks': 'restart',
+  'changes.webhookRetryMs': 'restart',
+  'changes.webhookTimeoutMs': 'restart',
+  'changes.webhookQueueSize': 'restart',
+  'changes.refreshDedupeMs': 'restart',
 };
 
 /** The declaration that covers a key: its own, or the nearest key above it. */

@@ -14,6 +14,8 @@ import { createDualServer, createTlsServer, type Http2Hook, type TlsFiles } from
 import { registerOpenApi } from './openapi.js';
 import { registerOpsRoutes } from './ops-routes.js';
 import { createJsonApp, drainableApp } from './json-app.js';
+import { registerChangesRoutes } from './changes-routes.js';
+import { registerAskRoute } from './ask-route.js';
 
 export interface HttpAppOptions {
   /** Serve h2c (HTTP/2 prior knowledge) next to HTTP/1.1 on a cleartext listener. Default true. */
@@ -41,6 +43,8 @@ export async function buildHttpApp(core: ResolverCore, options: HttpAppOptions =
   });
   await registerOpenApi(app, VERSION);
   registerOpsRoutes(app, core);
+  registerChangesRoutes(app, core);
+  registerAskRoute(app, core);
   // DoH and the resolution API answer browsers too (Helia in a service worker): CORS on them only,
   // set by the handlers themselves (a hook would cost every DoH query a hook run).
   await app.register(async (scope) => {

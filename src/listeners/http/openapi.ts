@@ -26,6 +26,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         { name: 'dns', description: 'DNS-over-HTTPS' },
         { name: 'dnslink', description: 'Gateway resolution API' },
         { name: 'ops', description: 'Readiness and liveness' },
+        { name: 'changes', description: 'Change events (Server-Sent Events); see docs/changes.md' },
       ],
     },
     transform: ({ schema, url, route }) => {

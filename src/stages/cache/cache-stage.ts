@@ -2,7 +2,7 @@
 // one question share one question to the stages below; popular entries are refreshed before they
 // expire; when upstreams fail or miss the client's deadline, expired entries are served stale
 // (RFC 8767, EDE 3); a flush removes entries and voids the fetches under way for them.
-import { EdeCode } from '../../dns/constants.js';
+import { EdeCode, RRType } from '../../dns/constants.js';
 import { internalErrorResolution, type Resolution } from '../../dns/resolution.js';
 import type { Question } from '../../dns/types.js';
 import { UNLINKED, type QueryContext, type Stage } from '../stage.js';
@@ -25,6 +25,11 @@ export class CacheStage implements Stage {
   private readonly inflight = new Map<string, InflightFetch>();
   /** Refreshes that failed at or before this time do not hold off the next (see forgetRefreshFailures). */
   private refreshFailuresForgottenAt = -Infinity;
+  /**
+   * Called when a fetched TXT answer is about to replace an entry held (a refresh, a prefetch, a
+   * miss on a stale entry), with both: the change stream compares their DNSLink values (src/changes/).
+   */
+  onRefresh: ((name: string, held: Resolution, fetched: Resolution) => void) | undefined;
 
   constructor(
     private readonly options: CacheStageOptions,
@@ -112,6 +117,10 @@ export class CacheStage implements Stage {
         if (res.source === 'error') return res;
         // Fetched before a flush of this name: answer the callers, but store nothing.
         if (fetch.voided === 'all' || (fetch.voided === 'negative' && isNegativeAnswer(res))) return res;
+        if (this.onRefresh && question.type === RRType.TXT) {
+          const held = this.store.get(key);
+          if (held) this.onRefresh(question.name, held.resolution, res);
+        }
         // Answer with the stored form, so a miss carries the same clamped TTLs as later hits.
         return this.store.put(key, res)?.view(res.source, 0) ?? res;
       })
