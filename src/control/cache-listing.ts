@@ -5,6 +5,7 @@
 import { rcodeName } from '../dns/constants.js';
 import { decodeName } from '../dns/names.js';
 import { CodedError } from '../errors.js';
+import { controlName } from './override-rules.js';
 import type { AnswerStore, CacheEntry } from '../stages/cache/answer-store.js';
 import { isAtOrUnder, nameKeyOf } from '../stages/cache/flush.js';
 import { nameKeyOfKey } from '../stages/cache/answer-store.js';
@@ -67,12 +68,16 @@ export function parseCacheListQuery(q: { suffix?: string; stale?: string; top?: 
   const limit = whole(q.limit, 'limit', CACHE_LIST_MAX);
   if (top !== undefined && (limit !== undefined || q.cursor)) throw new CodedError('INVALID_PARAMETER', 'top takes no limit or cursor: it lists the N busiest entries at once');
   if (q.stale !== undefined && !['true', 'false', '1', '0', ''].includes(q.stale)) throw new CodedError('INVALID_PARAMETER', `stale must be true or false (got "${q.stale}")`);
-  const suffix = q.suffix === undefined || q.suffix === '' ? undefined : q.suffix.replace(/\.$/, '');
-  if (suffix !== undefined) {
+  // As flush and cache show take names: a Unicode name in punycode, lower case.
+  const raw = q.suffix ?? '';
+  const trimmed = raw.replace(/\.$/, '');
+  let suffix: string | undefined;
+  if (trimmed !== '') {
     try {
+      suffix = controlName(trimmed, 'suffix');
       nameKeyOf(suffix);
     } catch {
-      throw new CodedError('INVALID_PARAMETER', `suffix must be a domain name such as example.org (got "${q.suffix}")`);
+      throw new CodedError('INVALID_PARAMETER', `suffix must be a domain name such as example.org (got ${JSON.stringify(raw.length > 300 ? `${raw.slice(0, 300)}...` : raw)})`);
     }
   }
   return {
