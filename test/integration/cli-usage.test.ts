@@ -43,7 +43,7 @@ describe.skipIf(!ok)('dnslinkd usage', { timeout: 60_000 }, () => {
       [['override', 'rm', 'x.example.org'], /^dnslinkd: override rm needs --reason R: say why/, 'override rm'],
       [['override', 'ls', '--reason', 'x'], 'override ls has no flag --reason', 'override ls'],
       [['audit', '--limit', '0'], '--limit takes a whole number of records from 1 to 1000 (got "0")', 'audit'],
-      [['cache', 'drop'], 'cache takes show NAME (got "drop"); to remove entries, use flush', 'cache'],
+      [['cache', 'drop'], 'cache takes ls or show NAME (got "drop"); to remove entries, use flush', 'cache'],
       [['status', '--admin', 'localhost'], '--admin takes HOST:PORT or a URL, such as 127.0.0.1:8054, [::1]:8054 or http://127.0.0.1:8054 (got "localhost")', 'status'],
       [['help', 'nothing'], 'no help for "nothing": not a command', ''],
     ];
@@ -101,6 +101,8 @@ describe.skipIf(!ok)('dnslinkd usage', { timeout: 60_000 }, () => {
     const listed = global.stdout.split('\n').filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim().split(/\s+/)[0]);
     expect(listed).toEqual(['serve', 'resolve', 'status', 'flush', 'override', 'cache', 'audit', 'reload']);
     expect(global.stdout.split('\n').length).toBeLessThan(20);
+    // status is the instance's screen, not only the control plane's (issue 17).
+    expect(global.stdout.split('\n').find((l) => l.startsWith('  status '))).toBe('  status    one screen on the instance: listeners, workers, cache, upstreams, ENS, control store');
 
     expect(overrideHelp.stdout).toBe(helpOverride.stdout);
     expect(helpOverride.stdout).not.toBe(global.stdout);
