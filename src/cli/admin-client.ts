@@ -190,6 +190,15 @@ export class AdminClient {
       if (err instanceof Error && err.name === 'TimeoutError') {
         throw new AdminError('ADMIN_TIMEOUT', `the admin API at ${url} did not answer ${method} ${path} in time: is dnslinkd overloaded or stuck? (its logs say more)`, ADMIN_EXIT.FAILED);
       }
+      // Something listens there but does not speak HTTP: closed the connection without an answer
+      // (dnslinkd's DNS-over-TCP port does), or answered with bytes that are not HTTP.
+      if (cause?.code === 'UND_ERR_SOCKET' || cause?.code?.startsWith('HPE_') || /does not match the HTTP/.test(cause?.message ?? '')) {
+        throw new AdminError(
+          'NOT_ADMIN_API',
+          `${url} is not a dnslinkd admin API (${cause?.code === 'UND_ERR_SOCKET' ? `it closed the connection without answering ${method} ${path}` : `its answer to ${method} ${path} is not HTTP`}; ${why}): give --admin the address of admin.listen (127.0.0.1:8054 by default), not the HTTP or DNS port${cause?.code === 'UND_ERR_SOCKET' ? ' (or dnslinkd stopped while answering: see its logs)' : ''}`,
+          ADMIN_EXIT.NOT_ADMIN_API,
+        );
+      }
       throw new AdminError('ADMIN_UNREACHABLE', `cannot reach the admin API (${why}): is dnslinkd running? admin API at ${url} (give --admin HOST:PORT, or --config with its admin.listen)`, ADMIN_EXIT.FAILED);
     }
     const text = await res.text();

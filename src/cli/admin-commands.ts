@@ -430,10 +430,13 @@ export function help(command: string, sub?: string): number {
 }
 
 export const STATUS_HELP: CommandHelp = {
-  summary: "print the control plane's state",
+  summary: 'one screen on the instance: listeners, workers, cache, upstreams, ENS, control store',
   usage: '  dnslinkd status',
-  help: `Prints the control plane's state: its store, degraded or not, overrides held after a store reset
-(then override restore or override accept-reset: docs/fleet.md), records skipped as invalid.
+  help: `Prints how the instance is doing: version, uptime, chain, listeners and workers; the cache
+(entries, bytes, hit ratio, stale answers served); each upstream and ENS RPC endpoint (state, last
+error); the control store (kind, degraded, version; its fleet with a shared store), the overrides in
+force, overrides held after a store reset (then override restore or override accept-reset:
+docs/fleet.md) and records skipped as invalid. --json prints GET /admin/v1/status as it answers.
 
 ${ADMIN_COMMON_HELP}`,
 };

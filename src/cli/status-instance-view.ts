@@ -43,6 +43,19 @@ interface LooseEndpoint {
   cause?: unknown;
 }
 
+/** An endpoint's last error as one line: the ENS stage's {cause, message, at}, or a plain string. */
+function errorText(error: unknown, at: unknown): string {
+  if (error === undefined || error === null) return '';
+  if (typeof error === 'object') {
+    const e = error as { cause?: unknown; message?: unknown; at?: unknown };
+    const cause = typeof e.cause === 'string' ? e.cause : undefined;
+    const message = typeof e.message === 'string' ? e.message : undefined;
+    const when = typeof e.at === 'string' ? e.at : typeof at === 'string' ? at : undefined;
+    if (cause !== undefined || message !== undefined) return `last error ${[cause, message].filter((x) => x !== undefined).join(': ')}${when ? ` at ${when}` : ''}`;
+  }
+  return `last error ${typeof error === 'string' ? error : JSON.stringify(error)}${typeof at === 'string' ? ` at ${at}` : ''}`;
+}
+
 /** The ENS section as the ENS stage reports it (its shape read loosely), or the endpoints configured. */
 function ensLines(s: Partial<StatusReport> & { ens?: unknown }): string[] {
   const section = s.ens as { endpoints?: unknown; degraded?: unknown; enabled?: unknown } | undefined;
@@ -52,8 +65,7 @@ function ensLines(s: Partial<StatusReport> & { ens?: unknown }): string[] {
     const rows = reported.map((e) => {
       const state = typeof e.state === 'string' ? e.state : e.healthy === false || e.failing === true ? 'failing' : e.healthy === true || e.failing === false ? 'ok' : '-';
       const error = e.lastError ?? e.cause;
-      const errorText = error === undefined || error === null ? '' : `last error ${typeof error === 'string' ? error : JSON.stringify(error)}${typeof e.lastErrorAt === 'string' ? ` at ${e.lastErrorAt}` : ''}`;
-      return [String(e.url ?? e.endpoint ?? '?'), state, errorText];
+      return [String(e.url ?? e.endpoint ?? '?'), state, errorText(error, e.lastErrorAt)];
     });
     return [head, ...pad(rows)];
   }

@@ -5,6 +5,7 @@
 import { rcodeName } from '../dns/constants.js';
 import { decodeName } from '../dns/names.js';
 import { CodedError } from '../errors.js';
+import { controlName } from './override-rules.js';
 import type { AnswerStore, CacheEntry } from '../stages/cache/answer-store.js';
 import { isAtOrUnder, nameKeyOf } from '../stages/cache/flush.js';
 import { nameKeyOfKey } from '../stages/cache/answer-store.js';
@@ -67,12 +68,16 @@ export function parseCacheListQuery(q: { suffix?: string; stale?: string; top?: 
   const limit = whole(q.limit, 'limit', CACHE_LIST_MAX);
   if (top !== undefined && (limit !== undefined || q.cursor)) throw new CodedError('INVALID_PARAMETER', 'top takes no limit or cursor: it lists the N busiest entries at once');
   if (q.stale !== undefined && !['true', 'false', '1', '0', ''].includes(q.stale)) throw new CodedError('INVALID_PARAMETER', `stale must be true or false (got "${q.stale}")`);
-  const suffix = q.suffix === undefined || q.suffix === '' ? undefined : q.suffix.replace(/\.$/, '');
-  if (suffix !== undefined) {
+  // As flush and cache show take names: a Unicode name in punycode, lower case.
+  const raw = q.suffix ?? '';
+  const trimmed = raw.replace(/\.$/, '');
+  let suffix: string | undefined;
+  if (trimmed !== '') {
     try {
+      suffix = controlName(trimmed, 'suffix');
       nameKeyOf(suffix);
     } catch {
-      throw new CodedError('INVALID_PARAMETER', `suffix must be a domain name such as example.org (got "${q.suffix}")`);
+      throw new CodedError('INVALID_PARAMETER', `suffix must be a domain name such as example.org (got ${JSON.stringify(raw.length > 300 ? `${raw.slice(0, 300)}...` : raw)})`);
     }
   }
   return {
@@ -98,10 +103,19 @@ function decodeCursor(cursor: string): { key: string; worker: number } {
   throw new CodedError('INVALID_PARAMETER', 'cursor is not one this API gave: pass the `next` of the previous page as it is');
 }
 
-/** Orders two listed entries: key order (then worker), or the busiest first for top N. */
-export function listOrder(top: boolean): (a: CacheListEntry, b: CacheListEntry) => number {
-  const byKey = (a: CacheListEntry, b: CacheListEntry) => (a.key < b.key ? -1 : a.key > b.key ? 1 : (a.worker ?? 0) - (b.worker ?? 0));
-  return top ? (a, b) => b.hits - a.hits || byKey(a, b) : byKey;
+/** An entry with its raw cache key (latin1): the order pages and cursors follow is the raw keys' byte order. */
+interface Ranked {
+  entry: CacheListEntry;
+  raw: string;
+}
+
+/**
+ * Orders two listed entries: raw key order (then worker), or the busiest first for top N. Never the
+ * base64url `key`: its order is not the raw keys', which the cursor compares.
+ */
+function listOrder(top: boolean): (a: Ranked, b: Ranked) => number {
+  const byKey = (a: Ranked, b: Ranked) => (a.raw < b.raw ? -1 : a.raw > b.raw ? 1 : (a.entry.worker ?? 0) - (b.entry.worker ?? 0));
+  return top ? (a, b) => b.entry.hits - a.entry.hits || byKey(a, b) : byKey;
 }
 
 function listed(entry: CacheEntry, now: number, staleWindowMs: number, worker: number | undefined): CacheListEntry {
@@ -135,8 +149,7 @@ export async function listCache(store: AnswerStore, query: CacheListQuery, now: 
   const top = query.top !== undefined;
   const order = listOrder(top);
   // Kept sorted; past `limit`, the last is dropped (a small array: limit is at most 1000).
-  const kept: CacheListEntry[] = [];
-  const keptKeys: string[] = [];
+  const kept: Ranked[] = [];
   let matched = 0;
   let seen = 0;
   const { entries, current } = store.walk();
@@ -153,28 +166,27 @@ export async function listCache(store: AnswerStore, query: CacheListQuery, now: 
     if (after && !top && (entry.key < after.key || (entry.key === after.key && self <= after.worker))) continue;
     if (kept.length >= query.limit) {
       const last = kept[kept.length - 1]!;
-      if (top ? entry.hits <= last.hits : entry.key >= keptKeys[keptKeys.length - 1]!) continue;
+      if (top ? entry.hits < last.entry.hits || (entry.hits === last.entry.hits && entry.key >= last.raw) : entry.key >= last.raw) continue;
     }
-    const item = listed(entry, now, staleWindowMs, worker);
+    const item: Ranked = { entry: listed(entry, now, staleWindowMs, worker), raw: entry.key };
     let at = kept.length;
     while (at > 0 && order(item, kept[at - 1]!) < 0) at--;
     kept.splice(at, 0, item);
-    keptKeys.splice(at, 0, entry.key);
-    if (kept.length > query.limit) {
-      kept.pop();
-      keptKeys.pop();
-    }
+    if (kept.length > query.limit) kept.pop();
   }
-  return { entries: kept, matched };
+  return { entries: kept.map((k) => k.entry), matched };
 }
 
 /** Pages of several processes (workers) as one: ordered, cut to the limit, with the next cursor. */
 export function mergePages(pages: CacheListPage[], query: CacheListQuery): CacheListPage {
   const top = query.top !== undefined;
-  const all = pages.flatMap((p) => p.entries).sort(listOrder(top));
-  const entries = all.slice(0, query.limit);
+  const all = pages
+    .flatMap((p) => p.entries)
+    .map((entry): Ranked => ({ entry, raw: Buffer.from(entry.key, 'base64url').toString('latin1') }))
+    .sort(listOrder(top));
+  const entries = all.slice(0, query.limit).map((r) => r.entry);
   const matched = pages.reduce((sum, p) => sum + p.matched, 0);
-  const last = entries[entries.length - 1];
+  const last = all[Math.min(all.length, query.limit) - 1];
   const more = !top && last !== undefined && (all.length > query.limit || pages.some((p) => p.entries.length >= query.limit));
-  return { entries, matched, ...(more ? { next: encodeCursor(Buffer.from(last.key, 'base64url').toString('latin1'), last.worker ?? 0) } : {}) };
+  return { entries, matched, ...(more ? { next: encodeCursor(last.raw, last.entry.worker ?? 0) } : {}) };
 }

@@ -1,10 +1,11 @@
 // Where the admin commands find the admin API and their token, and what they print about a name,
 // against a real dnslinkd in front of nsd: --admin as HOST:PORT or URL (serve's too), the token file
-// of admin.tokens read from --config, the HTTP port given by mistake (NOT_ADMIN_API, exit 6), and
+// of admin.tokens read from --config, the HTTP or DNS port given by mistake (NOT_ADMIN_API, exit 6), and
 // the current-answer line of override set/rm resolved as a query would be (upstream, local record);
 // with --workers 2 too (a worker is asked); and the admin listener's own description:
 // /admin/openapi.json, and its header on every answer.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
@@ -86,6 +87,30 @@ describe.skipIf(!ok)('admin commands: target, token and current answer', { timeo
       expect(r.stderr).toBe(
         `dnslinkd: [NOT_ADMIN_API] http://127.0.0.1:${d.httpPort} is not a dnslinkd admin API (it answered ${request} with 404 and no dnslinkd-admin-api header): give --admin the address of admin.listen (127.0.0.1:8054 by default), not the HTTP or DNS port\n`,
       );
+    }
+  });
+
+  it('the DNS port, or a service that does not speak HTTP, given as --admin: "is not a dnslinkd admin API", exit 6', async () => {
+    // A listener that answers every connection with a line that is not HTTP (an SSH banner).
+    const banner = createServer((c) => c.end('SSH-2.0-OpenSSH_9.2\r\n'));
+    await new Promise<void>((resolve) => banner.listen(0, '127.0.0.1', resolve));
+    const bannerPort = (banner.address() as AddressInfo).port;
+    try {
+      const [dns, ssh] = await Promise.all([
+        cli(['status', '--admin', `127.0.0.1:${d.dnsPort}`, '--token-file', tokenFile]),
+        cli(['status', '--admin', `127.0.0.1:${bannerPort}`, '--token-file', tokenFile]),
+      ]);
+      for (const [r, port] of [
+        [dns, d.dnsPort],
+        [ssh, bannerPort],
+      ] as const) {
+        expect(r.code, r.stderr).toBe(6);
+        expect(r.stdout).toBe('');
+        expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+        expect(r.stderr).toMatch(new RegExp(`^dnslinkd: \\[NOT_ADMIN_API\\] http://127\\.0\\.0\\.1:${port} is not a dnslinkd admin API \\((it closed the connection without answering GET /admin/v1/status|its answer to GET /admin/v1/status is not HTTP); .+\\): give --admin the address of admin\\.listen`));
+      }
+    } finally {
+      banner.close();
     }
   });
 

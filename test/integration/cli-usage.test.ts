@@ -104,6 +104,8 @@ describe.skipIf(!ok)('dnslinkd usage', { timeout: 60_000 }, () => {
     const listed = global.stdout.split('\n').filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim().split(/\s+/)[0]);
     expect(listed).toEqual(['serve', 'resolve', 'status', 'flush', 'override', 'cache', 'deny', 'audit', 'reload']);
     expect(global.stdout.split('\n').length).toBeLessThan(20);
+    // status is the instance's screen, not only the control plane's (issue 17).
+    expect(global.stdout.split('\n').find((l) => l.startsWith('  status '))).toBe('  status    one screen on the instance: listeners, workers, cache, upstreams, ENS, control store');
 
     expect(overrideHelp.stdout).toBe(helpOverride.stdout);
     expect(helpOverride.stdout).not.toBe(global.stdout);

@@ -118,7 +118,8 @@ describe.skipIf(!ok)('query log and log formats', { timeout: 60_000 }, () => {
       { transport: 'tcp', name: PLAIN, type: 'TXT', rcode: 'NOERROR', source: 'upstream', cached: true, stale: false, ede: undefined },
       { transport: 'doh', name: PLAIN, type: 'TXT', rcode: 'NOERROR', source: 'upstream', cached: true, stale: false, ede: undefined },
       { transport: 'doh', name: PLAIN, type: 'TXT', rcode: 'NOERROR', source: 'upstream', cached: true, stale: false, ede: undefined },
-      // The API reports its result's source as /v1/dnslink does.
+      // The API reports its result's source as /v1/dnslink does: where the value comes from (dns),
+      // on a hit as on a miss, with cached beside it.
       { transport: 'api', name: BARE, type: 'TXT', rcode: 'NOERROR', source: 'dns', cached: true, stale: false, ede: undefined },
       { transport: 'json', name: 'nothing-here.dnslink.test', type: 'TXT', rcode: 'NXDOMAIN', source: 'upstream', cached: false, stale: false, ede: undefined },
     ]);
