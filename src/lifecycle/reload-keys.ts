@@ -68,6 +68,10 @@ export const RELOAD_KEYS: Readonly<Record<string, ReloadKind>> = {
   'cache.prefetchThreshold': 'live',
   clientDeadlineMs: 'live',
   ens: 'live',
+  // The chain watch is rebuilt with the client, the names it followed kept.
+  'ens.watchIntervalMs': 'live',
+  'ens.watchMaxNames': 'live',
+  'ens.watchMaxBlocks': 'live',
   // The file is read again on every reload, changed or not.
   localRecords: 'live',
   logLevel: 'live',

@@ -37,6 +37,12 @@ export const ensConfigSchema = z
       .prefault({}),
     /** DNS names answered from an ENS name when their DNS fails or has no DNSLink: {"ipfs.io": "ipfs.eth"}. */
     aliases: z.record(suffix, z.string().min(1)).default({}),
+    /** ENS chain watch: eth_getLogs every this many ms for changes to the names answered (one block on mainnet); 0: off. */
+    watchIntervalMs: z.number().int().min(0).max(3_600_000).default(12_000),
+    /** ENS names the chain watch follows at most (the least recently answered dropped first). */
+    watchMaxNames: z.number().int().min(1).max(100_000).default(1_000),
+    /** Blocks read per eth_getLogs request; a gap of more than 10 such ranges re-reads every watched name instead. */
+    watchMaxBlocks: z.number().int().min(1).max(100_000).default(1_000),
     /** `aliases` (default): fall back for aliased names only; `all`: also try the DNS name itself in ENS; `off`. */
     fallback: z.enum(['aliases', 'all', 'off']).default('aliases'),
   })

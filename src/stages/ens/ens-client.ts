@@ -188,6 +188,25 @@ export class EnsClient {
   }
 
   /**
+   * `read` at the first endpoint that answers, in the lookup order (the chain watch's block and log
+   * reads). Throws ENS_RPC_FAILED naming each endpoint's failure when none could answer.
+   */
+  async withFailover<T>(read: (client: PublicClient) => Promise<T>): Promise<T> {
+    const failures: string[] = [];
+    for (const { url, label, client } of this.ordered()) {
+      try {
+        const result = await read(client);
+        this.failedAt.delete(url);
+        return result;
+      } catch (err) {
+        this.failedAt.set(url, this.now());
+        failures.push(`${label}: ${describeLookupFailure(err, this.options.rpcTimeoutMs)}`);
+      }
+    }
+    throw new CodedError('ENS_RPC_FAILED', `every ENS RPC endpoint failed: ${failures.join('; ') || 'none configured'}`);
+  }
+
+  /**
    * What each endpoint says at start: its chain id and whether the registry (ens.registry) has
    * code there; for an endpoint that does not answer, why. Never throws.
    */
