@@ -72,6 +72,8 @@ export const RELOAD_KEYS: Readonly<Record<string, ReloadKind>> = {
   'ens.watchIntervalMs': 'live',
   'ens.watchMaxNames': 'live',
   'ens.watchMaxBlocks': 'live',
+  // A new client asks again whether the Universal Resolver has code.
+  'ens.universalResolver': 'live',
   // The file is read again on every reload, changed or not.
   localRecords: 'live',
   logLevel: 'live',

@@ -4,6 +4,8 @@
 import { z } from 'zod';
 import { millis, seconds } from '../../config/units.js';
 
+/** Mainnet's ENS Universal Resolver (ENSIP-23; an upgradable proxy). */
+const MAINNET_UNIVERSAL_RESOLVER = '0xeEeEEEeE14D718C2B47D9923Deab1335E144EeEe';
 /** Mainnet's ENS registry. */
 const MAINNET_ENS_REGISTRY = '0x00000000000C2E074eC69A0dFb2997BA6C7d2e1e';
 
@@ -15,6 +17,8 @@ export const ensConfigSchema = z
     /** Ethereum JSON-RPC endpoints, tried in order (--ens-rpc, DNSLINKD_ENS_RPC). Empty: ENS off. */
     rpc: z.array(rpcUrl).default([]),
     registry: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an address: 0x and 40 hex digits').default(MAINNET_ENS_REGISTRY),
+    /** ENSIP-23 Universal Resolver: names are resolved through it when it has code on the chain, else by walking ens.registry. */
+    universalResolver: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an address: 0x and 40 hex digits').default(MAINNET_UNIVERSAL_RESOLVER),
     /** TTL of ENS answers: short, since a changed contenthash should show soon. */
     ttl: seconds.default(60),
     /** Names under these suffixes are ENS names. */
