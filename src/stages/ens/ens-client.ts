@@ -252,9 +252,14 @@ export class EnsClient {
    * endpoint that answers, else the registry walk. Asked once; a failed question is asked again.
    */
   resolutionPath(): Promise<ResolutionPath> {
+    return this.choosePath((address) => this.withFailover((c) => c.getCode({ address })));
+  }
+
+  /** The path, asking `readCode` for the UR's code unless known; a failed question is asked again next time. */
+  private choosePath(readCode: (address: Address) => Promise<Hex | undefined>): Promise<ResolutionPath> {
     const address = this.options.universalResolver;
     if (!address) return Promise.resolve('registry');
-    this.pathChoice ??= this.withFailover((c) => c.getCode({ address: address as Address })).then(
+    this.pathChoice ??= readCode(address as Address).then(
       (code): ResolutionPath => (code !== undefined && code !== '0x' ? 'universal-resolver' : 'registry'),
       (err: unknown) => {
         this.pathChoice = undefined;
@@ -265,7 +270,8 @@ export class EnsClient {
   }
 
   private async lookup(client: PublicClient, name: string, rpc: string): Promise<ContenthashLookup> {
-    if ((await this.resolutionPath()) === 'universal-resolver') return this.universalLookup(client, name, rpc);
+    // Asked of this endpoint, so its failure is told as this endpoint's.
+    if ((await this.choosePath((address) => client.getCode({ address }))) === 'universal-resolver') return this.universalLookup(client, name, rpc);
     const registry = this.options.registry as Address;
     const labels = name.split('.');
     for (let i = 0; i < labels.length; i++) {
