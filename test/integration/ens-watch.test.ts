@@ -1,7 +1,8 @@
 // The ENS chain watch through the real daemon on a real chain (anvil): with ens.ttl 3600, a
 // contenthash changed on chain is served within 2 polls (ens.watchIntervalMs 500; delays measured),
 // a resolver change (NewResolver) is seen, a reorg (evm_snapshot / evm_revert, then other blocks)
-// brings back the value the chain holds, and with the watch off the old value stays cached.
+// brings back the value the chain holds, a mirror name is refreshed with its ENS name, and with the
+// watch off the old value stays cached.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digAt, requireBinaries, requireBuild, sleep, startDnslinkd, stopAll, txtValue } from './support/index.js';
 import type { DnslinkdHandle } from './support/index.js';
@@ -41,7 +42,7 @@ describe.skipIf(!ok)('ENS chain watch (anvil, ens.ttl 3600)', () => {
     await ens.registerName('reorg.eth', { contenthash: ipfsContenthash('reorg 0').bytes });
     await ens.registerName('other.eth', { contenthash: ipfsContenthash('other 0').bytes });
     const ensConfig = { rpc: [anvil.url], registry: ens.registry, ttl: 3600, rpcTimeoutMs: 1000 };
-    d = await startDnslinkd({ upstreams: [], config: { ens: { ...ensConfig, watchIntervalMs: WATCH_MS }, cache: { prefetch: false } } });
+    d = await startDnslinkd({ upstreams: [], config: { ens: { ...ensConfig, watchIntervalMs: WATCH_MS, mirrors: ['eth.example.org'] }, cache: { prefetch: false } } });
     off = await startDnslinkd({ upstreams: [], config: { ens: { ...ensConfig, watchIntervalMs: 0 }, cache: { prefetch: false } } });
   });
   afterAll(async () => {
@@ -54,6 +55,7 @@ describe.skipIf(!ok)('ENS chain watch (anvil, ens.ttl 3600)', () => {
   it('a changed contenthash is served within 2 poll intervals, each time (ens.ttl 3600); the watch off keeps the old one', async () => {
     expect(await value(d, '_dnslink.site.eth')).toBe(`dnslink=${ipfsContenthash('site 0').value}`);
     expect(await value(off, '_dnslink.site.eth')).toBe(`dnslink=${ipfsContenthash('site 0').value}`);
+    expect(await value(d, '_dnslink.site.eth.example.org')).toBe(`dnslink=${ipfsContenthash('site 0').value}`); // a mirror name, cached too
     await sleep(WATCH_MS * 2); // the watch's first poll takes the head it starts from
     const delays: number[] = [];
     for (let i = 1; i <= 6; i++) {
@@ -64,6 +66,8 @@ describe.skipIf(!ok)('ENS chain watch (anvil, ens.ttl 3600)', () => {
     const sorted = [...delays].sort((a, b) => a - b);
     console.log(`ENS watch delay (watchIntervalMs ${WATCH_MS}, ${delays.length} changes): p50 ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms, all ${delays.map((x) => x.toFixed(0)).join(' ')}`);
     for (const delay of delays) expect(delay).toBeLessThanOrEqual(2 * WATCH_MS);
+    // The mirror name was refreshed with it (it is not asked in between).
+    expect(await value(d, '_dnslink.site.eth.example.org')).toBe(`dnslink=${ipfsContenthash('site 6').value}`);
     // The same change, the watch off: still the first value (ens.ttl 3600).
     expect(await value(off, '_dnslink.site.eth')).toBe(`dnslink=${ipfsContenthash('site 0').value}`);
     expect(await d.metric('dnslinkd_ens_watch_logs_matched_total')).toBeGreaterThanOrEqual(6);
