@@ -17,6 +17,8 @@ const WATCHED_EVENTS: readonly Hex[] = [
 ];
 /** Nodes per eth_getLogs request (providers bound the size of a topic list). */
 const NODES_PER_REQUEST = 100;
+/** Names re-read at once (a reorg re-reads them all). */
+const REFRESH_CONCURRENCY = 16;
 /** Block ranges (ens.watchMaxBlocks each) read to catch up in one poll; a longer gap re-reads every name instead. */
 const MAX_CHUNKS_PER_POLL = 10;
 
@@ -184,10 +186,17 @@ export class EnsChainWatch {
 
   private async refreshNames(ensNames: readonly string[]): Promise<void> {
     const questions = ensNames.flatMap((name) => [...(this.names.get(name) ?? [])]);
+    // At most REFRESH_CONCURRENCY at a time: a reorg re-reads every watched name.
+    for (let i = 0; i < questions.length; i += REFRESH_CONCURRENCY) await this.refreshEach(questions.slice(i, i + REFRESH_CONCURRENCY));
+  }
+
+  private async refreshEach(questions: readonly string[]): Promise<void> {
     await Promise.all(
       questions.map(async (q) => {
         try {
-          await this.refresh(q);
+          const result = (await this.refresh(q)) as { source?: string; ede?: { text?: string } } | undefined;
+          // A failed re-read keeps the cached answer (served until its TTL, then stale): counted and logged.
+          if (result?.source === 'error') throw new Error(result.ede?.text ?? 'the lookup failed');
           this.metrics?.watchRefresh();
         } catch (err) {
           this.metrics?.watchError();
