@@ -64,6 +64,7 @@ export const artifacts = {
   PublicResolver: () => loadArtifact(require.resolve('@ensdomains/resolver/build/contracts/PublicResolver.json')),
   WildcardResolver: () => loadArtifact(join(repoRoot, 'fixtures', 'ens', 'WildcardResolver.json')),
   OffchainResolver: () => loadArtifact(join(repoRoot, 'fixtures', 'ens', 'OffchainResolver.json')),
+  TestUniversalResolver: () => loadArtifact(join(repoRoot, 'fixtures', 'ens', 'TestUniversalResolver.json')),
 };
 
 export interface RegisterOptions {

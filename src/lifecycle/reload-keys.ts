@@ -75,6 +75,12 @@ export const RELOAD_KEYS: Readonly<Record<string, ReloadKind>> = {
   'denylist.sources': 'restart',
   'denylist.answer': 'restart',
   'denylist.maxNewlyBlockedPercent': 'restart',
+  // The chain watch is rebuilt with the client, the names it followed kept.
+  'ens.watchIntervalMs': 'live',
+  'ens.watchMaxNames': 'live',
+  'ens.watchMaxBlocks': 'live',
+  // A new client asks again whether the Universal Resolver has code.
+  'ens.universalResolver': 'live',
   // The file is read again on every reload, changed or not.
   localRecords: 'live',
   logLevel: 'live',

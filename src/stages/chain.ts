@@ -4,6 +4,8 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
+import { RRType } from '../dns/constants.js';
+import { makeQuestion } from '../dns/names.js';
 import { CacheMetrics } from './cache/metrics.js';
 import { cacheStageOptions } from './cache/config.js';
 import { CacheStage } from './cache/cache-stage.js';
@@ -103,5 +105,7 @@ export const CHAIN_ORDER: readonly string[] = CHAIN.map((entry) => entry.name);
 export function buildChain(deps: ChainDeps): BuiltChain {
   const built = CHAIN.map((entry) => entry.build(deps));
   const stages = Object.fromEntries(CHAIN.map((entry, i) => [entry.name, built[i]])) as ChainStages;
+  // A name the ENS chain watch sees change on chain is re-resolved through the cache, which replaces its entry.
+  stages.ens.refreshCached = (questionName) => stages.cache.refresh(makeQuestion(questionName, RRType.TXT));
   return { head: linkStages(built), stages };
 }

@@ -288,3 +288,40 @@ describe('cache stage', () => {
     expect(stage.store.size).toBe(3);
   });
 });
+
+describe('cache stage: refresh (a source below saw the value change)', () => {
+  const valueOf = (res: Resolution | undefined) => (res?.answers[0] as { data?: string[] } | undefined)?.data?.join('');
+  const answer = (value: string): Resolution => upstreamAnswer(txtRecord('_dnslink.example', 3600, value));
+
+  it('re-resolves a held question at once and replaces the entry, long before its TTL', async () => {
+    const { stage, upstream, question, ask } = setup(answer('dnslink=/ipfs/old'));
+    await ask();
+    upstream.reply = answer('dnslink=/ipfs/new');
+    expect(valueOf(await stage.refresh(question))).toBe('dnslink=/ipfs/new');
+    expect(valueOf(await ask())).toBe('dnslink=/ipfs/new');
+    expect(upstream.calls).toBe(2);
+  });
+
+  it('fetches nothing for a question not held', async () => {
+    const { stage, upstream, question } = setup(answer('dnslink=/ipfs/old'));
+    expect(await stage.refresh(question)).toBeUndefined();
+    expect(upstream.calls).toBe(0);
+  });
+
+  it('does not take the answer of a fetch that started before the change: it fetches again after it', async () => {
+    const { stage, upstream, question, ask } = setup(answer('dnslink=/ipfs/old'), { prefetchMinHits: 1, prefetchThreshold: 1 });
+    await ask();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    upstream.reply = async () => {
+      await gate;
+      return answer('dnslink=/ipfs/old');
+    };
+    await ask(); // a hit that starts a prefetch, held at the gate (it read the old value)
+    const refreshed = stage.refresh(question);
+    upstream.reply = answer('dnslink=/ipfs/new');
+    release();
+    expect(valueOf(await refreshed)).toBe('dnslink=/ipfs/new');
+    expect(valueOf(await ask())).toBe('dnslink=/ipfs/new');
+  });
+});

@@ -78,6 +78,18 @@ export class CacheStage implements Stage {
     return this.fetch(question);
   }
 
+  /**
+   * Re-resolves a question held in the cache now and replaces its entry (a source below saw the
+   * value change, e.g. the ENS chain watch). A fetch already under way may predate the change: it
+   * is let finish, then a new one is made. Not held: nothing is fetched (resolves to undefined).
+   */
+  async refresh(question: Question): Promise<Resolution | undefined> {
+    if (this.store.get(question.key) === undefined) return undefined;
+    const running = this.inflight.get(question.key);
+    if (running) await running.promise;
+    return this.fetch(question);
+  }
+
   /** Number of upstream queries in flight (for tests and /healthz). */
   get pending(): number {
     return this.inflight.size;

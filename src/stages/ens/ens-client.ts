@@ -4,7 +4,7 @@
 // time and size), else contenthash(node). RPC endpoints are tried in order, with failover; every
 // request to an endpoint or a gateway is timed, classified and reported (rpc-health.ts, metrics.ts).
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createPublicClient, decodeFunctionResult, encodeFunctionData, http, isHex, toHex, zeroAddress, type Address, type Hex, type PublicClient, type Transport } from 'viem';
+import { ContractFunctionRevertedError, createPublicClient, decodeErrorResult, decodeFunctionResult, encodeFunctionData, http, isHex, toHex, zeroAddress, type Address, type Hex, type PublicClient, type Transport } from 'viem';
 import { namehash, packetToBytes } from 'viem/ens';
 import { CodedError, errorMessage } from '../../errors.js';
 import { readCapped } from '../../http-body.js';
@@ -19,10 +19,25 @@ const resolverAbi = [
   { type: 'function', name: 'resolve', stateMutability: 'view', inputs: [{ name: 'name', type: 'bytes' }, { name: 'data', type: 'bytes' }], outputs: [{ type: 'bytes' }] },
 ] as const;
 const ENSIP10 = '0x9061b923';
+/** ENSIP-23: the Universal Resolver's resolve(bytes name, bytes data) and the errors it raises. */
+const universalResolverAbi = [
+  { type: 'function', name: 'resolve', stateMutability: 'view', inputs: [{ name: 'name', type: 'bytes' }, { name: 'data', type: 'bytes' }], outputs: [{ type: 'bytes' }, { type: 'address' }] },
+  { type: 'error', name: 'ResolverNotFound', inputs: [{ name: 'name', type: 'bytes' }] },
+  { type: 'error', name: 'ResolverNotContract', inputs: [{ name: 'name', type: 'bytes' }, { name: 'resolver', type: 'address' }] },
+  { type: 'error', name: 'UnsupportedResolverProfile', inputs: [{ name: 'selector', type: 'bytes4' }] },
+  { type: 'error', name: 'ResolverError', inputs: [{ name: 'errorData', type: 'bytes' }] },
+  { type: 'error', name: 'HttpError', inputs: [{ name: 'status', type: 'uint16' }, { name: 'message', type: 'string' }] },
+] as const;
+const solidityErrorAbi = [{ type: 'error', name: 'Error', inputs: [{ name: 'message', type: 'string' }] }] as const;
+
+/** How names are read: through the Universal Resolver (ens.universalResolver has code) or the registry walk. */
+export type ResolutionPath = 'universal-resolver' | 'registry';
 
 export interface EnsClientOptions {
   rpc: readonly string[];
   registry: string;
+  /** ENSIP-23 Universal Resolver: used when it has code on the chain, else the registry walk. */
+  universalResolver?: string;
   rpcTimeoutMs: number;
   ccipTimeoutMs: number;
   ccipMaxBytes: number;
@@ -74,6 +89,8 @@ export class EnsClient {
   private readonly clients: Endpoint[];
   private readonly failedAt = new Map<string, number>();
   private readonly now: () => number;
+  /** Whether ens.universalResolver has code on the chain: asked once (at start, or at the first lookup). */
+  private pathChoice: Promise<ResolutionPath> | undefined;
   /** Each endpoint's state as its requests went (/healthz, /admin/v1/status). */
   readonly health: RpcHealth;
 
@@ -93,6 +110,11 @@ export class EnsClient {
         }) as PublicClient,
       };
     });
+  }
+
+  /** ens.universalResolver (used when it has code on the chain). */
+  get universalResolver(): string | undefined {
+    return this.options.universalResolver;
   }
 
   /** The endpoints' labels, in order (`#n scheme://host[:port]`). */
@@ -177,9 +199,28 @@ export class EnsClient {
         return result;
       } catch (err) {
         // A gateway's failure is the name's, not the RPC endpoint's: no failover for it.
-        if (err instanceof CodedError && err.code.startsWith('CCIP_')) throw err;
+        if (err instanceof CodedError && (err.code.startsWith('CCIP_') || err.code.startsWith('ENS_UR_'))) throw err;
         const viemCause = (err as { walk?: (fn: (e: unknown) => boolean) => unknown }).walk?.((e) => e instanceof CodedError);
         if (viemCause instanceof CodedError) throw viemCause;
+        this.failedAt.set(url, this.now());
+        failures.push(`${label}: ${describeLookupFailure(err, this.options.rpcTimeoutMs)}`);
+      }
+    }
+    throw new CodedError('ENS_RPC_FAILED', `every ENS RPC endpoint failed: ${failures.join('; ') || 'none configured'}`);
+  }
+
+  /**
+   * `read` at the first endpoint that answers, in the lookup order (the chain watch's block and log
+   * reads). Throws ENS_RPC_FAILED naming each endpoint's failure when none could answer.
+   */
+  async withFailover<T>(read: (client: PublicClient) => Promise<T>): Promise<T> {
+    const failures: string[] = [];
+    for (const { url, label, client } of this.ordered()) {
+      try {
+        const result = await read(client);
+        this.failedAt.delete(url);
+        return result;
+      } catch (err) {
         this.failedAt.set(url, this.now());
         failures.push(`${label}: ${describeLookupFailure(err, this.options.rpcTimeoutMs)}`);
       }
@@ -206,7 +247,31 @@ export class EnsClient {
     );
   }
 
+  /**
+   * The resolution path: the Universal Resolver when ens.universalResolver has code at the first
+   * endpoint that answers, else the registry walk. Asked once; a failed question is asked again.
+   */
+  resolutionPath(): Promise<ResolutionPath> {
+    return this.choosePath((address) => this.withFailover((c) => c.getCode({ address })));
+  }
+
+  /** The path, asking `readCode` for the UR's code unless known; a failed question is asked again next time. */
+  private choosePath(readCode: (address: Address) => Promise<Hex | undefined>): Promise<ResolutionPath> {
+    const address = this.options.universalResolver;
+    if (!address) return Promise.resolve('registry');
+    this.pathChoice ??= readCode(address as Address).then(
+      (code): ResolutionPath => (code !== undefined && code !== '0x' ? 'universal-resolver' : 'registry'),
+      (err: unknown) => {
+        this.pathChoice = undefined;
+        throw err;
+      },
+    );
+    return this.pathChoice;
+  }
+
   private async lookup(client: PublicClient, name: string, rpc: string): Promise<ContenthashLookup> {
+    // Asked of this endpoint, so its failure is told as this endpoint's.
+    if ((await this.choosePath((address) => client.getCode({ address }))) === 'universal-resolver') return this.universalLookup(client, name, rpc);
     const registry = this.options.registry as Address;
     const labels = name.split('.');
     for (let i = 0; i < labels.length; i++) {
@@ -230,6 +295,54 @@ export class EnsClient {
       return { found: true, contenthash: Buffer.from(contenthash.slice(2), 'hex'), resolver, wildcard: false, ccipRead: false, rpc };
     }
     return { found: false, rpc };
+  }
+
+  /** ENSIP-23: UniversalResolver.resolve(dnsEncode(name), contenthash(node)) -> (result, resolver), CCIP-Read followed by viem. */
+  private async universalLookup(client: PublicClient, name: string, rpc: string): Promise<ContenthashLookup> {
+    const call = encodeFunctionData({ abi: resolverAbi, functionName: 'contenthash', args: [namehash(name)] });
+    const context = { ccipRead: false };
+    let result: Hex;
+    let resolver: Address;
+    try {
+      [result, resolver] = await lookupContext.run(context, () =>
+        client.readContract({ address: this.options.universalResolver as Address, abi: universalResolverAbi, functionName: 'resolve', args: [toHex(packetToBytes(name)), call] }),
+      );
+    } catch (err) {
+      const mapped = universalResolverFailure(err, rpc);
+      if (mapped instanceof CodedError) throw mapped;
+      if (mapped) return mapped;
+      throw err;
+    }
+    const contenthash = result === '0x' ? '0x' : decodeFunctionResult({ abi: resolverAbi, functionName: 'contenthash', data: result });
+    return { found: true, contenthash: Buffer.from(contenthash.slice(2), 'hex'), resolver, wildcard: false, ccipRead: context.ccipRead, rpc };
+  }
+}
+
+/** ENSIP-23 errors: no resolver -> not found; a resolver's or a gateway's failure -> ENS_UR_* (SERVFAIL, the reason in an EDE). */
+function universalResolverFailure(err: unknown, rpc: string): ContenthashLookup | CodedError | undefined {
+  const reverted = (err as { walk?: (fn: (e: unknown) => boolean) => unknown }).walk?.((e) => e instanceof ContractFunctionRevertedError);
+  if (!(reverted instanceof ContractFunctionRevertedError) || !reverted.data) return undefined;
+  const args = reverted.data.args ?? [];
+  switch (reverted.data.errorName) {
+    case 'ResolverNotFound':
+    case 'ResolverNotContract':
+      return { found: false, rpc };
+    case 'UnsupportedResolverProfile':
+      return new CodedError('ENS_UR_UNSUPPORTED', "the name's resolver does not support contenthash records");
+    case 'HttpError':
+      return new CodedError('ENS_UR_HTTP_ERROR', plainText(`the name's CCIP-Read gateway failed: HTTP ${String(args[0])} ${String(args[1] ?? '')}`, 200));
+    case 'ResolverError': {
+      const data = (typeof args[0] === 'string' ? args[0] : '0x') as Hex;
+      let reason: string;
+      try {
+        reason = String(decodeErrorResult({ abi: solidityErrorAbi, data }).args[0]);
+      } catch {
+        reason = data === '0x' ? 'no reason given' : `error data ${data.slice(0, 74)}`;
+      }
+      return new CodedError('ENS_UR_RESOLVER_ERROR', plainText(`the name's resolver failed: ${reason}`, 200));
+    }
+    default:
+      return undefined;
   }
 }
 

@@ -9,6 +9,7 @@ import type { DnsRecord, Question } from '../../dns/types.js';
 import { DNSLINK_PREFIX } from '../../dnslink/domain.js';
 import { joinTxtStrings } from '../../dns/txt-strings.js';
 import { CodedError, errorMessage } from '../../errors.js';
+import { EnsChainWatch } from './chain-watch.js';
 import { UNLINKED, type QueryContext, type Stage } from '../stage.js';
 import type { EnsConfig } from './config.js';
 import { decodeContenthash } from './contenthash.js';
@@ -33,12 +34,20 @@ type EnsTarget = { kind: 'ens'; dnsName: string; ensName: string; zone: string; 
 
 const isDnslinkTxt = (rr: DnsRecord): boolean => rr.type === 'TXT' && joinTxtStrings((rr as { data?: unknown }).data).startsWith('dnslink=');
 
-export type EnsStageOptions = Pick<EnsConfig, 'ttl' | 'suffixes' | 'mirrors' | 'mirrorAddresses' | 'aliases' | 'fallback'>;
+export type EnsStageOptions = Pick<EnsConfig, 'ttl' | 'suffixes' | 'mirrors' | 'mirrorAddresses' | 'aliases' | 'fallback'> &
+  Partial<Pick<EnsConfig, 'watchIntervalMs' | 'watchMaxNames' | 'watchMaxBlocks'>>;
 
 export class EnsStage implements Stage {
   readonly name = 'ens';
   next: Stage = UNLINKED;
   private aliases!: ReadonlyMap<string, string>;
+  /** The chain watch (ens.watchIntervalMs), while ENS is on and the watch is not off. */
+  private watch: EnsChainWatch | undefined;
+  /**
+   * Re-resolves a DNS question name (TXT) and replaces its cached answer: set by the chain builder
+   * to the cache stage's refresh; unset, the watch has nothing to refresh and does not run.
+   */
+  refreshCached: ((questionName: string) => Promise<unknown>) | undefined;
 
   constructor(
     private options: EnsStageOptions,
@@ -63,6 +72,20 @@ export class EnsStage implements Stage {
     this.options = options;
     this.client = client;
     this.aliases = new Map(Object.entries(options.aliases).map(([dns, ens]) => [dns.toLowerCase(), ens]));
+    const watched = this.watch?.watched() ?? new Map<string, ReadonlySet<string>>();
+    this.watch?.stop();
+    this.watch = undefined;
+    const intervalMs = options.watchIntervalMs ?? 0;
+    if (client && intervalMs > 0) {
+      const refresh = (questionName: string) => this.refreshCached?.(questionName) ?? Promise.resolve();
+      this.watch = new EnsChainWatch(client, { intervalMs, maxNames: options.watchMaxNames ?? 1_000, maxBlocks: options.watchMaxBlocks ?? 1_000 }, refresh, this.observer.metrics, this.observer.log);
+      for (const [ensName, questions] of watched) for (const q of questions) this.watch.note(ensName, q);
+    }
+  }
+
+  /** The chain watch (tests poll it by hand); undefined while ENS or the watch is off. */
+  get chainWatch(): EnsChainWatch | undefined {
+    return this.watch;
   }
 
   /** Other `ens` settings (a configuration reload): a new client for them, reporting as before. */
@@ -168,6 +191,7 @@ export class EnsStage implements Stage {
       const text = err instanceof CodedError ? err.message : `ENS lookup failed: ${errorMessage(err)}`;
       return { ...emptyResolution(Rcode.SERVFAIL, 'error'), ede: { code: EdeCode.NO_REACHABLE_AUTHORITY, text: plainText(text) } };
     }
+    if (this.refreshCached) this.watch?.note(ens.name, question.name);
     if (!lookup.found) return this.negative(Rcode.NXDOMAIN, zone);
     const via = `${lookup.rpc} (resolver ${lookup.resolver}${lookup.wildcard ? ', wildcard' : ''}${lookup.ccipRead ? ', CCIP-Read' : ''})`;
     const decoded = decodeContenthash(lookup.contenthash);

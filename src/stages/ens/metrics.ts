@@ -2,7 +2,7 @@
 // result (ok, reverted, timeout, network, tls, http, rpc_error, bad_response), and how long they
 // took. Endpoints are labelled `#n scheme://host[:port]`, gateways by origin (at most
 // MAX_GATEWAY_LABELS of them, then `other`: resolvers on chain name them, not the operator).
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { RequestResult } from './rpc-failure.js';
 
 const MAX_GATEWAY_LABELS = 32;
@@ -14,6 +14,12 @@ export class EnsMetrics {
   private readonly ccipRequests: Counter<'gateway' | 'result'>;
   private readonly ccipDuration: Histogram<'gateway'>;
   private readonly gateways = new Set<string>();
+  private readonly watchPolls: Counter<'result'>;
+  private readonly watchLogs: Counter;
+  private readonly watchRefreshes: Counter;
+  private readonly watchErrors: Counter;
+  private readonly watchReorgs: Counter;
+  private readonly watchNamesGauge: Gauge;
 
   constructor(registry: Registry) {
     this.rpcRequests = new Counter({
@@ -42,6 +48,36 @@ export class EnsMetrics {
       buckets: BUCKETS,
       registers: [registry],
     });
+    this.watchPolls = new Counter({ name: 'dnslinkd_ens_watch_polls_total', help: 'Polls of the ENS chain watch (eth_getLogs every ens.watchIntervalMs), by result (ok, error)', labelNames: ['result'] as const, registers: [registry] });
+    this.watchLogs = new Counter({ name: 'dnslinkd_ens_watch_logs_matched_total', help: 'Logs (ContenthashChanged, NewResolver, NewOwner) that matched a watched ENS name or a parent', registers: [registry] });
+    this.watchRefreshes = new Counter({ name: 'dnslinkd_ens_watch_refreshes_total', help: 'Cached names read again by the ENS chain watch (a matching log or a reorg)', registers: [registry] });
+    this.watchErrors = new Counter({ name: 'dnslinkd_ens_watch_errors_total', help: 'ENS chain watch failures: a poll none of ens.rpc answered, or a refresh that failed', registers: [registry] });
+    this.watchReorgs = new Counter({ name: 'dnslinkd_ens_watch_reorgs_total', help: 'Reorganizations the ENS chain watch saw (head went back, a block hash changed): every watched name read again', registers: [registry] });
+    this.watchNamesGauge = new Gauge({ name: 'dnslinkd_ens_watch_names', help: 'ENS names the chain watch follows (bounded by ens.watchMaxNames)', registers: [registry] });
+  }
+
+  watchPoll(result: 'ok' | 'error'): void {
+    this.watchPolls.inc({ result });
+  }
+
+  watchLogMatched(): void {
+    this.watchLogs.inc();
+  }
+
+  watchRefresh(): void {
+    this.watchRefreshes.inc();
+  }
+
+  watchError(): void {
+    this.watchErrors.inc();
+  }
+
+  watchReorg(): void {
+    this.watchReorgs.inc();
+  }
+
+  watchNames(count: number): void {
+    this.watchNamesGauge.set(count);
   }
 
   rpcRequest(endpoint: string, result: RequestResult, seconds: number): void {

@@ -7,11 +7,11 @@ import { artifactPath, compileAll } from '../../../fixtures/ens/compile.mjs';
 describe('fixtures/ens resolvers', () => {
   const fresh = compileAll();
 
-  it('compiles both resolvers', () => {
-    expect(Object.keys(fresh).sort()).toEqual(['OffchainResolver', 'WildcardResolver']);
+  it('compiles the resolvers and the test Universal Resolver', () => {
+    expect(Object.keys(fresh).sort()).toEqual(['OffchainResolver', 'TestUniversalResolver', 'WildcardResolver']);
   });
 
-  for (const name of ['WildcardResolver', 'OffchainResolver']) {
+  for (const name of ['WildcardResolver', 'OffchainResolver', 'TestUniversalResolver']) {
     it(`${name}.json matches its source (run node fixtures/ens/compile.mjs after editing)`, () => {
       const committed = JSON.parse(readFileSync(artifactPath(name), 'utf8')) as { abi: unknown; bytecode: string; compiler: string };
       const f = fresh[name]!;
@@ -25,5 +25,6 @@ describe('fixtures/ens resolvers', () => {
     const names = (n: string) => (fresh[n]!.abi as { type: string; name?: string }[]).filter((e) => e.name).map((e) => `${e.type}:${e.name}`);
     expect(names('WildcardResolver')).toEqual(expect.arrayContaining(['function:resolve', 'function:supportsInterface', 'function:setContenthashValue']));
     expect(names('OffchainResolver')).toEqual(expect.arrayContaining(['function:resolve', 'function:resolveWithProof', 'function:supportsInterface', 'error:OffchainLookup']));
+    expect(names('TestUniversalResolver')).toEqual(expect.arrayContaining(['function:resolve', 'function:resolveCallback', 'error:ResolverNotFound', 'error:ResolverError', 'error:HttpError', 'error:OffchainLookup']));
   });
 });
