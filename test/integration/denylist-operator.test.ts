@@ -155,6 +155,38 @@ describe.skipIf(!ok)('operator denylist rules (real dnslinkd, nsd, dig, kdig)', 
     expect(actions).toContain('denylist.add (dry run)');
   });
 
+  it('blocks an internationalized name whatever form the rule and the question use (Unicode or punycode)', async () => {
+    // The operator writes the name as people read it; DNS clients and the API (which converts a
+    // Unicode name) ask its punycode form.
+    const unicode = (zone.names.utf8 as unknown as { unicode: string }).unicode.replace(/^_dnslink\./, '');
+    const ascii = new URL(`http://${unicode}`).hostname;
+    expect(ascii).toMatch(/^xn--/);
+    const added = await d.admin('POST', '/admin/v1/denylist/rules', { rule: `/ipns/${unicode}`, reason: 'phishing, IDN' });
+    expect(added.status).toBe(200);
+    const id = (added.body.rule as { id: string }).id;
+    try {
+      const udp = await digAt(d.dnsPort, `_dnslink.${ascii}`, 'TXT');
+      expect(udp.parsed?.status).toBe('NOERROR');
+      expect(udp.parsed?.ede?.code).toBe(15);
+      expect(udp.stdout).toContain(`(blocked by denylist operator rule /ipns/${unicode})`);
+      const api = await gateway(d, encodeURIComponent(unicode));
+      expect(api.status).toBe(410);
+      expect(api.body).toMatchObject({ code: 'BLOCKED', list: 'operator', rule: `/ipns/${unicode}` });
+      const check = await d.admin('GET', `/admin/v1/denylist/check?subject=${ascii}`);
+      expect(check.body).toMatchObject({ results: [{ decided: { list: 'operator', rule: `/ipns/${unicode}`, allow: false } }] });
+    } finally {
+      expect((await d.admin('DELETE', `/admin/v1/denylist/rules/${id}`, { reason: 'test done' })).status).toBe(200);
+    }
+    // The other way round: a punycode rule blocks the name asked in Unicode.
+    const puny = await d.admin('POST', '/admin/v1/denylist/rules', { rule: `/ipns/${ascii}`, reason: 'phishing, IDN' });
+    const punyId = (puny.body.rule as { id: string }).id;
+    try {
+      expect((await gateway(d, encodeURIComponent(unicode))).status).toBe(410);
+    } finally {
+      expect((await d.admin('DELETE', `/admin/v1/denylist/rules/${punyId}`, { reason: 'test done' })).status).toBe(200);
+    }
+  });
+
   it('ends a rule with an expiry by itself, on the second', async () => {
     const name = zone.names.multi.name.replace(/^_dnslink\./, '');
     expect((await gateway(d, name)).status).toBe(200);
