@@ -218,9 +218,9 @@ export class DenylistManager {
       if (!managed) throw new CodedError('DENYLIST_NOT_FOUND', `no denylist source is named ${name} (denylist.sources)`);
       const held = managed.held;
       if (!held) throw new CodedError('NOTHING_HELD', `no version of ${name} is held: the newest one is in force`);
-      const before = managed.inForce ? { version: managed.inForce.version } : null;
+      // Audited once by the admin side (denylist-control.ts), not by each process that applies it.
+      void token;
       await this.apply(managed, held.list);
-      await this.audit?.({ action: 'denylist.accept', list: name, token, before, after: { version: held.list.version, entries: held.list.entries, newlyBlocked: held.weighing.newlyBlocked } });
       return { list: name, version: held.list.version, entries: held.list.entries, newlyBlocked: held.weighing.newlyBlocked };
     });
   }
