@@ -171,4 +171,16 @@ describe.skipIf(!ok)('denylist sources (real HTTP server, nsd, dig)', () => {
     expect((await api(d, bare(zone.names.bare.name))).status).toBe(410);
     expect((await digAt(d.dnsPort, `_dnslink.${plain}`, 'TXT')).parsed?.ede?.code).toBe(15);
   }, 30_000);
+
+  it('still blocks after a restart with --workers 2 and the list server gone (the copies kept by a single process)', async () => {
+    await d.proc.stop();
+    d = await startDnslinkd({ upstreams: [`udp://127.0.0.1:${nsd.port}`], dataDir, config: config(), args: ['--workers', '2'] });
+    // Every worker blocks: ask enough times that both answer.
+    for (let i = 0; i < 8; i++) {
+      const answer = await digAt(d.dnsPort, `_dnslink.${bare(zone.names.bare.name)}`, 'TXT');
+      expect(answer.parsed?.ede?.code).toBe(15);
+      expect(answer.stdout).toContain('rule /ipns/');
+    }
+    expect((await api(d, bare(zone.names.bare.name))).status).toBe(410);
+  }, 30_000);
 });

@@ -86,6 +86,8 @@ export interface DenylistManagerDeps {
   cache: CacheStage;
   config: DenylistConfig;
   dataDir: string;
+  /** Other data dirs whose kept copies a source reads at start when dataDir has none (DenylistSourceDeps). */
+  fallbackDataDirs?: readonly string[];
   log: Logger;
   now?: () => number;
   metrics?: DenylistMetrics;
@@ -107,7 +109,7 @@ export class DenylistManager {
     this.lists = [
       { name: OPERATOR_LIST, kind: 'blocked' },
       ...deps.config.sources.map((options): ManagedList => {
-        const source = deps.makeSource?.(options, { dataDir: deps.dataDir, log: deps.log.child({ denylist: options.name }), now: this.now });
+        const source = deps.makeSource?.(options, { dataDir: deps.dataDir, ...(deps.fallbackDataDirs ? { fallbackDataDirs: deps.fallbackDataDirs } : {}), log: deps.log.child({ denylist: options.name }), now: this.now });
         return { name: options.name, kind: options.kind, ...(source ? { source } : {}) };
       }),
     ];

@@ -29,6 +29,12 @@ const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
 export interface DenylistSourceDeps {
   /** The daemon's data dir: lists are kept in <dataDir>/denylists/. */
   dataDir: string;
+  /**
+   * Data dirs whose kept copies are read at start when dataDir holds none from this source: a
+   * cluster worker reads those a single process kept, and the reverse, so a restart that changes
+   * dns.workers without network still blocks.
+   */
+  fallbackDataDirs?: readonly string[];
   log: Logger;
   now?: () => number;
   fetch?: typeof fetch;
@@ -192,15 +198,18 @@ export class DenylistSource {
   }
 
   private async loadFromDataDir(): Promise<void> {
-    const meta = await this.kept.readMeta();
-    if (meta === undefined || meta.source !== this.source) return;
-    const content = await this.kept.read(meta.version);
-    const list = content && (await this.compile([content]).catch(() => undefined));
-    if (list === undefined || list.version !== meta.version) {
-      this.deps.log.warn({ list: this.config.name, dir: this.kept.dir }, 'denylist kept in the data dir is missing or damaged: ignored');
+    for (const kept of [this.kept, ...(this.deps.fallbackDataDirs ?? []).map((dir) => new KeptLists(dir, this.config.name))]) {
+      const meta = await kept.readMeta();
+      if (meta === undefined || meta.source !== this.source) continue;
+      const content = await kept.read(meta.version);
+      const list = content && (await this.compile([content]).catch(() => undefined));
+      if (list === undefined || list.version !== meta.version) {
+        this.deps.log.warn({ list: this.config.name, dir: kept.dir }, 'denylist kept in the data dir is missing or damaged: ignored');
+        continue;
+      }
+      this.offer(list, 'data-dir');
       return;
     }
-    this.offer(list, 'data-dir');
   }
 
   private async fetchUrl(url: string): Promise<void> {
