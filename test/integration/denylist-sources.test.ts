@@ -4,7 +4,8 @@
 // once; the guard holds a version that would block most served names until `dnslinkd deny
 // accept`; a restart with the server gone still blocks (the data dir's copy, the applied version).
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -130,6 +131,22 @@ describe.skipIf(!ok)('denylist sources (real HTTP server, nsd, dig)', () => {
     expect(ms).toBeLessThan(3000);
     expect((await api(d, hop1)).body).toMatchObject({ code: 'BLOCKED', list: 'badbits', rule: `/ipfs/${hop3Cid}` });
   });
+
+  it('reads a file list again on SIGHUP even when its size, inode and mtime did not change', async () => {
+    const big = bare(zone.names.big.name);
+    const ede = async () => (await digAt(d.dnsPort, `_dnslink.${big}`, 'TXT')).parsed?.ede?.code;
+    expect(await ede()).toBeUndefined();
+    // An edit in place of the same length, the mtime put back (cp -p, rsync -t, a restore).
+    const reference = `${legalFile}.reference`;
+    execFileSync('touch', ['-r', legalFile, reference]); // the mtime to the nanosecond
+    const edited = readFileSync(legalFile, 'utf8').replace(`/ipns/${bare(zone.names.two.name)}`, `/ipns/${big}`);
+    expect(edited).toContain(big);
+    writeFileSync(legalFile, edited);
+    execFileSync('touch', ['-r', reference, legalFile]);
+    d.proc.child.kill('SIGHUP');
+    await waitFor('the reload by SIGHUP logged', async () => d.logs().includes('"by":"SIGHUP"'), 5_000);
+    await waitFor('the edited file list in force (EDE 16)', async () => (await ede()) === 16, 5_000);
+  }, 20_000);
 
   it('holds a version that would block most served names; deny accept applies it', async () => {
     for (const key of SERVED) await digAt(d.dnsPort, zone.names[key]!.name, 'TXT');

@@ -158,9 +158,9 @@ export class DenylistManager {
     await Promise.race([Promise.allSettled(this.lists.map((l) => l.source?.stop())), delay(STOP_WAIT_MS, undefined)]);
   }
 
-  /** Reads or fetches every source again (a reload). */
+  /** Reads or fetches every source again (a reload): a file is read whatever its stamp says. */
   async refresh(): Promise<void> {
-    await Promise.allSettled(this.lists.map((l) => l.source?.refresh()));
+    await Promise.allSettled(this.lists.map((l) => l.source?.refresh({ reread: true })));
   }
 
   private managed(name: string): ManagedList {

@@ -53,6 +53,8 @@ export class DenylistSource {
   private lastFetch: DenylistFetchStatus | undefined;
   /** The file's size and mtime when last read (a file unchanged is not parsed again). */
   private fileStamp: string | undefined;
+  /** The next read of the file ignores fileStamp (a reload asked for it: SIGHUP re-reads files). */
+  private rereadFile = false;
   private timer: NodeJS.Timeout | undefined;
   private watcher: FSWatcher | undefined;
   private settle: NodeJS.Timeout | undefined;
@@ -106,7 +108,8 @@ export class DenylistSource {
    * Fetches the URL (conditionally) or re-reads the file now; called on SIGHUP too. A read under
    * way is followed by one more, so a change made before the call is seen. Never rejects.
    */
-  refresh(): Promise<void> {
+  refresh(options: { reread?: boolean } = {}): Promise<void> {
+    if (options.reread) this.rereadFile = true;
     if (this.running !== undefined) {
       this.again = true;
       return this.running;
@@ -256,7 +259,9 @@ export class DenylistSource {
       if (!info.isFile()) throw new CodedError('DENYLIST_FILE_UNREADABLE', `${file} is not a file`);
       if (info.size > MAX_LIST_BYTES) throw new CodedError('DENYLIST_TOO_LARGE', `${file} is ${info.size} bytes, more than ${MAX_LIST_BYTES} (the largest list read)`);
       const stamp = `${info.ino}:${info.size}:${info.mtimeMs}`;
-      if (stamp === this.fileStamp && this.current?.from === 'file') {
+      const reread = this.rereadFile;
+      this.rereadFile = false;
+      if (!reread && stamp === this.fileStamp && this.current?.from === 'file') {
         this.record('not-modified');
         return;
       }
