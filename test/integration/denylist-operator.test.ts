@@ -130,6 +130,10 @@ describe.skipIf(!ok)('operator denylist rules (real dnslinkd, nsd, dig, kdig)', 
     const bad = await d.admin('POST', '/admin/v1/denylist/rules', { rule: '/ipns/a.example\n/ipns/b.example', reason: 'x' });
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('INVALID_RULE');
+    // Not a rule that blocks everything (the format has no wildcard for names), nor one that blocks nothing.
+    const star = await d.admin('POST', '/admin/v1/denylist/rules', { rule: '/ipns/*', reason: 'x' });
+    expect(star.status).toBe(400);
+    expect(star.body.code).toBe('INVALID_RULE');
     const noReason = await d.admin('POST', '/admin/v1/denylist/rules', { rule: '/ipns/a.example' });
     expect(noReason.body.code).toBe('REASON_REQUIRED');
     const wide = await d.admin('POST', '/admin/v1/denylist/rules', { rule: '/ipns/com', reason: 'oops' });

@@ -310,6 +310,8 @@ export class DenylistCompiler {
         tag = TAG_IPFS;
         root = cid.multihash;
       } else {
+        // `/ipns/*` would read as a rule that blocks every name, and block none.
+        if (rootText.includes('*')) return this.bad(number, `"${rootText.slice(0, 80)}" is not a name: the format has no wildcard for names (a prefix is /ipns/NAME/PATH*)`);
         ({ tag, bytes: root } = ipnsRoot(rootText));
       }
       // The prefix is copied out of the line: a slice would keep the whole text of the list alive.
