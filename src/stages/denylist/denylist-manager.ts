@@ -273,7 +273,10 @@ export class DenylistManager {
     managed.inForce = list;
     managed.held = undefined;
     this.deps.stage.lists.replace(this.listsWith(managed.name, list));
-    if (managed.source && list) this.recordApplied(managed.name, list.version);
+    if (managed.source && list) {
+      this.recordApplied(managed.name, list.version);
+      await managed.source.pinApplied?.(list.version);
+    }
     const evicted = await this.evictChanged();
     this.deps.log.info(
       { list: managed.name, version: list?.version, previous: previous?.version, entries: list?.entries ?? 0, badLines: list?.badLines ?? 0, evicted },

@@ -18,5 +18,7 @@ export interface DenylistSourceLike {
   onCandidate(listener: (list: CompiledDenylist) => void): void;
   /** A version kept in the data dir, compiled again (the one applied before, when the newest is held). */
   loadKept(version: string): Promise<CompiledDenylist | undefined>;
+  /** Keeps the applied version in the data dir however many newer ones the guard holds. */
+  pinApplied?(version: string): Promise<void>;
   status(): DenylistSourceStatus;
 }

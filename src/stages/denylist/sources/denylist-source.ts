@@ -141,6 +141,11 @@ export class DenylistSource {
    * A version kept in the data dir (the newest two are), compiled again: e.g. the version the
    * stage had applied when the newest one is held by its guard. Undefined when it is not kept.
    */
+  /** Keeps the version the stage applied in the data dir, whatever comes after it (kept-lists.ts). */
+  async pinApplied(version: string): Promise<void> {
+    await this.kept.pinApplied(version).catch((err: unknown) => this.deps.log.warn({ list: this.config.name, dir: this.kept.dir, error: errorMessage(err) }, 'the applied denylist version could not be kept in the data dir'));
+  }
+
   async loadKept(version: string): Promise<CompiledDenylist | undefined> {
     if (this.current?.list.version === version) return this.current.list;
     const content = await this.kept.read(version);
