@@ -3,6 +3,8 @@
 // records and EDE 15 naming the list and the rule, /resolve says so, /v1/dnslink answers 410
 // {code, list, rule, message}, a CID reached through a name and through an /ipns/ hop is blocked,
 // `dnslinkd resolve` exits 5, `deny check` explains an allow rule; the rule survives a restart.
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import * as dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digAt, kdig, requireBinaries, requireBuild, runCli, startDnslinkd, startNsd, stopAll, waitFor, zone } from './support/index.js';
@@ -215,5 +217,25 @@ describe.skipIf(!ok)('operator denylist rules (real dnslinkd, nsd, dig, kdig)', 
     const status = await d.admin('GET', '/admin/v1/denylist');
     expect(status.body).toMatchObject({ operatorRules: 3 });
     expect((status.body.lists as Array<{ name: string; entries: number }>)[0]).toMatchObject({ name: 'operator', entries: 3 });
+  }, 30_000);
+
+  it('removes by its id a stored record that fails its checks (skipped and reported at start)', async () => {
+    const dataDir = d.dataDir;
+    await d.proc.stop();
+    // Written before this version refused it, or by hand: not a rule of the format.
+    const db = new DatabaseSync(join(dataDir, 'control.db'));
+    db.prepare('INSERT INTO denylist_rules (id, record) VALUES (?, ?)').run('stale-star', JSON.stringify({ id: 'stale-star', rule: '/ipns/*', reason: 'old', by: 'ops', createdAt: '2026-12-01T00:00:00.000Z' }));
+    db.close();
+    d = await startDnslinkd({ upstreams: [`udp://127.0.0.1:${nsd.port}`], dataDir });
+    expect(d.logs()).toContain('stale-star');
+    const rm = await runCli(['deny', 'rm', 'stale-star', '--reason', 'invalid record', '--admin', `http://127.0.0.1:${d.adminPort}`, '--data-dir', d.dataDir]);
+    expect(rm.code, rm.stderr).toBe(0);
+    const check = new DatabaseSync(join(dataDir, 'control.db'));
+    expect(check.prepare('SELECT id FROM denylist_rules WHERE id = ?').all('stale-star')).toEqual([]);
+    check.close();
+    const audit = await d.admin('GET', '/admin/v1/audit?limit=5');
+    expect((audit.body.records as Array<{ action: string; name: string; reason?: string }>)[0]).toMatchObject({ action: 'denylist.remove', name: 'stale-star', reason: 'invalid record' });
+    // The valid rules are untouched.
+    expect((await d.admin('GET', '/admin/v1/denylist')).body).toMatchObject({ operatorRules: 3 });
   }, 30_000);
 });
