@@ -63,7 +63,9 @@ export async function startInstance(config: Config, log: Logger, options: Instan
   applyHeapLimits(config.memory);
   // A cluster worker keeps its own copies of the denylists (no two processes write one file).
   const denylistDataDir = options.control === false ? join(config.dataDir, `denylist-worker-${options.cacheSnapshotIndex ?? 0}`) : undefined;
-  const core = createResolverCore(config, log, { ...options, ...(denylistDataDir ? { denylistDataDir } : {}) });
+  // A restart that changes dns.workers reads the copies the other layout kept (no network needed to block).
+  const denylistFallbackDirs = denylistDataDir ? [config.dataDir] : [join(config.dataDir, 'denylist-worker-0')];
+  const core = createResolverCore(config, log, { ...options, ...(denylistDataDir ? { denylistDataDir } : {}), denylistFallbackDirs });
   await checkEnsAtStart(core.stages.ens, config.ens.registry, log);
   const snapshots = cacheSnapshots(config.cache, core.stages.cache.store, config.dataDir, options.cacheSnapshotIndex ?? 0, core.metrics.registry, log, options.now);
   const dnsAddr = splitHostPort(config.dns.listen);

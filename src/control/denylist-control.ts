@@ -156,6 +156,16 @@ export class DenylistControl {
 
   async remove(id: string, input: { reason?: unknown }, ctx: ChangeContext): Promise<{ dryRun: boolean; removed: OperatorRuleRecord }> {
     const record = RULE_ID.test(id) ? this.records.find((r) => r.id === id) : undefined;
+    if (!record && RULE_ID.test(id) && !ctx.dryRun) {
+      // A stored record that failed its checks (skipped, reported at start) is removed by its id too.
+      const reason = checkReason(input.reason);
+      this.refuseWhileDegraded();
+      const audit = { token: ctx.token, action: 'denylist.remove' as const, name: id, reason, before: null, after: null, dryRun: false };
+      if (await this.changeRule({ remove: id }, audit)) {
+        this.log.info({ audit }, `admin denylist.remove: the invalid record ${id}`);
+        return { dryRun: false, removed: { id, rule: '(invalid record)', reason: 'an invalid record, never in force', by: '', createdAt: '' } };
+      }
+    }
     if (!record) throw new CodedError('RULE_NOT_FOUND', `no operator denylist rule has the id ${JSON.stringify(id.slice(0, 80))} (dnslinkd deny ls lists them)`);
     const reason = checkReason(input.reason);
     const audit = { token: ctx.token, action: 'denylist.remove' as const, name: record.rule, reason, before: record, after: null, dryRun: ctx.dryRun };

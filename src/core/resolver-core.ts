@@ -35,6 +35,8 @@ export interface CoreOptions {
   now?: () => number;
   /** Where the denylist sources keep their copies (under denylists/) and the applied versions (default: dataDir; a cluster worker its own). */
   denylistDataDir?: string;
+  /** Data dirs whose kept denylist copies are read at start when denylistDataDir has none (a worker: the single process's; and the reverse). */
+  denylistFallbackDirs?: readonly string[];
   processMetrics?: boolean;
 }
 
@@ -43,6 +45,6 @@ export function createResolverCore(config: Config, log: Logger, options: CoreOpt
   const { head, stages } = buildChain({ config, registry: metrics.registry, log, now: options.now ?? Date.now });
   const clientGate = new ClientGate(config.dns, metrics.registry, options.now ?? Date.now);
   const wireHandler = new WireHandler(head, { udpPayloadSize: config.dns.udpPayloadSize, queryLog: config.log.queries }, new WireMetrics(metrics.registry), log);
-  const denylist = new DenylistManager({ stage: stages.denylist, cache: stages.cache, config: config.denylist, dataDir: options.denylistDataDir ?? config.dataDir, log, now: options.now ?? Date.now, makeSource: makeDenylistSource, ...(stages.denylist.metrics ? { metrics: stages.denylist.metrics } : {}) });
+  const denylist = new DenylistManager({ stage: stages.denylist, cache: stages.cache, config: config.denylist, dataDir: options.denylistDataDir ?? config.dataDir, ...(options.denylistFallbackDirs ? { fallbackDataDirs: options.denylistFallbackDirs } : {}), log, now: options.now ?? Date.now, makeSource: makeDenylistSource, ...(stages.denylist.metrics ? { metrics: stages.denylist.metrics } : {}) });
   return { config, metrics, log, stages, wireHandler, clientGate, denylist, dnslink: new DnslinkService(head, (domain) => stages.ens.invalidEnsName(domain)) };
 }

@@ -3,6 +3,8 @@
 // records and EDE 15 naming the list and the rule, /resolve says so, /v1/dnslink answers 410
 // {code, list, rule, message}, a CID reached through a name and through an /ipns/ hop is blocked,
 // `dnslinkd resolve` exits 5, `deny check` explains an allow rule; the rule survives a restart.
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import * as dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digAt, kdig, requireBinaries, requireBuild, runCli, startDnslinkd, startNsd, stopAll, waitFor, zone } from './support/index.js';
@@ -130,6 +132,10 @@ describe.skipIf(!ok)('operator denylist rules (real dnslinkd, nsd, dig, kdig)', 
     const bad = await d.admin('POST', '/admin/v1/denylist/rules', { rule: '/ipns/a.example\n/ipns/b.example', reason: 'x' });
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('INVALID_RULE');
+    // Not a rule that blocks everything (the format has no wildcard for names), nor one that blocks nothing.
+    const star = await d.admin('POST', '/admin/v1/denylist/rules', { rule: '/ipns/*', reason: 'x' });
+    expect(star.status).toBe(400);
+    expect(star.body.code).toBe('INVALID_RULE');
     const noReason = await d.admin('POST', '/admin/v1/denylist/rules', { rule: '/ipns/a.example' });
     expect(noReason.body.code).toBe('REASON_REQUIRED');
     const wide = await d.admin('POST', '/admin/v1/denylist/rules', { rule: '/ipns/com', reason: 'oops' });
@@ -153,6 +159,38 @@ describe.skipIf(!ok)('operator denylist rules (real dnslinkd, nsd, dig, kdig)', 
     expect(actions).toContain('denylist.add');
     expect(actions).toContain('denylist.remove');
     expect(actions).toContain('denylist.add (dry run)');
+  });
+
+  it('blocks an internationalized name whatever form the rule and the question use (Unicode or punycode)', async () => {
+    // The operator writes the name as people read it; DNS clients and the API (which converts a
+    // Unicode name) ask its punycode form.
+    const unicode = (zone.names.utf8 as unknown as { unicode: string }).unicode.replace(/^_dnslink\./, '');
+    const ascii = new URL(`http://${unicode}`).hostname;
+    expect(ascii).toMatch(/^xn--/);
+    const added = await d.admin('POST', '/admin/v1/denylist/rules', { rule: `/ipns/${unicode}`, reason: 'phishing, IDN' });
+    expect(added.status).toBe(200);
+    const id = (added.body.rule as { id: string }).id;
+    try {
+      const udp = await digAt(d.dnsPort, `_dnslink.${ascii}`, 'TXT');
+      expect(udp.parsed?.status).toBe('NOERROR');
+      expect(udp.parsed?.ede?.code).toBe(15);
+      expect(udp.stdout).toContain(`(blocked by denylist operator rule /ipns/${unicode})`);
+      const api = await gateway(d, encodeURIComponent(unicode));
+      expect(api.status).toBe(410);
+      expect(api.body).toMatchObject({ code: 'BLOCKED', list: 'operator', rule: `/ipns/${unicode}` });
+      const check = await d.admin('GET', `/admin/v1/denylist/check?subject=${ascii}`);
+      expect(check.body).toMatchObject({ results: [{ decided: { list: 'operator', rule: `/ipns/${unicode}`, allow: false } }] });
+    } finally {
+      expect((await d.admin('DELETE', `/admin/v1/denylist/rules/${id}`, { reason: 'test done' })).status).toBe(200);
+    }
+    // The other way round: a punycode rule blocks the name asked in Unicode.
+    const puny = await d.admin('POST', '/admin/v1/denylist/rules', { rule: `/ipns/${ascii}`, reason: 'phishing, IDN' });
+    const punyId = (puny.body.rule as { id: string }).id;
+    try {
+      expect((await gateway(d, encodeURIComponent(unicode))).status).toBe(410);
+    } finally {
+      expect((await d.admin('DELETE', `/admin/v1/denylist/rules/${punyId}`, { reason: 'test done' })).status).toBe(200);
+    }
   });
 
   it('ends a rule with an expiry by itself, on the second', async () => {
@@ -179,5 +217,25 @@ describe.skipIf(!ok)('operator denylist rules (real dnslinkd, nsd, dig, kdig)', 
     const status = await d.admin('GET', '/admin/v1/denylist');
     expect(status.body).toMatchObject({ operatorRules: 3 });
     expect((status.body.lists as Array<{ name: string; entries: number }>)[0]).toMatchObject({ name: 'operator', entries: 3 });
+  }, 30_000);
+
+  it('removes by its id a stored record that fails its checks (skipped and reported at start)', async () => {
+    const dataDir = d.dataDir;
+    await d.proc.stop();
+    // Written before this version refused it, or by hand: not a rule of the format.
+    const db = new DatabaseSync(join(dataDir, 'control.db'));
+    db.prepare('INSERT INTO denylist_rules (id, record) VALUES (?, ?)').run('stale-star', JSON.stringify({ id: 'stale-star', rule: '/ipns/*', reason: 'old', by: 'ops', createdAt: '2026-12-01T00:00:00.000Z' }));
+    db.close();
+    d = await startDnslinkd({ upstreams: [`udp://127.0.0.1:${nsd.port}`], dataDir });
+    expect(d.logs()).toContain('stale-star');
+    const rm = await runCli(['deny', 'rm', 'stale-star', '--reason', 'invalid record', '--admin', `http://127.0.0.1:${d.adminPort}`, '--data-dir', d.dataDir]);
+    expect(rm.code, rm.stderr).toBe(0);
+    const check = new DatabaseSync(join(dataDir, 'control.db'));
+    expect(check.prepare('SELECT id FROM denylist_rules WHERE id = ?').all('stale-star')).toEqual([]);
+    check.close();
+    const audit = await d.admin('GET', '/admin/v1/audit?limit=5');
+    expect((audit.body.records as Array<{ action: string; name: string; reason?: string }>)[0]).toMatchObject({ action: 'denylist.remove', name: 'stale-star', reason: 'invalid record' });
+    // The valid rules are untouched.
+    expect((await d.admin('GET', '/admin/v1/denylist')).body).toMatchObject({ operatorRules: 3 });
   }, 30_000);
 });

@@ -4,7 +4,8 @@
 // once; the guard holds a version that would block most served names until `dnslinkd deny
 // accept`; a restart with the server gone still blocks (the data dir's copy, the applied version).
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -131,6 +132,22 @@ describe.skipIf(!ok)('denylist sources (real HTTP server, nsd, dig)', () => {
     expect((await api(d, hop1)).body).toMatchObject({ code: 'BLOCKED', list: 'badbits', rule: `/ipfs/${hop3Cid}` });
   });
 
+  it('reads a file list again on SIGHUP even when its size, inode and mtime did not change', async () => {
+    const big = bare(zone.names.big.name);
+    const ede = async () => (await digAt(d.dnsPort, `_dnslink.${big}`, 'TXT')).parsed?.ede?.code;
+    expect(await ede()).toBeUndefined();
+    // An edit in place of the same length, the mtime put back (cp -p, rsync -t, a restore).
+    const reference = `${legalFile}.reference`;
+    execFileSync('touch', ['-r', legalFile, reference]); // the mtime to the nanosecond
+    const edited = readFileSync(legalFile, 'utf8').replace(`/ipns/${bare(zone.names.two.name)}`, `/ipns/${big}`);
+    expect(edited).toContain(big);
+    writeFileSync(legalFile, edited);
+    execFileSync('touch', ['-r', reference, legalFile]);
+    d.proc.child.kill('SIGHUP');
+    await waitFor('the reload by SIGHUP logged', async () => d.logs().includes('"by":"SIGHUP"'), 5_000);
+    await waitFor('the edited file list in force (EDE 16)', async () => (await ede()) === 16, 5_000);
+  }, 20_000);
+
   it('holds a version that would block most served names; deny accept applies it', async () => {
     for (const key of SERVED) await digAt(d.dnsPort, zone.names[key]!.name, 'TXT');
     const wide = SERVED.map((key) => `/ipns/${bare(zone.names[key]!.name)}`);
@@ -157,7 +174,10 @@ describe.skipIf(!ok)('denylist sources (real HTTP server, nsd, dig)', () => {
     const audit = await d.admin('GET', '/admin/v1/audit?limit=20');
     const actions = (audit.body.records as Array<{ action: string }>).map((r) => r.action);
     expect(actions).toContain('denylist.hold');
-    expect(actions).toContain('denylist.accept');
+    // One accept, one audit record (the admin's, naming its token), not one more per process.
+    const accepts = (audit.body.records as Array<{ action: string; token: string; name: string }>).filter((r) => r.action === 'denylist.accept');
+    expect(accepts).toHaveLength(1);
+    expect(accepts[0]).toMatchObject({ name: 'badbits', token: 'local' });
   }, 30_000);
 
   it('still blocks after a restart with the list server gone', async () => {
@@ -167,5 +187,17 @@ describe.skipIf(!ok)('denylist sources (real HTTP server, nsd, dig)', () => {
     await waitFor('badbits in force from the data dir', async () => ((await d.admin('GET', '/admin/v1/denylist')).body.lists as Array<{ name: string; version?: string }>).some((l) => l.name === 'badbits' && l.version), 10_000);
     expect((await api(d, bare(zone.names.bare.name))).status).toBe(410);
     expect((await digAt(d.dnsPort, `_dnslink.${plain}`, 'TXT')).parsed?.ede?.code).toBe(15);
+  }, 30_000);
+
+  it('still blocks after a restart with --workers 2 and the list server gone (the copies kept by a single process)', async () => {
+    await d.proc.stop();
+    d = await startDnslinkd({ upstreams: [`udp://127.0.0.1:${nsd.port}`], dataDir, config: config(), args: ['--workers', '2'] });
+    // Every worker blocks: ask enough times that both answer.
+    for (let i = 0; i < 8; i++) {
+      const answer = await digAt(d.dnsPort, `_dnslink.${bare(zone.names.bare.name)}`, 'TXT');
+      expect(answer.parsed?.ede?.code).toBe(15);
+      expect(answer.stdout).toContain('rule /ipns/');
+    }
+    expect((await api(d, bare(zone.names.bare.name))).status).toBe(410);
   }, 30_000);
 });

@@ -90,7 +90,8 @@ describe('denylist manager: the guard', () => {
     await t.manager.accept('badbits', 'ops');
     expect((await t.ask(NAMES[5]!)).ede?.text).toBe(`blocked by denylist badbits rule /ipns/${NAMES[5]}`);
     expect(t.manager.healthNote()).toBeUndefined();
-    expect(t.audits[1]).toMatchObject({ action: 'denylist.accept', list: 'badbits', token: 'ops' });
+    // The accept is the admin's to audit (once, whatever the number of processes): no event here.
+    expect(t.audits).toHaveLength(1);
     expect(JSON.parse(readFileSync(join(dataDir, APPLIED_FILE), 'utf8'))).toEqual({ badbits: wide.version });
     await expect(t.manager.accept('badbits', 'ops')).rejects.toMatchObject({ code: 'NOTHING_HELD' });
   });

@@ -86,6 +86,8 @@ export interface DenylistManagerDeps {
   cache: CacheStage;
   config: DenylistConfig;
   dataDir: string;
+  /** Other data dirs whose kept copies a source reads at start when dataDir has none (DenylistSourceDeps). */
+  fallbackDataDirs?: readonly string[];
   log: Logger;
   now?: () => number;
   metrics?: DenylistMetrics;
@@ -107,7 +109,7 @@ export class DenylistManager {
     this.lists = [
       { name: OPERATOR_LIST, kind: 'blocked' },
       ...deps.config.sources.map((options): ManagedList => {
-        const source = deps.makeSource?.(options, { dataDir: deps.dataDir, log: deps.log.child({ denylist: options.name }), now: this.now });
+        const source = deps.makeSource?.(options, { dataDir: deps.dataDir, ...(deps.fallbackDataDirs ? { fallbackDataDirs: deps.fallbackDataDirs } : {}), log: deps.log.child({ denylist: options.name }), now: this.now });
         return { name: options.name, kind: options.kind, ...(source ? { source } : {}) };
       }),
     ];
@@ -156,9 +158,9 @@ export class DenylistManager {
     await Promise.race([Promise.allSettled(this.lists.map((l) => l.source?.stop())), delay(STOP_WAIT_MS, undefined)]);
   }
 
-  /** Reads or fetches every source again (a reload). */
+  /** Reads or fetches every source again (a reload): a file is read whatever its stamp says. */
   async refresh(): Promise<void> {
-    await Promise.allSettled(this.lists.map((l) => l.source?.refresh()));
+    await Promise.allSettled(this.lists.map((l) => l.source?.refresh({ reread: true })));
   }
 
   private managed(name: string): ManagedList {
@@ -218,9 +220,9 @@ export class DenylistManager {
       if (!managed) throw new CodedError('DENYLIST_NOT_FOUND', `no denylist source is named ${name} (denylist.sources)`);
       const held = managed.held;
       if (!held) throw new CodedError('NOTHING_HELD', `no version of ${name} is held: the newest one is in force`);
-      const before = managed.inForce ? { version: managed.inForce.version } : null;
+      // Audited once by the admin side (denylist-control.ts), not by each process that applies it.
+      void token;
       await this.apply(managed, held.list);
-      await this.audit?.({ action: 'denylist.accept', list: name, token, before, after: { version: held.list.version, entries: held.list.entries, newlyBlocked: held.weighing.newlyBlocked } });
       return { list: name, version: held.list.version, entries: held.list.entries, newlyBlocked: held.weighing.newlyBlocked };
     });
   }
@@ -271,7 +273,10 @@ export class DenylistManager {
     managed.inForce = list;
     managed.held = undefined;
     this.deps.stage.lists.replace(this.listsWith(managed.name, list));
-    if (managed.source && list) this.recordApplied(managed.name, list.version);
+    if (managed.source && list) {
+      this.recordApplied(managed.name, list.version);
+      await managed.source.pinApplied?.(list.version);
+    }
     const evicted = await this.evictChanged();
     this.deps.log.info(
       { list: managed.name, version: list?.version, previous: previous?.version, entries: list?.entries ?? 0, badLines: list?.badLines ?? 0, evicted },

@@ -13,9 +13,12 @@ export type ListKind = 'blocked' | 'censored';
 export interface DenylistSourceLike {
   start(): Promise<void>;
   stop(): Promise<void>;
-  refresh(): Promise<void>;
+  /** `reread`: read a file list even when its size, inode and mtime are unchanged (a reload). */
+  refresh(options?: { reread?: boolean }): Promise<void>;
   onCandidate(listener: (list: CompiledDenylist) => void): void;
   /** A version kept in the data dir, compiled again (the one applied before, when the newest is held). */
   loadKept(version: string): Promise<CompiledDenylist | undefined>;
+  /** Keeps the applied version in the data dir however many newer ones the guard holds. */
+  pinApplied?(version: string): Promise<void>;
   status(): DenylistSourceStatus;
 }

@@ -3,6 +3,7 @@
 // DNSLink names, exact paths, double hashes), path prefixes per root, and the rules' text and line
 // numbers kept in flat buffers. Fed line by line in slices (the caller yields between them).
 import { createHash, type Hash } from 'node:crypto';
+import { domainToASCII } from 'node:url';
 import { base58btc } from 'multiformats/bases/base58';
 import { cidBytes, cidV1Base32, ipnsKeyBytes, LIBP2P_KEY_CODEC, type CidBytes } from './cid-bytes.js';
 import { multihashOf, parseDoubleHash, SHA2_256 } from './double-hash.js';
@@ -92,11 +93,18 @@ function decodePath(path: string): string | undefined {
   }
 }
 
-/** A DNSLink name as rules and queries compare it: lower case, no trailing dot. */
+/**
+ * A DNSLink name as rules and queries compare it: lower case, no trailing dot, and an
+ * internationalized name in its punycode form (the form DNS clients ask, and the API looks up), so
+ * `/ipns/bücher.example` blocks `xn--bcher-kva.example` and the reverse. ASCII names pay one test.
+ */
 function normalizeName(name: string): string {
   const lower = name.toLowerCase();
-  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+  const bare = lower.endsWith('.') ? lower.slice(0, -1) : lower;
+  if (!NON_ASCII.test(bare)) return bare;
+  return domainToASCII(bare) || bare;
 }
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /**
  * A subdomain-gateway label (`en-wikipedia--on--ipfs-org`) back to its DNS name
@@ -302,6 +310,8 @@ export class DenylistCompiler {
         tag = TAG_IPFS;
         root = cid.multihash;
       } else {
+        // `/ipns/*` would read as a rule that blocks every name, and block none.
+        if (rootText.includes('*')) return this.bad(number, `"${rootText.slice(0, 80)}" is not a name: the format has no wildcard for names (a prefix is /ipns/NAME/PATH*)`);
         ({ tag, bytes: root } = ipnsRoot(rootText));
       }
       // The prefix is copied out of the line: a slice would keep the whole text of the list alive.

@@ -121,6 +121,15 @@ describe('compact denylist: /ipns/ rules', () => {
     expect(list.matchName('domain.example.org')).toBeUndefined();
   });
 
+  it('a `*` in a name is a bad line, not a rule that blocks nothing: the format has no wildcard for names', () => {
+    const { list, bad } = compile(['/ipns/*', '/ipns/*.example', '/ipns/domain.example', '/ipns/domain.example/docs*']);
+    expect(bad.map(([line]) => line)).toEqual([1, 2]);
+    expect(bad[0]![1]).toMatch(/no wildcard for names/);
+    expect(list.entries).toBe(2);
+    expect(list.matchName('domain.example')).toMatchObject({ line: 3 });
+    expect(list.matchName('other.example')).toBeUndefined();
+  });
+
   it('a name with a path blocks that path only', () => {
     const { list } = compile(['/ipns/domain2.example/path']);
     expect(list.matchPath('/ipns/domain2.example/path')).toMatchObject({ line: 1 });

@@ -29,6 +29,12 @@ const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
 export interface DenylistSourceDeps {
   /** The daemon's data dir: lists are kept in <dataDir>/denylists/. */
   dataDir: string;
+  /**
+   * Data dirs whose kept copies are read at start when dataDir holds none from this source: a
+   * cluster worker reads those a single process kept, and the reverse, so a restart that changes
+   * dns.workers without network still blocks.
+   */
+  fallbackDataDirs?: readonly string[];
   log: Logger;
   now?: () => number;
   fetch?: typeof fetch;
@@ -47,6 +53,8 @@ export class DenylistSource {
   private lastFetch: DenylistFetchStatus | undefined;
   /** The file's size and mtime when last read (a file unchanged is not parsed again). */
   private fileStamp: string | undefined;
+  /** The next read of the file ignores fileStamp (a reload asked for it: SIGHUP re-reads files). */
+  private rereadFile = false;
   private timer: NodeJS.Timeout | undefined;
   private watcher: FSWatcher | undefined;
   private settle: NodeJS.Timeout | undefined;
@@ -100,7 +108,8 @@ export class DenylistSource {
    * Fetches the URL (conditionally) or re-reads the file now; called on SIGHUP too. A read under
    * way is followed by one more, so a change made before the call is seen. Never rejects.
    */
-  refresh(): Promise<void> {
+  refresh(options: { reread?: boolean } = {}): Promise<void> {
+    if (options.reread) this.rereadFile = true;
     if (this.running !== undefined) {
       this.again = true;
       return this.running;
@@ -132,6 +141,11 @@ export class DenylistSource {
    * A version kept in the data dir (the newest two are), compiled again: e.g. the version the
    * stage had applied when the newest one is held by its guard. Undefined when it is not kept.
    */
+  /** Keeps the version the stage applied in the data dir, whatever comes after it (kept-lists.ts). */
+  async pinApplied(version: string): Promise<void> {
+    await this.kept.pinApplied(version).catch((err: unknown) => this.deps.log.warn({ list: this.config.name, dir: this.kept.dir, error: errorMessage(err) }, 'the applied denylist version could not be kept in the data dir'));
+  }
+
   async loadKept(version: string): Promise<CompiledDenylist | undefined> {
     if (this.current?.list.version === version) return this.current.list;
     const content = await this.kept.read(version);
@@ -192,15 +206,18 @@ export class DenylistSource {
   }
 
   private async loadFromDataDir(): Promise<void> {
-    const meta = await this.kept.readMeta();
-    if (meta === undefined || meta.source !== this.source) return;
-    const content = await this.kept.read(meta.version);
-    const list = content && (await this.compile([content]).catch(() => undefined));
-    if (list === undefined || list.version !== meta.version) {
-      this.deps.log.warn({ list: this.config.name, dir: this.kept.dir }, 'denylist kept in the data dir is missing or damaged: ignored');
+    for (const kept of [this.kept, ...(this.deps.fallbackDataDirs ?? []).map((dir) => new KeptLists(dir, this.config.name))]) {
+      const meta = await kept.readMeta();
+      if (meta === undefined || meta.source !== this.source) continue;
+      const content = await kept.read(meta.version);
+      const list = content && (await this.compile([content]).catch(() => undefined));
+      if (list === undefined || list.version !== meta.version) {
+        this.deps.log.warn({ list: this.config.name, dir: kept.dir }, 'denylist kept in the data dir is missing or damaged: ignored');
+        continue;
+      }
+      this.offer(list, 'data-dir');
       return;
     }
-    this.offer(list, 'data-dir');
   }
 
   private async fetchUrl(url: string): Promise<void> {
@@ -247,7 +264,9 @@ export class DenylistSource {
       if (!info.isFile()) throw new CodedError('DENYLIST_FILE_UNREADABLE', `${file} is not a file`);
       if (info.size > MAX_LIST_BYTES) throw new CodedError('DENYLIST_TOO_LARGE', `${file} is ${info.size} bytes, more than ${MAX_LIST_BYTES} (the largest list read)`);
       const stamp = `${info.ino}:${info.size}:${info.mtimeMs}`;
-      if (stamp === this.fileStamp && this.current?.from === 'file') {
+      const reread = this.rereadFile;
+      this.rereadFile = false;
+      if (!reread && stamp === this.fileStamp && this.current?.from === 'file') {
         this.record('not-modified');
         return;
       }

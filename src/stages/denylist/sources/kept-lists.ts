@@ -12,6 +12,8 @@ export interface KeptMeta {
   etag?: string;
   lastModified?: string;
   previousVersion?: string;
+  /** The version the stage applied, copied to <name>.applied.deny: kept however many newer ones the guard holds. */
+  appliedVersion?: string;
   savedAt: string;
 }
 
@@ -24,8 +26,8 @@ export class KeptLists {
     this.dir = join(dataDir, 'denylists');
   }
 
-  private file(which: 'current' | 'previous' | 'meta'): string {
-    return join(this.dir, which === 'meta' ? `${this.name}.meta.json` : which === 'previous' ? `${this.name}.previous.deny` : `${this.name}.deny`);
+  private file(which: 'current' | 'previous' | 'applied' | 'meta'): string {
+    return join(this.dir, which === 'meta' ? `${this.name}.meta.json` : which === 'current' ? `${this.name}.deny` : `${this.name}.${which}.deny`);
   }
 
   async readMeta(): Promise<KeptMeta | undefined> {
@@ -44,7 +46,7 @@ export class KeptLists {
    */
   async read(version: string): Promise<Buffer | undefined> {
     const meta = await this.readMeta();
-    const which = meta?.version === version ? 'current' : meta?.previousVersion === version ? 'previous' : undefined;
+    const which = meta?.version === version ? 'current' : meta?.previousVersion === version ? 'previous' : meta?.appliedVersion === version ? 'applied' : undefined;
     if (which === undefined) return undefined;
     try {
       return await readFile(this.file(which));
@@ -65,8 +67,21 @@ export class KeptLists {
       );
     } else previousVersion = old?.previousVersion;
     if (old?.version !== meta.version) await writeAtomic(this.file('current'), content);
-    const saved: KeptMeta = { ...meta, ...(previousVersion ? { previousVersion } : {}), savedAt: new Date().toISOString() };
+    const saved: KeptMeta = { ...meta, ...(previousVersion ? { previousVersion } : {}), ...(old?.appliedVersion ? { appliedVersion: old.appliedVersion } : {}), savedAt: new Date().toISOString() };
     await writeAtomic(this.file('meta'), [Buffer.from(`${JSON.stringify(saved, null, 2)}\n`)]);
+  }
+
+  /**
+   * Keeps `version` (the newest or the previous one) as the applied one, in its own file: two
+   * versions held in a row would otherwise push it out, and a restart offline would block by none.
+   */
+  async pinApplied(version: string): Promise<void> {
+    const meta = await this.readMeta();
+    if (meta === undefined || meta.appliedVersion === version) return;
+    const content = await this.read(version);
+    if (content === undefined) return;
+    await writeAtomic(this.file('applied'), [content]);
+    await writeAtomic(this.file('meta'), [Buffer.from(`${JSON.stringify({ ...meta, appliedVersion: version }, null, 2)}\n`)]);
   }
 
   /** Updates the validators (ETag, Last-Modified) of the newest version after a 304 or an unchanged body. */
