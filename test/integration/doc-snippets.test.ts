@@ -33,6 +33,7 @@ const TAGGED: Record<string, Record<string, string>> = {
     'sh reload': 'test/integration/runbook-drill.test.ts',
     'sh drill-lock': 'test/integration/runbook-drill.test.ts',
     'sh drill-store': 'test/integration/runbook-drill.test.ts',
+    'sh deny': 'test/integration/runbook-drill.test.ts',
     'sh store-reset': 'test/integration/runbook-store-reset.test.ts',
   },
   'docs/fleet.md': { 'sh fleet': 'test/integration/fleet-docs.test.ts', 'sh fleet-repair': 'test/integration/fleet-docs.test.ts' },

@@ -160,9 +160,7 @@ describe.skipIf(!ok)('runbook incident drill on a three-instance fleet', () => {
 
 /** The `npx dnslinkd` commands of the page's `sh deny` blocks ("Block a phishing name now"), the name and CID put in. */
 function denySteps(domain: string, cid: string): string[][][] {
-  const page = readFileSync(join(repoRoot, 'docs', 'runbook.md'), 'utf8');
-  const blocks = [...page.matchAll(/```sh deny\n([\s\S]*?)```/g)].map((m) => m[1]!);
-  return blocks.map((block) =>
+  return taggedBlocks('docs/runbook.md', 'deny').map((block) =>
     block
       .split('\n')
       .filter((line) => line.startsWith('npx dnslinkd '))
