@@ -3,34 +3,10 @@
 // published in /admin/openapi.json (admin-openapi.ts). A new route adds its schema here.
 import type { FastifySchema } from 'fastify';
 
-type Json = Record<string, unknown>;
+import { arrayOf, bool, DRY_RUN, error, FORBIDDEN, int, nullable, obj, STORE_ERRORS, str, UNAUTHORIZED, type Json } from './admin-schema-builders.js';
 
-const str = (description: string, extra: Json = {}): Json => ({ type: 'string', description, ...extra });
-const int = (description: string, extra: Json = {}): Json => ({ type: 'integer', description, ...extra });
-const bool = (description: string): Json => ({ type: 'boolean', description });
-const obj = (properties: Record<string, Json>, required: string[] = [], description?: string): Json => ({
-  type: 'object',
-  ...(description ? { description } : {}),
-  properties,
-  ...(required.length ? { required } : {}),
-});
-const arrayOf = (items: Json, description?: string): Json => ({ type: 'array', items, ...(description ? { description } : {}) });
-const nullable = (schema: Json): Json => ({ ...schema, nullable: true });
-
-/** `{code, message}`: every error answer; `codes` are the ones this status carries on this route. */
-function error(codes: string[], what: string): Json {
-  return {
-    description: `${what}: ${codes.join(', ')}`,
-    ...obj({ code: str(`One of ${codes.join(', ')}`), message: str('What failed and what to do') }, ['code', 'message']),
-  };
-}
-
-const UNAUTHORIZED = error(['UNAUTHORIZED'], 'No token, or not a valid one (WWW-Authenticate: Bearer)');
-const FORBIDDEN = error(['FORBIDDEN'], 'A read token asked for a change: use a write token');
-const STORE_ERRORS = ['STORE_UNAVAILABLE', 'STORE_DEGRADED', 'STORE_REPLACED', 'STORE_FULL'];
 const STORE = error(STORE_ERRORS, 'The control store failed or is unreachable; nothing changed');
 const NAME_PARAM = obj({ name: str('A host name (Unicode names are converted to punycode); without _dnslink.') }, ['name']);
-const DRY_RUN = obj({ dryRun: str('true (or 1): say what would change, change nothing', { enum: ['true', '1', 'false', '0'] }) });
 
 const override = obj(
   {

@@ -1,32 +1,11 @@
 // The denylist admin routes' documentation: one schema per route (summary, parameters, body, each
 // answer and the error codes of each status), given to the route where denylist-admin-routes.ts
 // registers it, so the admin API's OpenAPI document covers them. Objects keep the fields they do
-// not list (additionalProperties), so a schema never strips an answer.
+// not list (the serializer is JSON.stringify), so a schema never strips an answer.
 import type { FastifySchema } from 'fastify';
+import { arrayOf, bool, DRY_RUN, error, FORBIDDEN, int, num, obj, STORE_ERRORS, str, UNAUTHORIZED } from './admin-schema-builders.js';
 
-type Json = Record<string, unknown>;
-
-const str = (description: string, extra: Json = {}): Json => ({ type: 'string', description, ...extra });
-const int = (description: string): Json => ({ type: 'integer', description });
-const num = (description: string): Json => ({ type: 'number', description });
-const bool = (description: string): Json => ({ type: 'boolean', description });
-const obj = (properties: Record<string, Json>, required: string[] = [], description?: string): Json => ({
-  type: 'object',
-  ...(description ? { description } : {}),
-  properties,
-  ...(required.length ? { required } : {}),
-  additionalProperties: true,
-});
-const arrayOf = (items: Json, description?: string): Json => ({ type: 'array', items, ...(description ? { description } : {}) });
-
-function error(codes: string[], what: string): Json {
-  return { description: `${what}: ${codes.join(', ')}`, ...obj({ code: str(`One of ${codes.join(', ')}`), message: str('What failed and what to do') }, ['code', 'message']) };
-}
-
-const UNAUTHORIZED = error(['UNAUTHORIZED'], 'No token, or not a valid one (WWW-Authenticate: Bearer)');
-const FORBIDDEN = error(['FORBIDDEN'], 'A read token asked for a change: use a write token');
-const STORE = error(['STORE_UNAVAILABLE', 'STORE_DEGRADED', 'STORE_REPLACED', 'STORE_FULL', 'DENYLIST_UNAVAILABLE'], 'The control store failed or is unreachable; nothing changed');
-const DRY_RUN = obj({ dryRun: str('true (or 1): say what would change, change nothing', { enum: ['true', '1', 'false', '0'] }) });
+const STORE = error([...STORE_ERRORS, 'DENYLIST_UNAVAILABLE'], 'The control store failed or is unreachable; nothing changed');
 
 const rule = obj(
   {
