@@ -11,6 +11,7 @@ import { requireBinaries, requireBuild, startDnslinkd, startNsd, startRedis, sto
 import type { DnslinkdHandle, NsdHandle, RedisHandle } from './support/index.js';
 import { openSse, type SseClient } from './support/sse.js';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
+import type { ChangeEvent } from '../../src/changes/change-event.js';
 
 const ok = requireBinaries('nsd', 'redis-server', 'dig') && requireBuild();
 
@@ -20,14 +21,8 @@ const CID_A = '/ipfs/bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi
 const CID_B = '/ipfs/bafkreibaoaidvjxyomg4xguvlpaeekw7dqeahsqjfgj4igx3ywr4n3sp34';
 const SECRET = 'fleet-webhook-secret-0123456789';
 
-interface Change {
-  id: string;
-  name: string;
-  kind: string;
-  old?: string | null;
-  new?: string | null;
-  instance: string;
-}
+/** An event as the SSE stream and the webhooks carry it (the product's own type). */
+type Change = ChangeEvent;
 
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
 

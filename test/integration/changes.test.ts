@@ -11,6 +11,7 @@ import { digAt, metricSum, requireBinaries, requireBuild, startDnslinkd, startNs
 import type { DnslinkdHandle, NsdHandle } from './support/index.js';
 import { openSse, type SseClient } from './support/sse.js';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
+import type { ChangeEvent } from '../../src/changes/change-event.js';
 
 const ok = requireBinaries('nsd', 'dig') && requireBuild();
 
@@ -23,16 +24,8 @@ const CID_C = '/ipfs/bafkreiadj22nmzm5o7uqd43fhkcvnko4o2kh3npx54yfo76fyor4d6kgje
 const TOKEN = 'changes-test-token-0123456789';
 const SECRET = 'webhook-secret-0123456789abcdef';
 
-interface Change {
-  id: string;
-  name: string;
-  kind: string;
-  old?: string | null;
-  new?: string | null;
-  origin: string;
-  instance: string;
-  scope?: string;
-}
+/** An event as the SSE stream and the webhooks carry it (the product's own type). */
+type Change = ChangeEvent;
 
 describe.skipIf(!ok)('change stream of one instance (nsd upstream, real HTTP clients)', () => {
   let dir: string;
