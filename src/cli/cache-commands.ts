@@ -7,7 +7,7 @@ import type { CachedAnswerView } from '../control/replica.js';
 import { typeName } from '../observability/query-log.js';
 import type { Override } from '../stages/overrides/override.js';
 import { ADMIN_COMMON_HELP, ADMIN_EXIT, UsageError } from './admin-client.js';
-import { didYouMean, type CommandHelp } from './command-line.js';
+import { didYouMean, wholeNumber, type CommandHelp } from './command-line.js';
 import { clientFor, out, parse, positionals, printJson, table } from './admin-commands.js';
 
 const LS_USAGE = '  dnslinkd cache ls [--suffix ZONE] [--stale] [--top N | --limit N [--cursor C]]';
@@ -34,11 +34,7 @@ export const CACHE_HELP: CommandHelp = {
 
 type Help = (sub?: string) => number;
 
-const whole = (raw: string | undefined, flag: string): string | undefined => {
-  if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 1000) throw new UsageError(`${flag} takes a whole number from 1 to 1000, such as 20 (got "${raw}")`, 'cache ls');
-  return raw;
-};
+const whole = (raw: string | undefined, flag: string): string | undefined => (raw === undefined ? undefined : String(wholeNumber(raw, flag, 1, 1000, 'entries', 'cache ls')));
 
 /** The worker column: only when some entry has a worker (--workers N). */
 function withWorker<T extends { worker?: number }>(entries: T[], headers: string[], row: (e: T) => unknown[]): string {

@@ -111,10 +111,10 @@ function flagErrorLine(command: string, args: string[], options: Options, err: u
 }
 
 /** A whole number given to `flag`, in min..max; a usage error naming the flag and the range otherwise. */
-export function wholeNumber(raw: string, flag: string, min: number, max: number, unit = ''): number {
+export function wholeNumber(raw: string, flag: string, min: number, max: number, unit = '', command?: string): number {
   const n = /^-?\d+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`${flag} takes a whole number${unit ? ` of ${unit}` : ''} from ${min} to ${max} (got "${raw}")`);
+    throw new UsageError(`${flag} takes a whole number${unit ? ` of ${unit}` : ''} from ${min} to ${max} (got "${raw}")`, command);
   }
   return n;
 }

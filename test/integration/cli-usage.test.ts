@@ -44,7 +44,7 @@ describe.skipIf(!ok)('dnslinkd usage', { timeout: 60_000 }, () => {
       [['override', 'ls', '--reason', 'x'], 'override ls has no flag --reason', 'override ls'],
       [['audit', '--limit', '0'], '--limit takes a whole number of records from 1 to 1000 (got "0")', 'audit'],
       [['cache', 'drop'], 'cache takes ls or show NAME (got "drop"); to remove entries, use flush', 'cache'],
-      [['cache', 'ls', '--top', '0'], '--top takes a whole number from 1 to 1000, such as 20 (got "0")', 'cache ls'],
+      [['cache', 'ls', '--top', '0'], '--top takes a whole number of entries from 1 to 1000 (got "0")', 'cache ls'],
       [['deny', 'ad'], 'deny takes add, rm, ls, status, check or accept (got "ad"; did you mean add?)', 'deny'],
       [['deny', 'ls', '--reason', 'x'], 'deny ls does not take --reason', 'deny ls'],
       [['status', '--admin', 'localhost'], '--admin takes HOST:PORT or a URL, such as 127.0.0.1:8054, [::1]:8054 or http://127.0.0.1:8054 (got "localhost")', 'status'],
