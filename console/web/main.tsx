@@ -2,11 +2,38 @@
 // (hash routes): Overview, Look up, Overrides, Denylists, Flush, Audit. Every change goes through
 // ChangeDialog (dry run, reason, confirm); a read token sees everything and its change buttons are off.
 import './app.css';
-import { render } from 'preact';
+import { render, type ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { admin, problem, session, withQuery, type Answer } from './api.js';
 import { ChangeDialog, OverrideSummary, type Change } from './change-dialog.js';
 import { LiveCharts } from './charts.js';
+
+/** A table with its caption and column headers (the accessible names), one row per item. */
+function DataTable({ caption, columns, rows }: { caption: ComponentChildren; columns: string[]; rows: Array<{ key: string | number; cells: ComponentChildren[] }> }) {
+  return (
+    <table>
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          {columns.map((c) => (
+            <th scope="col" key={c}>
+              {c}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.key}>
+            {r.cells.map((c, i) => (
+              <td key={i}>{c}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
 
 interface Who {
   label: string;
@@ -141,61 +168,36 @@ function Status({ status }: { status: Record<string, unknown> }) {
         </p>
       )}
       {fleet && (
-        <table>
-          <caption>Fleet: {fleet.live} instances up</caption>
-          <thead>
-            <tr>
-              <th scope="col">Instance</th>
-              <th scope="col">Admin</th>
-              <th scope="col">Version</th>
-              <th scope="col">Up</th>
-              <th scope="col">Last seen</th>
-              <th scope="col">Overrides version</th>
-            </tr>
-          </thead>
-          <tbody>
-            {fleet.instances.map((i) => (
-              <tr key={i.id}>
-                <td>
-                  {i.host}
-                  {i.self ? ' (this one)' : ''}
-                </td>
-                <td>{i.admin}</td>
-                <td>{i.version}</td>
-                <td>{i.live ? 'yes' : 'no'}</td>
-                <td>{i.lastSeen}</td>
-                <td>{i.overridesVersion}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          caption={<>Fleet: {fleet.live} instances up</>}
+          columns={['Instance', 'Admin', 'Version', 'Up', 'Last seen', 'Overrides version']}
+          rows={fleet.instances.map((i) => ({
+            key: i.id,
+            cells: [
+              <>{i.host}{i.self ? ' (this one)' : ''}</>,
+              i.admin,
+              i.version,
+              i.live ? 'yes' : 'no',
+              i.lastSeen,
+              i.overridesVersion,
+            ],
+          }))}
+        />
       )}
-      <table>
-        <caption>Serving processes</caption>
-        <thead>
-          <tr>
-            <th scope="col">Process</th>
-            <th scope="col">Version</th>
-            <th scope="col">Uptime</th>
-            <th scope="col">Cache entries</th>
-            <th scope="col">Hit ratio</th>
-          </tr>
-        </thead>
-        <tbody>
-          {s.processes.map((p) => (
-            <tr key={p.pid}>
-              <td>
-                pid {p.pid}
-                {p.worker !== undefined ? ` (worker ${p.worker})` : ''}
-              </td>
-              <td>{p.version}</td>
-              <td>{p.uptimeSeconds} s</td>
-              <td>{p.cache.entries}</td>
-              <td>{p.cache.hitRatio ?? '–'}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <DataTable
+        caption={'Serving processes'}
+        columns={['Process', 'Version', 'Uptime', 'Cache entries', 'Hit ratio']}
+        rows={s.processes.map((p) => ({
+          key: p.pid,
+          cells: [
+            <>pid {p.pid}{p.worker !== undefined ? ` (worker ${p.worker})` : ''}</>,
+            p.version,
+            <>{p.uptimeSeconds} s</>,
+            p.cache.entries,
+            p.cache.hitRatio ?? '–',
+          ],
+        }))}
+      />
     </section>
   );
 }
@@ -276,29 +278,20 @@ function LookUp({ readOnly, ask }: { readOnly: boolean; ask: (change: Change, af
                   </>
                 )}
               </dl>
-              <table>
-                <caption>Lookups</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Rcode</th>
-                    <th scope="col">Source</th>
-                    <th scope="col">Upstream</th>
-                    <th scope="col">EDE</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {((ans.lookups ?? []) as Array<Record<string, unknown>>).map((l, i) => (
-                    <tr key={i}>
-                      <td>{String(l.name ?? l.fqdn ?? '')}</td>
-                      <td>{String(l.rcode ?? '')}</td>
-                      <td>{String(l.source ?? '')}</td>
-                      <td>{String(l.upstream ?? '')}</td>
-                      <td>{l.ede ? `${(l.ede as { code: number }).code} ${(l.ede as { text?: string }).text ?? ''}` : ''}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <DataTable
+                caption={'Lookups'}
+                columns={['Name', 'Rcode', 'Source', 'Upstream', 'EDE']}
+                rows={((ans.lookups ?? []) as Array<Record<string, unknown>>).map((l, i) => ({
+                  key: i,
+                  cells: [
+                    String(l.name ?? l.fqdn ?? ''),
+                    String(l.rcode ?? ''),
+                    String(l.source ?? ''),
+                    String(l.upstream ?? ''),
+                    <>{l.ede ? `${(l.ede as { code: number }).code} ${(l.ede as { text?: string }).text ?? ''}` : ''}</>,
+                  ],
+                }))}
+              />
             </section>
           )}
           <Problem answer={result.cached as Answer} />
@@ -306,31 +299,21 @@ function LookUp({ readOnly, ask }: { readOnly: boolean; ask: (change: Change, af
             <section aria-labelledby="held-title">
               <h3 id="held-title">What this instance holds</h3>
               <p data-testid="override">{override ? `Override in force: ${String(override.value)} (${override.pinned ? 'pinned' : 'set'} by ${String(override.by)}: ${String(override.reason)})` : 'No override in force.'}</p>
-              <table>
-                <caption>Cached answers</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Type</th>
-                    <th scope="col">State</th>
-                    <th scope="col">TTL left</th>
-                    <th scope="col">Source</th>
-                    <th scope="col">Upstream</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {result.cached.body.entries.map((e, i) => (
-                    <tr key={i}>
-                      <td>{String(e.name)}</td>
-                      <td>{String(e.type)}</td>
-                      <td>{e.stale ? `stale since ${String(e.staleSince)}` : 'fresh'}</td>
-                      <td>{String(e.ttlLeft)}</td>
-                      <td>{String(e.source)}</td>
-                      <td>{String(e.upstream ?? '')}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <DataTable
+                caption={'Cached answers'}
+                columns={['Name', 'Type', 'State', 'TTL left', 'Source', 'Upstream']}
+                rows={result.cached.body.entries.map((e, i) => ({
+                  key: i,
+                  cells: [
+                    String(e.name),
+                    String(e.type),
+                    <>{e.stale ? `stale since ${String(e.staleSince)}` : 'fresh'}</>,
+                    String(e.ttlLeft),
+                    String(e.source),
+                    String(e.upstream ?? ''),
+                  ],
+                }))}
+              />
             </section>
           )}
           <div class="buttons" role="group" aria-label="Actions">
@@ -410,62 +393,51 @@ function Overrides({ readOnly, ask }: { readOnly: boolean; ask: (change: Change,
           Add override
         </button>
       </div>
-      <table>
-        <caption>{rows.length} overrides in force</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Value</th>
-            <th scope="col">Kind</th>
-            <th scope="col">Expires</th>
-            <th scope="col">Set by</th>
-            <th scope="col">Reason</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((o) => (
-            <tr key={String(o.name)}>
-              <td>{String(o.name)}</td>
-              <td>{String(o.value)}</td>
-              <td>{o.pinned ? 'pinned' : 'set'}</td>
-              <td>{String(o.expiresAt ?? 'never')}</td>
-              <td>{String(o.by)}</td>
-              <td>{String(o.reason)}</td>
-              <td class="buttons">
-                <button
-                  type="button"
-                  disabled={readOnly}
-                  aria-label={`Change override of ${String(o.name)}`}
-                  onClick={() =>
-                    ask(
-                      {
-                        title: `Change the override of ${String(o.name)}`,
-                        method: 'PUT',
-                        path: `/admin/v1/overrides/${encodeURIComponent(String(o.name))}`,
-                        inputs: [{ key: 'value', label: 'Value', initial: String(o.value) }],
-                        body: ({ value }) => ({ value }),
-                        summary: (r) => <OverrideSummary result={r} />,
-                      },
-                      reload,
-                    )
-                  }
-                >
-                  Change
-                </button>
-                <button
-                  type="button"
-                  disabled={readOnly}
-                  aria-label={`Remove override of ${String(o.name)}`}
-                  onClick={() => ask({ title: `Remove the override of ${String(o.name)}`, method: 'DELETE', path: `/admin/v1/overrides/${encodeURIComponent(String(o.name))}`, body: () => ({}), summary: (r) => <OverrideSummary result={r} /> }, reload)}
-                >
-                  Remove override
-                </button>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <DataTable
+        caption={<>{rows.length} overrides in force</>}
+        columns={['Name', 'Value', 'Kind', 'Expires', 'Set by', 'Reason', 'Actions']}
+        rows={rows.map((o) => ({
+          key: String(o.name),
+          cells: [
+            String(o.name),
+            String(o.value),
+            o.pinned ? 'pinned' : 'set',
+            String(o.expiresAt ?? 'never'),
+            String(o.by),
+            String(o.reason),
+            <div class="buttons">
+              <button
+                type="button"
+                disabled={readOnly}
+                aria-label={`Change override of ${String(o.name)}`}
+                onClick={() =>
+                  ask(
+                    {
+                      title: `Change the override of ${String(o.name)}`,
+                      method: 'PUT',
+                      path: `/admin/v1/overrides/${encodeURIComponent(String(o.name))}`,
+                      inputs: [{ key: 'value', label: 'Value', initial: String(o.value) }],
+                      body: ({ value }) => ({ value }),
+                      summary: (r) => <OverrideSummary result={r} />,
+                    },
+                    reload,
+                  )
+                }
+              >
+                Change
+              </button>
+              <button
+                type="button"
+                disabled={readOnly}
+                aria-label={`Remove override of ${String(o.name)}`}
+                onClick={() => ask({ title: `Remove the override of ${String(o.name)}`, method: 'DELETE', path: `/admin/v1/overrides/${encodeURIComponent(String(o.name))}`, body: () => ({}), summary: (r) => <OverrideSummary result={r} /> }, reload)}
+              >
+                Remove override
+              </button>
+            </div>,
+          ],
+        }))}
+      />
     </section>
   );
 }
@@ -574,34 +546,21 @@ function Audit() {
         <button type="submit">Filter</button>
       </form>
       <Problem answer={answer as Answer | null} />
-      <table>
-        <caption>Newest first{pages.length ? `, page ${pages.length + 1}` : ''}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Time</th>
-            <th scope="col">Who</th>
-            <th scope="col">Actions</th>
-            <th scope="col">Name</th>
-            <th scope="col">Reason</th>
-            <th scope="col">After</th>
-          </tr>
-        </thead>
-        <tbody>
-          {records.map((r) => (
-            <tr key={String(r.id)}>
-              <td>{String(r.time)}</td>
-              <td>{String(r.token)}</td>
-              <td>
-                {String(r.action)}
-                {r.dryRun ? ' (dry run)' : ''}
-              </td>
-              <td>{String(r.name ?? '')}</td>
-              <td>{String(r.reason ?? '')}</td>
-              <td>{r.after && typeof r.after === 'object' ? String((r.after as { value?: string }).value ?? '') : ''}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <DataTable
+        caption={<>Newest first{pages.length ? `, page ${pages.length + 1}` : ''}</>}
+        columns={['Time', 'Who', 'Actions', 'Name', 'Reason', 'After']}
+        rows={records.map((r) => ({
+          key: String(r.id),
+          cells: [
+            String(r.time),
+            String(r.token),
+            <>{String(r.action)}{r.dryRun ? ' (dry run)' : ''}</>,
+            String(r.name ?? ''),
+            String(r.reason ?? ''),
+            <>{r.after && typeof r.after === 'object' ? String((r.after as { value?: string }).value ?? '') : ''}</>,
+          ],
+        }))}
+      />
       <div class="buttons">
         <button type="button" disabled={pages.length === 0} onClick={() => setPages(pages.slice(0, -1))}>
           Newer
